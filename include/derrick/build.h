@@ -1,0 +1,43 @@
+/*
+ * build.h - `derrick build` as a library call: spec -> plan -> layers ->
+ * config and manifest -> every destination.
+ */
+#ifndef DERRICK_BUILD_H
+#define DERRICK_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "derrick/err.h"
+#include "derrick/plan.h"
+#include "derrick/transport.h"
+
+struct dk_build_opts {
+	const char *spec_path;
+	struct dk_plan_opts plan;
+	int gzip_level;                 /* 1..9 */
+	const char *const *outputs;     /* references, e.g. "oci:out:latest" */
+	size_t n_outputs;
+};
+
+struct dk_built_layer {
+	char *stage;                    /* "base" for inherited layers */
+	char *created_by;
+	struct dk_desc desc;
+	char diff_id[DK_DIGEST_SIZE];
+};
+
+struct dk_build_result {
+	struct dk_desc manifest;
+	struct dk_desc config;
+	struct dk_built_layer *layers;
+	size_t n_layers;
+	char *version;
+	char *revision;
+	char platform[100];
+};
+
+int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err);
+void dk_build_result_free(struct dk_build_result *res);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * ignore.h - .dockerignore-style exclusion patterns.
+ *
+ * The semantics are those of `docker build` (moby/patternmatcher fed by
+ * moby/patternmatcher/ignorefile), so a project's existing .dockerignore
+ * keeps meaning the same thing:
+ *
+ *  - A line starting with '#' (in column one) is a comment; blank lines are
+ *    skipped.  "  # x" is a pattern, as in Docker.
+ *  - A pattern is trimmed; a leading '!' makes it an exception (re-include).
+ *    The rest is cleaned like Go's filepath.Clean ("a//./b/../c" -> "a/c",
+ *    "build/" -> "build") and one leading '/' is dropped, so "/foo" and
+ *    "foo" are the same pattern, anchored at the source root.  A trailing
+ *    '/' does not restrict a pattern to directories.
+ *  - A pattern must match the whole path: "*.log" matches "a.log" but not
+ *    "dir/a.log".  '*' is any run of non-'/' characters, '?' one non-'/'
+ *    character, "[a-z]" / "[^a-z]" a class (a class can match '/', as in
+ *    Docker), '\' makes the next character literal.  A "**" component is
+ *    any number of path components, zero included: put in front of "*.log"
+ *    it makes the pattern match "a.log" and "x/y/a.log"; put after "foo" it
+ *    matches everything below foo (not foo itself); alone, everything.
+ *  - A pattern that matches a parent directory of a path matches the path.
+ *  - The last pattern that matches a path decides: excluded, unless it is an
+ *    exception.  A path no pattern matches is kept.
+ *  - Patterns that clean to "." or "/" (or start with "../") are held but can
+ *    never match: Docker does not let a pattern exclude the whole context.
+ *
+ * An excluded directory may still contain re-included files ("docs" then
+ * "!docs/keep.md"); the walker then emits the directory entry for the files
+ * it keeps, as Docker does.
+ */
+#ifndef DERRICK_IGNORE_H
+#define DERRICK_IGNORE_H
+
+#include <stddef.h>
+
+#include "derrick/err.h"
+
+/* An ordered list of patterns. */
+struct dk_ignore;
+
+/* NULL when out of memory. */
+struct dk_ignore *dk_ignore_new(void);
+void dk_ignore_free(struct dk_ignore *ig);
+
+/*
+ * Add one pattern line, as found in a .dockerignore.  `origin` (for example
+ * ".dockerignore:7" or "derrick.json: stages[2].layers[0].exclude[3]") only
+ * appears in error messages.  A malformed pattern (unterminated or empty '['
+ * class, reversed range, trailing lone '\', a lone "!") fails with DK_E_SPEC.
+ */
+int dk_ignore_add(struct dk_ignore *ig, const char *pattern, const char *origin,
+		  struct dk_err *err);
+
+/*
+ * Add every line of a file, with origins "PATH:LINE".  CRLF line ends and a
+ * UTF-8 byte order mark are tolerated.  A missing file fails with
+ * DK_E_NOTFOUND, an unreadable one with DK_E_IO.  On failure the patterns of
+ * the lines before the bad one stay added.
+ */
+int dk_ignore_load_file(struct dk_ignore *ig, const char *path, struct dk_err *err);
+
+/*
+ * 1 if relpath is excluded, 0 if kept.  relpath is relative to the source
+ * root, '/'-separated, without leading "./" or "/" or trailing '/'.  The
+ * root itself ("" or ".") is never excluded.
+ */
+int dk_ignore_excluded(const struct dk_ignore *ig, const char *relpath);
+
+/*
+ * For a directory: 0 when the directory and everything below it is
+ * excluded, so a walker may skip the subtree; 1 when something below it
+ * might be kept (the children must then be tested one by one).
+ * Conservative: it may say 1 for a subtree that turns out fully excluded,
+ * never 0 for one that holds a kept path.
+ */
+int dk_ignore_may_reinclude_below(const struct dk_ignore *ig, const char *reldir);
+
+/* Number of patterns held (comments and blank lines are not held). */
+size_t dk_ignore_count(const struct dk_ignore *ig);
+
+#endif

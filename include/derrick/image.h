@@ -1,0 +1,50 @@
+/*
+ * image.h - OCI image JSON: descriptors, manifests, configs.
+ *
+ * Reading checks structure (and the caller checks digests); writing builds
+ * the JSON with jansson in a fixed key order, so the same image always
+ * serialises to the same bytes.
+ */
+#ifndef DERRICK_IMAGE_H
+#define DERRICK_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "derrick/err.h"
+#include "derrick/ref.h"
+#include "derrick/transport.h"
+
+struct json_t;
+
+/* Read {mediaType, digest, size} from a JSON object; `where` names it in errors. */
+int dk_desc_from_json(struct json_t *o, const char *where, struct dk_desc *d, struct dk_err *err);
+/* A new JSON object for a descriptor, keys in the spec's order. */
+struct json_t *dk_desc_to_json(const struct dk_desc *d);
+
+/* A parsed image manifest. */
+struct dk_manifest {
+	struct dk_desc config;
+	struct dk_desc *layers;
+	size_t n_layers;
+	struct json_t *annotations;     /* borrowed reference or NULL */
+	struct json_t *root;            /* owns everything above */
+};
+
+int dk_manifest_parse(const struct dk_manifest_blob *m, const char *where,
+		      struct dk_manifest *out, struct dk_err *err);
+void dk_manifest_free(struct dk_manifest *m);
+
+/* Pick the manifest for a platform from an index's bytes. */
+int dk_index_select(const char *bytes, size_t len, const char *where,
+		    const struct dk_platform *want, struct dk_desc *out, struct dk_err *err);
+
+/* 1 for media types that are image indexes (OCI or Docker list). */
+int dk_media_is_index(const char *mt);
+/* 1 for media types that are single-image manifests (OCI or Docker v2). */
+int dk_media_is_manifest(const char *mt);
+
+/* Serialise JSON compactly with preserved key order: the bytes are the identity. */
+char *dk_json_dump(struct json_t *j, size_t *len);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * inspect.h - describe an image without running or unpacking it.
+ */
+#ifndef DERRICK_INSPECT_H
+#define DERRICK_INSPECT_H
+
+#include "derrick/err.h"
+#include "derrick/ref.h"
+
+struct json_t;
+
+/*
+ * A JSON document describing the image `ref` names (resolved to `want`
+ * when it is an index): manifest digest and media type, platform, config
+ * digest, layers (digest, size, diff_id, created_by), labels, env,
+ * entrypoint, cmd, annotations.  The caller owns the result.
+ */
+int dk_inspect(const char *ref, const struct dk_platform *want, struct json_t **out,
+	       struct dk_err *err);
+
+#endif

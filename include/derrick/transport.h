@@ -1,0 +1,98 @@
+/*
+ * transport.h - where images come from and go to.
+ *
+ * Every transport (today the OCI layout, t_layout.c; registries and
+ * archives later) implements the same two small interfaces, so the build
+ * and copy code never asks which one it is talking to.  Blobs travel as
+ * local files: a layer built by derrick sits in the staging store, a base
+ * layer in its layout (or, later, in the download cache).
+ */
+#ifndef DERRICK_TRANSPORT_H
+#define DERRICK_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "derrick/digest.h"
+#include "derrick/err.h"
+#include "derrick/ref.h"
+
+#define DK_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define DK_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define DK_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define DK_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define DK_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+
+/* Manifests and indexes larger than this are refused (registries cap at 4 MiB). */
+#define DK_MANIFEST_MAX (4u << 20)
+/* Image configs are JSON too, but can carry long histories. */
+#define DK_CONFIG_MAX (16u << 20)
+
+struct dk_desc {
+	char media_type[128];
+	char digest[DK_DIGEST_SIZE];
+	uint64_t size;
+};
+
+/* A manifest as read: its bytes exactly as stored (never re-serialised). */
+struct dk_manifest_blob {
+	struct dk_desc desc;
+	char *bytes;
+	size_t len;
+};
+
+struct dk_src;
+struct dk_src_ops {
+	/* The manifest the reference names; an index is resolved to `want`. */
+	int (*get_manifest)(struct dk_src *s, const struct dk_platform *want,
+			    struct dk_manifest_blob *out, struct dk_err *err);
+	/* A small blob's bytes (a config), checked against d. */
+	int (*read_blob)(struct dk_src *s, const struct dk_desc *d, size_t max,
+			 char **buf, size_t *len, struct dk_err *err);
+	/* A local file holding the blob, verified against d (a new string). */
+	int (*blob_file)(struct dk_src *s, const struct dk_desc *d, char **path,
+			 struct dk_err *err);
+	void (*close)(struct dk_src *s);
+};
+
+struct dk_src {
+	const struct dk_src_ops *ops;
+	struct dk_ref ref;
+};
+
+struct dk_dst;
+struct dk_dst_ops {
+	int (*has_blob)(struct dk_dst *d, const struct dk_desc *desc);
+	/* Store the blob held in the local file `path` (already verified). */
+	int (*put_blob)(struct dk_dst *d, const struct dk_desc *desc, const char *path,
+			struct dk_err *err);
+	/* Store the manifest and name it with the reference's tag. */
+	int (*put_manifest)(struct dk_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
+	/* Make it visible (index.json, a tag on a registry...). */
+	int (*commit)(struct dk_dst *d, struct dk_err *err);
+	/* Without a commit, undo what this destination added. */
+	void (*close)(struct dk_dst *d);
+};
+
+struct dk_dst {
+	const struct dk_dst_ops *ops;
+	struct dk_ref ref;
+};
+
+int dk_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err);
+/*
+ * Opening a destination checks it can be written (not a file, not some
+ * other directory, a readable index.json) but changes nothing on disk.
+ */
+int dk_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err);
+
+void dk_src_close(struct dk_src *s);
+void dk_dst_close(struct dk_dst *d);
+
+/* The layout transport (t_layout.c). */
+int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err);
+int dk_layout_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err);
+
+void dk_manifest_blob_free(struct dk_manifest_blob *m);
+
+#endif

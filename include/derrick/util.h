@@ -1,0 +1,74 @@
+/*
+ * util.h - small helpers every module leans on: allocation that cannot
+ * return NULL, a growable string (git's strbuf, trimmed), and file
+ * operations that never leave a half-written file behind.
+ */
+#ifndef DERRICK_UTIL_H
+#define DERRICK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "derrick/err.h"
+
+/* Out of memory is not an error a caller can handle well: these abort(). */
+void *dk_xmalloc(size_t n);
+void *dk_xcalloc(size_t n, size_t size);
+void *dk_xrealloc(void *p, size_t n);
+char *dk_xstrdup(const char *s);
+char *dk_xstrndup(const char *s, size_t n);
+char *dk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct strbuf {
+	char *buf;      /* always NUL-terminated once anything was added */
+	size_t len;
+	size_t alloc;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void sb_grow(struct strbuf *sb, size_t extra);
+void sb_add(struct strbuf *sb, const void *data, size_t len);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_reset(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+/* Hand the buffer to the caller (never NULL) and leave sb empty. */
+char *sb_detach(struct strbuf *sb);
+/* The contents as a C string, "" when empty. */
+const char *sb_str(const struct strbuf *sb);
+
+/* Write all of buf to fd, retrying short writes and EINTR. */
+int dk_write_all(int fd, const void *buf, size_t len, const char *what, struct dk_err *err);
+
+/*
+ * Write a whole file atomically: a temporary file in the same directory,
+ * fsync, rename over PATH.  Either the old or the new contents survive a
+ * crash or a full disk, never a mix.
+ */
+int dk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct dk_err *err);
+
+/* Read a whole (small) file; fails when it is larger than max bytes. */
+int dk_read_file(const char *path, size_t max, char **out, size_t *len, struct dk_err *err);
+
+/* mkdir -p; reports which component failed. */
+int dk_mkdir_p(const char *path, mode_t mode, struct dk_err *err);
+
+/* rm -rf, best effort: used to clean up our own temporary trees. */
+void dk_rm_rf(const char *path);
+
+/*
+ * Copy src to a new temporary file in dst's directory and rename it to dst.
+ * Tries a hard link first (same filesystem, no bytes copied).
+ */
+int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err);
+
+/* Join two path parts with exactly one '/'. Returns a new string. */
+char *dk_path_join(const char *a, const char *b);
+
+/* The directory part of a path ("." when there is none). Returns a new string. */
+char *dk_dirname(const char *path);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+ * build.c - run a build from spec to destinations.
+ *
+ * Nothing is written to a destination until every layer, the config and
+ * the manifest exist in a private staging store; only then are blobs moved
+ * (hard-linked where possible) into each destination and its index
+ * updated.  A failure before that point leaves every output untouched.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "derrick/blobs.h"
+#include "derrick/build.h"
+#include "derrick/config.h"
+#include "derrick/ignore.h"
+#include "derrick/image.h"
+#include "derrick/layer.h"
+#include "derrick/log.h"
+#include "derrick/spec.h"
+#include "derrick/util.h"
+#include "derrick/walk.h"
+
+struct base_image {
+	struct dk_src *src;
+	struct dk_manifest manifest;
+	char *config;
+	size_t config_len;
+	char **files;           /* verified local copies of the layer blobs */
+};
+
+struct run {
+	const struct dk_build_opts *o;
+	struct dk_spec spec;
+	struct dk_plan plan;
+	struct dk_dst **dsts;
+	size_t n_dsts;
+	struct base_image base;
+	char *stage_dir;
+	struct dk_blobs stage;
+	struct dk_build_result *res;
+	struct dk_err *err;
+};
+
+static const char *oci_layer_type(const char *mt)
+{
+	/* A Docker base is re-emitted as OCI: same bytes, OCI media type. */
+	if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.gzip"))
+		return DK_MT_LAYER_GZIP;
+	if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar"))
+		return "application/vnd.oci.image.layer.v1.tar";
+	return mt;
+}
+
+static struct dk_built_layer *add_result_layer(struct dk_build_result *res)
+{
+	res->layers = dk_xrealloc(res->layers, (res->n_layers + 1) * sizeof(*res->layers));
+	memset(&res->layers[res->n_layers], 0, sizeof(res->layers[0]));
+	return &res->layers[res->n_layers++];
+}
+
+static int open_outputs(struct run *r)
+{
+	const struct dk_build_opts *o = r->o;
+
+	if (!o->n_outputs)
+		return dk_fail(r->err, DK_E_USAGE, "no output: give at least one -o DEST (e.g. -o oci:out:latest)");
+	r->dsts = dk_xcalloc(o->n_outputs, sizeof(*r->dsts));
+	for (size_t i = 0; i < o->n_outputs; i++) {
+		struct dk_ref ref;
+		int rc;
+
+		if (dk_ref_parse(o->outputs[i], &ref, r->err) < 0)
+			return dk_err_prefix(r->err, "-o");
+		rc = dk_dst_open(&ref, &r->dsts[i], r->err);
+		dk_ref_free(&ref);
+		if (rc < 0)
+			return -1;
+		r->n_dsts++;
+	}
+	return 0;
+}
+
+static int open_base(struct run *r)
+{
+	struct base_image *b = &r->base;
+	struct dk_manifest_blob mb;
+	struct dk_ref ref;
+	const char *where = r->spec.base;
+	json_t *cfg;
+	json_error_t jerr;
+	const char *os, *arch;
+
+	if (!strcmp(r->spec.base, "scratch"))
+		return 0;
+	if (dk_ref_parse(r->spec.base, &ref, r->err) < 0)
+		return dk_err_prefix(r->err, "%s: base", r->spec.path);
+	if (dk_src_open(&ref, &b->src, r->err) < 0) {
+		dk_ref_free(&ref);
+		return dk_err_prefix(r->err, "base image");
+	}
+	dk_ref_free(&ref);
+	if (b->src->ops->get_manifest(b->src, &r->plan.platform, &mb, r->err) < 0)
+		return dk_err_prefix(r->err, "base image");
+	if (dk_manifest_parse(&mb, where, &b->manifest, r->err) < 0) {
+		dk_manifest_blob_free(&mb);
+		return dk_err_prefix(r->err, "base image");
+	}
+	dk_manifest_blob_free(&mb);
+	if (b->src->ops->read_blob(b->src, &b->manifest.config, DK_CONFIG_MAX, &b->config,
+				   &b->config_len, r->err) < 0)
+		return dk_err_prefix(r->err, "base image config");
+	cfg = json_loadb(b->config, b->config_len, 0, &jerr);
+	os = json_string_value(json_object_get(cfg, "os"));
+	arch = json_string_value(json_object_get(cfg, "architecture"));
+	if (os && arch && (strcmp(os, r->plan.platform.os) || strcmp(arch, r->plan.platform.arch)))
+		dk_warn("base image %s is %s/%s, the image being built is %s/%s", where, os, arch,
+			r->plan.platform.os, r->plan.platform.arch);
+	json_decref(cfg);
+	b->files = dk_xcalloc(b->manifest.n_layers + 1, sizeof(char *));
+	for (size_t i = 0; i < b->manifest.n_layers; i++) {
+		struct dk_built_layer *l;
+
+		if (b->src->ops->blob_file(b->src, &b->manifest.layers[i], &b->files[i], r->err) < 0)
+			return dk_err_prefix(r->err, "base image layer %zu", i);
+		l = add_result_layer(r->res);
+		l->stage = dk_xstrdup("base");
+		l->created_by = dk_xasprintf("base image %s", where);
+		l->desc = b->manifest.layers[i];
+		snprintf(l->desc.media_type, sizeof(l->desc.media_type), "%s", oci_layer_type(l->desc.media_type));
+	}
+	return 0;
+}
+
+static void close_base(struct base_image *b)
+{
+	if (b->files)
+		for (size_t i = 0; i < b->manifest.n_layers; i++)
+			free(b->files[i]);
+	free(b->files);
+	free(b->config);
+	dk_manifest_free(&b->manifest);
+	dk_src_close(b->src);
+}
+
+/*
+ * The staging store sits beside the first layout output when it can, so
+ * blobs reach it by hard link; otherwise in $TMPDIR.
+ */
+static int open_stage(struct run *r)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *parent = NULL;
+
+	if (r->n_dsts && !strcmp(r->dsts[0]->ref.transport, "oci")) {
+		char *abs = dk_xstrdup(r->dsts[0]->ref.path);
+		size_t n = strlen(abs);
+
+		while (n > 1 && abs[n - 1] == '/')
+			abs[--n] = '\0';
+		parent = dk_dirname(abs);
+		free(abs);
+		r->stage_dir = dk_path_join(parent, ".derrick-stage-XXXXXX");
+		if (!mkdtemp(r->stage_dir)) {
+			free(r->stage_dir);
+			r->stage_dir = NULL;
+		}
+		free(parent);
+	}
+	if (!r->stage_dir) {
+		r->stage_dir = dk_path_join(tmpdir && *tmpdir ? tmpdir : "/tmp", "derrick-stage-XXXXXX");
+		if (!mkdtemp(r->stage_dir)) {
+			dk_fail_errno(r->err, DK_E_IO, "create staging directory %s", r->stage_dir);
+			free(r->stage_dir);
+			r->stage_dir = NULL;
+			return -1;
+		}
+	}
+	return dk_blobs_open(&r->stage, r->stage_dir, 1, r->err);
+}
+
+static int load_ignore(const struct dk_spec_layer *sl, const char *file, struct dk_ignore **out,
+		       struct dk_err *err)
+{
+	struct dk_ignore *ig;
+
+	*out = NULL;
+	if (!sl->exclude.n && !sl->ignore_file)
+		return 0;
+	ig = dk_ignore_new();
+	if (sl->ignore_file && dk_ignore_load_file(ig, sl->ignore_file, err) < 0) {
+		dk_ignore_free(ig);
+		return dk_err_prefix(err, "%s: %s.ignore_file", file, sl->where);
+	}
+	for (size_t i = 0; i < sl->exclude.n; i++) {
+		char *origin = dk_xasprintf("%s: %s.exclude[%zu]", file, sl->where, i);
+		int rc = dk_ignore_add(ig, sl->exclude.v[i], origin, err);
+
+		free(origin);
+		if (rc < 0) {
+			dk_ignore_free(ig);
+			return -1;
+		}
+	}
+	*out = ig;
+	return 0;
+}
+
+/* The in-layer path a file source lands on: dest, or dest/NAME when dest ends in '/'. */
+static char *file_dest(const struct dk_spec_layer *sl)
+{
+	const char *base = strrchr(sl->source, '/');
+
+	if (!sl->dest_is_dir && *sl->dest)
+		return dk_xstrdup(sl->dest);
+	base = base ? base + 1 : sl->source;
+	return *sl->dest ? dk_xasprintf("%s/%s", sl->dest, base) : dk_xstrdup(base);
+}
+
+static int build_layer(struct run *r, const char *stage, const struct dk_spec_layer *sl)
+{
+	struct dk_entries entries;
+	struct dk_walk_stats stats;
+	struct dk_ignore *ig = NULL;
+	struct dk_layer_result lr;
+	struct dk_tar_opts topts = { r->plan.epoch, sl->uid, sl->gid, sl->file_mode, sl->dir_mode };
+	struct dk_built_layer *bl;
+	struct stat st;
+	char *dest = NULL;
+	int rc = -1;
+
+	dk_entries_init(&entries);
+	memset(&stats, 0, sizeof(stats));
+	if (sl->tar) {
+		rc = dk_tar_read(sl->tar, sl->dest, &entries, r->err);
+	} else if (load_ignore(sl, r->spec.path, &ig, r->err) == 0) {
+		/* a file source needs its own name under a directory dest */
+		if (stat(sl->source, &st) == 0 && !S_ISDIR(st.st_mode))
+			dest = file_dest(sl);
+		rc = dk_walk(sl->source, dest ? dest : sl->dest, ig, &entries, &stats, r->err);
+	}
+	if (rc < 0) {
+		dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, stage);
+		goto out;
+	}
+	dk_entries_finish(&entries);
+	if (stats.stale_pyc)
+		dk_warn("%s: %zu .pyc files are validated by source mtime, which derrick normalises: "
+			"Python will ignore them (exclude **/__pycache__, or compile with "
+			"--invalidation-mode unchecked-hash)", sl->origin, stats.stale_pyc);
+	rc = dk_layer_write(&entries, &topts, r->o->gzip_level, &r->stage, &lr, r->err);
+	if (rc < 0) {
+		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, stage);
+		goto out;
+	}
+	bl = add_result_layer(r->res);
+	bl->stage = dk_xstrdup(stage);
+	bl->created_by = dk_xasprintf("derrick stage %s: %s %s /%s", stage, sl->tar ? "ADD" : "COPY",
+				      sl->origin, sl->dest);
+	snprintf(bl->desc.media_type, sizeof(bl->desc.media_type), "%s", DK_MT_LAYER_GZIP);
+	memcpy(bl->desc.digest, lr.digest, DK_DIGEST_SIZE);
+	bl->desc.size = lr.size;
+	memcpy(bl->diff_id, lr.diff_id, DK_DIGEST_SIZE);
+	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes)", sl->origin, lr.digest,
+		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size);
+out:
+	free(dest);
+	dk_ignore_free(ig);
+	dk_entries_release(&entries);
+	return rc;
+}
+
+static int make_image(struct run *r, struct dk_manifest_blob *m)
+{
+	struct dk_build_result *res = r->res;
+	size_t n_base = r->base.manifest.n_layers, n_new = res->n_layers - n_base;
+	struct dk_new_layer *nl = dk_xcalloc(n_new + 1, sizeof(*nl));
+	struct dk_desc *descs = dk_xcalloc(res->n_layers + 1, sizeof(*descs));
+	char *cfg;
+	size_t len;
+	int rc;
+
+	for (size_t i = 0; i < n_new; i++) {
+		nl[i].diff_id = res->layers[n_base + i].diff_id;
+		nl[i].created_by = res->layers[n_base + i].created_by;
+	}
+	rc = dk_config_make(r->base.config, r->base.config_len, r->spec.base, &r->plan, nl, n_new,
+			    &cfg, &len, r->err);
+	free(nl);
+	if (rc < 0) {
+		free(descs);
+		return -1;
+	}
+	strcpy(res->config.media_type, DK_MT_OCI_CONFIG);
+	res->config.size = len;
+	rc = dk_blobs_put_bytes(&r->stage, cfg, len, res->config.digest, r->err);
+	/* diff_ids of base layers come from its config, in order */
+	if (rc == 0 && n_base) {
+		json_t *root = json_loadb(cfg, len, 0, NULL);
+		json_t *ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
+
+		for (size_t i = 0; i < n_base; i++) {
+			const char *id = json_string_value(json_array_get(ids, i));
+
+			snprintf(res->layers[i].diff_id, DK_DIGEST_SIZE, "%s", id ? id : "");
+		}
+		json_decref(root);
+	}
+	free(cfg);
+	if (rc < 0) {
+		free(descs);
+		return -1;
+	}
+	for (size_t i = 0; i < res->n_layers; i++)
+		descs[i] = res->layers[i].desc;
+	m->bytes = dk_manifest_make(&res->config, descs, res->n_layers, &r->plan.annotations, &m->len);
+	free(descs);
+	strcpy(m->desc.media_type, DK_MT_OCI_MANIFEST);
+	m->desc.size = m->len;
+	if (dk_blobs_put_bytes(&r->stage, m->bytes, m->len, m->desc.digest, r->err) < 0)
+		return -1;
+	res->manifest = m->desc;
+	return 0;
+}
+
+static int deliver(struct run *r, struct dk_dst *d, const struct dk_manifest_blob *m)
+{
+	const struct dk_build_result *res = r->res;
+	size_t n_base = r->base.manifest.n_layers;
+	char *path;
+	int rc = 0;
+
+	for (size_t i = 0; i < res->n_layers && rc == 0; i++) {
+		const struct dk_desc *desc = &res->layers[i].desc;
+
+		if (d->ops->has_blob(d, desc))
+			continue;
+		if (i < n_base) {
+			rc = d->ops->put_blob(d, desc, r->base.files[i], r->err);
+		} else {
+			path = dk_blobs_path(&r->stage, desc->digest);
+			rc = d->ops->put_blob(d, desc, path, r->err);
+			free(path);
+		}
+	}
+	if (rc == 0 && !d->ops->has_blob(d, &res->config)) {
+		path = dk_blobs_path(&r->stage, res->config.digest);
+		rc = d->ops->put_blob(d, &res->config, path, r->err);
+		free(path);
+	}
+	if (rc == 0)
+		rc = d->ops->put_manifest(d, m, r->err);
+	if (rc == 0)
+		rc = d->ops->commit(d, r->err);
+	return rc;
+}
+
+int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err)
+{
+	struct run r;
+	struct dk_manifest_blob m;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(res, 0, sizeof(*res));
+	memset(&m, 0, sizeof(m));
+	r.o = o;
+	r.res = res;
+	r.err = err;
+	if (dk_spec_load(o->spec_path, &r.spec, err) < 0)
+		return -1;
+	if (dk_plan_make(&r.spec, &o->plan, &r.plan, err) < 0)
+		goto out;
+	dk_platform_format(&r.plan.platform, res->platform, sizeof(res->platform));
+	if (open_outputs(&r) < 0 || open_base(&r) < 0 || open_stage(&r) < 0)
+		goto out;
+	for (size_t i = 0; i < r.plan.n_stages; i++) {
+		const struct dk_spec_stage *st = &r.spec.stages[i];
+
+		for (size_t j = 0; j < st->n_layers; j++)
+			if (build_layer(&r, st->name, &st->layers[j]) < 0)
+				goto out;
+	}
+	if (make_image(&r, &m) < 0)
+		goto out;
+	for (size_t i = 0; i < r.n_dsts; i++)
+		if (deliver(&r, r.dsts[i], &m) < 0)
+			goto out;
+	res->version = r.plan.version ? dk_xstrdup(r.plan.version) : NULL;
+	res->revision = r.plan.revision ? dk_xstrdup(r.plan.revision) : NULL;
+	rc = 0;
+out:
+	dk_manifest_blob_free(&m);
+	for (size_t i = 0; i < r.n_dsts; i++)
+		dk_dst_close(r.dsts[i]);
+	free(r.dsts);
+	if (r.stage_dir) {
+		dk_rm_rf(r.stage_dir);
+		free(r.stage_dir);
+		dk_blobs_close(&r.stage);
+	}
+	close_base(&r.base);
+	dk_plan_free(&r.plan);
+	dk_spec_free(&r.spec);
+	if (rc < 0)
+		dk_build_result_free(res);
+	return rc;
+}
+
+void dk_build_result_free(struct dk_build_result *res)
+{
+	for (size_t i = 0; i < res->n_layers; i++) {
+		free(res->layers[i].stage);
+		free(res->layers[i].created_by);
+	}
+	free(res->layers);
+	free(res->version);
+	free(res->revision);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,177 @@
+/*
+ * build.c - `derrick build`: parse flags, call dk_build, print the result.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "derrick/build.h"
+#include "derrick/image.h"
+#include "derrick/util.h"
+#include "cli.h"
+
+static const char usage_text[] =
+	"usage: derrick build [-f derrick.json] [--target STAGE] [--version V | --version-from-git]\n"
+	"                     [--platform OS/ARCH[/VARIANT]] [--gzip-level N] [--json] [-q] [-v]\n"
+	"                     -o DEST [-o DEST ...]\n"
+	"\n"
+	"  -f, --file FILE        build spec (default: ./derrick.json)\n"
+	"      --target STAGE     stop after this stage\n"
+	"      --version V        set ${VERSION} and the org.opencontainers.image.version label\n"
+	"      --version-from-git the version from `git describe --tags --always --dirty`\n"
+	"      --platform P       os/arch[/variant] of the image (default: this machine's)\n"
+	"      --gzip-level N     gzip compression level 1-9 (default: 6)\n"
+	"  -o, --output DEST      where to save the image: oci:DIR[:TAG] (repeatable)\n"
+	"      --json             print a machine-readable summary on stdout\n"
+	"  -q, --quiet            no warnings or progress\n"
+	"  -v, --verbose          say what is being done\n"
+	"\n"
+	"SOURCE_DATE_EPOCH (seconds) sets every timestamp in the image; default 0.\n";
+
+/* SOURCE_DATE_EPOCH: unset means 0; anything but a plain non-negative integer is refused. */
+static int epoch_from_env(int64_t *out, struct dk_err *err)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	*out = 0;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < 0 || v > 253402300799LL)
+		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": expected seconds since 1970 (a non-negative integer)", s);
+	*out = v;
+	return 0;
+}
+
+static void print_json(const struct dk_build_result *r, const struct dk_build_opts *o)
+{
+	json_t *doc = json_object(), *layers = json_array(), *outs = json_array();
+	char *s;
+
+	json_object_set_new(doc, "manifest_digest", json_string(r->manifest.digest));
+	json_object_set_new(doc, "manifest_size", json_integer((json_int_t)r->manifest.size));
+	json_object_set_new(doc, "config_digest", json_string(r->config.digest));
+	json_object_set_new(doc, "platform", json_string(r->platform));
+	json_object_set_new(doc, "version", r->version ? json_string(r->version) : json_null());
+	if (r->revision)
+		json_object_set_new(doc, "revision", json_string(r->revision));
+	for (size_t i = 0; i < r->n_layers; i++) {
+		json_t *l = json_object();
+
+		json_object_set_new(l, "stage", json_string(r->layers[i].stage));
+		json_object_set_new(l, "digest", json_string(r->layers[i].desc.digest));
+		json_object_set_new(l, "diff_id", json_string(r->layers[i].diff_id));
+		json_object_set_new(l, "size", json_integer((json_int_t)r->layers[i].desc.size));
+		json_object_set_new(l, "media_type", json_string(r->layers[i].desc.media_type));
+		json_object_set_new(l, "created_by", json_string(r->layers[i].created_by));
+		json_array_append_new(layers, l);
+	}
+	json_object_set_new(doc, "layers", layers);
+	for (size_t i = 0; i < o->n_outputs; i++)
+		json_array_append_new(outs, json_string(o->outputs[i]));
+	json_object_set_new(doc, "outputs", outs);
+	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	puts(s);
+	free(s);
+	json_decref(doc);
+}
+
+static void print_text(const struct dk_build_result *r, const struct dk_build_opts *o)
+{
+	for (size_t i = 0; i < r->n_layers; i++)
+		printf("layer %-14s %s %10llu  %s\n", r->layers[i].stage, r->layers[i].desc.digest,
+		       (unsigned long long)r->layers[i].desc.size, r->layers[i].created_by);
+	printf("config               %s\n", r->config.digest);
+	printf("manifest             %s\n", r->manifest.digest);
+	for (size_t i = 0; i < o->n_outputs; i++)
+		printf("wrote %s@%s\n", o->outputs[i], r->manifest.digest);
+}
+
+int cmd_build(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "target", required_argument, NULL, 't' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "version-from-git", no_argument, NULL, 'G' },
+		{ "platform", required_argument, NULL, 'p' },
+		{ "gzip-level", required_argument, NULL, 'z' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dk_build_opts o;
+	struct dk_build_result res;
+	struct dk_err err = { 0 };
+	const char **outputs = dk_xcalloc((size_t)argc + 1, sizeof(char *));
+	const char *platform = NULL;
+	int json = 0, quiet = 0, verbose = 0, c, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.spec_path = "derrick.json";
+	o.gzip_level = 6;
+	o.outputs = outputs;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.spec_path = optarg; break;
+		case 't': o.plan.target = optarg; break;
+		case 'V': o.plan.version = optarg; break;
+		case 'G': o.plan.version_from_git = 1; break;
+		case 'p': platform = optarg; break;
+		case 'z': {
+			char *end;
+			long l = strtol(optarg, &end, 10);
+
+			if (*end || l < 1 || l > 9) {
+				free(outputs);
+				return cli_usage("build", "--gzip-level %s: expected 1 to 9", optarg);
+			}
+			o.gzip_level = (int)l;
+			break;
+		}
+		case 'o': outputs[o.n_outputs++] = optarg; break;
+		case 'j': json = 1; break;
+		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': fputs(usage_text, stdout); free(outputs); return 0;
+		default: free(outputs); fputs(usage_text, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		free(outputs);
+		return cli_usage("build", "unexpected argument \"%s\"", argv[optind]);
+	}
+	cli_set_verbosity(quiet, verbose);
+	if (platform) {
+		if (dk_platform_parse(platform, &o.plan.platform, &err) < 0) {
+			free(outputs);
+			err.code = DK_E_USAGE;
+			return cli_error(&err);
+		}
+	} else {
+		dk_platform_host(&o.plan.platform);
+	}
+	if (epoch_from_env(&o.plan.epoch, &err) < 0 || dk_build(&o, &res, &err) < 0) {
+		free(outputs);
+		return cli_error(&err);
+	}
+	if (json)
+		print_json(&res, &o);
+	else if (!quiet)
+		print_text(&res, &o);
+	dk_build_result_free(&res);
+	free(outputs);
+	rc = 0;
+	return rc;
+}

@@ -1,0 +1,118 @@
+/*
+ * inspect.c - `derrick inspect IMAGE [--json]`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "derrick/inspect.h"
+#include "cli.h"
+
+static const char usage_text[] =
+	"usage: derrick inspect IMAGE [--platform OS/ARCH[/VARIANT]] [--json]\n"
+	"\n"
+	"  IMAGE                  oci:DIR[:TAG]\n"
+	"      --platform P       which image of a multi-platform index (default: this machine's)\n"
+	"      --json             print the description as JSON\n";
+
+static void print_kv_object(const char *title, json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	printf("%s:\n", title);
+	json_object_foreach(o, k, v)
+		printf("  %s=%s\n", k, json_string_value(v) ? json_string_value(v) : "");
+}
+
+static void print_argv(const char *title, json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	printf("%-13s", title);
+	if (!json_is_array(a) || !json_array_size(a)) {
+		printf(" (none)\n");
+		return;
+	}
+	json_array_foreach(a, i, v)
+		printf(" %s", json_string_value(v));
+	printf("\n");
+}
+
+static void print_text(json_t *d)
+{
+	json_t *p = json_object_get(d, "platform"), *layers = json_object_get(d, "layers"), *l, *v;
+	size_t i;
+
+	printf("manifest:    %s (%s)\n", json_string_value(json_object_get(d, "manifest_digest")),
+	       json_string_value(json_object_get(d, "media_type")));
+	printf("platform:    %s/%s%s%s\n", json_string_value(json_object_get(p, "os")),
+	       json_string_value(json_object_get(p, "architecture")),
+	       json_object_get(p, "variant") ? "/" : "",
+	       json_object_get(p, "variant") ? json_string_value(json_object_get(p, "variant")) : "");
+	printf("config:      %s\n", json_string_value(json_object_get(d, "config_digest")));
+	printf("created:     %s\n", json_string_value(json_object_get(d, "created")));
+	printf("layers:\n");
+	json_array_foreach(layers, i, l) {
+		printf("  %s  %10lld bytes\n", json_string_value(json_object_get(l, "digest")),
+		       (long long)json_integer_value(json_object_get(l, "size")));
+		printf("    diff_id    %s\n", json_string_value(json_object_get(l, "diff_id")));
+		printf("    created_by %s\n", json_string_value(json_object_get(l, "created_by")));
+	}
+	print_kv_object("labels", json_object_get(d, "labels"));
+	printf("env:\n");
+	json_array_foreach(json_object_get(d, "env"), i, v)
+		printf("  %s\n", json_string_value(v));
+	print_argv("entrypoint:", json_object_get(d, "entrypoint"));
+	print_argv("cmd:", json_object_get(d, "cmd"));
+	if (json_object_size(json_object_get(d, "annotations")))
+		print_kv_object("annotations", json_object_get(d, "annotations"));
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "platform", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dk_platform plat;
+	struct dk_err err = { 0 };
+	json_t *doc;
+	int json = 0, c;
+
+	dk_platform_host(&plat);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'p':
+			if (dk_platform_parse(optarg, &plat, &err) < 0) {
+				err.code = DK_E_USAGE;
+				return cli_error(&err);
+			}
+			break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: fputs(usage_text, stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("inspect", "expected exactly one IMAGE");
+	if (dk_inspect(argv[optind], &plat, &doc, &err) < 0)
+		return cli_error(&err);
+	if (json) {
+		char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		puts(s);
+		free(s);
+	} else {
+		print_text(doc);
+	}
+	json_decref(doc);
+	return 0;
+}

@@ -1,0 +1,607 @@
+/*
+ * ignore.c - .dockerignore pattern matching.  See ignore.h for the rules.
+ *
+ * Docker turns each cleaned pattern into a regular expression.  We match
+ * the glob directly with a small backtracking matcher that gives the same
+ * answers: a "**" at the end is "anything", a "**" elsewhere is "nothing,
+ * or anything that ends in '/'", so "a", "**" and "b" joined by slashes
+ * match "a/b" and "a/x/y/b".  Syntax is checked the way Go's filepath.Match
+ * checks it, which is what Docker uses to reject bad patterns.
+ *
+ * Where Docker's translation to a regexp garbles a pattern we follow Go's
+ * filepath.Match instead: '*' or '?' inside a class are plain characters,
+ * and "\a" is the letter a (Docker's regexp reads it as BEL).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "derrick/ignore.h"
+
+struct pattern {
+	char *glob;		/* cleaned, without the '!' */
+	int exception;		/* a '!' pattern: re-includes what it matches */
+	/*
+	 * Docker special-cases "**" followed by a plain literal: it tests
+	 * "ends with the literal", so "**.pyc" matches "a/b.pyc" even though
+	 * "**" normally only stands for whole components.
+	 */
+	int loose_suffix;
+};
+
+struct dk_ignore {
+	struct pattern *pats;
+	size_t n, cap;
+};
+
+/* ---- UTF-8: Docker's '?' and classes work on characters, not bytes ---- */
+
+/* Decode one sequence from s[0..avail); -1 if invalid, with *len = 1. */
+static long utf8_decode(const unsigned char *s, size_t avail, size_t *len)
+{
+	size_t n, i;
+	long c;
+
+	*len = 1;
+	if (s[0] < 0x80)
+		return s[0];
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return -1;
+	}
+	if (n > avail)
+		return -1;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms and surrogates are invalid, as in Go */
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*len = n;
+	return c;
+}
+
+/* The character at s in a path; invalid bytes count as U+FFFD, as in Go. */
+static long path_char(const char *s, const char *end, size_t *len)
+{
+	long c = utf8_decode((const unsigned char *)s, end - s, len);
+
+	return c < 0 ? 0xfffd : c;
+}
+
+/* ---- classes ---- */
+
+/* One class member at *pp, '\' escapes allowed; Go rejects '-' and ']' here. */
+static const char *class_char(const char **pp, long *out)
+{
+	const char *p = *pp;
+	size_t len;
+
+	if (*p == '\0')
+		return "unterminated '[' class";
+	if (*p == '-' || *p == ']')
+		return "malformed '[' class";
+	if (*p == '\\') {
+		p++;
+		if (*p == '\0')
+			return "unterminated '[' class";
+	}
+	*out = utf8_decode((const unsigned char *)p, strnlen(p, 4), &len);
+	if (*out < 0)
+		return "invalid UTF-8 in '[' class";
+	p += len;
+	if (*p == '\0')
+		return "unterminated '[' class";
+	*pp = p;
+	return NULL;
+}
+
+/*
+ * Scan the class whose body starts at *pp (just past the '['), leaving *pp
+ * past its ']'.  *hit says whether character c is in it.  Returns why the
+ * class is malformed, or NULL.  Checking and matching share this code so
+ * they cannot disagree about where a class ends.
+ */
+static const char *scan_class(const char **pp, long c, int *hit)
+{
+	const char *p = *pp, *why;
+	int negated = 0, nrange = 0, in = 0;
+	long lo, hi;
+
+	if (*p == '^') {
+		negated = 1;
+		p++;
+	}
+	while (*p != ']' || nrange == 0) {
+		why = class_char(&p, &lo);
+		if (why)
+			return why;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			why = class_char(&p, &hi);
+			if (why)
+				return why;
+		}
+		/* Go's Match accepts these, but Docker's regexp then fails */
+		if (hi < lo)
+			return "reversed range in '[' class";
+		if (lo <= c && c <= hi)
+			in = 1;
+		nrange++;
+	}
+	*pp = p + 1;
+	*hit = in != negated;
+	return NULL;
+}
+
+static const char *check_syntax(const char *p)
+{
+	const char *why;
+	int hit;
+
+	while (*p) {
+		if (*p == '\\') {
+			if (p[1] == '\0')
+				return "trailing backslash";
+			p += 2;
+		} else if (*p == '[') {
+			p++;
+			why = scan_class(&p, -1, &hit);
+			if (why)
+				return why;
+		} else {
+			p++;
+		}
+	}
+	return NULL;
+}
+
+/* ---- matching ---- */
+
+/*
+ * Does glob p match s[0..end)?  With `partial`, answer instead whether p
+ * could match some path that starts with s[0..end): running out of path
+ * before running out of pattern is then a (possible) match.
+ */
+static int glob_match(const char *p, const char *s, const char *end, int partial);
+
+static int match_star(const char *p, const char *s, const char *end, int partial)
+{
+	size_t len;
+
+	for (;;) {
+		if (glob_match(p, s, end, partial))
+			return 1;
+		if (s == end || *s == '/')
+			return 0;
+		path_char(s, end, &len);
+		s += len;
+	}
+}
+
+/* p is just past a "**" */
+static int match_globstar(const char *p, const char *s, const char *end, int partial)
+{
+	if (*p == '/')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (glob_match(p, s, end, partial))
+		return 1;
+	for (; s < end; s++) {
+		if (*s == '/' && glob_match(p, s + 1, end, partial))
+			return 1;
+	}
+	return 0;
+}
+
+static int glob_match(const char *p, const char *s, const char *end, int partial)
+{
+	size_t len;
+	long c;
+	int hit;
+
+	while (*p) {
+		if (partial && s == end)
+			return 1;
+		switch (*p) {
+		case '*':
+			if (p[1] == '*')
+				return match_globstar(p + 2, s, end, partial);
+			return match_star(p + 1, s, end, partial);
+		case '?':
+			if (s == end || *s == '/')
+				return 0;
+			path_char(s, end, &len);
+			s += len;
+			p++;
+			break;
+		case '[':
+			if (s == end)
+				return 0;
+			c = path_char(s, end, &len);
+			p++;
+			scan_class(&p, c, &hit);
+			if (!hit)
+				return 0;
+			s += len;
+			break;
+		case '\\':
+			p++;
+			/* fall through */
+		default:
+			if (s == end || *s != *p)
+				return 0;
+			p++;
+			s++;
+		}
+	}
+	return s == end;
+}
+
+static int is_loose_suffix(const char *glob)
+{
+	return glob[0] == '*' && glob[1] == '*' && glob[2] != '\0' && glob[2] != '/' &&
+	       !strpbrk(glob + 2, "*?[]\\");
+}
+
+static int pattern_match(const struct pattern *pat, const char *s, const char *end,
+			 int partial)
+{
+	const char *tail;
+	size_t n;
+
+	if (!pat->loose_suffix)
+		return glob_match(pat->glob, s, end, partial);
+	if (partial)
+		return 1;
+	tail = pat->glob + 2;
+	n = strlen(tail);
+	return (size_t)(end - s) >= n && memcmp(end - n, tail, n) == 0;
+}
+
+/* A pattern that matches a directory matches everything below it. */
+static int match_path_or_parent(const struct pattern *pat, const char *path)
+{
+	const char *end = path + strlen(path), *q;
+
+	if (pattern_match(pat, path, end, 0))
+		return 1;
+	for (q = path; q < end; q++) {
+		if (*q == '/' && pattern_match(pat, path, q, 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- turning a line into a pattern ---- */
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* Trim s[0..*n) in place of its bounds; returns the new start. */
+static const char *trim(const char *s, size_t *n)
+{
+	while (*n > 0 && is_space(s[0])) {
+		s++;
+		(*n)--;
+	}
+	while (*n > 0 && is_space(s[*n - 1]))
+		(*n)--;
+	return s;
+}
+
+/*
+ * Go's path.Clean, in place: drop empty and "." components, fold "x/..",
+ * drop ".." at the root, "" becomes ".".  Every byte written stands for a
+ * byte already read, so writing never overtakes reading.
+ */
+static void clean_path(char *s)
+{
+	size_t n = strlen(s), r = 0, w = 0, dotdot = 0;
+	int rooted = s[0] == '/';
+
+	if (rooted)
+		r = w = dotdot = 1;
+	while (r < n) {
+		if (s[r] == '/') {
+			r++;
+		} else if (s[r] == '.' && (r + 1 == n || s[r + 1] == '/')) {
+			r++;
+		} else if (s[r] == '.' && s[r + 1] == '.' && (r + 2 == n || s[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && s[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					s[w++] = '/';
+				s[w++] = '.';
+				s[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if (w != (size_t)rooted)
+				s[w++] = '/';
+			while (r < n && s[r] != '/')
+				s[w++] = s[r++];
+		}
+	}
+	if (w == 0)
+		s[w++] = '.';
+	s[w] = '\0';
+}
+
+/*
+ * Docker's ignorefile.ReadAll: trim, split off '!', clean the rest and drop
+ * one leading '/'.  Returns the result in buf (room for strlen(line) + 2),
+ * or NULL for a comment or blank line.
+ */
+static char *read_all_step(const char *line, char *buf)
+{
+	const char *t;
+	char *s = buf + 1;
+	size_t n = strlen(line);
+	int invert;
+
+	if (line[0] == '#')
+		return NULL;
+	t = trim(line, &n);
+	if (n == 0)
+		return NULL;
+	invert = t[0] == '!';
+	if (invert) {
+		n--;
+		t = trim(t + 1, &n);
+	}
+	memcpy(s, t, n);
+	s[n] = '\0';
+	if (n > 0) {
+		clean_path(s);
+		if (s[0] == '/' && s[1] != '\0')
+			s++;
+	}
+	if (invert) {
+		s--;
+		s[0] = '!';
+	}
+	return s;
+}
+
+/*
+ * Docker's patternmatcher.New, on what ReadAll produced: trim and clean
+ * again, then take the '!' off.  Returns NULL when nothing is left.
+ */
+static char *new_step(char *s, int *exception)
+{
+	size_t n = strlen(s);
+
+	s = (char *)trim(s, &n);
+	s[n] = '\0';
+	if (n == 0)
+		return NULL;
+	clean_path(s);
+	*exception = s[0] == '!';
+	return *exception ? s + 1 : s;
+}
+
+/*
+ * Turn a line into a malloc'd glob (NULL, returning 0, for a line that
+ * holds no pattern).  The two Docker steps are kept apart so that odd
+ * lines ("! /x", "/ foo") come out exactly as they do in Docker.
+ */
+static int normalize(const char *line, const char *origin, char **glob, int *exception,
+		     struct dk_err *err)
+{
+	size_t n = strlen(line);
+	const char *shown = trim(line, &n), *why;
+	char *buf, *s;
+
+	*glob = NULL;
+	*exception = 0;
+	buf = malloc(strlen(line) + 2);
+	if (!buf)
+		return dk_fail(err, DK_E_INTERNAL, "%s: out of memory", origin);
+	s = read_all_step(line, buf);
+	if (s)
+		s = new_step(s, exception);
+	if (!s) {
+		free(buf);
+		return 0;
+	}
+	if (*exception && s[0] == '\0')
+		why = "'!' with nothing to re-include";
+	else
+		why = check_syntax(s);
+	if (why) {
+		free(buf);
+		return dk_fail(err, DK_E_SPEC, "%s: invalid pattern \"%.*s\": %s", origin,
+			       (int)n, shown, why);
+	}
+	*glob = strdup(s);
+	free(buf);
+	if (!*glob)
+		return dk_fail(err, DK_E_INTERNAL, "%s: out of memory", origin);
+	return 0;
+}
+
+/* ---- the public API ---- */
+
+struct dk_ignore *dk_ignore_new(void)
+{
+	return calloc(1, sizeof(struct dk_ignore));
+}
+
+void dk_ignore_free(struct dk_ignore *ig)
+{
+	size_t i;
+
+	if (!ig)
+		return;
+	for (i = 0; i < ig->n; i++)
+		free(ig->pats[i].glob);
+	free(ig->pats);
+	free(ig);
+}
+
+static int grow(struct dk_ignore *ig)
+{
+	size_t cap = ig->cap ? 2 * ig->cap : 16;
+	struct pattern *pats;
+
+	if (ig->n < ig->cap)
+		return 0;
+	pats = realloc(ig->pats, cap * sizeof(*pats));
+	if (!pats)
+		return -1;
+	ig->pats = pats;
+	ig->cap = cap;
+	return 0;
+}
+
+int dk_ignore_add(struct dk_ignore *ig, const char *pattern, const char *origin,
+		  struct dk_err *err)
+{
+	struct pattern *pat;
+	char *glob;
+	int exception;
+
+	if (!origin)
+		origin = "pattern";
+	if (normalize(pattern, origin, &glob, &exception, err))
+		return -1;
+	if (!glob)
+		return 0;
+	if (grow(ig)) {
+		free(glob);
+		return dk_fail(err, DK_E_INTERNAL, "%s: out of memory", origin);
+	}
+	pat = &ig->pats[ig->n++];
+	pat->glob = glob;
+	pat->exception = exception;
+	pat->loose_suffix = is_loose_suffix(glob);
+	return 0;
+}
+
+/* Cut the line end (LF or CRLF) and, on line 1, a UTF-8 byte order mark. */
+static char *line_text(char *line, ssize_t len, unsigned lineno)
+{
+	if (len > 0 && line[len - 1] == '\n')
+		line[--len] = '\0';
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (lineno == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0)
+		return line + 3;
+	return line;
+}
+
+int dk_ignore_load_file(struct dk_ignore *ig, const char *path, struct dk_err *err)
+{
+	char origin[DK_ERR_MAX], *line = NULL;
+	unsigned lineno = 0;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(path, "r");
+	if (!f)
+		return dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO,
+				     "cannot open %s", path);
+	for (;;) {
+		errno = 0;
+		len = getline(&line, &cap, f);
+		if (len < 0)
+			break;
+		lineno++;
+		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
+		ret = dk_ignore_add(ig, line_text(line, len, lineno), origin, err);
+		if (ret)
+			break;
+	}
+	/* getline returns -1 at end of file, on a read error, and on ENOMEM */
+	if (!ret && (ferror(f) || errno == ENOMEM))
+		ret = dk_fail_errno(err, DK_E_IO, "cannot read %s", path);
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+static int is_root(const char *relpath)
+{
+	return relpath[0] == '\0' || strcmp(relpath, ".") == 0;
+}
+
+/* Index of the last pattern matching relpath or a parent; 0 if none. */
+static int last_match(const struct dk_ignore *ig, const char *relpath, size_t *at)
+{
+	size_t i;
+
+	for (i = ig->n; i-- > 0;) {
+		if (match_path_or_parent(&ig->pats[i], relpath)) {
+			*at = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int dk_ignore_excluded(const struct dk_ignore *ig, const char *relpath)
+{
+	size_t at;
+
+	if (is_root(relpath) || !last_match(ig, relpath, &at))
+		return 0;
+	return !ig->pats[at].exception;
+}
+
+/*
+ * The pattern that excludes reldir also matches everything below it (as a
+ * parent), and no later pattern matches reldir itself.  So only a later '!'
+ * pattern can re-include a descendant, and only if it can match a path
+ * starting with "reldir/".
+ */
+int dk_ignore_may_reinclude_below(const struct dk_ignore *ig, const char *reldir)
+{
+	size_t at, i, n;
+	char *prefix;
+	int maybe = 0;
+
+	if (is_root(reldir) || !last_match(ig, reldir, &at) || ig->pats[at].exception)
+		return 1;
+	n = strlen(reldir);
+	prefix = malloc(n + 2);
+	if (!prefix)
+		return 1;	/* unsure, so the walker must look */
+	memcpy(prefix, reldir, n);
+	prefix[n] = '/';
+	prefix[n + 1] = '\0';
+	for (i = at + 1; i < ig->n && !maybe; i++) {
+		if (ig->pats[i].exception)
+			maybe = pattern_match(&ig->pats[i], prefix, prefix + n + 1, 1);
+	}
+	free(prefix);
+	return maybe;
+}
+
+size_t dk_ignore_count(const struct dk_ignore *ig)
+{
+	return ig->n;
+}

@@ -1,0 +1,157 @@
+/*
+ * image.c - reading descriptors, manifests and indexes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "derrick/image.h"
+#include "derrick/util.h"
+
+int dk_media_is_index(const char *mt)
+{
+	return !strcmp(mt, DK_MT_OCI_INDEX) || !strcmp(mt, DK_MT_DOCKER_LIST);
+}
+
+int dk_media_is_manifest(const char *mt)
+{
+	return !strcmp(mt, DK_MT_OCI_MANIFEST) || !strcmp(mt, DK_MT_DOCKER_MANIFEST);
+}
+
+int dk_desc_from_json(json_t *o, const char *where, struct dk_desc *d, struct dk_err *err)
+{
+	json_t *mt = json_object_get(o, "mediaType");
+	json_t *dg = json_object_get(o, "digest");
+	json_t *sz = json_object_get(o, "size");
+
+	memset(d, 0, sizeof(*d));
+	if (!json_is_object(o))
+		return dk_fail(err, DK_E_CORRUPT, "%s: descriptor is not an object", where);
+	if (!json_is_string(mt) || strlen(json_string_value(mt)) >= sizeof(d->media_type))
+		return dk_fail(err, DK_E_CORRUPT, "%s: descriptor has no valid mediaType", where);
+	if (!json_is_string(dg) || !dk_digest_valid(json_string_value(dg)))
+		return dk_fail(err, DK_E_CORRUPT, "%s: descriptor digest %s%s%s is not a sha256 digest",
+			       where, json_is_string(dg) ? "\"" : "", json_is_string(dg) ? json_string_value(dg) : "(missing)",
+			       json_is_string(dg) ? "\"" : "");
+	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
+		return dk_fail(err, DK_E_CORRUPT, "%s: descriptor has no valid size", where);
+	strcpy(d->media_type, json_string_value(mt));
+	strcpy(d->digest, json_string_value(dg));
+	d->size = (uint64_t)json_integer_value(sz);
+	return 0;
+}
+
+json_t *dk_desc_to_json(const struct dk_desc *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "mediaType", json_string(d->media_type));
+	json_object_set_new(o, "digest", json_string(d->digest));
+	json_object_set_new(o, "size", json_integer((json_int_t)d->size));
+	return o;
+}
+
+int dk_manifest_parse(const struct dk_manifest_blob *m, const char *where,
+		      struct dk_manifest *out, struct dk_err *err)
+{
+	json_error_t jerr;
+	json_t *layers;
+	size_t i;
+	json_t *l;
+
+	memset(out, 0, sizeof(*out));
+	out->root = json_loadb(m->bytes, m->len, 0, &jerr);
+	if (!out->root)
+		return dk_fail(err, DK_E_CORRUPT, "%s: manifest %s is not valid JSON: %s",
+			       where, m->desc.digest, jerr.text);
+	if (!dk_media_is_manifest(m->desc.media_type)) {
+		dk_fail(err, DK_E_CORRUPT, "%s: %s is a %s, not an image manifest", where,
+			m->desc.digest, m->desc.media_type);
+		goto fail;
+	}
+	if (json_integer_value(json_object_get(out->root, "schemaVersion")) != 2) {
+		dk_fail(err, DK_E_CORRUPT, "%s: manifest %s: schemaVersion is not 2", where, m->desc.digest);
+		goto fail;
+	}
+	if (dk_desc_from_json(json_object_get(out->root, "config"), where, &out->config, err) < 0)
+		goto fail;
+	layers = json_object_get(out->root, "layers");
+	if (!json_is_array(layers)) {
+		dk_fail(err, DK_E_CORRUPT, "%s: manifest %s has no layers array", where, m->desc.digest);
+		goto fail;
+	}
+	out->layers = dk_xcalloc(json_array_size(layers) + 1, sizeof(*out->layers));
+	json_array_foreach(layers, i, l) {
+		if (dk_desc_from_json(l, where, &out->layers[i], err) < 0)
+			goto fail;
+		out->n_layers++;
+	}
+	out->annotations = json_object_get(out->root, "annotations");
+	return 0;
+fail:
+	dk_manifest_free(out);
+	return -1;
+}
+
+void dk_manifest_free(struct dk_manifest *m)
+{
+	free(m->layers);
+	json_decref(m->root);
+	memset(m, 0, sizeof(*m));
+}
+
+static int platform_matches(json_t *p, const struct dk_platform *want)
+{
+	const char *os = json_string_value(json_object_get(p, "os"));
+	const char *arch = json_string_value(json_object_get(p, "architecture"));
+	const char *variant = json_string_value(json_object_get(p, "variant"));
+
+	if (!os || !arch || strcmp(os, want->os) || strcmp(arch, want->arch))
+		return 0;
+	/* no variant asked: take any; else it must agree */
+	return !want->variant[0] || (variant && !strcmp(variant, want->variant));
+}
+
+int dk_index_select(const char *bytes, size_t len, const char *where,
+		    const struct dk_platform *want, struct dk_desc *out, struct dk_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(bytes, len, 0, &jerr);
+	json_t *ms, *m;
+	size_t i;
+	char plat[100];
+	int rc = -1;
+
+	if (!root)
+		return dk_fail(err, DK_E_CORRUPT, "%s: index is not valid JSON: %s", where, jerr.text);
+	ms = json_object_get(root, "manifests");
+	if (!json_is_array(ms)) {
+		dk_fail(err, DK_E_CORRUPT, "%s: index has no manifests array", where);
+		goto out;
+	}
+	json_array_foreach(ms, i, m) {
+		if (!platform_matches(json_object_get(m, "platform"), want))
+			continue;
+		rc = dk_desc_from_json(m, where, out, err);
+		goto out;
+	}
+	dk_platform_format(want, plat, sizeof(plat));
+	dk_fail(err, DK_E_NOTFOUND, "%s: the image index has no manifest for %s", where, plat);
+out:
+	json_decref(root);
+	return rc;
+}
+
+char *dk_json_dump(json_t *j, size_t *len)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (!s) {
+		fputs("derrick: out of memory (json)\n", stderr);
+		abort();
+	}
+	*len = strlen(s);
+	return s;
+}

@@ -1,0 +1,233 @@
+/*
+ * plan.c - resolve stages, the version and ${VERSION} before any file is
+ * read, so a mistake in the spec or the flags fails in milliseconds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "derrick/plan.h"
+#include "derrick/util.h"
+
+#define LABEL_VERSION "org.opencontainers.image.version"
+#define LABEL_REVISION "org.opencontainers.image.revision"
+
+int dk_expand(const char *s, const char *version, const char *where, char **out, struct dk_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = s;
+
+	while (*p) {
+		const char *open = strstr(p, "${");
+		const char *close;
+
+		if (!open) {
+			sb_adds(&sb, p);
+			break;
+		}
+		sb_add(&sb, p, (size_t)(open - p));
+		close = strchr(open, '}');
+		if (!close) {
+			sb_release(&sb);
+			return dk_fail(err, DK_E_SPEC, "%s: unterminated \"${\" in \"%s\"", where, s);
+		}
+		if ((size_t)(close - open) != 9 || strncmp(open, "${VERSION}", 10)) {
+			dk_fail(err, DK_E_SPEC, "%s: unknown variable \"%.*s\" (only ${VERSION} is defined)",
+				where, (int)(close - open + 1), open);
+			sb_release(&sb);
+			return -1;
+		}
+		if (!version) {
+			sb_release(&sb);
+			return dk_fail(err, DK_E_SPEC,
+				       "%s uses ${VERSION} but no version was given (use --version V or --version-from-git)",
+				       where);
+		}
+		sb_adds(&sb, version);
+		p = close + 1;
+	}
+	*out = sb_detach(&sb);
+	return 0;
+}
+
+static int expand_list(const struct dk_kvlist *in, const char *file, const char *prefix,
+		       const char *version, struct dk_kvlist *out, struct dk_err *err)
+{
+	out->v = dk_xcalloc(in->n + 3, sizeof(*out->v));
+	out->n = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		char *where = dk_xasprintf("%s: %s.%s", file, prefix, in->v[i].key);
+		char *val;
+		int rc = dk_expand(in->v[i].value, version, where, &val, err);
+
+		free(where);
+		if (rc < 0)
+			return -1;
+		out->v[out->n].key = dk_xstrdup(in->v[i].key);
+		out->v[out->n].value = val;
+		out->n++;
+	}
+	return 0;
+}
+
+/* Set key to value, replacing an existing entry (the list has room: see expand_list). */
+static void kv_set(struct dk_kvlist *l, const char *key, const char *value)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key)) {
+			free(l->v[i].value);
+			l->v[i].value = dk_xstrdup(value);
+			return;
+		}
+	l->v[l->n].key = dk_xstrdup(key);
+	l->v[l->n].value = dk_xstrdup(value);
+	l->n++;
+}
+
+/* Run argv in dir and return its first line of output. */
+static int run_line(const char *dir, char *const argv[], char **out, struct dk_err *err)
+{
+	int pipefd[2], status;
+	char buf[512];
+	size_t len = 0;
+	pid_t pid;
+
+	if (pipe(pipefd) < 0)
+		return dk_fail_errno(err, DK_E_EXEC, "pipe");
+	pid = fork();
+	if (pid < 0)
+		return dk_fail_errno(err, DK_E_EXEC, "fork");
+	if (pid == 0) {
+		close(pipefd[0]);
+		dup2(pipefd[1], 1);
+		if (chdir(dir) < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n = read(pipefd[0], buf + len, sizeof(buf) - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !buf[0]) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			return dk_fail(err, DK_E_EXEC, "%s: command not found", argv[0]);
+		return dk_fail(err, DK_E_EXEC, "`%s %s` failed in %s (is it a git checkout?)", argv[0], argv[1], dir);
+	}
+	*out = dk_xstrdup(buf);
+	return 0;
+}
+
+int dk_git_version(const char *dir, char **version, char **revision, struct dk_err *err)
+{
+	char *describe[] = { "git", "describe", "--tags", "--always", "--dirty", NULL };
+	char *revparse[] = { "git", "rev-parse", "HEAD", NULL };
+	char *d;
+
+	if (run_line(dir, describe, &d, err) < 0)
+		return dk_err_prefix(err, "--version-from-git");
+	if (run_line(dir, revparse, revision, err) < 0) {
+		free(d);
+		return dk_err_prefix(err, "--version-from-git");
+	}
+	/* tag v0.1.14 gives version 0.1.14, as setuptools_scm would */
+	*version = dk_xstrdup(d[0] == 'v' && d[1] >= '0' && d[1] <= '9' ? d + 1 : d);
+	free(d);
+	return 0;
+}
+
+void dk_rfc3339(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int version_valid(const char *v)
+{
+	if (!*v)
+		return 0;
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struct dk_plan *plan,
+		 struct dk_err *err)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->spec = spec;
+	plan->platform = o->platform;
+	plan->epoch = o->epoch;
+	plan->n_stages = spec->n_stages;
+	if (o->target) {
+		long i = dk_spec_stage_index(spec, o->target);
+
+		if (i < 0) {
+			struct strbuf names = STRBUF_INIT;
+
+			for (size_t j = 0; j < spec->n_stages; j++)
+				sb_addf(&names, "%s%s", j ? ", " : "", spec->stages[j].name);
+			dk_fail(err, DK_E_USAGE, "--target %s: no such stage in %s (stages: %s)",
+				o->target, spec->path, names.buf);
+			sb_release(&names);
+			return -1;
+		}
+		plan->n_stages = (size_t)i + 1;
+	}
+	if (o->version && o->version_from_git)
+		return dk_fail(err, DK_E_USAGE, "--version and --version-from-git exclude each other");
+	if (o->version) {
+		if (!version_valid(o->version))
+			return dk_fail(err, DK_E_USAGE, "--version: must be non-empty printable text");
+		plan->version = dk_xstrdup(o->version);
+	} else if (o->version_from_git) {
+		if (dk_git_version(spec->dir, &plan->version, &plan->revision, err) < 0)
+			return -1;
+	}
+	if (expand_list(&spec->config.env, spec->path, "config.env", plan->version, &plan->env, err) < 0 ||
+	    expand_list(&spec->config.labels, spec->path, "config.labels", plan->version, &plan->labels, err) < 0 ||
+	    expand_list(&spec->annotations, spec->path, "annotations", plan->version, &plan->annotations, err) < 0) {
+		dk_plan_free(plan);
+		return -1;
+	}
+	if (plan->version) {
+		kv_set(&plan->labels, LABEL_VERSION, plan->version);
+		kv_set(&plan->annotations, LABEL_VERSION, plan->version);
+	}
+	if (plan->revision) {
+		kv_set(&plan->labels, LABEL_REVISION, plan->revision);
+		kv_set(&plan->annotations, LABEL_REVISION, plan->revision);
+	}
+	return 0;
+}
+
+void dk_plan_free(struct dk_plan *plan)
+{
+	free(plan->version);
+	free(plan->revision);
+	dk_kvlist_free(&plan->env);
+	dk_kvlist_free(&plan->labels);
+	dk_kvlist_free(&plan->annotations);
+	memset(plan, 0, sizeof(*plan));
+}

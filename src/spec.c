@@ -1,0 +1,531 @@
+/*
+ * spec.c - read derrick.json with jansson into struct dk_spec.
+ *
+ * Every check names where it failed: "FILE: KEY.PATH: what is wrong", and
+ * JSON syntax errors come as "FILE:LINE:COLUMN: what jansson saw".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "derrick/spec.h"
+#include "derrick/util.h"
+
+struct ctx {
+	const char *file;
+	const char *dir;
+	struct dk_err *err;
+};
+
+static int bad(struct ctx *c, const char *where, const char *what)
+{
+	return dk_fail(c->err, DK_E_SPEC, "%s: %s: %s", c->file, where, what);
+}
+
+/* Unknown keys are errors: list the ones we know for the message. */
+static int check_keys(struct ctx *c, json_t *obj, const char *where, const char *const *known)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(obj, key, val) {
+		int ok = 0;
+
+		for (const char *const *k = known; *k; k++)
+			if (!strcmp(key, *k))
+				ok = 1;
+		if (!ok) {
+			struct strbuf sb = STRBUF_INIT;
+			char *path = *where ? dk_xasprintf("%s.%s", where, key) : dk_xstrdup(key);
+
+			for (const char *const *k = known; *k; k++)
+				sb_addf(&sb, "%s%s", k == known ? "" : ", ", *k);
+			dk_fail(c->err, DK_E_SPEC, "%s: %s: unknown key (expected one of: %s)",
+				c->file, path, sb.buf);
+			free(path);
+			sb_release(&sb);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *keypath(const char *where, const char *key)
+{
+	return *where ? dk_xasprintf("%s.%s", where, key) : dk_xstrdup(key);
+}
+
+/* An optional string member: 0 when absent, 1 when read, -1 when not a string. */
+static int get_string(struct ctx *c, json_t *obj, const char *where, const char *key, char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p;
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		p = keypath(where, key);
+		bad(c, p, "must be a string");
+		free(p);
+		return -1;
+	}
+	*out = dk_xstrdup(json_string_value(v));
+	return 1;
+}
+
+static int get_strlist(struct ctx *c, json_t *obj, const char *where, const char *key,
+		       struct dk_strlist *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p;
+	size_t i;
+	json_t *item;
+
+	if (!v)
+		return 0;
+	p = keypath(where, key);
+	if (!json_is_array(v)) {
+		bad(c, p, "must be an array of strings");
+		free(p);
+		return -1;
+	}
+	out->v = dk_xcalloc(json_array_size(v) + 1, sizeof(char *));
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item)) {
+			char *ip = dk_xasprintf("%s[%zu]", p, i);
+
+			bad(c, ip, "must be a string");
+			free(ip);
+			free(p);
+			return -1;
+		}
+		out->v[out->n++] = dk_xstrdup(json_string_value(item));
+	}
+	free(p);
+	return 1;
+}
+
+static int get_kvlist(struct ctx *c, json_t *obj, const char *where, const char *key,
+		      struct dk_kvlist *out)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *k;
+	json_t *val;
+	char *p;
+
+	if (!v)
+		return 0;
+	p = keypath(where, key);
+	if (!json_is_object(v)) {
+		bad(c, p, "must be an object of strings");
+		free(p);
+		return -1;
+	}
+	out->v = dk_xcalloc(json_object_size(v) + 1, sizeof(*out->v));
+	json_object_foreach(v, k, val) {
+		if (!json_is_string(val)) {
+			char *kp = dk_xasprintf("%s.%s", p, k);
+
+			bad(c, kp, "must be a string");
+			free(kp);
+			free(p);
+			return -1;
+		}
+		if (!*k) {
+			bad(c, p, "empty key");
+			free(p);
+			return -1;
+		}
+		out->v[out->n].key = dk_xstrdup(k);
+		out->v[out->n].value = dk_xstrdup(json_string_value(val));
+		out->n++;
+	}
+	free(p);
+	return 1;
+}
+
+static char *resolve(const struct ctx *c, const char *p)
+{
+	if (p[0] == '/')
+		return dk_xstrdup(p);
+	return dk_path_join(c->dir, p);
+}
+
+/* "/usr/local/" -> "usr/local"; refuses relative paths and "..". */
+static int clean_dest(struct ctx *c, const char *where, const char *raw, char **out, int *is_dir)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = raw;
+
+	if (raw[0] != '/')
+		return bad(c, where, "dest must be an absolute path in the image (start with '/')");
+	*is_dir = raw[strlen(raw) - 1] == '/';
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 2 && !strncmp(p, "..", 2)) {
+			sb_release(&sb);
+			return bad(c, where, "dest must not contain \"..\"");
+		}
+		if (len && !(len == 1 && *p == '.')) {
+			if (sb.len)
+				sb_addc(&sb, '/');
+			sb_add(&sb, p, len);
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	*out = sb_detach(&sb);
+	return 0;
+}
+
+static int get_id(struct ctx *c, json_t *obj, const char *where, const char *key, uint32_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p;
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0x7fffffff) {
+		p = keypath(where, key);
+		bad(c, p, "must be a non-negative integer");
+		free(p);
+		return -1;
+	}
+	*out = (uint32_t)json_integer_value(v);
+	return 1;
+}
+
+/* Modes are octal strings ("0644"): JSON has no octal numbers and 644 would mislead. */
+static int get_mode(struct ctx *c, json_t *obj, const char *where, const char *key, int *out)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+	char *end, *p;
+	long m;
+
+	if (!v)
+		return 0;
+	p = keypath(where, key);
+	if (!json_is_string(v)) {
+		bad(c, p, "must be an octal string such as \"0644\"");
+		free(p);
+		return -1;
+	}
+	s = json_string_value(v);
+	m = strtol(s, &end, 8);
+	if (!*s || *end || m < 0 || m > 07777) {
+		bad(c, p, "must be an octal mode between \"0000\" and \"7777\"");
+		free(p);
+		return -1;
+	}
+	free(p);
+	*out = (int)m;
+	return 1;
+}
+
+static const char *const layer_keys[] = {
+	"source", "tar", "dest", "exclude", "ignore_file", "uid", "gid", "file_mode", "dir_mode", NULL
+};
+
+static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l)
+{
+	char *source = NULL, *tar = NULL, *dest = NULL, *ignore = NULL;
+	int rc = -1;
+
+	l->where = dk_xstrdup(where);
+	l->file_mode = l->dir_mode = -1;
+	if (!json_is_object(obj))
+		return bad(c, where, "must be an object");
+	if (check_keys(c, obj, where, layer_keys) < 0)
+		return -1;
+	if (get_string(c, obj, where, "source", &source) < 0 ||
+	    get_string(c, obj, where, "tar", &tar) < 0 ||
+	    get_string(c, obj, where, "dest", &dest) < 0 ||
+	    get_string(c, obj, where, "ignore_file", &ignore) < 0 ||
+	    get_strlist(c, obj, where, "exclude", &l->exclude) < 0 ||
+	    get_id(c, obj, where, "uid", &l->uid) < 0 ||
+	    get_id(c, obj, where, "gid", &l->gid) < 0 ||
+	    get_mode(c, obj, where, "file_mode", &l->file_mode) < 0 ||
+	    get_mode(c, obj, where, "dir_mode", &l->dir_mode) < 0)
+		goto out;
+	if (!!source == !!tar) {
+		bad(c, where, "needs exactly one of \"source\" (a directory or file) or \"tar\"");
+		goto out;
+	}
+	if ((source && !*source) || (tar && !*tar)) {
+		bad(c, where, source ? "source is empty" : "tar is empty");
+		goto out;
+	}
+	if (tar && (ignore || l->exclude.n)) {
+		bad(c, where, "exclude and ignore_file apply to a source directory, not to a tar");
+		goto out;
+	}
+	if (clean_dest(c, where, dest ? dest : "/", &l->dest, &l->dest_is_dir) < 0)
+		goto out;
+	l->origin = dk_xstrdup(source ? source : tar);
+	if (source)
+		l->source = resolve(c, source);
+	if (tar)
+		l->tar = resolve(c, tar);
+	/* ignore_file is relative to the source, like a .dockerignore in a build context */
+	if (ignore)
+		l->ignore_file = ignore[0] == '/' ? dk_xstrdup(ignore) : dk_path_join(l->source, ignore);
+	rc = 0;
+out:
+	free(source);
+	free(tar);
+	free(dest);
+	free(ignore);
+	return rc;
+}
+
+static int parse_stages(struct ctx *c, json_t *arr, struct dk_spec *s)
+{
+	size_t i;
+	json_t *st;
+
+	if (!arr)
+		return bad(c, "stages", "missing: the spec needs at least one stage");
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return bad(c, "stages", "must be a non-empty array of stages");
+	s->stages = dk_xcalloc(json_array_size(arr), sizeof(*s->stages));
+	json_array_foreach(arr, i, st) {
+		static const char *const keys[] = { "name", "layers", NULL };
+		struct dk_spec_stage *stage = &s->stages[s->n_stages++];
+		char *where = dk_xasprintf("stages[%zu]", i);
+		json_t *layers = json_object_get(st, "layers");
+		int rc = -1;
+
+		if (!json_is_object(st)) {
+			bad(c, where, "must be an object");
+		} else if (check_keys(c, st, where, keys) < 0 ||
+			   get_string(c, st, where, "name", &stage->name) < 0) {
+			;
+		} else if (!stage->name || !*stage->name) {
+			bad(c, where, "needs a non-empty \"name\"");
+		} else if (dk_spec_stage_index(s, stage->name) != (long)i) {
+			char *msg = dk_xasprintf("duplicate stage name \"%s\"", stage->name);
+
+			bad(c, where, msg);
+			free(msg);
+		} else if (layers && !json_is_array(layers)) {
+			char *p = dk_xasprintf("%s.layers", where);
+
+			bad(c, p, "must be an array of layers");
+			free(p);
+		} else {
+			size_t j;
+			json_t *lobj;
+
+			rc = 0;
+			stage->layers = dk_xcalloc(json_array_size(layers) + 1, sizeof(*stage->layers));
+			json_array_foreach(layers, j, lobj) {
+				char *lw = dk_xasprintf("%s.layers[%zu]", where, j);
+
+				rc = parse_layer(c, lobj, lw, &stage->layers[stage->n_layers++]);
+				free(lw);
+				if (rc < 0)
+					break;
+			}
+		}
+		free(where);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_config(struct ctx *c, json_t *obj, struct dk_spec_config *cfg)
+{
+	static const char *const keys[] = {
+		"entrypoint", "cmd", "workdir", "user", "env", "exposed_ports", "volumes",
+		"stop_signal", "labels", NULL
+	};
+	int r;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return bad(c, "config", "must be an object");
+	if (check_keys(c, obj, "config", keys) < 0)
+		return -1;
+	if ((r = get_strlist(c, obj, "config", "entrypoint", &cfg->entrypoint)) < 0)
+		return -1;
+	cfg->has_entrypoint = r;
+	if ((r = get_strlist(c, obj, "config", "cmd", &cfg->cmd)) < 0)
+		return -1;
+	cfg->has_cmd = r;
+	if (get_string(c, obj, "config", "workdir", &cfg->workdir) < 0 ||
+	    get_string(c, obj, "config", "user", &cfg->user) < 0 ||
+	    get_string(c, obj, "config", "stop_signal", &cfg->stop_signal) < 0 ||
+	    get_kvlist(c, obj, "config", "env", &cfg->env) < 0 ||
+	    get_strlist(c, obj, "config", "exposed_ports", &cfg->exposed_ports) < 0 ||
+	    get_strlist(c, obj, "config", "volumes", &cfg->volumes) < 0 ||
+	    get_kvlist(c, obj, "config", "labels", &cfg->labels) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->env.n; i++)
+		if (strchr(cfg->env.v[i].key, '=')) {
+			char *p = dk_xasprintf("config.env.%s", cfg->env.v[i].key);
+
+			bad(c, p, "an environment variable name cannot contain '='");
+			free(p);
+			return -1;
+		}
+	return 0;
+}
+
+static int parse_base(struct ctx *c, json_t *v, struct dk_spec *s)
+{
+	const char *b;
+
+	if (!v) {
+		s->base = dk_xstrdup("scratch");
+		return 0;
+	}
+	if (!json_is_string(v))
+		return bad(c, "base", "must be a string: \"scratch\" or \"oci:DIR[:TAG]\"");
+	b = json_string_value(v);
+	if (!strcmp(b, "scratch")) {
+		s->base = dk_xstrdup(b);
+	} else if (!strncmp(b, "oci:", 4) && b[4]) {
+		/* the directory is relative to the spec, like every other path */
+		char *rest = dk_xstrdup(b + 4);
+		char *colon = strchr(rest, ':');
+		char *dir;
+
+		if (colon)
+			*colon = '\0';
+		dir = resolve(c, rest);
+		s->base = colon ? dk_xasprintf("oci:%s:%s", dir, colon + 1) : dk_xasprintf("oci:%s", dir);
+		free(dir);
+		free(rest);
+	} else {
+		return dk_fail(c->err, DK_E_SPEC, "%s: base: \"%s\": expected \"scratch\" or \"oci:DIR[:TAG]\"",
+			       c->file, b);
+	}
+	return 0;
+}
+
+int dk_spec_parse(const char *text, const char *path, struct dk_spec *s, struct dk_err *err)
+{
+	static const char *const keys[] = { "base", "stages", "config", "annotations", NULL };
+	struct ctx c = { path, NULL, err };
+	json_error_t jerr;
+	json_t *root;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->path = dk_xstrdup(path);
+	s->dir = dk_dirname(path);
+	c.dir = s->dir;
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		dk_fail(err, DK_E_SPEC, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		dk_fail(err, DK_E_SPEC, "%s: the spec must be a JSON object", path);
+		goto out;
+	}
+	if (check_keys(&c, root, "", keys) < 0 ||
+	    parse_base(&c, json_object_get(root, "base"), s) < 0 ||
+	    parse_stages(&c, json_object_get(root, "stages"), s) < 0 ||
+	    parse_config(&c, json_object_get(root, "config"), &s->config) < 0 ||
+	    get_kvlist(&c, root, "", "annotations", &s->annotations) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(root);
+	if (rc < 0)
+		dk_spec_free(s);
+	return rc;
+}
+
+int dk_spec_load(const char *path, struct dk_spec *spec, struct dk_err *err)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	/* A spec is small; a huge file is a mistake, not a spec. */
+	if (dk_read_file(path, 16 << 20, &text, &len, err) < 0) {
+		memset(spec, 0, sizeof(*spec));
+		return dk_err_prefix(err, "build spec");
+	}
+	if (strlen(text) != len) {
+		free(text);
+		memset(spec, 0, sizeof(*spec));
+		return dk_fail(err, DK_E_SPEC, "%s: contains a NUL byte: not a JSON spec", path);
+	}
+	rc = dk_spec_parse(text, path, spec, err);
+	free(text);
+	return rc;
+}
+
+long dk_spec_stage_index(const struct dk_spec *spec, const char *name)
+{
+	for (size_t i = 0; i < spec->n_stages; i++)
+		if (spec->stages[i].name && !strcmp(spec->stages[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+void dk_kvlist_free(struct dk_kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void dk_strlist_free(struct dk_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void layer_free(struct dk_spec_layer *l)
+{
+	free(l->where);
+	free(l->source);
+	free(l->tar);
+	free(l->origin);
+	free(l->dest);
+	free(l->ignore_file);
+	dk_strlist_free(&l->exclude);
+}
+
+void dk_spec_free(struct dk_spec *s)
+{
+	for (size_t i = 0; i < s->n_stages; i++) {
+		for (size_t j = 0; j < s->stages[i].n_layers; j++)
+			layer_free(&s->stages[i].layers[j]);
+		free(s->stages[i].layers);
+		free(s->stages[i].name);
+	}
+	free(s->stages);
+	dk_strlist_free(&s->config.entrypoint);
+	dk_strlist_free(&s->config.cmd);
+	free(s->config.workdir);
+	free(s->config.user);
+	free(s->config.stop_signal);
+	dk_kvlist_free(&s->config.env);
+	dk_strlist_free(&s->config.exposed_ports);
+	dk_strlist_free(&s->config.volumes);
+	dk_kvlist_free(&s->config.labels);
+	dk_kvlist_free(&s->annotations);
+	free(s->base);
+	free(s->path);
+	free(s->dir);
+	memset(s, 0, sizeof(*s));
+}

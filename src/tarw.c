@@ -1,0 +1,329 @@
+/*
+ * tarw.c - the tar stage of the layer pipeline.
+ *
+ * libarchive's "pax restricted" format writes plain ustar headers and adds
+ * a pax extended header only when an entry needs one (a long path or link
+ * target, a size over 8 GiB, a non-ASCII name).  Each header is built from
+ * a fresh archive_entry holding only path, type, mode, uid/gid, size, mtime
+ * and link target: no atime/ctime, no user or group names, no xattrs.
+ *
+ * Names are bytes.  libarchive converts them to UTF-8 for pax records using
+ * the current locale, so we pin LC_CTYPE to C.UTF-8 while writing: the
+ * same name gives the same bytes whatever LANG the user has.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "derrick/log.h"
+#include "derrick/tarw.h"
+#include "derrick/util.h"
+
+#define COPY_BUF (1 << 17)
+
+struct out_ctx {
+	struct dk_sink *sink;
+	struct dk_err *err;
+	int failed;
+};
+
+static la_ssize_t out_write(struct archive *a, void *data, const void *buf, size_t len)
+{
+	struct out_ctx *c = data;
+
+	(void)a;
+	if (dk_sink_write(c->sink, buf, len, c->err) < 0) {
+		c->failed = 1;
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static int out_close(struct archive *a, void *data)
+{
+	(void)a;
+	(void)data;
+	return ARCHIVE_OK;
+}
+
+static mode_t norm_mode(const struct dk_entry *e, const struct dk_tar_opts *o)
+{
+	switch (e->type) {
+	case DK_ENT_DIR:
+		return o->dir_mode >= 0 ? (mode_t)o->dir_mode : 0755;
+	case DK_ENT_SYMLINK:
+		return 0777;
+	default:
+		if (o->file_mode >= 0)
+			return (mode_t)o->file_mode;
+		return (e->perm & 0111) ? 0755 : 0644;
+	}
+}
+
+static void fill_header(struct archive_entry *ae, const struct dk_entry *e,
+			const struct dk_tar_opts *o)
+{
+	static const unsigned types[] = {
+		[DK_ENT_FILE] = AE_IFREG, [DK_ENT_DIR] = AE_IFDIR,
+		[DK_ENT_SYMLINK] = AE_IFLNK, [DK_ENT_HARDLINK] = AE_IFREG,
+	};
+
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, e->path);
+	archive_entry_set_filetype(ae, types[e->type]);
+	archive_entry_set_perm(ae, norm_mode(e, o));
+	archive_entry_set_uid(ae, o->uid);
+	archive_entry_set_gid(ae, o->gid);
+	archive_entry_set_mtime(ae, (time_t)o->mtime, 0);
+	if (e->type == DK_ENT_FILE)
+		archive_entry_set_size(ae, (la_int64_t)e->size);
+	else
+		archive_entry_set_size(ae, 0);
+	if (e->type == DK_ENT_SYMLINK)
+		archive_entry_copy_symlink(ae, e->link);
+	if (e->type == DK_ENT_HARDLINK)
+		archive_entry_copy_hardlink(ae, e->link);
+}
+
+/*
+ * Copy exactly e->size bytes of content.  A file that shrank while we read
+ * it would leave the tar inconsistent, so that is an error; one that grew
+ * is cut at the size we announced in its header.
+ */
+static int copy_content(struct archive *a, const struct dk_entry *e, int spool_fd,
+			char *buf, struct out_ctx *c, struct dk_err *err)
+{
+	uint64_t left = e->size;
+	uint64_t off = e->spool_off;
+	int fd = spool_fd;
+
+	if (e->src) {
+		fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return dk_fail_errno(err, DK_E_IO, "open %s", e->src);
+	}
+	while (left) {
+		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
+		ssize_t n = e->src ? read(fd, buf, want) : pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			dk_fail_errno(err, DK_E_IO, "read %s", e->src ? e->src : "tar spool");
+			goto fail;
+		}
+		if (n == 0) {
+			dk_fail(err, DK_E_IO, "%s: file shrank while it was being read", e->src ? e->src : e->path);
+			goto fail;
+		}
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			if (!c->failed)
+				dk_fail(err, DK_E_IO, "tar %s: %s", e->path, archive_error_string(a));
+			goto fail;
+		}
+		left -= (uint64_t)n;
+		off += (uint64_t)n;
+	}
+	if (e->src)
+		close(fd);
+	return 0;
+fail:
+	if (e->src)
+		close(fd);
+	return -1;
+}
+
+int dk_tar_write(const struct dk_entries *l, const struct dk_tar_opts *opts,
+		 struct dk_sink *out, struct dk_err *err)
+{
+	struct out_ctx c = { out, err, 0 };
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	char *buf = dk_xmalloc(COPY_BUF);
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
+	int rc = -1;
+
+	if (!a || !ae)
+		goto done;
+	archive_write_set_format_pax_restricted(a);
+	/* 10 KiB records, but no padding after the end-of-archive blocks. */
+	archive_write_set_bytes_per_block(a, 10240);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (archive_write_open2(a, &c, NULL, out_write, out_close, NULL) != ARCHIVE_OK) {
+		dk_fail(err, DK_E_INTERNAL, "tar: %s", archive_error_string(a));
+		goto done;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct dk_entry *e = &l->v[i];
+		int r;
+
+		fill_header(ae, e, opts);
+		r = archive_write_header(a, ae);
+		if (r < ARCHIVE_WARN || c.failed) {
+			if (!c.failed)
+				dk_fail(err, DK_E_IO, "tar %s: %s", e->path, archive_error_string(a));
+			goto done;
+		}
+		if (e->type == DK_ENT_FILE && copy_content(a, e, l->spool_fd, buf, &c, err) < 0)
+			goto done;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK || c.failed) {
+		if (!c.failed)
+			dk_fail(err, DK_E_IO, "tar: %s", archive_error_string(a));
+		goto done;
+	}
+	rc = 0;
+done:
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
+	archive_entry_free(ae);
+	archive_write_free(a);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Clean a path from a tar: drop "./" and leading "/", collapse "//", refuse
+ * "..".  Returns a new string ("" for the root) or NULL.
+ */
+static char *clean_tar_path(const char *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 2 && !strncmp(p, "..", 2)) {
+			sb_release(&sb);
+			return NULL;
+		}
+		if (len && !(len == 1 && *p == '.')) {
+			if (sb.len)
+				sb_addc(&sb, '/');
+			sb_add(&sb, p, len);
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return sb_detach(&sb);
+}
+
+static char *under_dest(const char *dest, const char *p)
+{
+	if (!*dest)
+		return dk_xstrdup(p);
+	if (!*p)
+		return dk_xstrdup(dest);
+	return dk_xasprintf("%s/%s", dest, p);
+}
+
+int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
+		struct dk_err *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	char *buf = dk_xmalloc(COPY_BUF);
+	uint64_t spool_len = 0;
+	int rc = -1, r;
+	const char *tmpdir = getenv("TMPDIR");
+	char *spool_path = dk_xasprintf("%s/derrick-spool-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+
+	out->spool_fd = mkstemp(spool_path);
+	if (out->spool_fd < 0) {
+		dk_fail_errno(err, DK_E_IO, "create spool file for %s", tarfile);
+		goto done;
+	}
+	/* Only ever read back through the descriptor: unlink it now so no crash leaks it. */
+	unlink(spool_path);
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	if (archive_read_open_filename(a, tarfile, COPY_BUF) != ARCHIVE_OK) {
+		dk_fail(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s: %s", tarfile, archive_error_string(a));
+		goto done;
+	}
+	dk_entries_add_parents(out, dest);
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *name = archive_entry_pathname(ae);
+		char *clean = clean_tar_path(name ? name : "");
+		mode_t type = archive_entry_filetype(ae);
+		struct dk_entry *e;
+
+		if (!clean) {
+			dk_fail(err, DK_E_CORRUPT, "tar %s: entry \"%s\" escapes the layer with \"..\"", tarfile, name);
+			goto done;
+		}
+		if (!*clean) {  /* the archive's own "./" */
+			free(clean);
+			continue;
+		}
+		if (archive_entry_hardlink(ae)) {
+			char *target = clean_tar_path(archive_entry_hardlink(ae));
+
+			if (!target || !*target) {
+				free(target);
+				free(clean);
+				dk_fail(err, DK_E_CORRUPT, "tar %s: bad hardlink target for \"%s\"", tarfile, name);
+				goto done;
+			}
+			e = dk_entries_add(out);
+			e->type = DK_ENT_HARDLINK;
+			e->link = under_dest(dest, target);
+			free(target);
+		} else if (type == AE_IFREG) {
+			la_ssize_t n;
+
+			e = dk_entries_add(out);
+			e->type = DK_ENT_FILE;
+			e->spool_off = spool_len;
+			while ((n = archive_read_data(a, buf, COPY_BUF)) > 0) {
+				if (dk_write_all(out->spool_fd, buf, (size_t)n, "tar spool", err) < 0) {
+					free(clean);
+					goto done;
+				}
+				spool_len += (uint64_t)n;
+			}
+			if (n < 0) {
+				free(clean);
+				dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile, archive_error_string(a));
+				goto done;
+			}
+			e->size = spool_len - e->spool_off;
+		} else if (type == AE_IFDIR) {
+			e = dk_entries_add(out);
+			e->type = DK_ENT_DIR;
+		} else if (type == AE_IFLNK) {
+			e = dk_entries_add(out);
+			e->type = DK_ENT_SYMLINK;
+			e->link = dk_xstrdup(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
+		} else {
+			dk_warn("skipping %s in %s: sockets, fifos and devices are not put in layers", name, tarfile);
+			free(clean);
+			continue;
+		}
+		e->path = under_dest(dest, clean);
+		e->perm = archive_entry_perm(ae);
+		free(clean);
+	}
+	if (r != ARCHIVE_EOF) {
+		dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile, archive_error_string(a));
+		goto done;
+	}
+	rc = 0;
+done:
+	archive_read_free(a);
+	free(buf);
+	free(spool_path);
+	return rc;
+}
