@@ -1,0 +1,93 @@
+/* test_ref.c - image references, tags and platforms. */
+#include <string.h>
+
+#include "derrick/ref.h"
+#include "tap.h"
+
+static void test_oci_refs(void)
+{
+	struct dk_ref r;
+	struct dk_err err;
+
+	CHECK(dk_ref_parse("oci:out:latest", &r, &err) == 0);
+	CHECK_STR(r.transport, "oci");
+	CHECK_STR(r.path, "out");
+	CHECK_STR(r.tag, "latest");
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("oci:/abs/dir", &r, &err) == 0);
+	CHECK_STR(r.path, "/abs/dir");
+	CHECK(r.tag == NULL);
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("oci:out:1.2.3-rc_1", &r, &err) == 0);
+	CHECK_STR(r.tag, "1.2.3-rc_1");
+	dk_ref_free(&r);
+}
+
+static void test_bad_refs(void)
+{
+	struct dk_ref r;
+	struct dk_err err;
+
+	CHECK(dk_ref_parse("out", &r, &err) < 0);
+	CHECK(err.code == DK_E_REF);
+	CHECK(dk_ref_parse("tarball:out", &r, &err) < 0);
+	CHECK(strstr(err.msg, "unsupported transport \"tarball\"") != NULL);
+	CHECK(dk_ref_parse("oci:", &r, &err) < 0);
+	CHECK(dk_ref_parse("oci::tag", &r, &err) < 0);
+	CHECK(dk_ref_parse("oci:out:bad tag", &r, &err) < 0);
+	CHECK(strstr(err.msg, "invalid tag \"bad tag\"") != NULL);
+	CHECK(dk_ref_parse("oci:out:", &r, &err) < 0);
+	CHECK(dk_ref_parse("oci:out:-x", &r, &err) < 0);
+	CHECK(dk_ref_parse("oci:out:a:b", &r, &err) < 0);
+}
+
+static void test_tags(void)
+{
+	char long_tag[200];
+
+	CHECK(dk_tag_valid("latest"));
+	CHECK(dk_tag_valid("_x"));
+	CHECK(dk_tag_valid("v1.0-rc.1"));
+	CHECK(!dk_tag_valid(".hidden"));
+	CHECK(!dk_tag_valid("a/b"));
+	CHECK(!dk_tag_valid("a@b"));
+	memset(long_tag, 'a', sizeof(long_tag));
+	long_tag[128] = '\0';
+	CHECK(dk_tag_valid(long_tag));
+	long_tag[128] = 'a';
+	long_tag[129] = '\0';
+	CHECK(!dk_tag_valid(long_tag));
+}
+
+static void test_platforms(void)
+{
+	struct dk_platform p;
+	struct dk_err err;
+	char buf[100];
+
+	CHECK(dk_platform_parse("linux/arm64/v8", &p, &err) == 0);
+	CHECK_STR(p.os, "linux");
+	CHECK_STR(p.arch, "arm64");
+	CHECK_STR(p.variant, "v8");
+	dk_platform_format(&p, buf, sizeof(buf));
+	CHECK_STR(buf, "linux/arm64/v8");
+	CHECK(dk_platform_parse("linux/amd64", &p, &err) == 0);
+	CHECK_STR(p.variant, "");
+	CHECK(dk_platform_parse("linux", &p, &err) < 0);
+	CHECK(dk_platform_parse("windows/amd64", &p, &err) < 0);
+	CHECK(dk_platform_parse("linux/x86_64", &p, &err) < 0);
+	CHECK(strstr(err.msg, "Go's names") != NULL);
+	CHECK(dk_platform_parse("linux/arm/v7/x", &p, &err) < 0);
+	dk_platform_host(&p);
+	CHECK_STR(p.os, "linux");
+	CHECK(p.arch[0] != '\0');
+}
+
+int main(void)
+{
+	RUN(test_oci_refs);
+	RUN(test_bad_refs);
+	RUN(test_tags);
+	RUN(test_platforms);
+	return tap_done();
+}
