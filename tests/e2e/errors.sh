@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Bad input: one clear error line, a non-zero exit, and the output layout
+# exactly as it was before the failed run.
+. "$TOP_SRCDIR/tests/e2e/lib.sh"
+
+P=$T/p
+mkdir -p "$P/src/pkg" "$T/specs"
+echo 'print("hi")' >"$P/src/pkg/main.py"
+echo 'data' >"$P/src/data.txt"
+cat >"$P/derrick.json" <<'JSON'
+{ "stages": [ { "name": "app", "layers": [ { "source": "src", "dest": "/app" } ] },
+              { "name": "extra", "layers": [ { "source": "src/data.txt", "dest": "/etc/" } ] } ],
+  "config": { "labels": { "v": "${VERSION}" } } }
+JSON
+# A layout that already holds an image: every failure below must leave it alone.
+OUT=$T/out
+"$DERRICK" build -q -f "$P/derrick.json" --version 1 -o oci:"$OUT":keep
+before=$(tree_state "$OUT")
+unchanged() { same "$1: the output layout is unchanged" "$(tree_state "$OUT")" "$before"; }
+
+# spec NAME JSON: write a spec file next to the project sources.
+spec() { printf '%s\n' "$2" >"$P/$1.json"; }
+
+spec missing '{"stages":[{"name":"a","layers":[{"source":"nope","dest":"/x"}]}]}'
+expect_error "a missing source" "$P/nope: No such file or directory" \
+	"$DERRICK" build -f "$P/missing.json" -o oci:"$OUT":new
+unchanged "missing source"
+
+ln -s "$P/does-not-exist" "$P/dangling"
+spec dangling '{"stages":[{"name":"a","layers":[{"source":"dangling","dest":"/x"}]}]}'
+expect_error "a dangling source symlink" "source $P/dangling is a dangling symlink" \
+	"$DERRICK" build -f "$P/dangling.json" -o oci:"$OUT":new
+unchanged "dangling source"
+
+expect_error "an unknown --target" "--target nope: no such stage in $P/derrick.json (stages: app, extra)" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 --target nope -o oci:"$OUT":new
+unchanged "unknown target"
+
+spec dup '{"stages":[{"name":"a"},{"name":"a"}]}'
+expect_error "a duplicate stage" "$P/dup.json: stages[1]: duplicate stage name \"a\"" \
+	"$DERRICK" build -f "$P/dup.json" -o oci:"$OUT":new
+unchanged "duplicate stage"
+
+expect_error "an invalid tag" "invalid tag \"bad tag\"" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 -o "oci:$OUT:bad tag"
+expect_error "a reference without a transport" "expected TRANSPORT:NAME" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 -o "$OUT"
+expect_error "an unknown transport" "unsupported transport \"docker-daemon\"" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 -o "docker-daemon:x:y"
+unchanged "invalid references"
+
+echo "not a directory" >"$T/afile"
+expect_error "an output path that is a file" "$T/afile exists and is not a directory" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$T/afile":x
+same "the file is untouched" "$(cat "$T/afile")" "not a directory"
+mkdir -p "$T/notlayout" && echo precious >"$T/notlayout/file"
+expect_error "a non-empty directory that is not a layout" "is a non-empty directory that is not an OCI layout" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$T/notlayout":x
+same "its file is untouched" "$(ls "$T/notlayout")" "file"
+
+printf '{\n  "stages": [\n    { "name": "a", }\n  ]\n}\n' >"$P/syntax.json"
+expect_error "a JSON syntax error gives file:line:column" "$P/syntax.json:3:" \
+	"$DERRICK" build -f "$P/syntax.json" -o oci:"$OUT":new
+head -c 40 "$P/derrick.json" >"$P/truncated.json"
+expect_error "a truncated spec" "$P/truncated.json:" \
+	"$DERRICK" build -f "$P/truncated.json" -o oci:"$OUT":new
+expect_error "a missing spec" "build spec: open $P/none.json: No such file or directory" \
+	"$DERRICK" build -f "$P/none.json" -o oci:"$OUT":new
+spec typo '{"stages":[{"name":"a","layers":[{"sorce":"src"}]}]}'
+expect_error "an unknown key names its path" "$P/typo.json: stages[0].layers[0].sorce: unknown key" \
+	"$DERRICK" build -f "$P/typo.json" -o oci:"$OUT":new
+expect_error "\${VERSION} without a version" "config.labels.v uses \${VERSION} but no version was given" \
+	"$DERRICK" build -f "$P/derrick.json" -o oci:"$OUT":new
+unchanged "spec errors"
+
+expect_error "a bad SOURCE_DATE_EPOCH" "SOURCE_DATE_EPOCH=\"yesterday\"" \
+	env SOURCE_DATE_EPOCH=yesterday "$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$OUT":new
+expect_error "a bad --platform" "unknown architecture \"x86_64\"" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 --platform linux/x86_64 -o oci:"$OUT":new
+expect_error "no output" "no output: give at least one -o DEST" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1
+unchanged "flag errors"
+
+# --- base images that are missing or corrupt --------------------------------
+spec base-missing "{\"base\":\"oci:$T/no-such-layout:x\",\"stages\":[{\"name\":\"a\",\"layers\":[{\"source\":\"src\"}]}]}"
+expect_error "a missing base layout" "base image: oci:$T/no-such-layout:x: layout directory $T/no-such-layout" \
+	"$DERRICK" build -f "$P/base-missing.json" -o oci:"$OUT":new
+cp -a "$OUT" "$T/base"
+spec base-tag "{\"base\":\"oci:$T/base:nope\",\"stages\":[{\"name\":\"a\",\"layers\":[{\"source\":\"src\"}]}]}"
+expect_error "a base tag that does not exist" "no image tagged \"nope\" (tags: keep)" \
+	"$DERRICK" build -f "$P/base-tag.json" -o oci:"$OUT":new
+layer=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["layers"][0]["digest"])' \
+	"$T/base/blobs/sha256/$(json_get "$T/base/index.json" 'd["manifests"][0]["digest"][7:]')")
+chmod u+w "$T/base/blobs/sha256/${layer#sha256:}"
+printf 'X' | dd of="$T/base/blobs/sha256/${layer#sha256:}" bs=1 seek=100 conv=notrunc status=none
+spec base-corrupt "{\"base\":\"oci:$T/base:keep\",\"stages\":[{\"name\":\"a\",\"layers\":[{\"source\":\"src\"}]}]}"
+expect_error "a base layer whose digest is wrong" "blob $layer is corrupt" \
+	"$DERRICK" build -f "$P/base-corrupt.json" -o oci:"$OUT":new
+echo '{"schemaVersion":2,' >"$T/base/index.json"
+expect_error "a base with a truncated index.json" "$T/base/index.json:" \
+	"$DERRICK" build -f "$P/base-corrupt.json" -o oci:"$OUT":new
+unchanged "base errors"
+cp "$OUT/index.json" "$T/index.good"
+echo '{"manifests": 1}' >"$OUT/index.json"
+expect_error "an output layout with a corrupt index.json" "not an OCI image index" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$OUT":new
+cp "$T/index.good" "$OUT/index.json"
+
+# --- unreadable sources (as an unprivileged user: root reads everything) ---
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	chmod 755 "$T"
+	cp -a "$P" "$T/np" && chmod -R a+rX "$T/np"
+	mkdir -p "$T/nobody" && chmod 777 "$T/nobody"
+	as_nobody "$DERRICK" build -q -f "$T/np/derrick.json" --version 1 -o oci:"$T/nobody/out":keep
+	nb_before=$(tree_state "$T/nobody/out")
+	chmod 000 "$T/np/src/pkg/main.py"
+	expect_error "an unreadable file in a source" "open $T/np/src/pkg/main.py: Permission denied" \
+		as_nobody "$DERRICK" build -f "$T/np/derrick.json" --version 1 -o oci:"$T/nobody/out":new
+	chmod 644 "$T/np/src/pkg/main.py"
+	chmod 000 "$T/np/src"
+	expect_error "an unreadable source directory" "source $T/np/src: Permission denied" \
+		as_nobody "$DERRICK" build -f "$T/np/derrick.json" --version 1 -o oci:"$T/nobody/out":new
+	chmod 755 "$T/np/src"
+	same "unreadable sources: the output layout is unchanged" "$(tree_state "$T/nobody/out")" "$nb_before"
+	expect_error "a fresh output is not created when the build fails" "No such file or directory" \
+		as_nobody "$DERRICK" build -f "$T/np/missing.json" -o oci:"$T/nobody/fresh":x
+	check "  ... and leaves no directory behind" test ! -e "$T/nobody/fresh"
+else
+	skip "unreadable sources" "needs root and setpriv to run as an unprivileged user"
+fi
+
+# --- a full disk in the middle of a layer ---------------------------------
+if mkdir -p "$T/small" && mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
+	"$DERRICK" build -q -f "$P/derrick.json" --version 1 -o oci:"$T/small/out":keep
+	small_before=$(tree_state "$T/small/out")
+	mkdir -p "$P/big"
+	head -c 3000000 /dev/urandom >"$P/big/noise.bin"
+	spec big '{"stages":[{"name":"a","layers":[{"source":"big","dest":"/big"}]}]}'
+	expect_error "a full disk mid-layer" "No space left on device" \
+		"$DERRICK" build -f "$P/big.json" -o oci:"$T/small/out":big
+	same "full disk: the output layout is unchanged" "$(tree_state "$T/small/out")" "$small_before"
+	check "full disk: no staging directory or temporary blob left" \
+		test -z "$(find "$T/small" -name '.derrick-*' -o -name '.tmp-*')"
+	umount "$T/small"
+else
+	skip "a full disk mid-layer" "cannot mount a tmpfs here (needs root)"
+fi
+
+echo "1..$_n"
