@@ -132,7 +132,8 @@ static int open_base(struct run *r)
 		l->stage = dk_xstrdup("base");
 		l->created_by = dk_xasprintf("base image %s", where);
 		l->desc = b->manifest.layers[i];
-		snprintf(l->desc.media_type, sizeof(l->desc.media_type), "%s", oci_layer_type(l->desc.media_type));
+		snprintf(l->desc.media_type, sizeof(l->desc.media_type), "%s",
+			 oci_layer_type(b->manifest.layers[i].media_type));
 	}
 	return 0;
 }
