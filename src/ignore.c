@@ -15,21 +15,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
 
 #include "derrick/ignore.h"
 
-struct pattern {
-	char *glob;		/* cleaned, without the '!' */
-	int exception;		/* a '!' pattern: re-includes what it matches */
-	/*
-	 * Docker special-cases "**" followed by a plain literal: it tests
-	 * "ends with the literal", so "**.pyc" matches "a/b.pyc" even though
-	 * "**" normally only stands for whole components.
-	 */
-	int loose_suffix;
-};
+struct pattern;
 
 struct dk_ignore {
 	struct pattern *pats;
@@ -173,85 +165,200 @@ static const char *check_syntax(const char *p)
 /* ---- matching ---- */
 
 /*
- * Does glob p match s[0..end)?  With `partial`, answer instead whether p
- * could match some path that starts with s[0..end): running out of path
- * before running out of pattern is then a (possible) match.
+ * A pattern runs as a small NFA, as Go runs Docker's regexp: state i means
+ * "the first i tokens have matched", and a step reads one character of the
+ * path.  This takes O(path * pattern) time, where the obvious backtracking
+ * matcher is exponential in the number of '*'s.
  */
-static int glob_match(const char *p, const char *s, const char *end, int partial);
+enum tok_kind {
+	TOK_CHAR,	/* one literal character */
+	TOK_ANY,	/* '?' */
+	TOK_CLASS,	/* "[...]" */
+	TOK_STAR,	/* '*' */
+	TOK_GLOBSTAR,	/* "**" with more after it: nothing, or anything ending in '/' */
+	TOK_TAIL,	/* "**" at the end: anything */
+};
 
-static int match_star(const char *p, const char *s, const char *end, int partial)
+struct token {
+	enum tok_kind kind;
+	const char *text;	/* TOK_CHAR: its bytes; TOK_CLASS: the body after '[' */
+	size_t len;		/* TOK_CHAR: its length in bytes */
+};
+
+/* Fixed-size state sets live on the stack, so a pattern has a length limit. */
+#define MAX_STATES 4096
+#define SET_WORDS (MAX_STATES / 64)
+
+struct states {
+	uint64_t on[SET_WORDS];
+	/* a TOK_GLOBSTAR that has started eating, and must stop after a '/' */
+	uint64_t loop[SET_WORDS];
+};
+
+static int has(const uint64_t *set, size_t i)
+{
+	return (set[i / 64] >> (i % 64)) & 1;
+}
+
+static void put(uint64_t *set, size_t i)
+{
+	set[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static void clear(struct states *set, size_t ntok)
+{
+	size_t words = ntok / 64 + 1;
+
+	memset(set->on, 0, words * sizeof(set->on[0]));
+	memset(set->loop, 0, words * sizeof(set->loop[0]));
+}
+
+static int is_empty(const struct states *set, size_t ntok)
+{
+	size_t w;
+
+	for (w = 0; w <= ntok / 64; w++) {
+		if (set->on[w] || set->loop[w])
+			return 0;
+	}
+	return 1;
+}
+
+/* Fill t from the glob at g, which has passed check_syntax; return what follows. */
+static const char *next_token(const char *g, struct token *t)
 {
 	size_t len;
+	int hit;
 
-	for (;;) {
-		if (glob_match(p, s, end, partial))
-			return 1;
-		if (s == end || *s == '/')
-			return 0;
-		path_char(s, end, &len);
-		s += len;
+	t->text = g;
+	t->len = 0;
+	switch (*g) {
+	case '?':
+		t->kind = TOK_ANY;
+		return g + 1;
+	case '[':
+		t->kind = TOK_CLASS;
+		g++;
+		t->text = g;
+		scan_class(&g, -1, &hit);
+		return g;
+	case '*':
+		if (g[1] != '*') {
+			t->kind = TOK_STAR;
+			return g + 1;
+		}
+		/* Docker folds the '/' after "**" into it */
+		g += 2;
+		if (*g == '/')
+			g++;
+		t->kind = *g ? TOK_GLOBSTAR : TOK_TAIL;
+		return g;
+	case '\\':
+		g++;
+		/* fall through */
+	default:
+		utf8_decode((const unsigned char *)g, strnlen(g, 4), &len);
+		t->kind = TOK_CHAR;
+		t->text = g;
+		t->len = len;
+		return g + len;
 	}
 }
 
-/* p is just past a "**" */
-static int match_globstar(const char *p, const char *s, const char *end, int partial)
+/* Add state i to set, with every state it reaches without reading. */
+static void enter(const struct token *toks, size_t ntok, struct states *set, size_t i)
 {
-	if (*p == '/')
-		p++;
-	if (*p == '\0')
+	for (; i < ntok; i++) {
+		put(set->on, i);
+		if (toks[i].kind == TOK_GLOBSTAR)
+			put(set->loop, i);
+		else if (toks[i].kind != TOK_STAR && toks[i].kind != TOK_TAIL)
+			return;
+	}
+	put(set->on, ntok);
+}
+
+/* Does token t take character c, spelled s[0..len)? */
+static int accepts(const struct token *t, const char *s, size_t len, long c)
+{
+	const char *p = t->text;
+	int hit;
+
+	switch (t->kind) {
+	case TOK_CHAR:
+		return len == t->len && memcmp(s, t->text, len) == 0;
+	case TOK_ANY:
+	case TOK_STAR:
+		return c != '/';
+	case TOK_CLASS:
+		scan_class(&p, c, &hit);
+		return hit;
+	case TOK_TAIL:
 		return 1;
-	if (glob_match(p, s, end, partial))
-		return 1;
-	for (; s < end; s++) {
-		if (*s == '/' && glob_match(p, s + 1, end, partial))
-			return 1;
+	case TOK_GLOBSTAR:
+		break;		/* it reads only through its loop state */
 	}
 	return 0;
 }
 
-static int glob_match(const char *p, const char *s, const char *end, int partial)
+static void step(const struct token *toks, size_t ntok, const struct states *cur,
+		 struct states *next, const char *s, size_t len, long c)
 {
+	size_t i;
+
+	for (i = 0; i < ntok; i++) {
+		if (has(cur->loop, i)) {
+			put(next->loop, i);
+			if (c == '/')
+				enter(toks, ntok, next, i + 1);
+		}
+		if (!has(cur->on, i) || !accepts(&toks[i], s, len, c))
+			continue;
+		if (toks[i].kind == TOK_STAR || toks[i].kind == TOK_TAIL)
+			enter(toks, ntok, next, i);	/* they take more */
+		else
+			enter(toks, ntok, next, i + 1);
+	}
+}
+
+/*
+ * Does the pattern match s[0..end)?  With `partial`, answer instead whether
+ * it could match some path that starts with s[0..end).
+ */
+static int nfa_match(const struct token *toks, size_t ntok, const char *s, const char *end,
+		     int partial)
+{
+	struct states a, b, *cur = &a, *next = &b, *tmp;
 	size_t len;
 	long c;
-	int hit;
 
-	while (*p) {
-		if (partial && s == end)
-			return 1;
-		switch (*p) {
-		case '*':
-			if (p[1] == '*')
-				return match_globstar(p + 2, s, end, partial);
-			return match_star(p + 1, s, end, partial);
-		case '?':
-			if (s == end || *s == '/')
-				return 0;
-			path_char(s, end, &len);
-			s += len;
-			p++;
-			break;
-		case '[':
-			if (s == end)
-				return 0;
-			c = path_char(s, end, &len);
-			p++;
-			scan_class(&p, c, &hit);
-			if (!hit)
-				return 0;
-			s += len;
-			break;
-		case '\\':
-			p++;
-			/* fall through */
-		default:
-			if (s == end || *s != *p)
-				return 0;
-			p++;
-			s++;
-		}
+	clear(cur, ntok);
+	enter(toks, ntok, cur, 0);
+	for (; s < end; s += len) {
+		c = path_char(s, end, &len);
+		clear(next, ntok);
+		step(toks, ntok, cur, next, s, len, c);
+		if (is_empty(next, ntok))
+			return 0;
+		tmp = cur;
+		cur = next;
+		next = tmp;
 	}
-	return s == end;
+	return partial || has(cur->on, ntok);
 }
+
+struct pattern {
+	char *glob;		/* cleaned, without the '!' */
+	struct token *toks;	/* glob, split up */
+	size_t ntok;
+	int exception;		/* a '!' pattern: re-includes what it matches */
+	/*
+	 * Docker special-cases "**" followed by a plain literal: it tests
+	 * "ends with the literal", so "**.pyc" matches "a/b.pyc" even though
+	 * "**" normally only stands for whole components.
+	 */
+	int loose_suffix;
+};
 
 static int is_loose_suffix(const char *glob)
 {
@@ -266,7 +373,7 @@ static int pattern_match(const struct pattern *pat, const char *s, const char *e
 	size_t n;
 
 	if (!pat->loose_suffix)
-		return glob_match(pat->glob, s, end, partial);
+		return nfa_match(pat->toks, pat->ntok, s, end, partial);
 	if (partial)
 		return 1;
 	tail = pat->glob + 2;
@@ -428,6 +535,8 @@ static int normalize(const char *line, const char *origin, char **glob, int *exc
 	}
 	if (*exception && s[0] == '\0')
 		why = "'!' with nothing to re-include";
+	else if (strlen(s) >= MAX_STATES)
+		why = "longer than 4095 bytes";
 	else
 		why = check_syntax(s);
 	if (why) {
@@ -455,10 +564,29 @@ void dk_ignore_free(struct dk_ignore *ig)
 
 	if (!ig)
 		return;
-	for (i = 0; i < ig->n; i++)
+	for (i = 0; i < ig->n; i++) {
 		free(ig->pats[i].glob);
+		free(ig->pats[i].toks);
+	}
 	free(ig->pats);
 	free(ig);
+}
+
+/* Split the glob into the tokens the matcher runs on. */
+static int tokenize(struct pattern *pat)
+{
+	const char *g = pat->glob;
+
+	/* a token takes at least one byte */
+	pat->toks = malloc((strlen(g) + 1) * sizeof(*pat->toks));
+	if (!pat->toks)
+		return -1;
+	pat->ntok = 0;
+	while (*g) {
+		g = next_token(g, &pat->toks[pat->ntok]);
+		pat->ntok++;
+	}
+	return 0;
 }
 
 static int grow(struct dk_ignore *ig)
@@ -493,10 +621,15 @@ int dk_ignore_add(struct dk_ignore *ig, const char *pattern, const char *origin,
 		free(glob);
 		return dk_fail(err, DK_E_INTERNAL, "%s: out of memory", origin);
 	}
-	pat = &ig->pats[ig->n++];
+	pat = &ig->pats[ig->n];
 	pat->glob = glob;
 	pat->exception = exception;
 	pat->loose_suffix = is_loose_suffix(glob);
+	if (tokenize(pat)) {
+		free(glob);
+		return dk_fail(err, DK_E_INTERNAL, "%s: out of memory", origin);
+	}
+	ig->n++;
 	return 0;
 }
 

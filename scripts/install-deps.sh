@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what derrick needs on Debian or Ubuntu, skipping what is there.
+#   scripts/install-deps.sh          build and test dependencies
+#   scripts/install-deps.sh --build  only what building derrick needs
+# Runs apt-get through sudo when not root.
+set -euo pipefail
+
+build=(build-essential autoconf automake pkg-config git
+       libarchive-dev libssl-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev)
+# The test suite checks derrick's output with independent tools and real data.
+test=(python3 skopeo umoci podman runc oci-image-tool debootstrap util-linux)
+
+pkgs=("${build[@]}")
+[[ ${1:-} == --build ]] || pkgs+=("${test[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	echo "install-deps: everything is installed"
+	exit 0
+fi
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

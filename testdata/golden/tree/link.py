@@ -1,0 +1,1 @@
+pkg/__init__.py
