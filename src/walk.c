@@ -132,7 +132,8 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel)
 	}
 	closedir(d);
 	/* Sorted only so that warnings and errors come out in a stable order. */
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
 
 	for (size_t i = 0; i < n && added >= 0; i++) {
 		char *cabs = dk_path_join(abs, names[i]);
