@@ -239,6 +239,11 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 	const char *tmpdir = getenv("TMPDIR");
 	char *spool_path = dk_xasprintf("%s/derrick-spool-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
 
+	/* libarchive's own message for a missing file lacks the reason: ask the OS first */
+	if (access(tarfile, R_OK) < 0) {
+		dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s", tarfile);
+		goto done;
+	}
 	out->spool_fd = mkstemp(spool_path);
 	if (out->spool_fd < 0) {
 		dk_fail_errno(err, DK_E_IO, "create spool file for %s", tarfile);

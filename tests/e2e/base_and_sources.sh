@@ -2,7 +2,7 @@
 # Base images from a layout (inherited config, env merged by key, shared
 # layers), prebuilt tar layers, single-file sources, exclude patterns and
 # ownership/mode overrides, checked from the written layers.
-. "$TOP_SRCDIR/tests/e2e/lib.sh"
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 P=$T/p
 mkdir -p "$P/base" "$P/app/pkg" "$P/app/docs" "$P/app/build"

@@ -2,7 +2,7 @@
 # End to end: build the example app into an OCI layout and check it with
 # independent tools (skopeo, umoci, oci-image-tool, python's tarfile),
 # reproducibility under perturbation, layer caching behaviour, tags.
-. "$TOP_SRCDIR/tests/e2e/lib.sh"
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 sp=$(site_packages) || true
 if [[ -z $sp || ! -d $sp ]]; then

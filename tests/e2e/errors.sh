@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bad input: one clear error line, a non-zero exit, and the output layout
 # exactly as it was before the failed run.
-. "$TOP_SRCDIR/tests/e2e/lib.sh"
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 P=$T/p
 mkdir -p "$P/src/pkg" "$T/specs"

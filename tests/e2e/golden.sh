@@ -5,7 +5,7 @@
 # means every user's rebuild changes digest: do it on purpose or not at all.
 # (The diff_id depends on derrick alone; the compressed digest also on the
 # zlib build, Debian 12's here.)
-. "$TOP_SRCDIR/tests/e2e/lib.sh"
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 G=$TOP_SRCDIR/testdata/golden
 cp -a "$G" "$T/g"

@@ -2,7 +2,7 @@
 # The image runs: the example on a minimal Debian root (debootstrap, cached),
 # run with podman straight from the OCI layout; the app prints the version
 # stamped at build time.
-. "$TOP_SRCDIR/tests/e2e/lib.sh"
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
 	skip "podman run" "podman and runc are not installed"

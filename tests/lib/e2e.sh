@@ -1,4 +1,4 @@
-# tests/e2e/lib.sh - shared helpers for the end-to-end scripts (sourced).
+# tests/lib/e2e.sh - shared helpers for the end-to-end scripts (sourced).
 #
 # Each check prints one TAP line; tests/run counts them.  Every script gets
 # its own scratch directory $T, removed on exit.
