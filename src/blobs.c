@@ -71,17 +71,8 @@ int dk_blobs_commit(const struct dk_blobs *b, int fd, char *tmp, const char *dig
 		    struct dk_err *err)
 {
 	char *dst = dk_blobs_path(b, digest);
-	int rc = 0;
+	int rc = dk_commit_temp(fd, tmp, dst, 0644, err);
 
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
-		rc = dk_fail_errno(err, DK_E_IO, "write %s", tmp);
-	if (close(fd) < 0 && rc == 0)
-		rc = dk_fail_errno(err, DK_E_IO, "write %s", tmp);
-	if (rc == 0 && rename(tmp, dst) < 0)
-		rc = dk_fail_errno(err, DK_E_IO, "rename %s", dst);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
 	free(dst);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "derrick/digest.h"
+#include "derrick/util.h"
 
 static void oom(void)
 {
@@ -78,10 +79,8 @@ int dk_sha256_file(const char *path, char out[DK_DIGEST_SIZE], uint64_t *size, s
 		return dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "open %s", path);
 	dk_sha256_init(&h);
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = dk_read(fd, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			dk_fail_errno(err, DK_E_IO, "read %s", path);
 			dk_sha256_abort(&h);

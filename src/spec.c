@@ -155,30 +155,12 @@ static char *resolve(const struct ctx *c, const char *p)
 /* "/usr/local/" -> "usr/local"; refuses relative paths and "..". */
 static int clean_dest(struct ctx *c, const char *where, const char *raw, char **out, int *is_dir)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const char *p = raw;
-
 	if (raw[0] != '/')
 		return bad(c, where, "dest must be an absolute path in the image (start with '/')");
 	*is_dir = raw[strlen(raw) - 1] == '/';
-	while (*p) {
-		const char *end = strchr(p, '/');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == 2 && !strncmp(p, "..", 2)) {
-			sb_release(&sb);
-			return bad(c, where, "dest must not contain \"..\"");
-		}
-		if (len && !(len == 1 && *p == '.')) {
-			if (sb.len)
-				sb_addc(&sb, '/');
-			sb_add(&sb, p, len);
-		}
-		p += len;
-		while (*p == '/')
-			p++;
-	}
-	*out = sb_detach(&sb);
+	*out = dk_path_clean(raw);
+	if (!*out)
+		return bad(c, where, "dest must not contain \"..\"");
 	return 0;
 }
 

@@ -110,10 +110,8 @@ static int copy_content(struct archive *a, const struct dk_entry *e, int spool_f
 	}
 	while (left) {
 		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
-		ssize_t n = e->src ? read(fd, buf, want) : pread(fd, buf, want, (off_t)off);
+		ssize_t n = e->src ? dk_read(fd, buf, want) : pread(fd, buf, want, (off_t)off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			dk_fail_errno(err, DK_E_IO, "read %s", e->src ? e->src : "tar spool");
 			goto fail;
@@ -191,34 +189,6 @@ done:
 	return rc;
 }
 
-/*
- * Clean a path from a tar: drop "./" and leading "/", collapse "//", refuse
- * "..".  Returns a new string ("" for the root) or NULL.
- */
-static char *clean_tar_path(const char *p)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	while (*p) {
-		const char *end = strchr(p, '/');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == 2 && !strncmp(p, "..", 2)) {
-			sb_release(&sb);
-			return NULL;
-		}
-		if (len && !(len == 1 && *p == '.')) {
-			if (sb.len)
-				sb_addc(&sb, '/');
-			sb_add(&sb, p, len);
-		}
-		p += len;
-		while (*p == '/')
-			p++;
-	}
-	return sb_detach(&sb);
-}
-
 static char *under_dest(const char *dest, const char *p)
 {
 	if (!*dest)
@@ -261,7 +231,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 	dk_entries_add_parents(out, dest);
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		const char *name = archive_entry_pathname(ae);
-		char *clean = clean_tar_path(name ? name : "");
+		char *clean = dk_path_clean(name ? name : "");
 		mode_t type = archive_entry_filetype(ae);
 		struct dk_entry *e;
 
@@ -274,7 +244,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			continue;
 		}
 		if (archive_entry_hardlink(ae)) {
-			char *target = clean_tar_path(archive_entry_hardlink(ae));
+			char *target = dk_path_clean(archive_entry_hardlink(ae));
 
 			if (!target || !*target) {
 				free(target);

@@ -157,6 +157,16 @@ const char *sb_str(const struct strbuf *sb)
 	return sb->buf ? sb->buf : "";
 }
 
+ssize_t dk_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 int dk_write_all(int fd, const void *buf, size_t len, const char *what, struct dk_err *err)
 {
 	const char *p = buf;
@@ -191,8 +201,7 @@ static int open_temp_beside(const char *path, char **tmp, struct dk_err *err)
 	return fd;
 }
 
-/* fsync, fchmod, close and rename a temp file into place; removes it on failure. */
-static int finish_temp(int fd, char *tmp, const char *path, mode_t mode, struct dk_err *err)
+int dk_commit_temp(int fd, char *tmp, const char *path, mode_t mode, struct dk_err *err)
 {
 	int rc = -1;
 
@@ -226,7 +235,7 @@ int dk_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		free(tmp);
 		return -1;
 	}
-	return finish_temp(fd, tmp, path, mode, err);
+	return dk_commit_temp(fd, tmp, path, mode, err);
 }
 
 int dk_read_file(const char *path, size_t max, char **out, size_t *len, struct dk_err *err)
@@ -238,10 +247,8 @@ int dk_read_file(const char *path, size_t max, char **out, size_t *len, struct d
 	if (fd < 0)
 		return dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "open %s", path);
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = dk_read(fd, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			dk_fail_errno(err, DK_E_IO, "read %s", path);
 			goto fail;
@@ -352,10 +359,8 @@ int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err)
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
+		ssize_t n = dk_read(in, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			dk_fail_errno(err, DK_E_IO, "read %s", src);
 			goto fail;
@@ -366,13 +371,37 @@ int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err)
 			goto fail;
 	}
 	close(in);
-	return finish_temp(out, tmp, dst, 0644, err);
+	return dk_commit_temp(out, tmp, dst, 0644, err);
 fail:
 	close(in);
 	close(out);
 	unlink(tmp);
 	free(tmp);
 	return -1;
+}
+
+char *dk_path_clean(const char *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 2 && !strncmp(p, "..", 2)) {
+			sb_release(&sb);
+			return NULL;
+		}
+		if (len && !(len == 1 && *p == '.')) {
+			if (sb.len)
+				sb_addc(&sb, '/');
+			sb_add(&sb, p, len);
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return sb_detach(&sb);
 }
 
 char *dk_path_join(const char *a, const char *b)

@@ -39,6 +39,9 @@ char *sb_detach(struct strbuf *sb);
 /* The contents as a C string, "" when empty. */
 const char *sb_str(const struct strbuf *sb);
 
+/* read(2), retried on EINTR. */
+ssize_t dk_read(int fd, void *buf, size_t len);
+
 /* Write all of buf to fd, retrying short writes and EINTR. */
 int dk_write_all(int fd, const void *buf, size_t len, const char *what, struct dk_err *err);
 
@@ -49,6 +52,12 @@ int dk_write_all(int fd, const void *buf, size_t len, const char *what, struct d
  */
 int dk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 struct dk_err *err);
+
+/*
+ * Finish a temporary file: fchmod, fsync, close, rename to path.  On any
+ * failure the temporary file is removed.  Takes ownership of tmp.
+ */
+int dk_commit_temp(int fd, char *tmp, const char *path, mode_t mode, struct dk_err *err);
 
 /* Read a whole (small) file; fails when it is larger than max bytes. */
 int dk_read_file(const char *path, size_t max, char **out, size_t *len, struct dk_err *err);
@@ -64,6 +73,13 @@ void dk_rm_rf(const char *path);
  * Tries a hard link first (same filesystem, no bytes copied).
  */
 int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err);
+
+/*
+ * A relative, normalised form of an in-image path: leading '/', "." and
+ * empty components dropped ("/usr/./local//" -> "usr/local", "/" -> "").
+ * NULL when a ".." component would climb out.
+ */
+char *dk_path_clean(const char *p);
 
 /* Join two path parts with exactly one '/'. Returns a new string. */
 char *dk_path_join(const char *a, const char *b);
