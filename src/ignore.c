@@ -185,7 +185,10 @@ struct token {
 	size_t len;		/* TOK_CHAR: its length in bytes */
 };
 
-/* Fixed-size state sets live on the stack, so a pattern has a length limit. */
+/*
+ * Fixed-size state sets live on the stack, so a pattern has a length limit
+ * (normalize's message says 4095 bytes).
+ */
 #define MAX_STATES 4096
 #define SET_WORDS (MAX_STATES / 64)
 
@@ -541,8 +544,9 @@ static int normalize(const char *line, const char *origin, char **glob, int *exc
 		why = check_syntax(s);
 	if (why) {
 		free(buf);
-		return dk_fail(err, DK_E_SPEC, "%s: invalid pattern \"%.*s\": %s", origin,
-			       (int)n, shown, why);
+		/* keep the reason on screen when the pattern is huge */
+		return dk_fail(err, DK_E_SPEC, "%s: invalid pattern \"%.*s%s\": %s", origin,
+			       n > 200 ? 200 : (int)n, shown, n > 200 ? "..." : "", why);
 	}
 	*glob = strdup(s);
 	free(buf);

@@ -11,6 +11,8 @@
  * if it does not commit, and index.json is replaced in one rename.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -320,12 +322,26 @@ static int ldst_commit(struct dk_dst *base, struct dk_err *err)
 	size_t i, len;
 	long at = -1;
 	char *text, *path;
-	int rc;
+	int rc, lockfd;
 
 	if (!d->have_manifest)
 		return dk_fail(err, DK_E_INTERNAL, "%s: commit without a manifest", base->ref.text);
-	if (load_index(base->ref.path, 1, &index, err) < 0)
+	/*
+	 * index.json is read, changed and replaced: two builds tagging into one
+	 * layout at once must take turns, or one tag would be lost.  The lock is
+	 * on the directory itself, so the layout gains no lock file.
+	 */
+	lockfd = open(base->ref.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
+		rc = dk_fail_errno(err, DK_E_IO, "%s: lock %s", base->ref.text, base->ref.path);
+		if (lockfd >= 0)
+			close(lockfd);
+		return rc;
+	}
+	if (load_index(base->ref.path, 1, &index, err) < 0) {
+		close(lockfd);
 		return -1;
+	}
 	ms = json_object_get(index, "manifests");
 	json_array_foreach(ms, i, m) {
 		const char *t = tag_of(m);
@@ -348,6 +364,7 @@ static int ldst_commit(struct dk_dst *base, struct dk_err *err)
 	text = dk_json_dump(index, &len);
 	path = dk_path_join(base->ref.path, "index.json");
 	rc = dk_write_file_atomic(path, text, len, 0644, err);
+	close(lockfd);
 	free(path);
 	free(text);
 	json_decref(index);

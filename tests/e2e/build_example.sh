@@ -191,6 +191,16 @@ same "two -o into one layout: both tags" \
 same "an untagged output has one untagged entry" "$(json_get "$T/m2/index.json" 'len(d["manifests"]) == 1 and "annotations" not in d["manifests"][0]')" "True"
 check "derrick inspect reads an untagged single-image layout" "$DERRICK" inspect oci:"$T/m2"
 
+# --- concurrent builds tagging into one layout keep every tag -------------
+for i in 1 2 3 4 5 6; do
+	(cd "$T/a" && "$DERRICK" build -q --version "0.1.$i" -o oci:"$T/conc":"v$i") &
+done
+wait
+same "six concurrent builds into one layout: six tags" \
+	"$(json_get "$T/conc/index.json" '" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in d["manifests"]))')" \
+	"v1 v2 v3 v4 v5 v6"
+check "  ... and the layout validates" oci-image-tool validate --type image "$T/conc"
+
 # --- SOURCE_DATE_EPOCH changes timestamps, platform changes the config ----
 (cd "$T/a" && SOURCE_DATE_EPOCH=0 "$DERRICK" build --version 0.1.14 --json -o oci:"$T/e0" >"$T/e0.json")
 differ "another SOURCE_DATE_EPOCH gives another image" "$(json_get "$T/e0.json" 'd["manifest_digest"]')" "$(json_get "$T/a3.json" 'd["manifest_digest"]')"

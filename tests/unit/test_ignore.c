@@ -488,6 +488,20 @@ static void test_utf8_characters(void)
 		    ((struct want[]){ { "a\xff" "b", 1 }, { NULL, 0 } }));
 }
 
+/* Many '*'s must not make matching blow up (a backtracker would hang here). */
+static void test_many_stars_stay_fast(void)
+{
+	char path[201];
+
+	memset(path, 'a', 200);
+	path[200] = '\0';
+	CHECK_PATHS(((const char *[]){ "*a*a*a*a*a*a*a*a*a*a*a*a*b", NULL }),
+		    ((struct want[]){ { path, 0 }, { "aaaaaaaaaaaaab", 1 }, { NULL, 0 } }));
+	CHECK_PATHS(((const char *[]){ "**/**/**/**/**/x", NULL }),
+		    ((struct want[]){ { "a/b/c/d/e/f/g/h/i/j/k/y", 0 }, { "a/b/c/x", 1 },
+				      { NULL, 0 } }));
+}
+
 /* ---- errors ---- */
 
 static void test_invalid_patterns(void)
@@ -537,6 +551,31 @@ static void test_valid_oddities(void)
 	CHECK(count_of((const char *[]){ "]", "a]b", "[!]", "[\\-]", "\\\\", NULL }) == 5);
 	CHECK_PATHS(((const char *[]){ "a]b", NULL }),
 		    ((struct want[]){ { "a]b", 1 }, { NULL, 0 } }));
+}
+
+static void test_pattern_length_limit(void)
+{
+	struct dk_ignore *ig = dk_ignore_new();
+	struct dk_err err = { 0 };
+	char *pat = malloc(4097);
+
+	memset(pat, 'a', 4096);
+	pat[4096] = '\0';
+	CHECK(dk_ignore_add(ig, pat, "long", &err) == -1);
+	CHECK(err.code == DK_E_SPEC);
+	CHECK(strstr(err.msg, "long: invalid pattern \"aaaa") != NULL);
+	CHECK(strstr(err.msg, "aaa...\": longer than 4095 bytes") != NULL);
+	/* 4095 bytes is fine: 4094 'a's and a '*' */
+	pat[4094] = '*';
+	pat[4095] = '\0';
+	CHECK(dk_ignore_add(ig, pat, "long", &err) == 0);
+	pat[4094] = 'a';
+	pat[4095] = 'a';
+	CHECK(dk_ignore_excluded(ig, pat) == 1);
+	CHECK(dk_ignore_excluded(ig, pat + 2) == 1);
+	CHECK(dk_ignore_excluded(ig, pat + 3) == 0);
+	dk_ignore_free(ig);
+	free(pat);
 }
 
 static void test_invalid_pattern_leaves_list_alone(void)
@@ -666,8 +705,10 @@ int main(void)
 	RUN(test_may_reinclude_below_exception_first);
 	RUN(test_python_project);
 	RUN(test_utf8_characters);
+	RUN(test_many_stars_stay_fast);
 	RUN(test_invalid_patterns);
 	RUN(test_valid_oddities);
+	RUN(test_pattern_length_limit);
 	RUN(test_invalid_pattern_leaves_list_alone);
 	RUN(test_load_file);
 	RUN(test_load_file_bad_line_names_line);
