@@ -31,7 +31,6 @@ struct base_image {
 	struct dk_manifest manifest;
 	char *config;
 	size_t config_len;
-	char **files;           /* verified local copies of the layer blobs */
 };
 
 struct run {
@@ -77,7 +76,7 @@ static int open_outputs(struct run *r)
 
 		if (dk_ref_parse(o->outputs[i], &ref, r->err) < 0)
 			return dk_err_prefix(r->err, "-o");
-		rc = dk_dst_open(&ref, &r->dsts[i], r->err);
+		rc = dk_dst_open(&ref, &o->transport, &r->dsts[i], r->err);
 		dk_ref_free(&ref);
 		if (rc < 0)
 			return -1;
@@ -100,7 +99,7 @@ static int open_base(struct run *r)
 		return 0;
 	if (dk_ref_parse(r->spec.base, &ref, r->err) < 0)
 		return dk_err_prefix(r->err, "%s: base", r->spec.path);
-	if (dk_src_open(&ref, &b->src, r->err) < 0) {
+	if (dk_src_open(&ref, &r->o->transport, &b->src, r->err) < 0) {
 		dk_ref_free(&ref);
 		return dk_err_prefix(r->err, "base image");
 	}
@@ -122,13 +121,13 @@ static int open_base(struct run *r)
 		dk_warn("base image %s is %s/%s, the image being built is %s/%s", where, os, arch,
 			r->plan.platform.os, r->plan.platform.arch);
 	json_decref(cfg);
-	b->files = dk_xcalloc(b->manifest.n_layers + 1, sizeof(char *));
+	/*
+	 * Base layers are not fetched here: a destination that has them, or can
+	 * mount them from the base's repository, never needs their bytes.
+	 */
 	for (size_t i = 0; i < b->manifest.n_layers; i++) {
-		struct dk_built_layer *l;
+		struct dk_built_layer *l = add_result_layer(r->res);
 
-		if (b->src->ops->blob_file(b->src, &b->manifest.layers[i], &b->files[i], r->err) < 0)
-			return dk_err_prefix(r->err, "base image layer %zu", i);
-		l = add_result_layer(r->res);
 		l->stage = dk_xstrdup("base");
 		l->created_by = dk_xasprintf("base image %s", where);
 		l->desc = b->manifest.layers[i];
@@ -140,10 +139,6 @@ static int open_base(struct run *r)
 
 static void close_base(struct base_image *b)
 {
-	if (b->files)
-		for (size_t i = 0; i < b->manifest.n_layers; i++)
-			free(b->files[i]);
-	free(b->files);
 	free(b->config);
 	dk_manifest_free(&b->manifest);
 	dk_src_close(b->src);
@@ -332,32 +327,31 @@ static int make_image(struct run *r, struct dk_manifest_blob *m)
 static int deliver(struct run *r, struct dk_dst *d, const struct dk_manifest_blob *m)
 {
 	const struct dk_build_result *res = r->res;
-	size_t n_base = r->base.manifest.n_layers;
-	char *path;
-	int rc = 0;
+	size_t n_base = r->base.manifest.n_layers, n = res->n_layers + 1;
+	struct dk_desc *descs = dk_xcalloc(n, sizeof(*descs));
+	char **locals = dk_xcalloc(n, sizeof(*locals));
+	int rc;
 
-	for (size_t i = 0; i < res->n_layers && rc == 0; i++) {
-		const struct dk_desc *desc = &res->layers[i].desc;
-
-		if (d->ops->has_blob(d, desc))
-			continue;
+	for (size_t i = 0; i < res->n_layers; i++) {
 		if (i < n_base) {
-			rc = d->ops->put_blob(d, desc, r->base.files[i], r->err);
+			/* the base's own descriptor (its media type may be Docker's), bytes from the base */
+			descs[i] = r->base.manifest.layers[i];
 		} else {
-			path = dk_blobs_path(&r->stage, desc->digest);
-			rc = d->ops->put_blob(d, desc, path, r->err);
-			free(path);
+			descs[i] = res->layers[i].desc;
+			locals[i] = dk_blobs_path(&r->stage, descs[i].digest);
 		}
 	}
-	if (rc == 0 && !d->ops->has_blob(d, &res->config)) {
-		path = dk_blobs_path(&r->stage, res->config.digest);
-		rc = d->ops->put_blob(d, &res->config, path, r->err);
-		free(path);
-	}
+	descs[n - 1] = res->config;
+	locals[n - 1] = dk_blobs_path(&r->stage, res->config.digest);
+	rc = dk_transfer_blobs(d, descs, (const char *const *)locals, n, r->base.src, &r->o->transport, r->err);
 	if (rc == 0)
 		rc = d->ops->put_manifest(d, m, r->err);
 	if (rc == 0)
 		rc = d->ops->commit(d, r->err);
+	for (size_t i = 0; i < n; i++)
+		free(locals[i]);
+	free(locals);
+	free(descs);
 	return rc;
 }
 

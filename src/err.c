@@ -80,6 +80,8 @@ const char *dk_code_name(enum dk_code code)
 	case DK_E_CORRUPT: return "corrupt";
 	case DK_E_IO: return "io";
 	case DK_E_EXEC: return "exec";
+	case DK_E_AUTH: return "auth";
+	case DK_E_REMOTE: return "remote";
 	case DK_E_INTERNAL: return "internal";
 	}
 	return "unknown";

@@ -1,8 +1,8 @@
 /*
  * ignore.c - .dockerignore pattern matching.  See ignore.h for the rules.
  *
- * Docker turns each cleaned pattern into a regular expression.  We match
- * the glob directly with a small backtracking matcher that gives the same
+ * Docker turns each cleaned pattern into a regular expression.  We split
+ * the glob into tokens and run them as a small NFA that gives the same
  * answers: a "**" at the end is "anything", a "**" elsewhere is "nothing,
  * or anything that ends in '/'", so "a", "**" and "b" joined by slashes
  * match "a/b" and "a/x/y/b".  Syntax is checked the way Go's filepath.Match
@@ -20,13 +20,6 @@
 #include <sys/types.h>
 
 #include "derrick/ignore.h"
-
-struct pattern;
-
-struct dk_ignore {
-	struct pattern *pats;
-	size_t n, cap;
-};
 
 /* ---- UTF-8: Docker's '?' and classes work on characters, not bytes ---- */
 
@@ -304,29 +297,46 @@ static int accepts(const struct token *t, const char *s, size_t len, long c)
 	return 0;
 }
 
+/* Move state i of cur over character c into next. */
+static void step_state(const struct token *toks, size_t ntok, const struct states *cur,
+		       struct states *next, size_t i, const char *s, size_t len, long c)
+{
+	if (has(cur->loop, i)) {
+		put(next->loop, i);
+		if (c == '/')
+			enter(toks, ntok, next, i + 1);
+	}
+	if (!has(cur->on, i) || !accepts(&toks[i], s, len, c))
+		return;
+	if (toks[i].kind == TOK_STAR || toks[i].kind == TOK_TAIL)
+		enter(toks, ntok, next, i);	/* they take more */
+	else
+		enter(toks, ntok, next, i + 1);
+}
+
+/* Only a few states are live at a time: visit just those. */
 static void step(const struct token *toks, size_t ntok, const struct states *cur,
 		 struct states *next, const char *s, size_t len, long c)
 {
-	size_t i;
+	uint64_t live;
+	size_t w, i;
 
-	for (i = 0; i < ntok; i++) {
-		if (has(cur->loop, i)) {
-			put(next->loop, i);
-			if (c == '/')
-				enter(toks, ntok, next, i + 1);
+	for (w = 0; w <= ntok / 64; w++) {
+		live = cur->on[w] | cur->loop[w];
+		while (live) {
+			i = w * 64 + __builtin_ctzll(live);
+			live &= live - 1;	/* drop the lowest bit, just visited */
+			if (i < ntok)
+				step_state(toks, ntok, cur, next, i, s, len, c);
 		}
-		if (!has(cur->on, i) || !accepts(&toks[i], s, len, c))
-			continue;
-		if (toks[i].kind == TOK_STAR || toks[i].kind == TOK_TAIL)
-			enter(toks, ntok, next, i);	/* they take more */
-		else
-			enter(toks, ntok, next, i + 1);
 	}
 }
 
 /*
- * Does the pattern match s[0..end)?  With `partial`, answer instead whether
- * it could match some path that starts with s[0..end).
+ * Does the pattern match the path s[0..end) or one of its parent
+ * directories?  A parent is a prefix that ends before a '/', so one pass
+ * answers for all of them.  With `partial`, answer instead whether the
+ * pattern could match some path that starts with s[0..end).
  */
 static int nfa_match(const struct token *toks, size_t ntok, const char *s, const char *end,
 		     int partial)
@@ -338,6 +348,8 @@ static int nfa_match(const struct token *toks, size_t ntok, const char *s, const
 	clear(cur, ntok);
 	enter(toks, ntok, cur, 0);
 	for (; s < end; s += len) {
+		if (!partial && *s == '/' && has(cur->on, ntok))
+			return 1;
 		c = path_char(s, end, &len);
 		clear(next, ntok);
 		step(toks, ntok, cur, next, s, len, c);
@@ -363,39 +375,40 @@ struct pattern {
 	int loose_suffix;
 };
 
+struct dk_ignore {
+	struct pattern *pats;
+	size_t n, cap;
+};
+
 static int is_loose_suffix(const char *glob)
 {
 	return glob[0] == '*' && glob[1] == '*' && glob[2] != '\0' && glob[2] != '/' &&
 	       !strpbrk(glob + 2, "*?[]\\");
 }
 
-static int pattern_match(const struct pattern *pat, const char *s, const char *end,
-			 int partial)
+/* Does path s[0..end), or one of its parents, end with the literal tail? */
+static int loose_suffix_match(const char *tail, const char *s, const char *end)
 {
-	const char *tail;
-	size_t n;
+	size_t n = strlen(tail);
+	const char *q;
 
-	if (!pat->loose_suffix)
-		return nfa_match(pat->toks, pat->ntok, s, end, partial);
-	if (partial)
-		return 1;
-	tail = pat->glob + 2;
-	n = strlen(tail);
-	return (size_t)(end - s) >= n && memcmp(end - n, tail, n) == 0;
-}
-
-/* A pattern that matches a directory matches everything below it. */
-static int match_path_or_parent(const struct pattern *pat, const char *path)
-{
-	const char *end = path + strlen(path), *q;
-
-	if (pattern_match(pat, path, end, 0))
-		return 1;
-	for (q = path; q < end; q++) {
-		if (*q == '/' && pattern_match(pat, path, q, 0))
+	for (q = s + n; q <= end; q++) {
+		if ((q == end || *q == '/') && memcmp(q - n, tail, n) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Does the pattern match path s[0..end) or a parent directory of it (which
+ * then matches everything below it)?  See nfa_match for `partial`.
+ */
+static int pattern_match(const struct pattern *pat, const char *s, const char *end,
+			 int partial)
+{
+	if (!pat->loose_suffix)
+		return nfa_match(pat->toks, pat->ntok, s, end, partial);
+	return partial || loose_suffix_match(pat->glob + 2, s, end);
 }
 
 /* ---- turning a line into a pattern ---- */
@@ -686,13 +699,14 @@ static int is_root(const char *relpath)
 	return relpath[0] == '\0' || strcmp(relpath, ".") == 0;
 }
 
-/* Index of the last pattern matching relpath or a parent; 0 if none. */
+/* Find the last pattern matching relpath or a parent: 1 with its index in *at, or 0. */
 static int last_match(const struct dk_ignore *ig, const char *relpath, size_t *at)
 {
+	const char *end = relpath + strlen(relpath);
 	size_t i;
 
 	for (i = ig->n; i-- > 0;) {
-		if (match_path_or_parent(&ig->pats[i], relpath)) {
+		if (pattern_match(&ig->pats[i], relpath, end, 0)) {
 			*at = i;
 			return 1;
 		}

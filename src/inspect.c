@@ -63,7 +63,8 @@ static json_t *summarise(const struct dk_manifest_blob *mb, const struct dk_mani
 	return doc;
 }
 
-int dk_inspect(const char *text, const struct dk_platform *want, json_t **out, struct dk_err *err)
+int dk_inspect(const char *text, const struct dk_platform *want, const struct dk_transport_opts *o,
+	       json_t **out, struct dk_err *err)
 {
 	struct dk_ref ref;
 	struct dk_src *src = NULL;
@@ -79,7 +80,7 @@ int dk_inspect(const char *text, const struct dk_platform *want, json_t **out, s
 	memset(&m, 0, sizeof(m));
 	if (dk_ref_parse(text, &ref, err) < 0)
 		return -1;
-	if (dk_src_open(&ref, &src, err) < 0)
+	if (dk_src_open(&ref, o, &src, err) < 0)
 		goto out;
 	if (src->ops->get_manifest(src, want, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, text, &m, err) < 0 ||

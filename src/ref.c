@@ -26,19 +26,16 @@ int dk_tag_valid(const char *t)
 	return 1;
 }
 
-int dk_ref_parse(const char *s, struct dk_ref *r, struct dk_err *err)
-{
-	const char *colon = strchr(s, ':');
-	const char *rest;
+/* Transports skopeo knows that derrick does not (yet): named, so the error is clear. */
+static const char *const other_transports[] = {
+	"oci-archive", "docker-archive", "docker-daemon", "dir", "containers-storage", "tarball", NULL
+};
 
-	memset(r, 0, sizeof(*r));
-	if (!colon)
-		return dk_fail(err, DK_E_REF, "image reference \"%s\": expected TRANSPORT:NAME, e.g. oci:DIR[:TAG]", s);
-	if (strncmp(s, "oci:", 4) != 0)
-		return dk_fail(err, DK_E_REF, "image reference \"%s\": unsupported transport \"%.*s\" (supported: oci)",
-			       s, (int)(colon - s), s);
-	rest = s + 4;
-	colon = strchr(rest, ':');
+static int parse_oci(const char *s, struct dk_ref *r, struct dk_err *err)
+{
+	const char *rest = s + 4;
+	const char *colon = strchr(rest, ':');
+
 	if ((colon ? (size_t)(colon - rest) : strlen(rest)) == 0)
 		return dk_fail(err, DK_E_REF, "image reference \"%s\": the layout directory is empty", s);
 	if (colon && !dk_tag_valid(colon + 1))
@@ -52,13 +49,55 @@ int dk_ref_parse(const char *s, struct dk_ref *r, struct dk_err *err)
 	return 0;
 }
 
+int dk_ref_parse(const char *s, struct dk_ref *r, struct dk_err *err)
+{
+	const char *colon = strchr(s, ':');
+	const char *name = s;
+
+	memset(r, 0, sizeof(*r));
+	if (!strncmp(s, "oci:", 4))
+		return parse_oci(s, r, err);
+	for (const char *const *t = other_transports; colon && *t; t++)
+		if ((size_t)(colon - s) == strlen(*t) && !strncmp(s, *t, strlen(*t)))
+			return dk_fail(err, DK_E_REF,
+				       "image reference \"%s\": unsupported transport \"%s\" (supported: oci:, docker://)",
+				       s, *t);
+	if (s[0] == '/' || s[0] == '.')
+		return dk_fail(err, DK_E_REF,
+			       "image reference \"%s\": looks like a path: write oci:%s for an OCI layout (a bare name means docker://)",
+			       s, s);
+	if (!strncmp(s, "docker:", 7)) {
+		if (strncmp(s, "docker://", 9))
+			return dk_fail(err, DK_E_REF, "image reference \"%s\": expected docker://REFERENCE", s);
+		name = s + 9;
+	}
+	if (dk_dockerref_parse(name, &r->docker, err) < 0)
+		return -1;
+	r->transport = dk_xstrdup("docker");
+	r->text = dk_xstrdup(s);
+	return 0;
+}
+
 void dk_ref_free(struct dk_ref *r)
 {
 	free(r->transport);
 	free(r->path);
 	free(r->tag);
 	free(r->text);
+	if (r->docker.repository)
+		dk_dockerref_free(&r->docker);
 	memset(r, 0, sizeof(*r));
+}
+
+void dk_ref_copy(struct dk_ref *dst, const struct dk_ref *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->transport = dk_xstrdup(src->transport);
+	dst->path = src->path ? dk_xstrdup(src->path) : NULL;
+	dst->tag = src->tag ? dk_xstrdup(src->tag) : NULL;
+	dst->text = dk_xstrdup(src->text);
+	if (src->docker.repository)
+		dk_dockerref_copy(&dst->docker, &src->docker);
 }
 
 static int known_arch(const char *a)

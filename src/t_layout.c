@@ -194,14 +194,6 @@ static const struct dk_src_ops lsrc_ops = {
 	lsrc_get_manifest, lsrc_read_blob, lsrc_blob_file, lsrc_close,
 };
 
-static void copy_ref(struct dk_ref *dst, const struct dk_ref *src)
-{
-	dst->transport = dk_xstrdup(src->transport);
-	dst->path = dk_xstrdup(src->path);
-	dst->tag = src->tag ? dk_xstrdup(src->tag) : NULL;
-	dst->text = dk_xstrdup(src->text);
-}
-
 int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err)
 {
 	struct layout_src *s;
@@ -215,7 +207,7 @@ int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_
 		return dk_err_prefix(err, "%s: not an OCI layout", ref->text);
 	s = dk_xcalloc(1, sizeof(*s));
 	s->base.ops = &lsrc_ops;
-	copy_ref(&s->base.ref, ref);
+	dk_ref_copy(&s->base.ref, ref);
 	if (dk_blobs_open(&s->blobs, ref->path, 0, err) < 0) {
 		dk_err_prefix(err, "%s", ref->text);
 		lsrc_close(&s->base);
@@ -270,6 +262,17 @@ static int ldst_has_blob(struct dk_dst *base, const struct dk_desc *desc)
 	return d->ready && dk_blobs_has(&d->blobs, desc->digest);
 }
 
+static int ldst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
+			   struct dk_err *err)
+{
+	(void)from;
+	(void)err;
+	if (!ldst_has_blob(base, desc))
+		return 0;
+	dk_dst_note(base, desc->digest, "existed", desc->size, 0);
+	return 1;
+}
+
 static void remember(struct layout_dst *d, const char *digest)
 {
 	d->added = dk_xrealloc(d->added, (d->n_added + 1) * sizeof(*d->added));
@@ -288,6 +291,7 @@ static int ldst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 	if (dk_blobs_put_file(&d->blobs, path, desc->digest, err) < 0)
 		return dk_err_prefix(err, "%s", base->ref.text);
 	remember(d, desc->digest);
+	dk_dst_note(base, desc->digest, "written", desc->size, desc->size);
 	return 0;
 }
 
@@ -398,12 +402,13 @@ static void ldst_close(struct dk_dst *base)
 	free(d->added);
 	if (d->ready)
 		dk_blobs_close(&d->blobs);
+	dk_dst_release_notes(base);
 	dk_ref_free(&base->ref);
 	free(d);
 }
 
 static const struct dk_dst_ops ldst_ops = {
-	ldst_has_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
+	ldst_has_blob, ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
 };
 
 static int dir_is_empty(const char *path)
@@ -452,7 +457,7 @@ int dk_layout_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_
 	d = dk_xcalloc(1, sizeof(*d));
 	d->base.ops = &ldst_ops;
 	d->existed = existed;
-	copy_ref(&d->base.ref, ref);
+	dk_ref_copy(&d->base.ref, ref);
 	*out = &d->base;
 	return 0;
 }

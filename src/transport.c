@@ -1,22 +1,31 @@
 /*
- * transport.c - pick the transport for a reference.  One line per transport.
+ * transport.c - pick the transport for a reference (one line each), and the
+ * blob transfer every copy uses.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "derrick/transport.h"
+#include "derrick/util.h"
 
-int dk_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err)
+int dk_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_src **out,
+		struct dk_err *err)
 {
 	if (!strcmp(ref->transport, "oci"))
 		return dk_layout_src_open(ref, out, err);
+	if (!strcmp(ref->transport, "docker"))
+		return dk_registry_src_open(ref, o, out, err);
 	return dk_fail(err, DK_E_REF, "%s: cannot read from transport \"%s\"", ref->text, ref->transport);
 }
 
-int dk_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err)
+int dk_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_dst **out,
+		struct dk_err *err)
 {
 	if (!strcmp(ref->transport, "oci"))
 		return dk_layout_dst_open(ref, out, err);
+	if (!strcmp(ref->transport, "docker"))
+		return dk_registry_dst_open(ref, o, out, err);
 	return dk_fail(err, DK_E_REF, "%s: cannot write to transport \"%s\"", ref->text, ref->transport);
 }
 
@@ -36,4 +45,119 @@ void dk_manifest_blob_free(struct dk_manifest_blob *m)
 {
 	free(m->bytes);
 	memset(m, 0, sizeof(*m));
+}
+
+static pthread_mutex_t notes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void dk_dst_note(struct dk_dst *d, const char *digest, const char *action, uint64_t size,
+		 uint64_t sent)
+{
+	struct dk_blob_note *n;
+
+	pthread_mutex_lock(&notes_lock);
+	d->notes = dk_xrealloc(d->notes, (d->n_notes + 1) * sizeof(*d->notes));
+	n = &d->notes[d->n_notes++];
+	memcpy(n->digest, digest, DK_DIGEST_SIZE);
+	n->action = action;
+	n->size = size;
+	n->sent = sent;
+	pthread_mutex_unlock(&notes_lock);
+}
+
+void dk_dst_release_notes(struct dk_dst *d)
+{
+	free(d->notes);
+	d->notes = NULL;
+	d->n_notes = 0;
+}
+
+int dk_transfer_blob(struct dk_dst *d, const struct dk_desc *desc, struct dk_src *src,
+		     const char *local, struct dk_err *err)
+{
+	char *path = NULL;
+	int rc = d->ops->mount_blob(d, desc, src ? &src->ref : NULL, err);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (!local) {
+		if (!src)
+			return dk_fail(err, DK_E_INTERNAL, "blob %s has no source", desc->digest);
+		if (src->ops->blob_file(src, desc, &path, err) < 0)
+			return -1;
+		local = path;
+	}
+	rc = d->ops->put_blob(d, desc, local, err);
+	free(path);
+	return rc;
+}
+
+struct pool {
+	struct dk_dst *d;
+	const struct dk_desc *descs;
+	const char *const *locals;
+	size_t n, next;
+	struct dk_src *src;
+	pthread_mutex_t lock;
+	int failed;
+	struct dk_err err;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+
+	for (;;) {
+		struct dk_err err;
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		if (p->failed || p->next >= p->n) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (dk_transfer_blob(p->d, &p->descs[i], p->src, p->locals ? p->locals[i] : NULL, &err) < 0) {
+			pthread_mutex_lock(&p->lock);
+			if (!p->failed)
+				p->err = err;
+			p->failed = 1;
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+}
+
+int dk_transfer_blobs(struct dk_dst *d, const struct dk_desc *descs, const char *const *locals,
+		      size_t n, struct dk_src *src, const struct dk_transport_opts *o,
+		      struct dk_err *err)
+{
+	struct pool p = { d, descs, locals, n, 0, src, PTHREAD_MUTEX_INITIALIZER, 0, { 0 } };
+	size_t jobs = o && o->jobs > 0 ? (size_t)o->jobs : 4;
+	pthread_t *threads;
+	size_t started = 0;
+
+	/* local writes gain nothing from threads; a registry hides latency behind them */
+	if (strcmp(d->ref.transport, "docker") || jobs == 1 || n < 2) {
+		for (size_t i = 0; i < n; i++)
+			if (dk_transfer_blob(d, &descs[i], src, locals ? locals[i] : NULL, err) < 0)
+				return -1;
+		return 0;
+	}
+	if (jobs > n)
+		jobs = n;
+	threads = dk_xcalloc(jobs, sizeof(*threads));
+	for (size_t i = 0; i < jobs; i++)
+		if (pthread_create(&threads[i], NULL, worker, &p) == 0)
+			started++;
+	if (!started)
+		worker(&p);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	pthread_mutex_destroy(&p.lock);
+	if (p.failed) {
+		*err = p.err;
+		return -1;
+	}
+	return 0;
 }

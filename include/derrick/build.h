@@ -16,6 +16,7 @@ struct dk_build_opts {
 	const char *spec_path;
 	struct dk_plan_opts plan;
 	int gzip_level;                 /* 1..9 */
+	struct dk_transport_opts transport;
 	const char *const *outputs;     /* references, e.g. "oci:out:latest" */
 	size_t n_outputs;
 };

@@ -21,6 +21,8 @@ enum dk_code {
 	DK_E_CORRUPT,   /* content that fails its digest, size or format */
 	DK_E_IO,        /* a read, write or rename failed (disk full, permissions) */
 	DK_E_EXEC,      /* a helper program (git) failed */
+	DK_E_AUTH,      /* a registry refused our credentials (401, 403) */
+	DK_E_REMOTE,    /* a registry answered with an error */
 	DK_E_INTERNAL,  /* a bug or an allocation failure */
 };
 

@@ -24,6 +24,11 @@
  *    exception.  A path no pattern matches is kept.
  *  - Patterns that clean to "." or "/" (or start with "../") are held but can
  *    never match: Docker does not let a pattern exclude the whole context.
+ *  - Docker quirks kept: "**" glued in front of a plain literal ("**.pyc")
+ *    matches any path ending in it; glued between ("a**b") it still stands
+ *    for whole components.  Where Docker's regexp translation garbles a
+ *    pattern ('*' or '?' inside a class, "\a" read as BEL) we follow Go's
+ *    filepath.Match: they are plain characters.
  *
  * An excluded directory may still contain re-included files ("docs" then
  * "!docs/keep.md"); the walker then emits the directory entry for the files
@@ -47,7 +52,8 @@ void dk_ignore_free(struct dk_ignore *ig);
  * Add one pattern line, as found in a .dockerignore.  `origin` (for example
  * ".dockerignore:7" or "derrick.json: stages[2].layers[0].exclude[3]") only
  * appears in error messages.  A malformed pattern (unterminated or empty '['
- * class, reversed range, trailing lone '\', a lone "!") fails with DK_E_SPEC.
+ * class, reversed range, trailing lone '\', a lone "!", more than 4095 bytes)
+ * fails with DK_E_SPEC.
  */
 int dk_ignore_add(struct dk_ignore *ig, const char *pattern, const char *origin,
 		  struct dk_err *err);

@@ -6,6 +6,7 @@
 
 #include "derrick/err.h"
 #include "derrick/ref.h"
+#include "derrick/transport.h"
 
 struct json_t;
 
@@ -15,7 +16,7 @@ struct json_t;
  * digest, layers (digest, size, diff_id, created_by), labels, env,
  * entrypoint, cmd, annotations.  The caller owns the result.
  */
-int dk_inspect(const char *ref, const struct dk_platform *want, struct json_t **out,
-	       struct dk_err *err);
+int dk_inspect(const char *ref, const struct dk_platform *want, const struct dk_transport_opts *o,
+	       struct json_t **out, struct dk_err *err);
 
 #endif

@@ -1,24 +1,27 @@
 /*
  * ref.h - naming images and platforms.
  *
- * An image is named TRANSPORT:WHERE, as skopeo does.  For now the one
- * transport is "oci:DIR[:TAG]", an OCI image layout on disk; like skopeo,
- * DIR ends at the first ':' after the transport.
+ * An image is named TRANSPORT:WHERE, as skopeo does: "oci:DIR[:TAG]" is an
+ * OCI image layout on disk (like skopeo, DIR ends at the first ':'), and
+ * "docker://REF" an image in a registry.  A bare REF means docker://REF.
  */
 #ifndef DERRICK_REF_H
 #define DERRICK_REF_H
 
+#include "derrick/dockerref.h"
 #include "derrick/err.h"
 
 struct dk_ref {
-	char *transport;    /* "oci" */
-	char *path;         /* the layout directory */
-	char *tag;          /* NULL when none was given */
+	char *transport;    /* "oci" or "docker" */
+	char *path;         /* oci: the layout directory */
+	char *tag;          /* oci: the tag, NULL when none was given */
+	struct dk_dockerref docker;     /* docker: registry, repository, tag, digest */
 	char *text;         /* the reference as the user wrote it, for messages */
 };
 
 int dk_ref_parse(const char *s, struct dk_ref *ref, struct dk_err *err);
 void dk_ref_free(struct dk_ref *ref);
+void dk_ref_copy(struct dk_ref *dst, const struct dk_ref *src);
 /* A tag as Docker and OCI tools accept it: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 int dk_tag_valid(const char *tag);
 

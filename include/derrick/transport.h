@@ -16,6 +16,7 @@
 #include "derrick/digest.h"
 #include "derrick/err.h"
 #include "derrick/ref.h"
+#include "derrick/registry.h"
 
 #define DK_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define DK_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -41,6 +42,23 @@ struct dk_manifest_blob {
 	size_t len;
 };
 
+/* What every transport may need from the command line. */
+struct dk_transport_opts {
+	struct dk_reg_opts reg;         /* credentials, TLS, retries */
+	const char *cache_dir;          /* blob cache; NULL: $XDG_CACHE_HOME/derrick */
+	uint64_t chunk_size;            /* uploads larger than this go in chunks; 0: 16 MiB */
+	int jobs;                       /* blobs transferred at once; 0: 4 */
+	int progress;                   /* 0 none, 1 a line per finished blob, 2 live lines */
+};
+
+/* What a destination did with each blob, for --json and the progress lines. */
+struct dk_blob_note {
+	char digest[DK_DIGEST_SIZE];
+	const char *action;             /* "existed", "mounted", "uploaded", "written" */
+	uint64_t size;                  /* the blob's size */
+	uint64_t sent;                  /* bytes sent for it */
+};
+
 struct dk_src;
 struct dk_src_ops {
 	/* The manifest the reference names; an index is resolved to `want`. */
@@ -63,6 +81,14 @@ struct dk_src {
 struct dk_dst;
 struct dk_dst_ops {
 	int (*has_blob)(struct dk_dst *d, const struct dk_desc *desc);
+	/*
+	 * Get the blob without sending its bytes if possible: 1 when the
+	 * destination has it now (it was there, or was mounted from `from`,
+	 * an image in another repository of the same registry), 0 when its
+	 * bytes are needed, -1 on error.  `from` may be NULL.
+	 */
+	int (*mount_blob)(struct dk_dst *d, const struct dk_desc *desc, const struct dk_ref *from,
+			  struct dk_err *err);
 	/* Store the blob held in the local file `path` (already verified). */
 	int (*put_blob)(struct dk_dst *d, const struct dk_desc *desc, const char *path,
 			struct dk_err *err);
@@ -77,21 +103,55 @@ struct dk_dst_ops {
 struct dk_dst {
 	const struct dk_dst_ops *ops;
 	struct dk_ref ref;
+	struct dk_blob_note *notes;     /* one per blob handled, in order */
+	size_t n_notes;
 };
 
-int dk_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err);
+/* Record what happened to a blob (thread-safe). */
+void dk_dst_note(struct dk_dst *d, const char *digest, const char *action, uint64_t size,
+		 uint64_t sent);
+void dk_dst_release_notes(struct dk_dst *d);
+
+int dk_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_src **out,
+		struct dk_err *err);
 /*
  * Opening a destination checks it can be written (not a file, not some
  * other directory, a readable index.json) but changes nothing on disk.
  */
-int dk_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err);
+int dk_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_dst **out,
+		struct dk_err *err);
 
 void dk_src_close(struct dk_src *s);
 void dk_dst_close(struct dk_dst *d);
 
+/*
+ * Make `d` hold the blob `desc`: nothing when it is there, a mount when
+ * possible, else its bytes from `local` (a file) or from `src`.
+ */
+int dk_transfer_blob(struct dk_dst *d, const struct dk_desc *desc, struct dk_src *src,
+		     const char *local, struct dk_err *err);
+
+/*
+ * Transfer n blobs, each from locals[i] when that is set, else from src;
+ * up to o->jobs at once when the destination is a registry.  Stops at the
+ * first failure.
+ */
+int dk_transfer_blobs(struct dk_dst *d, const struct dk_desc *descs, const char *const *locals,
+		      size_t n, struct dk_src *src, const struct dk_transport_opts *o,
+		      struct dk_err *err);
+
 /* The layout transport (t_layout.c). */
 int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err);
 int dk_layout_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err);
+
+/* The registry transport (t_registry.c). */
+int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			 struct dk_src **out, struct dk_err *err);
+int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			 struct dk_dst **out, struct dk_err *err);
+
+/* The blob cache directory for o (a new string). */
+char *dk_cache_dir(const struct dk_transport_opts *o);
 
 void dk_manifest_blob_free(struct dk_manifest_blob *m);
 

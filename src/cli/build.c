@@ -25,10 +25,11 @@ static const char usage_text[] =
 	"      --version-from-git the version from `git describe --tags --always --dirty`\n"
 	"      --platform P       os/arch[/variant] of the image (default: this machine's)\n"
 	"      --gzip-level N     gzip compression level 1-9 (default: 6)\n"
-	"  -o, --output DEST      where to save the image: oci:DIR[:TAG] (repeatable)\n"
+	"  -o, --output DEST      where to save the image: oci:DIR[:TAG] or docker://REF (repeatable)\n"
 	"      --json             print a machine-readable summary on stdout\n"
 	"  -q, --quiet            no warnings or progress\n"
 	"  -v, --verbose          say what is being done\n"
+	CLI_REGISTRY_HELP
 	"\n"
 	"SOURCE_DATE_EPOCH (seconds) sets every timestamp in the image; default 0.\n";
 
@@ -108,6 +109,7 @@ int cmd_build(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_REGISTRY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dk_build_opts o;
@@ -121,6 +123,7 @@ int cmd_build(int argc, char **argv)
 	o.spec_path = "derrick.json";
 	o.gzip_level = 6;
 	o.outputs = outputs;
+	cli_transport_defaults(&o.transport);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:qvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -145,7 +148,14 @@ int cmd_build(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); free(outputs); return 0;
-		default: free(outputs); fputs(usage_text, stderr); return EXIT_USAGE;
+		default:
+			rc = cli_transport_opt("build", c, optarg, &o.transport);
+			if (rc <= 0) {
+				if (rc == 0)
+					fputs(usage_text, stderr);
+				free(outputs);
+				return EXIT_USAGE;
+			}
 		}
 	}
 	if (optind < argc) {
@@ -153,6 +163,8 @@ int cmd_build(int argc, char **argv)
 		return cli_usage("build", "unexpected argument \"%s\"", argv[optind]);
 	}
 	cli_set_verbosity(quiet, verbose);
+	if (quiet || json)
+		o.transport.progress = 0;
 	if (platform) {
 		if (dk_platform_parse(platform, &o.plan.platform, &err) < 0) {
 			free(outputs);

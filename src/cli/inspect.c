@@ -14,9 +14,10 @@
 static const char usage_text[] =
 	"usage: derrick inspect IMAGE [--platform OS/ARCH[/VARIANT]] [--json]\n"
 	"\n"
-	"  IMAGE                  oci:DIR[:TAG]\n"
+	"  IMAGE                  oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG][@DIGEST]\n"
 	"      --platform P       which image of a multi-platform index (default: this machine's)\n"
-	"      --json             print the description as JSON\n";
+	"      --json             print the description as JSON\n"
+	CLI_REGISTRY_HELP;
 
 static void print_kv_object(const char *title, json_t *o)
 {
@@ -79,14 +80,18 @@ int cmd_inspect(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "platform", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_REGISTRY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct dk_transport_opts o;
 	struct dk_platform plat;
 	struct dk_err err = { 0 };
 	json_t *doc;
 	int json = 0, c;
 
 	dk_platform_host(&plat);
+	cli_transport_defaults(&o);
+	o.progress = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -98,12 +103,20 @@ int cmd_inspect(int argc, char **argv)
 			}
 			break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		default: fputs(usage_text, stderr); return EXIT_USAGE;
+		default: {
+			int r = cli_transport_opt("inspect", c, optarg, &o);
+
+			if (r <= 0) {
+				if (r == 0)
+					fputs(usage_text, stderr);
+				return EXIT_USAGE;
+			}
+		}
 		}
 	}
 	if (argc - optind != 1)
 		return cli_usage("inspect", "expected exactly one IMAGE");
-	if (dk_inspect(argv[optind], &plat, &doc, &err) < 0)
+	if (dk_inspect(argv[optind], &plat, &o, &doc, &err) < 0)
 		return cli_error(&err);
 	if (json) {
 		char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -1,6 +1,8 @@
 /*
  * main.c - dispatch `derrick COMMAND ...` to its cmd_* function.
  */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,10 @@ static const struct {
 } commands[] = {
 	{ "build", cmd_build, "assemble an image from a build spec" },
 	{ "inspect", cmd_inspect, "describe an image (layers, digests, config)" },
+	{ "pull", cmd_pull, "copy an image from a registry into an OCI layout" },
+	{ "push", cmd_push, "copy an image between transports (e.g. a layout to a registry)" },
+	{ "login", cmd_login, "check and store credentials for a registry" },
+	{ "logout", cmd_logout, "remove stored credentials for a registry" },
 };
 
 static void usage(FILE *f)

@@ -43,7 +43,7 @@ unchanged "duplicate stage"
 
 expect_error "an invalid tag" "invalid tag \"bad tag\"" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1 -o "oci:$OUT:bad tag"
-expect_error "a reference without a transport" "expected TRANSPORT:NAME" \
+expect_error "a path without a transport" "looks like a path: write oci:$OUT for an OCI layout" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1 -o "$OUT"
 expect_error "an unknown transport" "unsupported transport \"docker-daemon\"" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1 -o "docker-daemon:x:y"

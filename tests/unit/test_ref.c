@@ -28,8 +28,12 @@ static void test_bad_refs(void)
 	struct dk_ref r;
 	struct dk_err err;
 
-	CHECK(dk_ref_parse("out", &r, &err) < 0);
+	CHECK(dk_ref_parse("./out", &r, &err) < 0);
 	CHECK(err.code == DK_E_REF);
+	CHECK(strstr(err.msg, "write oci:./out") != NULL);
+	CHECK(dk_ref_parse("Out", &r, &err) < 0);
+	CHECK(strstr(err.msg, "lowercase") != NULL);
+	CHECK(dk_ref_parse("docker:/x", &r, &err) < 0);
 	CHECK(dk_ref_parse("tarball:out", &r, &err) < 0);
 	CHECK(strstr(err.msg, "unsupported transport \"tarball\"") != NULL);
 	CHECK(dk_ref_parse("oci:", &r, &err) < 0);
@@ -39,6 +43,26 @@ static void test_bad_refs(void)
 	CHECK(dk_ref_parse("oci:out:", &r, &err) < 0);
 	CHECK(dk_ref_parse("oci:out:-x", &r, &err) < 0);
 	CHECK(dk_ref_parse("oci:out:a:b", &r, &err) < 0);
+}
+
+static void test_docker_refs(void)
+{
+	struct dk_ref r;
+	struct dk_err err;
+
+	CHECK(dk_ref_parse("docker://localhost:5000/app:1.0", &r, &err) == 0);
+	CHECK_STR(r.transport, "docker");
+	CHECK_STR(r.docker.registry, "localhost:5000");
+	CHECK_STR(r.docker.repository, "app");
+	CHECK_STR(r.docker.tag, "1.0");
+	dk_ref_free(&r);
+	/* a bare reference means docker:// */
+	CHECK(dk_ref_parse("python:3.12", &r, &err) == 0);
+	CHECK_STR(r.transport, "docker");
+	CHECK_STR(r.docker.registry, "docker.io");
+	CHECK_STR(r.docker.endpoint, "registry-1.docker.io");
+	CHECK_STR(r.docker.repository, "library/python");
+	dk_ref_free(&r);
 }
 
 static void test_tags(void)
@@ -87,6 +111,7 @@ int main(void)
 {
 	RUN(test_oci_refs);
 	RUN(test_bad_refs);
+	RUN(test_docker_refs);
 	RUN(test_tags);
 	RUN(test_platforms);
 	return tap_done();

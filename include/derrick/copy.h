@@ -1,0 +1,26 @@
+/*
+ * copy.h - copy an image between any two transports (pull, push).
+ */
+#ifndef DERRICK_COPY_H
+#define DERRICK_COPY_H
+
+#include "derrick/err.h"
+#include "derrick/ref.h"
+#include "derrick/transport.h"
+
+struct dk_copy_result {
+	struct dk_desc manifest;
+	struct dk_blob_note *notes;     /* what happened to each blob */
+	size_t n_notes;
+};
+
+/*
+ * Copy the image `src` names (resolved to `want` when it is an index) to
+ * `dst`: blobs first (skipped when present, mounted when possible), the
+ * manifest last and byte for byte, so its digest does not change.
+ */
+int dk_copy_image(const char *src, const char *dst, const struct dk_platform *want,
+		  const struct dk_transport_opts *o, struct dk_copy_result *res, struct dk_err *err);
+void dk_copy_result_free(struct dk_copy_result *res);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * http.h - one HTTP exchange at a time over libcurl.
+ *
+ * This layer knows nothing of registries: it sends a request (body from
+ * memory or from a file range), collects the status and headers, and puts
+ * the response body in memory or into a sink.  It never follows redirects
+ * and never retries: the registry layer decides both, because only it
+ * knows which headers may travel to another host and how to restart a
+ * half-done transfer.
+ */
+#ifndef DERRICK_HTTP_H
+#define DERRICK_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "derrick/err.h"
+#include "derrick/sink.h"
+#include "derrick/util.h"
+
+struct dk_http_tls {
+	int verify;             /* 0: accept any certificate (--tls-verify=false) */
+	const char *ca_file;    /* extra CA bundle (from --cert-dir), or NULL */
+	const char *cert_file;  /* client certificate, or NULL */
+	const char *key_file;
+};
+
+struct dk_http_req {
+	const char *method;             /* GET HEAD PUT POST PATCH DELETE */
+	const char *url;
+	const char *const *headers;     /* "Name: value" lines, NULL-terminated, or NULL */
+	/* body: from memory ... */
+	const void *body;
+	size_t body_len;
+	/* ... or from a file range (body_fd >= 0) */
+	int body_fd;
+	uint64_t body_off, body_size;
+	int has_body;                   /* send a body (possibly empty) */
+	/* response body: into `out` when set, else kept in memory up to max_body */
+	struct dk_sink *out;
+	size_t max_body;
+	/* progress: called with bytes sent/received so far */
+	void (*progress)(void *ctx, uint64_t now);
+	void *progress_ctx;
+};
+
+struct dk_http_header {
+	char *name;                     /* lower-cased */
+	char *value;
+};
+
+struct dk_http_resp {
+	long status;                    /* 0 when no response arrived */
+	int curl_code;                  /* CURLE_* of a transport failure */
+	struct dk_http_header *headers;
+	size_t n_headers;
+	struct strbuf body;
+	int body_truncated;             /* the body went past max_body */
+	int sink_failed;                /* writing into out failed (err says why) */
+};
+
+struct dk_http;
+
+struct dk_http *dk_http_new(const struct dk_http_tls *tls);
+void dk_http_free(struct dk_http *h);
+
+/*
+ * Perform one request.  Returns 0 when a response arrived (any status),
+ * -1 on a transport failure (connection refused, TLS, DNS...) with err
+ * set and resp->curl_code filled, so callers can tell transient ones.
+ */
+int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_resp *resp,
+	       struct dk_err *err);
+void dk_http_resp_release(struct dk_http_resp *resp);
+
+/* The first header called `name` (lower case), or NULL. */
+const char *dk_http_header(const struct dk_http_resp *resp, const char *name);
+
+/* 1 when a transport failure is worth retrying (reset, timeout...), 0 for DNS or TLS errors. */
+int dk_http_transient(int curl_code);
+
+/* Resolve a (possibly relative) Location against the URL it answered. */
+char *dk_http_resolve(const char *base, const char *location);
+
+/* The "scheme://host[:port]" part of an absolute URL (new string). */
+char *dk_http_origin(const char *url);
+
+#endif

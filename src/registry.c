@@ -1,0 +1,660 @@
+/*
+ * registry.c - one registry: scheme, authentication, retries, errors.
+ *
+ * Authentication follows the registry's lead.  The first request (a probe
+ * of /v2/) tells whether it wants Basic credentials or a Bearer token from
+ * some realm; tokens are then asked for with the scopes each call needs
+ * (not only those of the challenge, so a push with a cross-repository mount
+ * gets pull rights on the source too) and kept per scope set.
+ * Credentials are looked up once, on the first challenge.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "derrick/log.h"
+#include "derrick/registry.h"
+#include "derrick/util.h"
+
+struct token {
+	char *scope;
+	char *value;
+	time_t expires;
+};
+
+struct dk_registry {
+	char *name;             /* as in references: "localhost:5000" */
+	char *base;             /* "https://endpoint" or "http://endpoint" */
+	struct dk_reg_opts o;
+	struct dk_http_tls tls;
+	char *ca_bundle;        /* temporary CA bundle built from --cert-dir */
+	struct dk_http *http;
+	/* what the probe learnt */
+	enum { AUTH_NONE, AUTH_BASIC, AUTH_BEARER } auth;
+	char *realm, *service;
+	/* credentials, looked up on the first challenge */
+	int creds_looked_up, have_creds;
+	struct dk_creds creds;
+	struct token *tokens;
+	size_t n_tokens;
+	/* guards everything above that parallel calls share: challenge, creds, tokens */
+	pthread_mutex_t lock;
+};
+
+/* ------------------------------------------------------------ TLS set-up */
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/*
+ * --cert-dir DIR as skopeo reads it: every *.crt is a CA added to the
+ * system's, NAME.cert with NAME.key is a client certificate.
+ */
+static int load_cert_dir(struct dk_registry *r, struct dk_err *err)
+{
+	const char *dir = r->o.cert_dir;
+	struct strbuf bundle = STRBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int n_ca = 0;
+
+	if (!dir)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return dk_fail_errno(err, DK_E_NOTFOUND, "--cert-dir %s", dir);
+	while ((de = readdir(d))) {
+		char *p = dk_path_join(dir, de->d_name);
+
+		if (has_suffix(de->d_name, ".crt")) {
+			char *pem;
+			size_t len;
+
+			if (dk_read_file(p, 1 << 22, &pem, &len, err) < 0) {
+				free(p);
+				closedir(d);
+				sb_release(&bundle);
+				return dk_err_prefix(err, "--cert-dir");
+			}
+			sb_add(&bundle, pem, len);
+			sb_addc(&bundle, '\n');
+			free(pem);
+			n_ca++;
+		} else if (has_suffix(de->d_name, ".cert") && !r->tls.cert_file) {
+			char *key = dk_xasprintf("%.*s.key", (int)(strlen(p) - 5), p);
+
+			if (access(key, R_OK) == 0) {
+				r->tls.cert_file = p;
+				r->tls.key_file = key;
+				p = NULL;
+			} else {
+				free(key);
+			}
+		}
+		free(p);
+	}
+	closedir(d);
+	if (n_ca) {
+		char *sys, *tmp;
+		size_t len;
+		struct dk_err ignored;
+		const char *tmpdir = getenv("TMPDIR");
+		int fd;
+
+		/* CAINFO replaces the system store: keep its CAs in the bundle */
+		if (dk_read_file("/etc/ssl/certs/ca-certificates.crt", 1 << 24, &sys, &len, &ignored) == 0) {
+			sb_add(&bundle, sys, len);
+			free(sys);
+		}
+		tmp = dk_xasprintf("%s/derrick-ca-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+		fd = mkstemp(tmp);
+		if (fd < 0 || dk_write_all(fd, bundle.buf, bundle.len, tmp, err) < 0) {
+			if (fd < 0)
+				dk_fail_errno(err, DK_E_IO, "create %s", tmp);
+			else
+				close(fd);
+			free(tmp);
+			sb_release(&bundle);
+			return -1;
+		}
+		close(fd);
+		r->ca_bundle = tmp;
+		r->tls.ca_file = tmp;
+	}
+	sb_release(&bundle);
+	return 0;
+}
+
+/* ------------------------------------------------------------ errors */
+
+int dk_reg_fail(const struct dk_registry *r, const struct dk_http_resp *resp, const char *what,
+		struct dk_err *err)
+{
+	json_t *root = resp->body.len ? json_loadb(resp->body.buf, resp->body.len, 0, NULL) : NULL;
+	json_t *e0 = json_array_get(json_object_get(root, "errors"), 0);
+	const char *code = json_string_value(json_object_get(e0, "code"));
+	const char *msg = json_string_value(json_object_get(e0, "message"));
+	enum dk_code c = resp->status == 404 ? DK_E_NOTFOUND :
+			 resp->status == 401 || resp->status == 403 ? DK_E_AUTH : DK_E_REMOTE;
+
+	(void)r;
+	if (code)
+		dk_fail(err, c, "%s: HTTP %ld %s%s%s", what, resp->status, code, msg ? ": " : "", msg ? msg : "");
+	else
+		dk_fail(err, c, "%s: HTTP %ld", what, resp->status);
+	json_decref(root);
+	return -1;
+}
+
+/* ------------------------------------------------------------ auth */
+
+/* Parse `Bearer realm="...",service="..."` (or Basic) into the registry's state. */
+static void parse_challenge(struct dk_registry *r, const char *h)
+{
+	const char *p;
+
+	if (!h)
+		return;
+	if (!strncasecmp(h, "Basic", 5)) {
+		r->auth = AUTH_BASIC;
+		return;
+	}
+	if (strncasecmp(h, "Bearer", 6))
+		return;
+	r->auth = AUTH_BEARER;
+	p = h + 6;
+	while (*p) {
+		const char *eq, *v, *end;
+		size_t klen;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		eq = strchr(p, '=');
+		if (!eq)
+			break;
+		klen = (size_t)(eq - p);
+		v = eq + 1;
+		if (*v == '"') {
+			v++;
+			end = strchr(v, '"');
+			if (!end)
+				break;
+		} else {
+			end = v + strcspn(v, ",");
+		}
+		if (klen == 5 && !strncasecmp(p, "realm", 5)) {
+			free(r->realm);
+			r->realm = dk_xstrndup(v, (size_t)(end - v));
+		} else if (klen == 7 && !strncasecmp(p, "service", 7)) {
+			free(r->service);
+			r->service = dk_xstrndup(v, (size_t)(end - v));
+		}
+		p = *end == '"' ? end + 1 : end;
+	}
+}
+
+static int get_creds(struct dk_registry *r, struct dk_err *err)
+{
+	if (r->creds_looked_up)
+		return 0;
+	r->creds_looked_up = 1;
+	if (dk_creds_lookup(&r->o.creds, r->name, &r->creds, &r->have_creds, err) < 0)
+		return -1;
+	if (r->have_creds)
+		dk_verbose("%s: credentials from %s", r->name, r->creds.source ? r->creds.source : "?");
+	return 0;
+}
+
+static char *base64(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = dk_xmalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+	return out;
+}
+
+static char *basic_header(const struct dk_registry *r)
+{
+	char *up = dk_xasprintf("%s:%s", r->creds.username ? r->creds.username : "",
+				r->creds.password ? r->creds.password : "");
+	char *b = base64(up);
+	char *h = dk_xasprintf("Authorization: Basic %s", b);
+
+	explicit_bzero(up, strlen(up));
+	explicit_bzero(b, strlen(b));
+	free(up);
+	free(b);
+	return h;
+}
+
+static struct token *find_token(struct dk_registry *r, const char *scope)
+{
+	for (size_t i = 0; i < r->n_tokens; i++)
+		if (!strcmp(r->tokens[i].scope, scope) && r->tokens[i].expires > time(NULL))
+			return &r->tokens[i];
+	return NULL;
+}
+
+static void drop_token(struct dk_registry *r, const char *scope)
+{
+	for (size_t i = 0; i < r->n_tokens; i++)
+		if (!strcmp(r->tokens[i].scope, scope))
+			r->tokens[i].expires = 0;
+}
+
+static void url_escape_into(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~')
+			sb_addc(sb, (char)c);
+		else
+			sb_addf(sb, "%%%02X", c);
+	}
+}
+
+/* GET (or, with an identity token, POST) the realm for a token covering `scope`. */
+static int fetch_token(struct dk_registry *r, const char *scope, struct dk_err *err)
+{
+	struct strbuf url = STRBUF_INIT, form = STRBUF_INIT;
+	struct dk_http_req req = { 0 };
+	struct dk_http_resp resp;
+	const char *headers[3] = { NULL, NULL, NULL };
+	char *auth = NULL, *sc = dk_xstrdup(scope), *save = NULL;
+	json_t *root = NULL;
+	const char *tok;
+	struct token *t;
+	int rc = -1;
+
+	if (!r->realm)
+		return dk_fail(err, DK_E_AUTH, "%s: Bearer challenge without a realm", r->name);
+	if (get_creds(r, err) < 0)
+		goto out;
+	sb_adds(&url, r->realm);
+	if (r->have_creds && r->creds.identity_token) {
+		/* OAuth2 refresh-token grant, as docker does with an identity token */
+		sb_adds(&form, "grant_type=refresh_token&client_id=derrick&refresh_token=");
+		url_escape_into(&form, r->creds.identity_token);
+		if (r->service) {
+			sb_adds(&form, "&service=");
+			url_escape_into(&form, r->service);
+		}
+		for (char *s = strtok_r(sc, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
+			sb_adds(&form, "&scope=");
+			url_escape_into(&form, s);
+		}
+		headers[0] = "Content-Type: application/x-www-form-urlencoded";
+		req.method = "POST";
+		req.body = form.buf;
+		req.body_len = form.len;
+		req.has_body = 1;
+	} else {
+		char sep = strchr(r->realm, '?') ? '&' : '?';
+
+		if (r->service) {
+			sb_addf(&url, "%cservice=", sep);
+			url_escape_into(&url, r->service);
+			sep = '&';
+		}
+		for (char *s = strtok_r(sc, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
+			sb_addf(&url, "%cscope=", sep);
+			url_escape_into(&url, s);
+			sep = '&';
+		}
+		req.method = "GET";
+		if (r->have_creds && r->creds.password)
+			headers[0] = auth = basic_header(r);
+	}
+	req.url = url.buf;
+	req.headers = headers;
+	req.body_fd = -1;
+	req.max_body = 1 << 20;
+	if (dk_http_do(r->http, &req, &resp, err) < 0) {
+		dk_err_prefix(err, "%s: token request", r->name);
+		goto out;
+	}
+	if (resp.status != 200) {
+		char *what = dk_xasprintf("%s: token request to %.*s", r->name,
+					  (int)strcspn(r->realm, "?"), r->realm);
+
+		dk_reg_fail(r, &resp, what, err);
+		if (resp.status == 401)
+			dk_err_prefix(err, "%s", r->have_creds ? "wrong username or password" : "no credentials");
+		free(what);
+		dk_http_resp_release(&resp);
+		goto out;
+	}
+	root = json_loadb(sb_str(&resp.body), resp.body.len, 0, NULL);
+	dk_http_resp_release(&resp);
+	tok = json_string_value(json_object_get(root, "token"));
+	if (!tok || !*tok)
+		tok = json_string_value(json_object_get(root, "access_token"));
+	if (!tok || !*tok) {
+		dk_fail(err, DK_E_AUTH, "%s: the token server's answer has no token", r->name);
+		goto out;
+	}
+	r->tokens = dk_xrealloc(r->tokens, (r->n_tokens + 1) * sizeof(*r->tokens));
+	t = &r->tokens[r->n_tokens++];
+	t->scope = dk_xstrdup(scope);
+	t->value = dk_xstrdup(tok);
+	{
+		json_int_t ttl = json_integer_value(json_object_get(root, "expires_in"));
+
+		/* renew a little early; the spec's default lifetime is 60 s */
+		t->expires = time(NULL) + (ttl > 0 ? ttl : 60) - 10;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	if (auth) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	if (form.buf)
+		explicit_bzero(form.buf, form.len);
+	sb_release(&form);
+	sb_release(&url);
+	free(sc);
+	return rc;
+}
+
+/* The Authorization header for a call, or NULL (anonymous). */
+static char *auth_header(struct dk_registry *r, const char *scope, struct dk_err *err, int *failed)
+{
+	struct token *t;
+
+	*failed = 0;
+	if (r->auth == AUTH_BASIC) {
+		if (get_creds(r, err) < 0) {
+			*failed = 1;
+			return NULL;
+		}
+		return r->have_creds && r->creds.password ? basic_header(r) : NULL;
+	}
+	if (r->auth != AUTH_BEARER)
+		return NULL;
+	scope = scope ? scope : "";
+	t = find_token(r, scope);
+	if (!t) {
+		if (fetch_token(r, scope, err) < 0) {
+			*failed = 1;
+			return NULL;
+		}
+		t = &r->tokens[r->n_tokens - 1];
+	}
+	return dk_xasprintf("Authorization: Bearer %s", t->value);
+}
+
+/* ------------------------------------------------------------ calls */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Delay before retry number `attempt` (0-based): Retry-After if given, else capped backoff with full jitter. */
+static long retry_delay(const struct dk_registry *r, int attempt, const struct dk_http_resp *resp)
+{
+	const char *ra = resp ? dk_http_header(resp, "retry-after") : NULL;
+	long cap = 10000, base = r->o.backoff_ms > 0 ? r->o.backoff_ms : 200;
+	long d = base << (attempt < 10 ? attempt : 10);
+
+	if (ra) {
+		char *end;
+		long secs = strtol(ra, &end, 10);
+
+		if (end != ra && secs >= 0)
+			return (secs > 60 ? 60 : secs) * 1000;
+		/* an HTTP date: honour it roughly by waiting the cap */
+		return cap;
+	}
+	if (d > cap)
+		d = cap;
+	/* full jitter, so parallel uploads do not retry in lockstep */
+	return d / 2 + (long)(random() % (d / 2 + 1));
+}
+
+int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_http_resp *resp,
+	      struct dk_err *err)
+{
+	char *url = call->path[0] == '/' ? dk_xasprintf("%s%s", r->base, call->path) : dk_xstrdup(call->path);
+	int attempt = 0, auth_tries = 0, redirects = 0, same_host = 1;
+	int retries = r->o.retries >= 0 ? r->o.retries : 4;
+
+	for (;;) {
+		struct dk_http_req req = call->body;
+		const char **headers;
+		size_t nh = 0;
+		char *auth = NULL;
+		int failed = 0, rc;
+		long delay = -1;
+
+		for (const char *const *p = call->headers; p && *p; p++)
+			nh++;
+		headers = dk_xcalloc(nh + 2, sizeof(*headers));
+		for (size_t i = 0; i < nh; i++)
+			headers[i] = call->headers[i];
+		/* credentials only ever go to the registry itself, never to a redirect target */
+		if (same_host) {
+			pthread_mutex_lock(&r->lock);
+			auth = auth_header(r, call->scope, err, &failed);
+			pthread_mutex_unlock(&r->lock);
+			if (failed) {
+				free(headers);
+				free(url);
+				return -1;
+			}
+			headers[nh] = auth;
+		}
+		req.method = call->method;
+		req.url = url;
+		req.headers = headers;
+		rc = dk_http_do(call->http ? call->http : r->http, &req, resp, err);
+		if (auth) {
+			explicit_bzero(auth, strlen(auth));
+			free(auth);
+		}
+		free(headers);
+		if (rc < 0) {
+			if (call->no_retry || resp->sink_failed || !dk_http_transient(resp->curl_code) ||
+			    attempt >= retries) {
+				dk_http_resp_release(resp);
+				free(url);
+				return -1;
+			}
+			delay = retry_delay(r, attempt, NULL);
+			dk_verbose("%s: %s; retrying in %ld ms", r->name, err->msg, delay);
+		} else if (resp->status == 401 && same_host && auth_tries < 1 && r->auth != AUTH_BASIC) {
+			/* first challenge on a registry that looked open, or an expired token */
+			int none;
+
+			pthread_mutex_lock(&r->lock);
+			parse_challenge(r, dk_http_header(resp, "www-authenticate"));
+			drop_token(r, call->scope ? call->scope : "");
+			none = r->auth == AUTH_NONE;
+			pthread_mutex_unlock(&r->lock);
+			auth_tries++;
+			if (none) {
+				free(url);
+				return 0;
+			}
+			delay = 0;
+		} else if (resp->status >= 300 && resp->status < 400 && dk_http_header(resp, "location") &&
+			   (!strcmp(call->method, "GET") || !strcmp(call->method, "HEAD"))) {
+			char *next = dk_http_resolve(url, dk_http_header(resp, "location"));
+			char *o1 = dk_http_origin(r->base), *o2 = dk_http_origin(next);
+
+			same_host = same_host && !strcmp(o1, o2);
+			free(o1);
+			free(o2);
+			free(url);
+			url = next;
+			if (++redirects > 5) {
+				dk_http_resp_release(resp);
+				free(url);
+				return dk_fail(err, DK_E_REMOTE, "%s: too many redirects", r->name);
+			}
+			delay = 0;
+		} else if ((resp->status == 429 || resp->status >= 500) && !call->no_retry && attempt < retries) {
+			delay = retry_delay(r, attempt, resp);
+			dk_verbose("%s: %s answered %ld; retrying in %ld ms", r->name, call->method, resp->status, delay);
+		} else {
+			free(url);
+			return 0;
+		}
+		dk_http_resp_release(resp);
+		if (delay > 0) {
+			sleep_ms(delay);
+			attempt++;
+		}
+		if (call->rewind && call->rewind(call->rewind_ctx, err) < 0) {
+			free(url);
+			return -1;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ open */
+
+static int probe(struct dk_registry *r, struct dk_err *err)
+{
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	char *what;
+
+	call.method = "GET";
+	call.path = "/v2/";
+	call.body.body_fd = -1;
+	if (dk_reg_do(r, &call, &resp, err) < 0)
+		return -1;
+	if (resp.status == 401)
+		parse_challenge(r, dk_http_header(&resp, "www-authenticate"));
+	if (resp.status == 200 || resp.status == 401) {
+		dk_http_resp_release(&resp);
+		return 0;
+	}
+	what = dk_xasprintf("%s: GET %s/v2/ (is it a registry?)", r->name, r->base);
+	dk_reg_fail(r, &resp, what, err);
+	free(what);
+	dk_http_resp_release(&resp);
+	return -1;
+}
+
+int dk_registry_open(const char *registry, const char *endpoint, const struct dk_reg_opts *o,
+		     struct dk_registry **out, struct dk_err *err)
+{
+	struct dk_registry *r = dk_xcalloc(1, sizeof(*r));
+
+	pthread_mutex_init(&r->lock, NULL);
+	r->name = dk_xstrdup(registry);
+	r->o = *o;
+	r->tls.verify = o->tls_verify;
+	if (load_cert_dir(r, err) < 0)
+		goto fail;
+	r->http = dk_http_new(&r->tls);
+	r->base = dk_xasprintf("https://%s", endpoint);
+	if (probe(r, err) == 0) {
+		*out = r;
+		return 0;
+	}
+	/* Like skopeo: with --tls-verify=false, a registry that does not speak TLS is tried over HTTP. */
+	if (!o->tls_verify && err->code != DK_E_NOTFOUND) {
+		struct dk_err first = *err;
+
+		free(r->base);
+		r->base = dk_xasprintf("http://%s", endpoint);
+		if (probe(r, err) == 0) {
+			*out = r;
+			return 0;
+		}
+		if (err->code == DK_E_IO)
+			*err = first;
+	}
+fail:
+	dk_registry_free(r);
+	return -1;
+}
+
+void dk_registry_free(struct dk_registry *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_tokens; i++) {
+		free(r->tokens[i].scope);
+		explicit_bzero(r->tokens[i].value, strlen(r->tokens[i].value));
+		free(r->tokens[i].value);
+	}
+	free(r->tokens);
+	if (r->creds_looked_up && r->have_creds)
+		dk_creds_free(&r->creds);
+	dk_http_free(r->http);
+	if (r->ca_bundle) {
+		unlink(r->ca_bundle);
+		free(r->ca_bundle);
+	}
+	free((char *)r->tls.cert_file);
+	free((char *)r->tls.key_file);
+	free(r->realm);
+	free(r->service);
+	free(r->name);
+	free(r->base);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+const char *dk_registry_base(const struct dk_registry *r)
+{
+	return r->base;
+}
+
+const char *dk_registry_name(const struct dk_registry *r)
+{
+	return r->name;
+}
+
+struct dk_http *dk_registry_http(const struct dk_registry *r)
+{
+	return dk_http_new(&r->tls);
+}
+
+int dk_registry_check_auth(struct dk_registry *r, struct dk_err *err)
+{
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	int rc = 0;
+
+	call.method = "GET";
+	call.path = "/v2/";
+	call.body.body_fd = -1;
+	if (dk_reg_do(r, &call, &resp, err) < 0)
+		return -1;
+	if (resp.status != 200) {
+		char *what = dk_xasprintf("%s: GET /v2/ with the credentials", r->name);
+
+		rc = dk_reg_fail(r, &resp, what, err);
+		if (resp.status == 401)
+			dk_err_prefix(err, "wrong username or password");
+		free(what);
+	}
+	dk_http_resp_release(&resp);
+	return rc;
+}

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""tests/lib/token_issuer.py - a Docker registry token issuer for the test suite.
+
+Implements the token flow that registries with `auth: token` (Docker Hub, the
+CNCF distribution registry) send clients to:
+
+  GET  /token?service=S&scope=repository:NAME:pull,push[&scope=...][&offline_token=true]
+       with Basic credentials (or none: anonymous)
+  POST /token  form: grant_type=password&username=U&password=P&service=S&scope=...
+                     grant_type=refresh_token&refresh_token=R&service=S&scope=...
+
+and answers {"token", "access_token", "expires_in", "issued_at"} (plus
+"refresh_token" for offline_token=true / access_type=offline / POST flows).
+The token is an RS256 JWT with an x5c header holding the signer certificate,
+signed with `openssl dgst -sha256 -sign` (no Python packages needed).
+
+  * right credentials: every requested scope is granted, limited to the
+    actions the account may do (--user/--password: everything; --account
+    USER:PASS:ACTIONS, e.g. "reader:pw:pull");
+  * no credentials: a token with an empty access list (so a private registry
+    refuses the request), or pull-only access with --anonymous-pull;
+  * wrong credentials: 401 {"details": "invalid username/password"}.
+
+Every request is logged (one line) to --log: time, method, path, service,
+scopes, user, status and what was granted.  Passwords and tokens never are.
+
+The listening port is written to --port-file once the socket is bound (use
+--port 0 to let the kernel pick a free one: no race).  SIGTERM stops it.
+"""
+import argparse
+import base64
+import json
+import os
+import secrets
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# distribution accepts a token up to this long after its "exp" (and before "nbf")
+REGISTRY_LEEWAY = 60
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Issuer:
+    def __init__(self, args):
+        self.args = args
+        self.accounts = {}  # user -> (password, set of actions or None for all)
+        if args.user is not None:
+            self.accounts[args.user] = (args.password or "", None)
+        for spec in args.account:
+            user, pw, actions = spec.split(":", 2)
+            self.accounts[user] = (pw, None if actions in ("*", "") else set(actions.split(",")))
+        with open(args.cert) as f:
+            pem = f.read()
+        der_b64 = "".join(l.strip() for l in pem.splitlines() if l and not l.startswith("-----"))
+        self.x5c = [der_b64]
+        self.refresh = {}  # refresh token -> user
+        self.lock = threading.Lock()
+        self.logf = open(args.log, "a", buffering=1) if args.log else None
+
+    def log(self, line):
+        if self.logf:
+            with self.lock:
+                self.logf.write(time.strftime("%Y-%m-%dT%H:%M:%S ") + line + "\n")
+
+    def sign(self, data):
+        p = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.args.key],
+                           input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        if p.returncode != 0:
+            raise RuntimeError("openssl dgst failed: " + p.stderr.decode(errors="replace"))
+        return p.stdout
+
+    def grant(self, user, scopes):
+        """The access list for USER (None = anonymous) asking for SCOPES."""
+        if user is None:
+            allowed = {"pull"} if self.args.anonymous_pull else set()
+        else:
+            allowed = self.accounts[user][1]
+        access = []
+        for scope in scopes:
+            parts = scope.split(":")
+            if len(parts) < 3:
+                continue
+            typ, name, actions = parts[0], ":".join(parts[1:-1]), parts[-1].split(",")
+            if "*" in actions and allowed is None:
+                got = ["*"]
+            else:
+                got = [a for a in actions if a and (allowed is None or a in allowed)]
+            if user is None and not self.args.anonymous_pull:
+                got = []
+            if got:
+                access.append({"type": typ, "name": name, "actions": got})
+        return access
+
+    def token(self, user, service, access):
+        now = int(time.time())
+        exp = now + self.args.expires_in
+        nbf = now - 1
+        if self.args.hard_expiry:
+            # the registry adds 60 s of leeway: take it off so that the token
+            # really stops working expires_in seconds from now
+            exp -= REGISTRY_LEEWAY
+        header = {"typ": "JWT", "alg": "RS256", "x5c": self.x5c}
+        claims = {"iss": self.args.issuer, "sub": user or "", "aud": service,
+                  "exp": exp, "nbf": nbf, "iat": now, "jti": secrets.token_hex(12),
+                  "access": access}
+        signing_input = (b64url(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                         b64url(json.dumps(claims, separators=(",", ":")).encode()))
+        sig = self.sign(signing_input.encode())
+        return signing_input + "." + b64url(sig), now
+
+
+def make_handler(issuer):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "derrick-test-token-issuer/1"
+
+        def log_message(self, fmt, *a):  # quiet stderr: the request log is ours
+            pass
+
+        def reply(self, status, obj, extra=None):
+            body = json.dumps(obj).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def basic_user(self):
+            """(user, ok): user None when no credentials were sent."""
+            h = self.headers.get("Authorization", "")
+            if not h.lower().startswith("basic "):
+                return None, True
+            try:
+                user, _, pw = base64.b64decode(h[6:].strip()).decode().partition(":")
+            except Exception:
+                return "?", False
+            return self.check(user, pw)
+
+        def check(self, user, pw):
+            acct = issuer.accounts.get(user)
+            return user, acct is not None and secrets.compare_digest(acct[0].encode(), pw.encode())
+
+        def answer(self, kind, user, ok, service, scopes, offline, path):
+            shown = user if user is not None else "-"
+            if not ok:
+                issuer.log("%s %s kind=%s service=%s scopes=%s user=%s status=401 granted=-" % (
+                    self.command, path, kind, service, ",".join(scopes) or "-", shown))
+                self.reply(401, {"details": "invalid username/password"},
+                           {"WWW-Authenticate": 'Basic realm="derrick-test-token-issuer"'})
+                return
+            if service != issuer.args.service:
+                issuer.log("%s %s kind=%s service=%s scopes=%s user=%s status=400 granted=-" % (
+                    self.command, path, kind, service, ",".join(scopes) or "-", shown))
+                self.reply(400, {"details": "unknown service %r" % service})
+                return
+            access = issuer.grant(user, scopes)
+            tok, now = issuer.token(user, service, access)
+            obj = {"token": tok, "access_token": tok, "expires_in": issuer.args.expires_in,
+                   "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
+            if offline and user is not None:
+                r = secrets.token_urlsafe(24)
+                with issuer.lock:
+                    issuer.refresh[r] = user
+                obj["refresh_token"] = r
+            granted = ";".join("%s:%s:%s" % (a["type"], a["name"], ",".join(a["actions"])) for a in access)
+            issuer.log("%s %s kind=%s service=%s scopes=%s user=%s status=200 granted=%s" % (
+                self.command, path, kind, service, ",".join(scopes) or "-", shown, granted or "-"))
+            self.reply(200, obj)
+
+        def scopes_of(self, values):
+            out = []
+            for v in values:
+                out.extend(s for s in v.split(" ") if s)
+            return out
+
+        def do_GET(self):
+            u = urllib.parse.urlsplit(self.path)
+            if u.path != "/token":
+                issuer.log("GET %s status=404" % u.path)
+                self.reply(404, {"details": "not found"})
+                return
+            q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+            user, ok = self.basic_user()
+            offline = q.get("offline_token", ["false"])[0] == "true"
+            self.answer("basic" if user is not None else "anonymous", user, ok,
+                        q.get("service", [""])[0], self.scopes_of(q.get("scope", [])), offline, u.path)
+
+        def do_POST(self):
+            u = urllib.parse.urlsplit(self.path)
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n).decode(errors="replace") if n else ""
+            if u.path != "/token":
+                issuer.log("POST %s status=404" % u.path)
+                self.reply(404, {"details": "not found"})
+                return
+            f = urllib.parse.parse_qs(body, keep_blank_values=True)
+            g = lambda k: f.get(k, [""])[0]
+            grant_type = g("grant_type")
+            scopes = self.scopes_of(f.get("scope", []))
+            if grant_type == "password":
+                user, ok = self.check(g("username"), g("password"))
+                self.answer("password", user, ok, g("service"), scopes, True, u.path)
+            elif grant_type == "refresh_token":
+                with issuer.lock:
+                    user = issuer.refresh.get(g("refresh_token"))
+                if user is None:
+                    issuer.log("POST %s kind=refresh_token service=%s scopes=%s user=- status=401 granted=-" % (
+                        u.path, g("service"), ",".join(scopes) or "-"))
+                    self.reply(401, {"details": "invalid refresh token"})
+                    return
+                self.answer("refresh_token", user, True, g("service"), scopes, False, u.path)
+            else:
+                issuer.log("POST %s kind=%s status=400" % (u.path, grant_type or "-"))
+                self.reply(400, {"details": "unsupported grant_type %r" % grant_type})
+
+    return Handler
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    ssl_ctx = None
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.ssl_ctx is not None:
+            # handshake in the handler thread, not in the accept loop
+            sock = self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--listen", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--user")
+    ap.add_argument("--password")
+    ap.add_argument("--account", action="append", default=[], help="USER:PASS:ACTIONS (pull / pull,push / *)")
+    ap.add_argument("--anonymous-pull", action="store_true", help="anonymous tokens may pull")
+    ap.add_argument("--key", required=True, help="RSA signing key (PEM)")
+    ap.add_argument("--cert", required=True, help="its certificate (PEM): the registry's rootcertbundle")
+    ap.add_argument("--issuer", default="test-issuer")
+    ap.add_argument("--service", default="test-registry")
+    ap.add_argument("--expires-in", type=int, default=300)
+    ap.add_argument("--hard-expiry", action="store_true",
+                    help="make exp early by the registry's 60 s leeway so the token dies after --expires-in")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--log")
+    args = ap.parse_args()
+
+    issuer = Issuer(args)
+    srv = Server((args.listen, args.port), make_handler(issuer))
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.ssl_ctx = ctx
+    port = srv.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, args.port_file)
+
+    def stop(*_):
+        threading.Thread(target=srv.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    finally:
+        srv.server_close()
+
+
+if __name__ == "__main__":
+    main()
