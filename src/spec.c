@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "derrick/ref.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
@@ -369,7 +370,7 @@ static int parse_base(struct ctx *c, json_t *v, struct dk_spec *s)
 		return 0;
 	}
 	if (!json_is_string(v))
-		return bad(c, "base", "must be a string: \"scratch\" or \"oci:DIR[:TAG]\"");
+		return bad(c, "base", "must be a string: \"scratch\", \"oci:DIR[:TAG]\" or \"docker://REF\"");
 	b = json_string_value(v);
 	if (!strcmp(b, "scratch")) {
 		s->base = dk_xstrdup(b);
@@ -386,8 +387,13 @@ static int parse_base(struct ctx *c, json_t *v, struct dk_spec *s)
 		free(dir);
 		free(rest);
 	} else {
-		return dk_fail(c->err, DK_E_SPEC, "%s: base: \"%s\": expected \"scratch\" or \"oci:DIR[:TAG]\"",
-			       c->file, b);
+		/* a registry image: docker://REF, or a bare REF */
+		struct dk_ref ref;
+
+		if (dk_ref_parse(b, &ref, c->err) < 0)
+			return dk_err_prefix(c->err, "%s: base", c->file);
+		dk_ref_free(&ref);
+		s->base = dk_xstrdup(b);
 	}
 	return 0;
 }

@@ -413,6 +413,15 @@ static void pool_put(struct reg_dst *d, struct dk_http *h)
 	pthread_mutex_unlock(&d->pool_lock);
 }
 
+/* Record what happened to a blob and, unless quiet, say it in one line. */
+static void note(struct reg_dst *d, const struct dk_desc *desc, const char *action, uint64_t sent)
+{
+	dk_dst_note(&d->base, desc->digest, action, desc->size, sent);
+	if (d->o.progress >= 1)
+		fprintf(stderr, "%-9s %s %10.1f kB  %s\n", action, desc->digest, desc->size / 1e3,
+			d->base.ref.text);
+}
+
 static int head_blob(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, int *exists,
 		     struct dk_err *err)
 {
@@ -506,7 +515,7 @@ static int rdst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, cons
 	if (head_blob(d, h, desc, &exists, err) < 0) {
 		rc = -1;
 	} else if (exists) {
-		dk_dst_note(base, desc->digest, "existed", desc->size, 0);
+		note(d, desc, "existed", 0);
 		rc = 1;
 	} else if (from && !strcmp(from->transport, "docker") &&
 		   !strcmp(from->docker.registry, base->ref.docker.registry) &&
@@ -517,7 +526,7 @@ static int rdst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, cons
 		if (start_upload(d, h, query, scope, &status, &loc, err) < 0) {
 			rc = -1;
 		} else if (status == 201) {
-			dk_dst_note(base, desc->digest, "mounted", desc->size, 0);
+			note(d, desc, "mounted", 0);
 			rc = 1;
 		}
 		/* 202: the registry opened an upload instead; it expires on its own */
@@ -742,11 +751,8 @@ static int rdst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 	}
 	pool_put(d, h);
 	close(fd);
-	if (rc == 0) {
-		dk_dst_note(base, desc->digest, "uploaded", desc->size, sent);
-		if (d->o.progress >= 1)
-			fprintf(stderr, "  uploaded %s  %.1f MB\n", desc->digest, desc->size / 1e6);
-	}
+	if (rc == 0)
+		note(d, desc, "uploaded", sent);
 	return rc;
 }
 

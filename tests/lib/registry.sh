@@ -94,7 +94,7 @@ _reg_ready=
 # earlier in PATH costs 100+ ms a call
 _reg_py=python3
 [[ -x /usr/bin/python3 ]] && _reg_py=/usr/bin/python3
-_reg_last_pid= _reg_last_port=
+_reg_last_pid= _reg_last_port= _reg_body=
 _reg_old_exit=
 
 # local requests must never go through a proxy from the environment
@@ -546,22 +546,26 @@ _reg_control() {
 	curl -sS --noproxy '*' --max-time 5 -X "$2" "${args[@]}" -w '\n%{http_code}' "$url/__proxy__/faults"
 }
 
+# _reg_control_ok NAME METHOD [DATA]: sets _reg_body; fails unless 200
+_reg_control_ok() {
+	local out code
+	out=$(_reg_control "$@") || { _reg_body=$out; return 1; }
+	code=${out##*$'\n'}
+	_reg_body=${out%$'\n'*}
+	_reg_body=${_reg_body%$'\n'}
+	[[ $code == 200 ]]
+}
+
 proxy_fault() {
 	local name=$1; shift
-	local out
-	out=$(_reg_control "$name" POST "$*") || { _reg_say "proxy_fault $name: $out"; return 1; }
-	if [[ ${out##*$'\n'} != 200 ]]; then
-		_reg_say "proxy_fault $name: ${out%$'\n'*}"
-		return 1
-	fi
+	_reg_control_ok "$name" POST "$*" || { _reg_say "proxy_fault $name: $_reg_body"; return 1; }
 }
 
 proxy_faults() {
-	local out
-	out=$(_reg_control "$1" GET) || return 1
-	echo "${out%$'\n'*}"
+	_reg_control_ok "$1" GET || { _reg_say "proxy_faults $1: $_reg_body"; return 1; }
+	echo "$_reg_body"
 }
 
 proxy_pending() { proxy_faults "$1" | "$_reg_py" -c 'import json,sys; print(len(json.load(sys.stdin)["pending"]))'; }
 proxy_fired() { proxy_faults "$1" | "$_reg_py" -c 'import json,sys; print(len(json.load(sys.stdin)["fired"]))'; }
-proxy_clear() { _reg_control "$1" DELETE >/dev/null; }
+proxy_clear() { _reg_control_ok "$1" DELETE || { _reg_say "proxy_clear $1: $_reg_body"; return 1; }; }

@@ -123,7 +123,8 @@ static void test_layer_errors(void)
 	CHECK(strstr(parse_error(ONE_STAGE("{\"source\":\"a\",\"exclude\":\"*.pyc\"}")), "array of strings") != NULL);
 	CHECK(strstr(parse_error(ONE_STAGE("{\"source\":\"a\",\"exclude\":[1]}")), "exclude[0]: must be a string") != NULL);
 	CHECK(strstr(parse_error(ONE_STAGE("{\"tar\":\"a.tar\",\"exclude\":[\"x\"]}")), "not to a tar") != NULL);
-	CHECK(strstr(parse_error("{\"stages\":[{\"name\":\"a\"}],\"base\":\"docker.io/x\"}"), "base") != NULL);
+	CHECK(strstr(parse_error("{\"stages\":[{\"name\":\"a\"}],\"base\":\"Docker.io/X\"}"), "d.json: base: image reference") != NULL);
+	CHECK(strstr(parse_error("{\"stages\":[{\"name\":\"a\"}],\"base\":\"tarball:x\"}"), "unsupported transport") != NULL);
 	CHECK(strstr(parse_error("{\"stages\":[{\"name\":\"a\"}],\"config\":{\"env\":{\"A\":1}}}"), "config.env.A: must be a string") != NULL);
 }
 
