@@ -150,11 +150,16 @@ int dk_reg_fail(const struct dk_registry *r, const struct dk_http_resp *resp, co
 	enum dk_code c = resp->status == 404 ? DK_E_NOTFOUND :
 			 resp->status == 401 || resp->status == 403 ? DK_E_AUTH : DK_E_REMOTE;
 
-	(void)r;
+	/* a HEAD answer has no body: say what a 401 means here */
+	const char *hint = "";
+
+	if (resp->status == 401)
+		hint = r->have_creds ? " (the registry refused the credentials)"
+				     : " (no credentials for this registry: use --creds, --authfile or derrick login)";
 	if (code)
-		dk_fail(err, c, "%s: HTTP %ld %s%s%s", what, resp->status, code, msg ? ": " : "", msg ? msg : "");
+		dk_fail(err, c, "%s: HTTP %ld %s%s%s%s", what, resp->status, code, msg ? ": " : "", msg ? msg : "", hint);
 	else
-		dk_fail(err, c, "%s: HTTP %ld", what, resp->status);
+		dk_fail(err, c, "%s: HTTP %ld%s", what, resp->status, hint);
 	json_decref(root);
 	return -1;
 }
