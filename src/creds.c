@@ -212,7 +212,7 @@ static int check_registry(const char *registry, struct dk_err *err)
 static int read_secret_file(const char *path, char **buf, size_t *len, struct dk_err *err)
 {
 	struct stat st;
-	size_t size, n = 0;
+	size_t size = 0, n = 0;
 	int fd;
 
 	*buf = NULL;
