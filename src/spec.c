@@ -390,8 +390,10 @@ static int parse_base(struct ctx *c, json_t *v, struct dk_spec *s)
 		/* a registry image: docker://REF, or a bare REF */
 		struct dk_ref ref;
 
-		if (dk_ref_parse(b, &ref, c->err) < 0)
+		if (dk_ref_parse(b, &ref, c->err) < 0) {
+			c->err->code = DK_E_SPEC;
 			return dk_err_prefix(c->err, "%s: base", c->file);
+		}
 		dk_ref_free(&ref);
 		s->base = dk_xstrdup(b);
 	}

@@ -109,7 +109,7 @@ fails "tls-basic: a wrong password is refused" 'unauthorized' \
 	sk copy -q --dest-cert-dir "$SEC_CERT_DIR" --dest-creds "$SEC_USER:wrong$SEC_PASS" "$IMG" "docker://$SEC_ADDR/app:v2"
 fails "tls-basic: without the CA the certificate is not trusted" 'x509|certificate' \
 	sk copy -q --dest-creds "$SEC_USER:$SEC_PASS" "$IMG" "docker://$SEC_ADDR/app:v3"
-check "tls-basic: the htpasswd file is bcrypt" grep -q "^$SEC_USER:\$2y\$" "$SEC_HTPASSWD"
+check "tls-basic: the htpasswd file is bcrypt" grep -q "^$SEC_USER:[$]2y[$]" "$SEC_HTPASSWD"
 
 # --- HTTPS + token ----------------------------------------------------------------
 registry_mark tok
@@ -175,10 +175,18 @@ check "proxy: the next push goes through" sk copy -q --dest-tls-verify=false "$I
 
 registry_mark px
 proxy_fault px PUT 1 500
-check "proxy: 500 on the next PUT, skopeo --retry-times 1 redoes the copy" \
+fails "proxy: 500 on the next PUT fails the push (skopeo does not retry a 5xx)" '500 Internal Server Error' \
 	sk copy -q --retry-times 1 --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p4:v1"
 same "proxy: one PUT answered 500" "$(registry_count px PUT '^/v2/p4/' 500)" 1
-check "proxy: what went through the faults verifies" registry_verify px p4:v1
+check "proxy: the next push goes through" sk copy -q --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p4:v1"
+
+registry_mark px
+proxy_fault px PUT 1 drop path=/manifests/
+check "proxy: a dropped manifest PUT, skopeo --retry-times 1 redoes the copy" \
+	sk copy -q --retry-times 1 --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p5:v1"
+same "proxy: the manifest PUT was dropped once, then stored" \
+	"$(registry_count px PUT '^/v2/p5/manifests/v1$' 000) $(registry_count px PUT '^/v2/p5/manifests/v1$' 201)" "1 1"
+check "proxy: what went through the faults verifies" registry_verify px p5:v1
 
 registry_mark px
 proxy_fault px GET 1 truncate path=/blobs/sha256:

@@ -89,13 +89,13 @@
 _REG_LIBDIR=${TOP_SRCDIR:?}/tests/lib
 _reg_pids=()
 declare -gA _reg_mark=() _reg_pid_of=()
-_reg_ready=
+_reg_ready=''
 # Debian's python3 when there is one: the suite installs it, and a pyenv shim
 # earlier in PATH costs 100+ ms a call
 _reg_py=python3
 [[ -x /usr/bin/python3 ]] && _reg_py=/usr/bin/python3
-_reg_last_pid= _reg_last_port= _reg_body=
-_reg_old_exit=
+_reg_last_pid='' _reg_last_port='' _reg_body=''
+_reg_old_exit=''
 
 # local requests must never go through a proxy from the environment
 export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
@@ -250,7 +250,7 @@ registry_start() {
 	local name=${1:?registry_start NAME MODE [OPTION...]} mode=${2:?registry_start NAME MODE [OPTION...]}
 	shift 2
 	_reg_setup
-	local u d user=tester pass reader= anon_pull= expires_in= upstream= readonly= opt k v opts
+	local u d user=tester pass reader='' anon_pull='' expires_in='' upstream='' readonly='' opt k v opts
 	u=$(_reg_upper "$name")
 	d=$T/$name
 	pass=$(_reg_password)
@@ -268,7 +268,7 @@ registry_start() {
 		*) _reg_say "registry_start $name: unknown option '$opt'"; return 1 ;;
 		esac
 	done
-	local tls= auth=
+	local tls='' auth=''
 	case $mode in
 	plain) ;;
 	tls) tls=1 ;;
@@ -283,7 +283,7 @@ registry_start() {
 		return 1
 	fi
 	mkdir -p "$d/storage" "$d/certs"
-	local scheme=http ca=
+	local scheme=http ca=''
 	if [[ -n $tls || $auth == token ]]; then
 		_reg_ca || return 1
 	fi
@@ -342,7 +342,7 @@ registry_start() {
 	esac
 
 	# pull-through cache
-	local proxy_yaml= env_ca=()
+	local proxy_yaml='' env_ca=()
 	if [[ -n $upstream ]]; then
 		local up_url
 		up_url=$(_reg_var "$upstream" URL)
@@ -360,7 +360,7 @@ registry_start() {
 	[[ -n $readonly ]] && ro_yaml="  maintenance:
     readonly: {enabled: true}"
 
-	local try port code i pid started=
+	local try port code='' i pid started=''
 	for try in 1 2 3 4 5; do
 		port=$(_reg_free_port) || { _reg_say "no free port"; return 1; }
 		local tls_yaml=

@@ -109,6 +109,7 @@ class Issuer:
             # the registry adds 60 s of leeway: take it off so that the token
             # really stops working expires_in seconds from now
             exp -= REGISTRY_LEEWAY
+            nbf = min(nbf, exp)
         header = {"typ": "JWT", "alg": "RS256", "x5c": self.x5c}
         claims = {"iss": self.args.issuer, "sub": user or "", "aud": service,
                   "exp": exp, "nbf": nbf, "iat": now, "jti": secrets.token_hex(12),
