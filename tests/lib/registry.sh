@@ -29,7 +29,9 @@
 #         anon_pull=1     token modes: anonymous tokens may pull (a public registry)
 #         expires_in=N    token modes: tokens say expires_in N and really stop working
 #                         after N seconds (the registry's 60 s leeway is taken off)
-#         upstream=OTHER  a pull-through cache of registry OTHER (it refuses pushes)
+#         upstream=OTHER  a pull-through cache of registry OTHER (it refuses pushes);
+#                         OTHER must be plain, tls or token: distribution 2.8 only logs in
+#                         to token-auth upstreams
 #         readonly=1      storage in read-only maintenance mode (pushes fail)
 #   Exports, with NAME upper-cased (non-alphanumerics become _), e.g. for "reg":
 #     REG_ADDR          127.0.0.1:PORT  (what goes in image references)
@@ -349,7 +351,12 @@ registry_start() {
 		[[ -n $up_url ]] || { _reg_say "registry_start $name: no registry '$upstream' to cache"; return 1; }
 		proxy_yaml="proxy:
   remoteurl: $up_url"
-		if [[ -n $(_reg_var "$upstream" HTPASSWD)$(_reg_var "$upstream" TOKEN_LOG) ]]; then
+		if [[ -n $(_reg_var "$upstream" HTPASSWD) ]]; then
+			# distribution 2.8 keys upstream credentials by token realm: Basic upstreams get none
+			_reg_say "registry_start $name: a pull-through cache cannot log in to a Basic-auth upstream ('$upstream'); use a plain, tls or token one"
+			return 1
+		fi
+		if [[ -n $(_reg_var "$upstream" TOKEN_LOG) ]]; then
 			proxy_yaml+="
   username: $(_reg_var "$upstream" USER)
   password: \"$(_reg_var "$upstream" PASS)\""
