@@ -61,6 +61,17 @@ static int ends_with(const char *s, const char *suffix)
 	return ls >= lx && !strcmp(s + ls - lx, suffix);
 }
 
+/* What the build cache compares between runs, and what finds hardlinks. */
+static void set_identity(struct dk_entry *e, const struct stat *st)
+{
+	e->perm = st->st_mode & 07777;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->nlink = st->st_nlink;
+	e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	e->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
 /* Add one non-directory entry; returns 1 when added, 0 when skipped, -1 on error. */
 static int add_leaf(struct walker *w, const char *abs, const char *rel, const struct stat *st)
 {
@@ -91,10 +102,7 @@ static int add_leaf(struct walker *w, const char *abs, const char *rel, const st
 		return 0;
 	}
 	e->path = layer_path(w, rel);
-	e->perm = st->st_mode & 07777;
-	e->dev = st->st_dev;
-	e->ino = st->st_ino;
-	e->nlink = st->st_nlink;
+	set_identity(e, st);
 	return 1;
 }
 
@@ -212,7 +220,8 @@ int dk_walk(const char *source, const char *dest, const struct dk_ignore *ig,
 		e->path = dk_xstrdup(dest);
 		e->size = (uint64_t)st.st_size;
 		e->src = dk_xstrdup(source);
-		e->perm = st.st_mode & 07777;
+		set_identity(e, &st);
+		e->nlink = 1;   /* a lone file: never a hardlink inside its layer */
 		stats->files++;
 	}
 	return 0;

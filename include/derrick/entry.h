@@ -32,6 +32,9 @@ struct dk_entry {
 	dev_t dev;          /* identity, to find hardlinks inside one layer */
 	ino_t ino;
 	nlink_t nlink;
+	int64_t mtime_ns;   /* for the build cache's stat records, never written to a layer */
+	int64_t ctime_ns;
+	char content[65];   /* SHA-256 hex of the content, when the build cache computed it */
 };
 
 struct dk_entries {

@@ -35,8 +35,8 @@ fails() {
 fails_quietly() { ! "$@"; }
 
 # a two-layer OCI layout made here (not by derrick: this script tests the
-# infrastructure, not derrick): a tiny layer and a 2 MB incompressible one,
-# fresh bytes each run
+# infrastructure, not derrick): a 512 KB and a 2 MB incompressible layer, so
+# that a drop on any layer upload is mid-body; fresh bytes each run
 python3 - "$T/img" <<'PY'
 import hashlib, io, json, os, sys, tarfile, gzip
 lay = sys.argv[1]
@@ -54,7 +54,7 @@ def layer(files):
     diff = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
     gz = gzip.compress(raw.getvalue(), mtime=0)
     return dict(blob(gz), mediaType="application/vnd.oci.image.layer.v1.tar+gzip"), diff
-l1, d1 = layer([("hello.txt", b"hello from registry_infra\n")])
+l1, d1 = layer([("hello.txt", b"hello from registry_infra\n"), ("small.bin", os.urandom(512 * 1024))])
 l2, d2 = layer([("big.bin", os.urandom(2 * 1024 * 1024))])
 cfg = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/hello"]},
        "rootfs": {"type": "layers", "diff_ids": [d1, d2]}}
@@ -148,12 +148,24 @@ curl -s -D "$T/post.h" -o /dev/null -X POST "$PX_URL/v2/loc/blobs/uploads/"
 check "proxy: the registry's Location is rewritten to the proxy" grep -qiF "location: $PX_URL/v2/loc/blobs/uploads/" "$T/post.h"
 check "proxy: a bad fault spec is refused" fails_quietly proxy_fault px PATCH first 500
 
+# first through the proxy: skopeo's blob-info cache would have the later
+# pushes mount the layers from an earlier repository, leaving only the
+# config's small PATCH
+registry_mark px; registry_mark reg
+proxy_fault px PATCH 1 drop path=/blobs/uploads/
+fails "proxy: the connection closed mid-body on the 1st PATCH fails the push" 'EOF|reset|broken pipe|closed network connection' \
+	sk copy -q --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p3:v1"
+same "proxy: the drop is in the proxy's log" "$(registry_count px PATCH '^/v2/p3/blobs/uploads/' 000)" 1
+read -r _ _ _ got _ < <(registry_lines px PATCH '^/v2/p3/blobs/uploads/' 000)
+check "proxy: the drop came in the middle of a layer's body (after ${got:-?} bytes)" test "${got:-0}" -gt 65536
+check "proxy: the next push goes through" sk copy -q --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p3:v1"
+
 registry_mark px; registry_mark reg
 proxy_fault px PATCH 1 500
 fails "proxy: 500 on the 1st PATCH fails the push" '500 Internal Server Error' \
 	sk copy -q --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p1:v1"
 same "proxy: the fault was served once and is gone" \
-	"$(registry_count px PATCH '^/v2/p1/blobs/uploads/' 500) $(proxy_fired px) $(proxy_pending px)" "1 1 0"
+	"$(registry_count px PATCH '^/v2/p1/blobs/uploads/' 500) $(proxy_pending px)" "1 0"
 same "proxy: the faulted PATCH never reached the registry" "$(registry_count reg PATCH '^/v2/p1/blobs/uploads/' 500)" 0
 check "proxy: the next push goes through" sk copy -q --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p1:v1"
 
@@ -165,13 +177,6 @@ check "proxy: 429 + Retry-After: 1 on the next POST, skopeo waits and retries" \
 ms=$((($(date +%s%N) - start) / 1000000))
 same "proxy: one 429 served, then the POST got through" \
 	"$(registry_count px POST '^/v2/p2/blobs/uploads/' 429) $(( $(registry_count px POST '^/v2/p2/blobs/uploads/' 202) >= 1 )) $((ms >= 900))" "1 1 1"
-
-registry_mark px
-proxy_fault px PATCH 1 drop path=/blobs/uploads/
-fails "proxy: the connection closed mid-body on the 1st PATCH fails the push" 'EOF|reset|broken pipe' \
-	sk copy -q --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p3:v1"
-same "proxy: the drop is in the proxy's log" "$(registry_count px PATCH '^/v2/p3/blobs/uploads/' 000)" 1
-check "proxy: the next push goes through" sk copy -q --dest-tls-verify=false "$IMG" "docker://$PX_ADDR/p3:v1"
 
 registry_mark px
 proxy_fault px PUT 1 500
@@ -192,7 +197,7 @@ registry_mark px
 proxy_fault px GET 1 truncate path=/blobs/sha256:
 fails "proxy: a truncated blob download fails the pull" 'EOF|unexpected' \
 	sk copy -q --src-tls-verify=false "docker://$PX_ADDR/p4:v1" "oci:$T/trunc:v1"
-same "proxy: the truncated GET is logged as such" "$(registry_lines px GET '/blobs/sha256:' | grep -c 'fault=#[0-9]*:truncate')" 1
+same "proxy: the truncated GET is logged as such" "$(registry_lines px GET '/blobs/sha256:' | grep -c ' #[0-9]*:truncate$')" 1
 
 registry_mark tok
 check "proxy over HTTPS in front of the token registry" \

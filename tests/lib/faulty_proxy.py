@@ -40,7 +40,8 @@ SPEC is whitespace-separated:
 Access log (--log): one line per request in the registry's combined format,
 `127.0.0.1 - - [date] "METHOD TARGET HTTP/1.1" STATUS BYTES "" "UA"`, with
 ` fault=#ID:ACTION` appended to faulted ones (status 000 when no answer was
-sent).  The line is written before the last byte of the answer, so a client
+sent; for drop, BYTES is how much of the request body was read first; for
+truncate, how much of the answer's body was sent).  The line is written before the last byte of the answer, so a client
 that has its answer can count it at once.
 
 The listening port is written to --port-file once bound (--port 0 = the
@@ -345,7 +346,7 @@ def make_handler(state):
                 if limit > 0:
                     for data in self.body_chunks(limit):
                         got += len(data)
-                state.log(client, method, target, "000", 0, ua, fault)
+                state.log(client, method, target, "000", got, ua, fault)
                 self.abort()
 
             # forward

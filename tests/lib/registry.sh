@@ -41,7 +41,8 @@
 #     REG_CERT_DIR      a directory holding only ca.crt (skopeo/derrick --cert-dir);
 #                       exists (empty) for HTTP modes too
 #     REG_CA            the CA certificate file (curl --cacert); empty for HTTP modes
-#     REG_USER REG_PASS the account (printable; the password has no ':' and no spaces)
+#     REG_USER REG_PASS the account (printable; the random password has '@', '+', '%'
+#                       and '.', to catch escaping bugs, but no ':' and no spaces)
 #     REG_HTPASSWD      the htpasswd file (Basic modes), else empty
 #     REG_DOCKER_CONFIG a directory with config.json holding the account for REG_ADDR
 #                       (for DOCKER_CONFIG=...; REG_AUTH_FILE is that config.json)
@@ -59,8 +60,8 @@
 #     '.*'), whose target (path and query) contains a match of PATH_REGEX
 #     (Python regex, searched: '^/v2/app/blobs/uploads/') and, when given, whose
 #     status is STATUS (matched in full: 201, '20[12]').  NAME may be a proxy.
-# registry_lines NAME METHOD PATH_REGEX [STATUS]   the same requests, one per line
-#     ("METHOD TARGET STATUS"), for diagnostics
+# registry_lines NAME METHOD PATH_REGEX [STATUS]   the same requests, one per line:
+#     "METHOD TARGET STATUS BYTES", and "#ID:ACTION" for a proxy's faulted ones
 # registry_verify NAME REPO:REF [DIR]
 #     pulls the image (every platform) back with skopeo, which checks every digest,
 #     into the OCI layout DIR (default $T/.verify); its output in $T/.verify.log
@@ -74,7 +75,8 @@
 #     (the proxy's access log, same format; faulted requests end in
 #     " fault=#ID:ACTION", status 000 when no answer was sent) NAME_PID
 #     NAME_TARGET, and copies the target's CERT_DIR CA USER PASS; NAME_DOCKER_CONFIG
-#     holds the account for NAME_ADDR.
+#     holds the account for NAME_ADDR.  A token registry's realm is not proxied:
+#     clients still fetch tokens from the issuer directly.
 # proxy_fault NAME SPEC...      programs a one-shot fault; SPEC (see faulty_proxy.py):
 #     METHOD NTH ACTION [path=REGEX] [retry-after=N] [delay=SECONDS] [bytes=N] [code=CODE]
 #       proxy_fault px PATCH 2 500                   500 on the 2nd PATCH from now
@@ -87,6 +89,19 @@
 # proxy_pending NAME / proxy_fired NAME   how many faults wait / have fired
 # proxy_faults NAME             the proxy's fault table as JSON
 # proxy_clear NAME              drops the pending faults
+#
+# Notes
+# - Sourcing this exports no_proxy/NO_PROXY with 127.0.0.1 and localhost added
+#   (libcurl would otherwise send local requests to an http_proxy), and the
+#   registries run without the caller's REGISTRY_* variables (distribution reads
+#   them as configuration: REGISTRY_AUTH_FILE would become auth.file).
+# - In the token mode the issuer is HTTPS with the same CA: a client needs
+#   CERT_DIR for the realm as well as for the registry.
+# - skopeo (containers/image) keeps a blob-info cache (as root in
+#   /var/lib/containers/cache) across runs: a second push of the same blobs to
+#   the same host:port mounts them from the repository it saw them in
+#   (POST ?mount=&from= -> 201) instead of uploading.  Use fresh blobs, or count
+#   PUTs and mounts together, when counting what skopeo did.
 
 _REG_LIBDIR=${TOP_SRCDIR:?}/tests/lib
 _reg_pids=()
@@ -458,7 +473,7 @@ _reg_scan() {
 	"$_reg_py" - "$what" "$log" "${_reg_mark[$u]:-0}" "${3:-.*}" "${4:-}" "${5:-}" <<'PY'
 import re, sys
 what, log, off, method, path, status = sys.argv[1:]
-line_re = re.compile(r'"([A-Z]+) (\S+) HTTP/[0-9.]+" ([0-9]{3}) ')
+line_re = re.compile(r'"([A-Z]+) (\S+) HTTP/[0-9.]+" ([0-9]{3}) (\d+|-)')
 m_re = re.compile("(?:%s)\\Z" % (method if method not in ("", "*") else ".*"))
 p_re = re.compile(path)
 s_re = re.compile("(?:%s)\\Z" % status) if status else None
@@ -477,7 +492,7 @@ with open(log, "rb") as f:
         n += 1
         if what == "lines":
             fault = re.search(r" fault=(\S+)", line)
-            print(m.group(1), m.group(2), m.group(3), *( [fault.group(0).strip()] if fault else []))
+            print(m.group(1), m.group(2), m.group(3), m.group(4), *([fault.group(1)] if fault else []))
 if what == "count":
     print(n)
 PY
