@@ -21,6 +21,7 @@
 #include "derrick/ignore.h"
 #include "derrick/image.h"
 #include "derrick/layer.h"
+#include "derrick/lcache.h"
 #include "derrick/log.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
@@ -42,6 +43,7 @@ struct run {
 	struct base_image base;
 	char *stage_dir;
 	struct dk_blobs stage;
+	struct dk_lcache *lcache;       /* NULL with --no-cache, or when it cannot be opened */
 	struct dk_build_result *res;
 	struct dk_err *err;
 };
@@ -218,6 +220,39 @@ static char *file_dest(const struct dk_spec_layer *sl)
 	return *sl->dest ? dk_xasprintf("%s/%s", sl->dest, base) : dk_xstrdup(base);
 }
 
+/*
+ * The layer's blob, from the build cache when its key is there, else built
+ * (into the cache, or into staging with --no-cache).  *cache says which.
+ */
+static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct dk_entries *entries,
+			 const struct dk_tar_opts *topts, struct dk_layer_result *lr, const char **cache)
+{
+	char key[DK_DIGEST_SIZE];
+	char *options;
+	int rc;
+
+	*cache = "built";
+	if (!r->lcache)
+		return dk_layer_write(entries, topts, r->o->gzip_level, &r->stage, lr, r->err);
+	/* everything besides the entries that decides the bytes */
+	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld level=%d compressor=%s",
+			       sl->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
+			       (long long)topts->mtime, r->o->gzip_level, dk_layer_compressor_id());
+	rc = dk_lcache_key(r->lcache, sl->tar ? sl->tar : sl->source, entries, options, key, r->err);
+	free(options);
+	if (rc < 0)
+		return -1;
+	if (dk_lcache_get(r->lcache, key, lr)) {
+		*cache = "local";
+		return 0;
+	}
+	if (dk_layer_write(entries, topts, r->o->gzip_level, dk_lcache_blobs(r->lcache), lr, r->err) < 0)
+		return -1;
+	if (dk_lcache_put(r->lcache, key, lr, r->err) < 0)
+		dk_warn("build cache: %s", r->err->msg);
+	return 0;
+}
+
 static int build_layer(struct run *r, const char *stage, const struct dk_spec_layer *sl)
 {
 	struct dk_entries entries;
@@ -227,6 +262,7 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 	struct dk_tar_opts topts = { r->plan.epoch, sl->uid, sl->gid, sl->file_mode, sl->dir_mode };
 	struct dk_built_layer *bl;
 	struct stat st;
+	const char *cache = "built";
 	char *dest = NULL;
 	int rc = -1;
 
@@ -249,7 +285,7 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 		dk_warn("%s: %zu .pyc files are validated by source mtime, which derrick normalises: "
 			"Python will ignore them (exclude **/__pycache__, or compile with "
 			"--invalidation-mode unchecked-hash)", sl->origin, stats.stale_pyc);
-	rc = dk_layer_write(&entries, &topts, r->o->gzip_level, &r->stage, &lr, r->err);
+	rc = produce_layer(r, sl, &entries, &topts, &lr, &cache);
 	if (rc < 0) {
 		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, stage);
 		goto out;
@@ -262,8 +298,10 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 	memcpy(bl->desc.digest, lr.digest, DK_DIGEST_SIZE);
 	bl->desc.size = lr.size;
 	memcpy(bl->diff_id, lr.diff_id, DK_DIGEST_SIZE);
-	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes)", sl->origin, lr.digest,
-		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size);
+	bl->cache = cache;
+	bl->blob_path = dk_blobs_path(r->lcache ? dk_lcache_blobs(r->lcache) : &r->stage, lr.digest);
+	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes, cache: %s)", sl->origin, lr.digest,
+		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size, cache);
 out:
 	free(dest);
 	dk_ignore_free(ig);
@@ -338,7 +376,7 @@ static int deliver(struct run *r, struct dk_dst *d, const struct dk_manifest_blo
 			descs[i] = r->base.manifest.layers[i];
 		} else {
 			descs[i] = res->layers[i].desc;
-			locals[i] = dk_blobs_path(&r->stage, descs[i].digest);
+			locals[i] = dk_xstrdup(res->layers[i].blob_path);
 		}
 	}
 	descs[n - 1] = res->config;
@@ -374,6 +412,15 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	dk_platform_format(&r.plan.platform, res->platform, sizeof(res->platform));
 	if (open_outputs(&r) < 0 || open_base(&r) < 0 || open_stage(&r) < 0)
 		goto out;
+	if (!o->no_cache) {
+		char *dir = dk_cache_dir(&o->transport);
+		struct dk_err cerr;
+
+		/* a cache that cannot be used costs speed, not the build */
+		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
+			dk_warn("%s: building without it", cerr.msg);
+		free(dir);
+	}
 	for (size_t i = 0; i < r.plan.n_stages; i++) {
 		const struct dk_spec_stage *st = &r.spec.stages[i];
 
@@ -400,6 +447,7 @@ out:
 		dk_blobs_close(&r.stage);
 	}
 	close_base(&r.base);
+	dk_lcache_close(r.lcache);
 	dk_plan_free(&r.plan);
 	dk_spec_free(&r.spec);
 	if (rc < 0)
@@ -412,6 +460,7 @@ void dk_build_result_free(struct dk_build_result *res)
 	for (size_t i = 0; i < res->n_layers; i++) {
 		free(res->layers[i].stage);
 		free(res->layers[i].created_by);
+		free(res->layers[i].blob_path);
 	}
 	free(res->layers);
 	free(res->version);

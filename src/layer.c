@@ -3,10 +3,23 @@
  * through it.  The blob's name is only known at the end, so it is written
  * to a temporary file in the store and renamed when its digest is.
  */
+#include <stdio.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "derrick/layer.h"
 #include "derrick/sink.h"
+
+const char *dk_layer_compressor_id(void)
+{
+	static char id[64];
+
+	/* another zlib may compress differently: its version is part of the identity */
+	if (!id[0])
+		snprintf(id, sizeof(id), "gzip/zlib-%s", zlibVersion());
+	return id;
+}
 
 int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, int level,
 		   const struct dk_blobs *store, struct dk_layer_result *res, struct dk_err *err)

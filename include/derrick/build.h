@@ -16,7 +16,8 @@ struct dk_build_opts {
 	const char *spec_path;
 	struct dk_plan_opts plan;
 	int gzip_level;                 /* 1..9 */
-	struct dk_transport_opts transport;
+	int no_cache;                   /* --no-cache: neither use nor fill the build cache */
+	struct dk_transport_opts transport;     /* cache_dir is also the build cache's home */
 	const char *const *outputs;     /* references, e.g. "oci:out:latest" */
 	size_t n_outputs;
 };
@@ -26,6 +27,8 @@ struct dk_built_layer {
 	char *created_by;
 	struct dk_desc desc;
 	char diff_id[DK_DIGEST_SIZE];
+	const char *cache;              /* "local" (a build cache hit), "built", or NULL for base layers */
+	char *blob_path;                /* where the blob is (staging or cache); NULL for base layers */
 };
 
 struct dk_build_result {

@@ -21,6 +21,9 @@ struct dk_layer_result {
 	uint64_t tar_size;
 };
 
+/* What names the compressor in cache keys: its kind and library version. */
+const char *dk_layer_compressor_id(void);
+
 int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, int level,
 		   const struct dk_blobs *store, struct dk_layer_result *res, struct dk_err *err);
 

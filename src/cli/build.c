@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"      --version-from-git the version from `git describe --tags --always --dirty`\n"
 	"      --platform P       os/arch[/variant] of the image (default: this machine's)\n"
 	"      --gzip-level N     gzip compression level 1-9 (default: 6)\n"
+	"      --no-cache         neither use nor fill the build cache (in --cache-dir)\n"
 	"  -o, --output DEST      where to save the image: oci:DIR[:TAG] or docker://REF (repeatable)\n"
 	"      --json             print a machine-readable summary on stdout\n"
 	"  -q, --quiet            no warnings or progress\n"
@@ -72,6 +73,7 @@ static void print_json(const struct dk_build_result *r, const struct dk_build_op
 		json_object_set_new(l, "size", json_integer((json_int_t)r->layers[i].desc.size));
 		json_object_set_new(l, "media_type", json_string(r->layers[i].desc.media_type));
 		json_object_set_new(l, "created_by", json_string(r->layers[i].created_by));
+		json_object_set_new(l, "cache", r->layers[i].cache ? json_string(r->layers[i].cache) : json_null());
 		json_array_append_new(layers, l);
 	}
 	json_object_set_new(doc, "layers", layers);
@@ -87,8 +89,9 @@ static void print_json(const struct dk_build_result *r, const struct dk_build_op
 static void print_text(const struct dk_build_result *r, const struct dk_build_opts *o)
 {
 	for (size_t i = 0; i < r->n_layers; i++)
-		printf("layer %-14s %s %10llu  %s\n", r->layers[i].stage, r->layers[i].desc.digest,
-		       (unsigned long long)r->layers[i].desc.size, r->layers[i].created_by);
+		printf("layer %-14s %s %10llu  cache: %-5s  %s\n", r->layers[i].stage, r->layers[i].desc.digest,
+		       (unsigned long long)r->layers[i].desc.size, r->layers[i].cache ? r->layers[i].cache : "base",
+		       r->layers[i].created_by);
 	printf("config               %s\n", r->config.digest);
 	printf("manifest             %s\n", r->manifest.digest);
 	for (size_t i = 0; i < o->n_outputs; i++)
@@ -104,6 +107,7 @@ int cmd_build(int argc, char **argv)
 		{ "version-from-git", no_argument, NULL, 'G' },
 		{ "platform", required_argument, NULL, 'p' },
 		{ "gzip-level", required_argument, NULL, 'z' },
+		{ "no-cache", no_argument, NULL, 'N' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -145,6 +149,7 @@ int cmd_build(int argc, char **argv)
 		}
 		case 'o': outputs[o.n_outputs++] = optarg; break;
 		case 'j': json = 1; break;
+		case 'N': o.no_cache = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); free(outputs); return 0;

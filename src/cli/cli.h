@@ -20,6 +20,10 @@ int cmd_pull(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
+
+/* "16M", "512k", "1G" or plain bytes. */
+int cli_parse_size(const char *s, uint64_t *out);
 
 /*
  * The flags every command that reaches a registry takes, the same way

@@ -25,6 +25,7 @@ static const struct {
 	{ "push", cmd_push, "copy an image between transports (e.g. a layout to a registry)" },
 	{ "login", cmd_login, "check and store credentials for a registry" },
 	{ "logout", cmd_logout, "remove stored credentials for a registry" },
+	{ "cache", cmd_cache, "manage the build and blob cache (cache prune)" },
 };
 
 static void usage(FILE *f)

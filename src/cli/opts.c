@@ -18,8 +18,7 @@ void cli_transport_defaults(struct dk_transport_opts *o)
 	o->progress = isatty(2) ? 2 : 1;
 }
 
-/* "16M", "512k", "1G" or plain bytes. */
-static int parse_size(const char *s, uint64_t *out)
+int cli_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
@@ -82,7 +81,7 @@ int cli_transport_opt(const char *cmd, int c, const char *arg, struct dk_transpo
 		o->jobs = (int)n;
 		return 1;
 	case 6:
-		if (parse_size(arg, &o->chunk_size) < 0 || o->chunk_size < 1024)
+		if (cli_parse_size(arg, &o->chunk_size) < 0 || o->chunk_size < 1024)
 			{
 			cli_usage(cmd, "--chunk-size %s: expected a size of at least 1k (e.g. 16M)", arg);
 			return -1;

@@ -137,11 +137,20 @@ if mkdir -p "$T/small" && mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null
 	mkdir -p "$P/big"
 	head -c 3000000 /dev/urandom >"$P/big/noise.bin"
 	spec big '{"stages":[{"name":"a","layers":[{"source":"big","dest":"/big"}]}]}'
+	# the build cache on the full disk too: the layer itself cannot be written
 	expect_error "a full disk mid-layer" "No space left on device" \
-		"$DERRICK" build -f "$P/big.json" -o oci:"$T/small/out":big
+		"$DERRICK" build --cache-dir "$T/small/cache" -f "$P/big.json" -o oci:"$T/small/out":big
 	same "full disk: the output layout is unchanged" "$(tree_state "$T/small/out")" "$small_before"
 	check "full disk: no staging directory or temporary blob left" \
 		test -z "$(find "$T/small" -name '.derrick-*' -o -name '.tmp-*')"
+	# the cache elsewhere: the layer is built, copying it into the layout fails
+	expect_error "a full disk while saving the image" "No space left on device" \
+		"$DERRICK" build -f "$P/big.json" -o oci:"$T/small/out":big
+	same "  ... the output layout is unchanged" "$(tree_state "$T/small/out")" "$small_before"
+	check "  ... no temporary file left" test -z "$(find "$T/small" -name '.derrick-*' -o -name '.tmp-*')"
+	expect_error "a full disk with --no-cache" "No space left on device" \
+		"$DERRICK" build --no-cache -f "$P/big.json" -o oci:"$T/small/out":big
+	same "  ... the output layout is unchanged" "$(tree_state "$T/small/out")" "$small_before"
 	umount "$T/small"
 else
 	skip "a full disk mid-layer" "cannot mount a tmpfs here (needs root)"

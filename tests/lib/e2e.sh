@@ -9,6 +9,8 @@ EXAMPLE=$TOP_SRCDIR/examples/python-app
 T=$(mktemp -d "${TMPDIR:-/tmp}/derrick-e2e.XXXXXX")
 [[ -n ${KEEP_TMP:-} ]] || trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
+# every run gets its own build and blob cache: tests never share state, nor touch the user's
+export XDG_CACHE_HOME=$T/xdg-cache
 _n=0
 
 ok()     { _n=$((_n + 1)); echo "ok $_n - $1"; }

@@ -1,0 +1,387 @@
+/*
+ * lcache.c - the local build cache.  See lcache.h for the design.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "derrick/image.h"
+#include "derrick/lcache.h"
+#include "derrick/log.h"
+#include "derrick/util.h"
+
+/* Bump when anything about how a layer is written changes: old entries then never match. */
+#define LAYER_FORMAT "derrick-layer-1"
+
+struct dk_lcache {
+	char *dir;
+	char *layers;
+	char *stat;
+	struct dk_blobs blobs;
+};
+
+int dk_lcache_open(const char *dir, struct dk_lcache **out, struct dk_err *err)
+{
+	struct dk_lcache *c = dk_xcalloc(1, sizeof(*c));
+
+	c->dir = dk_xstrdup(dir);
+	c->layers = dk_path_join(dir, "layers");
+	c->stat = dk_path_join(dir, "stat");
+	if (dk_blobs_open(&c->blobs, dir, 1, err) < 0 || dk_mkdir_p(c->layers, 0755, err) < 0 ||
+	    dk_mkdir_p(c->stat, 0755, err) < 0) {
+		dk_err_prefix(err, "build cache %s", dir);
+		free(c->dir);
+		free(c->layers);
+		free(c->stat);
+		free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void dk_lcache_close(struct dk_lcache *c)
+{
+	if (!c)
+		return;
+	dk_blobs_close(&c->blobs);
+	free(c->dir);
+	free(c->layers);
+	free(c->stat);
+	free(c);
+}
+
+const struct dk_blobs *dk_lcache_blobs(const struct dk_lcache *c)
+{
+	return &c->blobs;
+}
+
+/* ------------------------------------------------------------ stat records */
+
+struct record {
+	char *path;
+	uint64_t ino, size;
+	int64_t mtime_ns, ctime_ns;
+	unsigned mode;
+	char hash[65];
+};
+
+struct records {
+	struct record *v;
+	size_t n;
+};
+
+static int cmp_record(const void *a, const void *b)
+{
+	return strcmp(((const struct record *)a)->path, ((const struct record *)b)->path);
+}
+
+static char *records_file(const struct dk_lcache *c, const char *source)
+{
+	char real[PATH_MAX], id[DK_DIGEST_SIZE];
+	const char *p = realpath(source, real) ? real : source;
+
+	dk_sha256_buf(p, strlen(p), id);
+	return dk_path_join(c->stat, dk_digest_hex(id));
+}
+
+/* Missing or damaged records only cost re-hashing: never an error. */
+static void load_records(const char *file, struct records *r)
+{
+	struct dk_err ignored;
+	char *text, *line, *save = NULL;
+	size_t len, alloc = 0;
+
+	r->v = NULL;
+	r->n = 0;
+	if (dk_read_file(file, 1u << 30, &text, &len, &ignored) < 0)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct record rec;
+		int off = 0;
+		unsigned long long ino, size;
+		long long mt, ct;
+
+		if (sscanf(line, "%llu\t%llu\t%lld\t%lld\t%o\t%64[0-9a-f]\t%n", &ino, &size, &mt, &ct,
+			   &rec.mode, rec.hash, &off) != 6 || !off || strlen(rec.hash) != 64)
+			continue;
+		rec.ino = ino;
+		rec.size = size;
+		rec.mtime_ns = mt;
+		rec.ctime_ns = ct;
+		rec.path = dk_xstrdup(line + off);
+		if (r->n == alloc) {
+			alloc = alloc ? 2 * alloc : 256;
+			r->v = dk_xrealloc(r->v, alloc * sizeof(*r->v));
+		}
+		r->v[r->n++] = rec;
+	}
+	free(text);
+	if (r->n)
+		qsort(r->v, r->n, sizeof(*r->v), cmp_record);
+}
+
+static void free_records(struct records *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].path);
+	free(r->v);
+}
+
+static const struct record *find_record(const struct records *r, const char *path)
+{
+	struct record key = { .path = (char *)path };
+
+	return r->n ? bsearch(&key, r->v, r->n, sizeof(*r->v), cmp_record) : NULL;
+}
+
+/* One line per file whose name can be written in the format (no tab or newline). */
+static void save_records(const char *file, const struct dk_entries *l)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct dk_err ignored;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct dk_entry *e = &l->v[i];
+
+		if (!e->src || !e->content[0] || strpbrk(e->src, "\t\n"))
+			continue;
+		sb_addf(&sb, "%llu\t%llu\t%lld\t%lld\t%o\t%s\t%s\n", (unsigned long long)e->ino,
+			(unsigned long long)e->size, (long long)e->mtime_ns, (long long)e->ctime_ns,
+			(unsigned)e->perm, e->content, e->src);
+	}
+	if (dk_write_file_atomic(file, sb_str(&sb), sb.len, 0644, &ignored) < 0)
+		dk_verbose("build cache: %s", ignored.msg);
+	sb_release(&sb);
+}
+
+/* The content hash of e, from its stat record when its stat did not move. */
+static int content_hash(const struct records *r, struct dk_entry *e, size_t *hashed,
+			struct dk_err *err)
+{
+	const struct record *rec = find_record(r, e->src);
+	char d[DK_DIGEST_SIZE];
+	uint64_t size;
+
+	if (rec && rec->ino == (uint64_t)e->ino && rec->size == e->size && rec->mtime_ns == e->mtime_ns &&
+	    rec->ctime_ns == e->ctime_ns && rec->mode == (unsigned)e->perm) {
+		memcpy(e->content, rec->hash, 65);
+		return 0;
+	}
+	if (dk_sha256_file(e->src, d, &size, err) < 0)
+		return -1;
+	if (size != e->size)
+		return dk_fail(err, DK_E_IO, "%s: file changed while being read", e->src);
+	memcpy(e->content, dk_digest_hex(d), 65);
+	(*hashed)++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ keys and entries */
+
+int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
+		  const char *options, char key[DK_DIGEST_SIZE], struct dk_err *err)
+{
+	char *file = records_file(c, source);
+	struct records recs;
+	struct dk_sha256 h;
+	size_t hashed = 0;
+	int rc = 0;
+
+	load_records(file, &recs);
+	dk_sha256_init(&h);
+	dk_sha256_update(&h, LAYER_FORMAT "\n", strlen(LAYER_FORMAT) + 1);
+	dk_sha256_update(&h, options, strlen(options) + 1);
+	if (l->spool_fd >= 0) {
+		/* a tar layer: the tar's bytes decide everything */
+		struct dk_entry tar = { 0 };
+		struct stat st;
+
+		if (stat(source, &st) < 0) {
+			rc = dk_fail_errno(err, DK_E_IO, "stat %s", source);
+		} else {
+			tar.src = (char *)source;
+			tar.ino = st.st_ino;
+			tar.size = (uint64_t)st.st_size;
+			tar.perm = st.st_mode & 07777;
+			tar.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+			tar.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+			rc = content_hash(&recs, &tar, &hashed, err);
+			if (rc == 0) {
+				struct dk_entries one = { &tar, 1, 1, -1 };
+
+				dk_sha256_update(&h, tar.content, 64);
+				save_records(file, &one);
+			}
+		}
+	} else {
+		for (size_t i = 0; i < l->n && rc == 0; i++) {
+			struct dk_entry *e = &l->v[i];
+			char line[128];
+
+			if (e->type == DK_ENT_FILE && e->src && (rc = content_hash(&recs, e, &hashed, err)) < 0)
+				break;
+			/* what the tar writer uses: the path, the type, the execute bits, the size, links, content */
+			snprintf(line, sizeof(line), "%d %o %llu ", (int)e->type, (unsigned)(e->perm & 0111),
+				 (unsigned long long)e->size);
+			dk_sha256_update(&h, e->path, strlen(e->path) + 1);
+			dk_sha256_update(&h, line, strlen(line));
+			if (e->link)
+				dk_sha256_update(&h, e->link, strlen(e->link) + 1);
+			dk_sha256_update(&h, e->content, strlen(e->content));
+			dk_sha256_update(&h, "\n", 1);
+		}
+		if (rc == 0 && hashed)
+			save_records(file, l);
+	}
+	if (rc == 0) {
+		dk_sha256_final(&h, key);
+		dk_verbose("build cache: %s: %zu files hashed, key %s", source, hashed, key);
+	} else {
+		dk_sha256_abort(&h);
+	}
+	free_records(&recs);
+	free(file);
+	return rc;
+}
+
+static char *entry_file(const struct dk_lcache *c, const char *key)
+{
+	return dk_path_join(c->layers, dk_digest_hex(key));
+}
+
+int dk_lcache_get(struct dk_lcache *c, const char *key, struct dk_layer_result *res)
+{
+	char *file = entry_file(c, key), *blob = NULL;
+	json_t *root = json_load_file(file, 0, NULL);
+	const char *digest = json_string_value(json_object_get(root, "digest"));
+	const char *diff_id = json_string_value(json_object_get(root, "diff_id"));
+	json_int_t size = json_integer_value(json_object_get(root, "size"));
+	struct dk_err err;
+	int hit = 0;
+
+	if (dk_digest_valid(digest) && dk_digest_valid(diff_id) && size > 0 &&
+	    dk_blobs_verify(&c->blobs, digest, (uint64_t)size, &err) == 0) {
+		memcpy(res->digest, digest, DK_DIGEST_SIZE);
+		memcpy(res->diff_id, diff_id, DK_DIGEST_SIZE);
+		res->size = (uint64_t)size;
+		res->tar_size = (uint64_t)json_integer_value(json_object_get(root, "tar_size"));
+		hit = 1;
+		/* recently used: prune keeps it */
+		blob = dk_blobs_path(&c->blobs, digest);
+		utimensat(AT_FDCWD, file, NULL, 0);
+		utimensat(AT_FDCWD, blob, NULL, 0);
+	} else if (root) {
+		dk_warn("build cache: entry %s is damaged or its blob is gone: rebuilding", dk_digest_hex(key));
+	}
+	json_decref(root);
+	free(blob);
+	free(file);
+	return hit;
+}
+
+int dk_lcache_put(struct dk_lcache *c, const char *key, const struct dk_layer_result *res,
+		  struct dk_err *err)
+{
+	json_t *root = json_object();
+	char *file = entry_file(c, key), *text;
+	size_t len;
+	int rc;
+
+	json_object_set_new(root, "digest", json_string(res->digest));
+	json_object_set_new(root, "diff_id", json_string(res->diff_id));
+	json_object_set_new(root, "size", json_integer((json_int_t)res->size));
+	json_object_set_new(root, "tar_size", json_integer((json_int_t)res->tar_size));
+	json_object_set_new(root, "media_type", json_string(DK_MT_LAYER_GZIP));
+	text = dk_json_dump(root, &len);
+	rc = dk_write_file_atomic(file, text, len, 0644, err);
+	free(text);
+	free(file);
+	json_decref(root);
+	return rc;
+}
+
+/* ------------------------------------------------------------ prune */
+
+struct cfile {
+	char *path;
+	uint64_t size;
+	struct timespec used;
+};
+
+static int cmp_used(const void *a, const void *b)
+{
+	const struct cfile *x = a, *y = b;
+
+	if (x->used.tv_sec != y->used.tv_sec)
+		return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+	if (x->used.tv_nsec != y->used.tv_nsec)
+		return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static void list_dir(const char *dir, struct cfile **v, size_t *n, uint64_t *total)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *p;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = dk_path_join(dir, de->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+			*v = dk_xrealloc(*v, (*n + 1) * sizeof(**v));
+			(*v)[*n].path = p;
+			(*v)[*n].size = (uint64_t)st.st_size;
+			(*v)[*n].used = st.st_mtim;
+			(*n)++;
+			*total += (uint64_t)st.st_size;
+		} else {
+			free(p);
+		}
+	}
+	closedir(d);
+}
+
+int dk_lcache_prune(const char *dir, uint64_t max_bytes, uint64_t *freed, struct dk_err *err)
+{
+	static const char *const subdirs[] = { "blobs/sha256", "layers", "stat" };
+	struct cfile *v = NULL;
+	size_t n = 0;
+	uint64_t total = 0;
+	struct stat st;
+
+	*freed = 0;
+	if (stat(dir, &st) < 0)
+		return errno == ENOENT ? 0 : dk_fail_errno(err, DK_E_IO, "cache %s", dir);
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		char *p = dk_path_join(dir, subdirs[i]);
+
+		list_dir(p, &v, &n, &total);
+		free(p);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_used);
+	for (size_t i = 0; i < n; i++) {
+		if (total > max_bytes && unlink(v[i].path) == 0) {
+			total -= v[i].size;
+			*freed += v[i].size;
+		}
+		free(v[i].path);
+	}
+	free(v);
+	return 0;
+}
