@@ -22,6 +22,7 @@
 #include "derrick/image.h"
 #include "derrick/layer.h"
 #include "derrick/lcache.h"
+#include "derrick/rcache.h"
 #include "derrick/log.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
@@ -44,6 +45,8 @@ struct run {
 	char *stage_dir;
 	struct dk_blobs stage;
 	struct dk_lcache *lcache;       /* NULL with --no-cache, or when it cannot be opened */
+	struct dk_rcache *rcache;       /* NULL without a cache repository */
+	int need_bytes;                 /* some output is local: registry hits must be downloaded */
 	struct dk_build_result *res;
 	struct dk_err *err;
 };
@@ -224,16 +227,50 @@ static char *file_dest(const struct dk_spec_layer *sl)
  * The layer's blob, from the build cache when its key is there, else built
  * (into the cache, or into staging with --no-cache).  *cache says which.
  */
+/* A registry hit whose blob we hold: is it what the entry claims? */
+static int check_hit(struct run *r, const char *key, const struct dk_layer_result *lr, char **path)
+{
+	struct dk_src *src = dk_rcache_src(r->rcache);
+	struct dk_desc d;
+	struct dk_err err;
+	char diff_id[DK_DIGEST_SIZE];
+
+	strcpy(d.media_type, DK_MT_LAYER_GZIP);
+	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
+	d.size = lr->size;
+	if (src->ops->blob_file(src, &d, path, &err) < 0 || dk_layer_diff_id(*path, diff_id, &err) < 0) {
+		dk_warn("registry cache: %s: rebuilding the layer", err.msg);
+		return 0;
+	}
+	if (strcmp(diff_id, lr->diff_id)) {
+		dk_warn("registry cache: the entry for %s claims diff_id %s but its blob %s unpacks to %s: "
+			"rebuilding the layer (who can write the cache repository?)",
+			dk_digest_hex(key), lr->diff_id, lr->digest, diff_id);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The layer's blob: from the local build cache, else from the registry
+ * cache, else built (into the local cache, or into staging with
+ * --no-cache) and recorded in both.  *cache says which; *remote is where
+ * a destination can mount or fetch the blob from, when somewhere.
+ */
 static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct dk_entries *entries,
-			 const struct dk_tar_opts *topts, struct dk_layer_result *lr, const char **cache)
+			 const struct dk_tar_opts *topts, struct dk_layer_result *lr, const char **cache,
+			 struct dk_src **remote)
 {
 	char key[DK_DIGEST_SIZE];
-	char *options;
+	char *options, *path = NULL;
 	int rc;
 
 	*cache = "built";
-	if (!r->lcache)
+	*remote = NULL;
+	if (!r->lcache) {
+		r->res->compressed++;
 		return dk_layer_write(entries, topts, r->o->gzip_level, &r->stage, lr, r->err);
+	}
 	/* everything besides the entries that decides the bytes */
 	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld level=%d compressor=%s",
 			       sl->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
@@ -246,10 +283,35 @@ static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct d
 		*cache = "local";
 		return 0;
 	}
+	if (dk_rcache_get(r->rcache, key, lr)) {
+		if (!r->need_bytes && !r->o->cache_verify) {
+			/* the destinations are registries: they mount or fetch it from the cache repository */
+			*cache = "registry";
+			*remote = dk_rcache_src(r->rcache);
+			return 0;
+		}
+		if (check_hit(r, key, lr, &path)) {
+			free(path);
+			*cache = "registry";
+			*remote = dk_rcache_src(r->rcache);
+			/* the blob is in the shared blob store now: next time it is a local hit */
+			if (dk_lcache_put(r->lcache, key, lr, r->err) < 0)
+				dk_warn("build cache: %s", r->err->msg);
+			return 0;
+		}
+		free(path);
+	}
+	r->res->compressed++;
 	if (dk_layer_write(entries, topts, r->o->gzip_level, dk_lcache_blobs(r->lcache), lr, r->err) < 0)
 		return -1;
 	if (dk_lcache_put(r->lcache, key, lr, r->err) < 0)
 		dk_warn("build cache: %s", r->err->msg);
+	if (r->rcache) {
+		path = dk_blobs_path(dk_lcache_blobs(r->lcache), lr->digest);
+		dk_rcache_put(r->rcache, key, lr, path);
+		free(path);
+		*remote = dk_rcache_src(r->rcache);
+	}
 	return 0;
 }
 
@@ -263,6 +325,7 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 	struct dk_built_layer *bl;
 	struct stat st;
 	const char *cache = "built";
+	struct dk_src *remote = NULL;
 	char *dest = NULL;
 	int rc = -1;
 
@@ -285,7 +348,7 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 		dk_warn("%s: %zu .pyc files are validated by source mtime, which derrick normalises: "
 			"Python will ignore them (exclude **/__pycache__, or compile with "
 			"--invalidation-mode unchecked-hash)", sl->origin, stats.stale_pyc);
-	rc = produce_layer(r, sl, &entries, &topts, &lr, &cache);
+	rc = produce_layer(r, sl, &entries, &topts, &lr, &cache, &remote);
 	if (rc < 0) {
 		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, stage);
 		goto out;
@@ -299,7 +362,14 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 	bl->desc.size = lr.size;
 	memcpy(bl->diff_id, lr.diff_id, DK_DIGEST_SIZE);
 	bl->cache = cache;
-	bl->blob_path = dk_blobs_path(r->lcache ? dk_lcache_blobs(r->lcache) : &r->stage, lr.digest);
+	bl->remote = remote;
+	{
+		const struct dk_blobs *store = r->lcache ? dk_lcache_blobs(r->lcache) : &r->stage;
+
+		/* a registry hit for registry outputs has no local copy: it stays remote */
+		if (dk_blobs_has(store, lr.digest))
+			bl->blob_path = dk_blobs_path(store, lr.digest);
+	}
 	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes, cache: %s)", sl->origin, lr.digest,
 		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size, cache);
 out:
@@ -368,20 +438,24 @@ static int deliver(struct run *r, struct dk_dst *d, const struct dk_manifest_blo
 	size_t n_base = r->base.manifest.n_layers, n = res->n_layers + 1;
 	struct dk_desc *descs = dk_xcalloc(n, sizeof(*descs));
 	char **locals = dk_xcalloc(n, sizeof(*locals));
+	struct dk_src **srcs = dk_xcalloc(n, sizeof(*srcs));
 	int rc;
 
 	for (size_t i = 0; i < res->n_layers; i++) {
 		if (i < n_base) {
 			/* the base's own descriptor (its media type may be Docker's), bytes from the base */
 			descs[i] = r->base.manifest.layers[i];
+			srcs[i] = r->base.src;
 		} else {
 			descs[i] = res->layers[i].desc;
-			locals[i] = dk_xstrdup(res->layers[i].blob_path);
+			srcs[i] = res->layers[i].remote;
+			if (res->layers[i].blob_path)
+				locals[i] = dk_xstrdup(res->layers[i].blob_path);
 		}
 	}
 	descs[n - 1] = res->config;
 	locals[n - 1] = dk_blobs_path(&r->stage, res->config.digest);
-	rc = dk_transfer_blobs(d, descs, (const char *const *)locals, n, r->base.src, &r->o->transport, r->err);
+	rc = dk_transfer_blobs(d, descs, (const char *const *)locals, srcs, n, &r->o->transport, r->err);
 	if (rc == 0)
 		rc = d->ops->put_manifest(d, m, r->err);
 	if (rc == 0)
@@ -389,6 +463,7 @@ static int deliver(struct run *r, struct dk_dst *d, const struct dk_manifest_blo
 	for (size_t i = 0; i < n; i++)
 		free(locals[i]);
 	free(locals);
+	free(srcs);
 	free(descs);
 	return rc;
 }
@@ -419,7 +494,17 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 		/* a cache that cannot be used costs speed, not the build */
 		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
 			dk_warn("%s: building without it", cerr.msg);
+		/* the registry cache's key comes from the local cache's stat records */
+		if (r.lcache && (o->cache_repo || r.spec.cache_repo)) {
+			int mode = o->cache_mode ? o->cache_mode : DK_RCACHE_READ | DK_RCACHE_WRITE;
+
+			r.rcache = dk_rcache_open(o->cache_repo ? o->cache_repo : r.spec.cache_repo, mode,
+						  &o->transport, dir);
+		}
 		free(dir);
+		for (size_t i = 0; i < r.n_dsts; i++)
+			if (strcmp(r.dsts[i]->ref.transport, "docker"))
+				r.need_bytes = 1;
 	}
 	for (size_t i = 0; i < r.plan.n_stages; i++) {
 		const struct dk_spec_stage *st = &r.spec.stages[i];
@@ -447,6 +532,7 @@ out:
 		dk_blobs_close(&r.stage);
 	}
 	close_base(&r.base);
+	dk_rcache_close(r.rcache);
 	dk_lcache_close(r.lcache);
 	dk_plan_free(&r.plan);
 	dk_spec_free(&r.spec);

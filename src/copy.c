@@ -17,6 +17,7 @@ int dk_copy_image(const char *src_text, const char *dst_text, const struct dk_pl
 	struct dk_manifest_blob mb;
 	struct dk_manifest m;
 	struct dk_desc *descs = NULL;
+	struct dk_src **srcs = NULL;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -35,9 +36,12 @@ int dk_copy_image(const char *src_text, const char *dst_text, const struct dk_pl
 		goto out;
 	/* layers, then the config: a registry may check the config's references last */
 	descs = dk_xcalloc(m.n_layers + 1, sizeof(*descs));
+	srcs = dk_xcalloc(m.n_layers + 1, sizeof(*srcs));
 	memcpy(descs, m.layers, m.n_layers * sizeof(*descs));
 	descs[m.n_layers] = m.config;
-	if (dk_transfer_blobs(dst, descs, NULL, m.n_layers + 1, src, o, err) < 0 ||
+	for (size_t i = 0; i <= m.n_layers; i++)
+		srcs[i] = src;
+	if (dk_transfer_blobs(dst, descs, NULL, srcs, m.n_layers + 1, o, err) < 0 ||
 	    dst->ops->put_manifest(dst, &mb, err) < 0 ||
 	    dst->ops->commit(dst, err) < 0)
 		goto out;
@@ -48,6 +52,7 @@ int dk_copy_image(const char *src_text, const char *dst_text, const struct dk_pl
 	dst->n_notes = 0;
 	rc = 0;
 out:
+	free(srcs);
 	free(descs);
 	dk_manifest_free(&m);
 	dk_manifest_blob_free(&mb);

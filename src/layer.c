@@ -3,13 +3,17 @@
  * through it.  The blob's name is only known at the end, so it is written
  * to a temporary file in the store and renamed when its digest is.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
 #include "derrick/layer.h"
 #include "derrick/sink.h"
+#include "derrick/util.h"
 
 const char *dk_layer_compressor_id(void)
 {
@@ -54,4 +58,61 @@ int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, i
 		return -1;
 	}
 	return dk_blobs_commit(store, fd, tmp, res->digest, err);
+}
+
+int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *err)
+{
+	unsigned char *in = dk_xmalloc(1 << 16), *buf = dk_xmalloc(1 << 16);
+	struct dk_sha256 h;
+	z_stream zs;
+	int fd = open(blob, O_RDONLY | O_CLOEXEC), rc = -1, zr = Z_OK;
+	ssize_t n;
+
+	memset(&zs, 0, sizeof(zs));
+	if (fd < 0) {
+		dk_fail_errno(err, DK_E_IO, "open %s", blob);
+		free(in);
+		free(buf);
+		return -1;
+	}
+	inflateInit2(&zs, 15 + 16);
+	dk_sha256_init(&h);
+	while ((n = dk_read(fd, in, 1 << 16)) > 0) {
+		zs.next_in = in;
+		zs.avail_in = (uInt)n;
+		while (zs.avail_in) {
+			/* a new gzip member may follow the end of one */
+			if (zr == Z_STREAM_END)
+				inflateReset(&zs);
+			zs.next_out = buf;
+			zs.avail_out = 1 << 16;
+			zr = inflate(&zs, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				dk_fail(err, DK_E_CORRUPT, "%s: not a valid gzip stream", blob);
+				goto out;
+			}
+			dk_sha256_update(&h, buf, (1 << 16) - zs.avail_out);
+			if (zr == Z_BUF_ERROR && zs.avail_out)
+				break;
+		}
+	}
+	if (n < 0) {
+		dk_fail_errno(err, DK_E_IO, "read %s", blob);
+		goto out;
+	}
+	if (zr != Z_STREAM_END) {
+		dk_fail(err, DK_E_CORRUPT, "%s: truncated gzip stream", blob);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == 0)
+		dk_sha256_final(&h, out);
+	else
+		dk_sha256_abort(&h);
+	inflateEnd(&zs);
+	close(fd);
+	free(in);
+	free(buf);
+	return rc;
 }

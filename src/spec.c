@@ -402,7 +402,7 @@ static int parse_base(struct ctx *c, json_t *v, struct dk_spec *s)
 
 int dk_spec_parse(const char *text, const char *path, struct dk_spec *s, struct dk_err *err)
 {
-	static const char *const keys[] = { "base", "stages", "config", "annotations", NULL };
+	static const char *const keys[] = { "base", "stages", "config", "annotations", "cache_repo", NULL };
 	struct ctx c = { path, NULL, err };
 	json_error_t jerr;
 	json_t *root;
@@ -425,8 +425,25 @@ int dk_spec_parse(const char *text, const char *path, struct dk_spec *s, struct 
 	    parse_base(&c, json_object_get(root, "base"), s) < 0 ||
 	    parse_stages(&c, json_object_get(root, "stages"), s) < 0 ||
 	    parse_config(&c, json_object_get(root, "config"), &s->config) < 0 ||
-	    get_kvlist(&c, root, "", "annotations", &s->annotations) < 0)
+	    get_kvlist(&c, root, "", "annotations", &s->annotations) < 0 ||
+	    get_string(&c, root, "", "cache_repo", &s->cache_repo) < 0)
 		goto out;
+	if (s->cache_repo) {
+		struct dk_ref ref;
+
+		if (dk_ref_parse(s->cache_repo, &ref, err) < 0) {
+			err->code = DK_E_SPEC;
+			dk_err_prefix(err, "%s: cache_repo", path);
+			goto out;
+		}
+		if (strcmp(ref.transport, "docker")) {
+			dk_fail(err, DK_E_SPEC, "%s: cache_repo: \"%s\" is not a registry repository (docker://HOST/REPO)",
+				path, s->cache_repo);
+			dk_ref_free(&ref);
+			goto out;
+		}
+		dk_ref_free(&ref);
+	}
 	rc = 0;
 out:
 	json_decref(root);
@@ -515,6 +532,7 @@ void dk_spec_free(struct dk_spec *s)
 	dk_kvlist_free(&s->config.labels);
 	dk_kvlist_free(&s->annotations);
 	free(s->base);
+	free(s->cache_repo);
 	free(s->path);
 	free(s->dir);
 	memset(s, 0, sizeof(*s));

@@ -181,6 +181,12 @@ static int lsrc_blob_file(struct dk_src *base, const struct dk_desc *d, char **p
 	return 0;
 }
 
+static int lsrc_has_blob(struct dk_src *base, const struct dk_desc *d, struct dk_err *err)
+{
+	(void)err;
+	return dk_blobs_has(&((struct layout_src *)base)->blobs, d->digest);
+}
+
 static void lsrc_close(struct dk_src *base)
 {
 	struct layout_src *s = (struct layout_src *)base;
@@ -191,7 +197,7 @@ static void lsrc_close(struct dk_src *base)
 }
 
 static const struct dk_src_ops lsrc_ops = {
-	lsrc_get_manifest, lsrc_read_blob, lsrc_blob_file, lsrc_close,
+	lsrc_get_manifest, lsrc_read_blob, lsrc_blob_file, lsrc_has_blob, lsrc_close,
 };
 
 int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err)

@@ -345,6 +345,33 @@ out:
 	return rc;
 }
 
+static int rsrc_has_blob(struct dk_src *base, const struct dk_desc *d, struct dk_err *err)
+{
+	struct reg_src *s = (struct reg_src *)base;
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	char *path = dk_xasprintf("/v2/%s/blobs/%s", base->ref.docker.repository, d->digest);
+	int rc;
+
+	call.method = "HEAD";
+	call.path = path;
+	call.scope = s->scope;
+	call.body.body_fd = -1;
+	rc = dk_reg_do(s->reg, &call, &resp, err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	rc = resp.status == 200 ? 1 : resp.status == 404 ? 0 : -1;
+	if (rc < 0) {
+		char *what = dk_xasprintf("%s: HEAD blob %s", base->ref.text, d->digest);
+
+		dk_reg_fail(s->reg, &resp, what, err);
+		free(what);
+	}
+	dk_http_resp_release(&resp);
+	return rc;
+}
+
 static void rsrc_close(struct dk_src *base)
 {
 	struct reg_src *s = (struct reg_src *)base;
@@ -359,7 +386,7 @@ static void rsrc_close(struct dk_src *base)
 }
 
 static const struct dk_src_ops rsrc_ops = {
-	rsrc_get_manifest, rsrc_read_blob, rsrc_blob_file, rsrc_close,
+	rsrc_get_manifest, rsrc_read_blob, rsrc_blob_file, rsrc_has_blob, rsrc_close,
 };
 
 int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,

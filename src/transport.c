@@ -95,8 +95,8 @@ struct pool {
 	struct dk_dst *d;
 	const struct dk_desc *descs;
 	const char *const *locals;
+	struct dk_src *const *srcs;
 	size_t n, next;
-	struct dk_src *src;
 	pthread_mutex_t lock;
 	int failed;
 	struct dk_err err;
@@ -117,7 +117,8 @@ static void *worker(void *arg)
 		}
 		i = p->next++;
 		pthread_mutex_unlock(&p->lock);
-		if (dk_transfer_blob(p->d, &p->descs[i], p->src, p->locals ? p->locals[i] : NULL, &err) < 0) {
+		if (dk_transfer_blob(p->d, &p->descs[i], p->srcs ? p->srcs[i] : NULL,
+				     p->locals ? p->locals[i] : NULL, &err) < 0) {
 			pthread_mutex_lock(&p->lock);
 			if (!p->failed)
 				p->err = err;
@@ -128,10 +129,10 @@ static void *worker(void *arg)
 }
 
 int dk_transfer_blobs(struct dk_dst *d, const struct dk_desc *descs, const char *const *locals,
-		      size_t n, struct dk_src *src, const struct dk_transport_opts *o,
+		      struct dk_src *const *srcs, size_t n, const struct dk_transport_opts *o,
 		      struct dk_err *err)
 {
-	struct pool p = { d, descs, locals, n, 0, src, PTHREAD_MUTEX_INITIALIZER, 0, { 0 } };
+	struct pool p = { d, descs, locals, srcs, n, 0, PTHREAD_MUTEX_INITIALIZER, 0, { 0 } };
 	size_t jobs = o && o->jobs > 0 ? (size_t)o->jobs : 4;
 	pthread_t *threads;
 	size_t started = 0;
@@ -139,7 +140,7 @@ int dk_transfer_blobs(struct dk_dst *d, const struct dk_desc *descs, const char 
 	/* local writes gain nothing from threads; a registry hides latency behind them */
 	if (strcmp(d->ref.transport, "docker") || jobs == 1 || n < 2) {
 		for (size_t i = 0; i < n; i++)
-			if (dk_transfer_blob(d, &descs[i], src, locals ? locals[i] : NULL, err) < 0)
+			if (dk_transfer_blob(d, &descs[i], srcs ? srcs[i] : NULL, locals ? locals[i] : NULL, err) < 0)
 				return -1;
 		return 0;
 	}

@@ -16,7 +16,10 @@ struct dk_build_opts {
 	const char *spec_path;
 	struct dk_plan_opts plan;
 	int gzip_level;                 /* 1..9 */
-	int no_cache;                   /* --no-cache: neither use nor fill the build cache */
+	int no_cache;                   /* --no-cache: neither use nor fill the build caches */
+	const char *cache_repo;         /* --cache-repo docker://HOST/REPO (else the spec's cache_repo) */
+	int cache_mode;                 /* DK_RCACHE_READ | DK_RCACHE_WRITE; 0 means both */
+	int cache_verify;               /* --cache-verify: check the diff_id of every registry hit */
 	struct dk_transport_opts transport;     /* cache_dir is also the build cache's home */
 	const char *const *outputs;     /* references, e.g. "oci:out:latest" */
 	size_t n_outputs;
@@ -27,8 +30,9 @@ struct dk_built_layer {
 	char *created_by;
 	struct dk_desc desc;
 	char diff_id[DK_DIGEST_SIZE];
-	const char *cache;              /* "local" (a build cache hit), "built", or NULL for base layers */
-	char *blob_path;                /* where the blob is (staging or cache); NULL for base layers */
+	const char *cache;              /* "local", "registry" (cache hits), "built", or NULL for base layers */
+	char *blob_path;                /* where the blob is (staging or cache), or NULL */
+	struct dk_src *remote;          /* where it can be mounted or fetched from, or NULL (not owned) */
 };
 
 struct dk_build_result {
@@ -39,6 +43,7 @@ struct dk_build_result {
 	char *version;
 	char *revision;
 	char platform[100];
+	size_t compressed;              /* layers tarred and compressed by this build */
 };
 
 int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err);

@@ -24,6 +24,12 @@ struct dk_layer_result {
 /* What names the compressor in cache keys: its kind and library version. */
 const char *dk_layer_compressor_id(void);
 
+/*
+ * The diff_id of a stored gzip layer: the SHA-256 of its decompressed
+ * bytes (every gzip member), streamed.
+ */
+int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *err);
+
 int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, int level,
 		   const struct dk_blobs *store, struct dk_layer_result *res, struct dk_err *err);
 

@@ -70,6 +70,8 @@ struct dk_src_ops {
 	/* A local file holding the blob, verified against d (a new string). */
 	int (*blob_file)(struct dk_src *s, const struct dk_desc *d, char **path,
 			 struct dk_err *err);
+	/* 1 when the source holds the blob, 0 when not, -1 when it cannot tell */
+	int (*has_blob)(struct dk_src *s, const struct dk_desc *d, struct dk_err *err);
 	void (*close)(struct dk_src *s);
 };
 
@@ -132,12 +134,14 @@ int dk_transfer_blob(struct dk_dst *d, const struct dk_desc *desc, struct dk_src
 		     const char *local, struct dk_err *err);
 
 /*
- * Transfer n blobs, each from locals[i] when that is set, else from src;
- * up to o->jobs at once when the destination is a registry.  Stops at the
- * first failure.
+ * Transfer n blobs.  Blob i may be mounted from srcs[i] (when that is an
+ * image in another repository of the destination's registry), else its
+ * bytes come from locals[i] when set, else from srcs[i].  Either array may
+ * be NULL.  Up to o->jobs at once when the destination is a registry;
+ * stops at the first failure.
  */
 int dk_transfer_blobs(struct dk_dst *d, const struct dk_desc *descs, const char *const *locals,
-		      size_t n, struct dk_src *src, const struct dk_transport_opts *o,
+		      struct dk_src *const *srcs, size_t n, const struct dk_transport_opts *o,
 		      struct dk_err *err);
 
 /* The layout transport (t_layout.c). */

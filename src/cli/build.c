@@ -11,6 +11,7 @@
 
 #include "derrick/build.h"
 #include "derrick/image.h"
+#include "derrick/rcache.h"
 #include "derrick/util.h"
 #include "cli.h"
 
@@ -25,7 +26,10 @@ static const char usage_text[] =
 	"      --version-from-git the version from `git describe --tags --always --dirty`\n"
 	"      --platform P       os/arch[/variant] of the image (default: this machine's)\n"
 	"      --gzip-level N     gzip compression level 1-9 (default: 6)\n"
-	"      --no-cache         neither use nor fill the build cache (in --cache-dir)\n"
+	"      --no-cache         neither use nor fill the build caches\n"
+	"      --cache-repo REF   keep a build cache in this registry repository (docker://HOST/REPO)\n"
+	"      --cache-mode MODE  read, write or readwrite (default) for --cache-repo\n"
+	"      --cache-verify     download every registry cache hit and check its diff_id\n"
 	"  -o, --output DEST      where to save the image: oci:DIR[:TAG] or docker://REF (repeatable)\n"
 	"      --json             print a machine-readable summary on stdout\n"
 	"  -q, --quiet            no warnings or progress\n"
@@ -61,6 +65,7 @@ static void print_json(const struct dk_build_result *r, const struct dk_build_op
 	json_object_set_new(doc, "manifest_size", json_integer((json_int_t)r->manifest.size));
 	json_object_set_new(doc, "config_digest", json_string(r->config.digest));
 	json_object_set_new(doc, "platform", json_string(r->platform));
+	json_object_set_new(doc, "compressed_layers", json_integer((json_int_t)r->compressed));
 	json_object_set_new(doc, "version", r->version ? json_string(r->version) : json_null());
 	if (r->revision)
 		json_object_set_new(doc, "revision", json_string(r->revision));
@@ -108,6 +113,9 @@ int cmd_build(int argc, char **argv)
 		{ "platform", required_argument, NULL, 'p' },
 		{ "gzip-level", required_argument, NULL, 'z' },
 		{ "no-cache", no_argument, NULL, 'N' },
+		{ "cache-repo", required_argument, NULL, 'R' },
+		{ "cache-mode", required_argument, NULL, 'M' },
+		{ "cache-verify", no_argument, NULL, 'C' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -150,6 +158,20 @@ int cmd_build(int argc, char **argv)
 		case 'o': outputs[o.n_outputs++] = optarg; break;
 		case 'j': json = 1; break;
 		case 'N': o.no_cache = 1; break;
+		case 'R': o.cache_repo = optarg; break;
+		case 'C': o.cache_verify = 1; break;
+		case 'M':
+			if (!strcmp(optarg, "read"))
+				o.cache_mode = DK_RCACHE_READ;
+			else if (!strcmp(optarg, "write"))
+				o.cache_mode = DK_RCACHE_WRITE;
+			else if (!strcmp(optarg, "readwrite"))
+				o.cache_mode = DK_RCACHE_READ | DK_RCACHE_WRITE;
+			else {
+				free(outputs);
+				return cli_usage("build", "--cache-mode %s: expected read, write or readwrite", optarg);
+			}
+			break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); free(outputs); return 0;

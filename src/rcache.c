@@ -1,0 +1,222 @@
+/*
+ * rcache.c - the registry build cache.  See rcache.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "derrick/blobs.h"
+#include "derrick/image.h"
+#include "derrick/log.h"
+#include "derrick/rcache.h"
+#include "derrick/util.h"
+
+#define ARTIFACT_TYPE "application/vnd.derrick.layer-cache.v1"
+#define EMPTY_TYPE "application/vnd.oci.empty.v1+json"
+#define ANN_KEY "io.derrick.cache.key"
+#define ANN_DIFF_ID "io.derrick.diff_id"
+
+struct dk_rcache {
+	struct dk_ref ref;              /* docker://HOST/REPO */
+	int mode;
+	const struct dk_transport_opts *o;
+	struct dk_src *src;
+	struct dk_blobs blobs;          /* where the empty config blob is kept as a file */
+};
+
+struct dk_rcache *dk_rcache_open(const char *text, int mode, const struct dk_transport_opts *o,
+				 const char *blob_dir)
+{
+	struct dk_rcache *c = dk_xcalloc(1, sizeof(*c));
+	struct dk_err err;
+
+	c->mode = mode;
+	c->o = o;
+	if (dk_ref_parse(text, &c->ref, &err) < 0 || strcmp(c->ref.transport, "docker")) {
+		if (c->ref.transport)
+			dk_fail(&err, DK_E_REF, "%s: the cache must be a registry repository (docker://HOST/REPO)", text);
+		goto fail;
+	}
+	if (dk_blobs_open(&c->blobs, blob_dir, 1, &err) < 0 || dk_src_open(&c->ref, o, &c->src, &err) < 0)
+		goto fail;
+	return c;
+fail:
+	(void)text;
+	dk_warn("registry cache: %s: building without it", err.msg);
+	dk_rcache_close(c);
+	return NULL;
+}
+
+void dk_rcache_close(struct dk_rcache *c)
+{
+	if (!c)
+		return;
+	dk_src_close(c->src);
+	if (c->blobs.root)
+		dk_blobs_close(&c->blobs);
+	dk_ref_free(&c->ref);
+	free(c);
+}
+
+struct dk_src *dk_rcache_src(struct dk_rcache *c)
+{
+	return c->src;
+}
+
+/* "docker://HOST/REPO:derrick-<hex>" for a key. */
+static char *entry_ref(const struct dk_rcache *c, const char *key)
+{
+	return dk_xasprintf("docker://%s/%s:derrick-%s", c->ref.docker.registry, c->ref.docker.repository,
+			    dk_digest_hex(key));
+}
+
+/* Read an entry: 0 with res filled, -1 with a reason in err (a miss). */
+static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_result *res,
+		      struct dk_err *err)
+{
+	char *text = entry_ref(c, key);
+	struct dk_ref ref;
+	struct dk_src *src = NULL;
+	struct dk_manifest_blob mb = { 0 };
+	struct dk_manifest m = { 0 };
+	struct dk_platform any = { "linux", "amd64", "" };
+	const char *k, *diff_id;
+	int rc = -1;
+
+	if (dk_ref_parse(text, &ref, err) < 0) {
+		free(text);
+		return -1;
+	}
+	if (dk_src_open(&ref, c->o, &src, err) < 0 ||
+	    src->ops->get_manifest(src, &any, &mb, err) < 0 ||
+	    dk_manifest_parse(&mb, text, &m, err) < 0)
+		goto out;
+	k = json_string_value(json_object_get(m.annotations, ANN_KEY));
+	diff_id = m.n_layers == 1 ?
+		json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(m.root, "layers"), 0),
+								  "annotations"), ANN_DIFF_ID)) : NULL;
+	if (!k || strcmp(k, key) || !dk_digest_valid(diff_id) || strcmp(m.layers[0].media_type, DK_MT_LAYER_GZIP)) {
+		dk_fail(err, DK_E_CORRUPT, "entry %s is not a derrick cache entry for this key", text);
+		goto out;
+	}
+	memcpy(res->digest, m.layers[0].digest, DK_DIGEST_SIZE);
+	memcpy(res->diff_id, diff_id, DK_DIGEST_SIZE);
+	res->size = m.layers[0].size;
+	res->tar_size = 0;
+	rc = 0;
+out:
+	dk_manifest_free(&m);
+	dk_manifest_blob_free(&mb);
+	dk_src_close(src);
+	dk_ref_free(&ref);
+	free(text);
+	return rc;
+}
+
+int dk_rcache_get(struct dk_rcache *c, const char *key, struct dk_layer_result *res)
+{
+	struct dk_err err;
+	struct dk_desc d;
+	int has;
+
+	if (!c || !(c->mode & DK_RCACHE_READ))
+		return 0;
+	if (read_entry(c, key, res, &err) < 0) {
+		/* a plain miss is the registry's 404: quiet; anything else is worth a warning */
+		if (err.code != DK_E_NOTFOUND)
+			dk_warn("registry cache: %s", err.msg);
+		return 0;
+	}
+	strcpy(d.media_type, DK_MT_LAYER_GZIP);
+	memcpy(d.digest, res->digest, DK_DIGEST_SIZE);
+	d.size = res->size;
+	has = c->src->ops->has_blob(c->src, &d, &err);
+	if (has != 1) {
+		dk_warn("registry cache: the entry for %s points at blob %s, which %s: ignoring it",
+			dk_digest_hex(key), res->digest, has == 0 ? "the cache repository does not have" : err.msg);
+		return 0;
+	}
+	return 1;
+}
+
+static char *entry_manifest(const char *key, const struct dk_layer_result *res, const struct dk_desc *cfg,
+			    size_t *len)
+{
+	json_t *root = json_object(), *layer, *ann, *layers = json_array();
+	struct dk_desc ld;
+	char *s;
+
+	strcpy(ld.media_type, DK_MT_LAYER_GZIP);
+	memcpy(ld.digest, res->digest, DK_DIGEST_SIZE);
+	ld.size = res->size;
+	layer = dk_desc_to_json(&ld);
+	ann = json_object();
+	json_object_set_new(ann, ANN_DIFF_ID, json_string(res->diff_id));
+	json_object_set_new(layer, "annotations", ann);
+	json_array_append_new(layers, layer);
+	json_object_set_new(root, "schemaVersion", json_integer(2));
+	json_object_set_new(root, "mediaType", json_string(DK_MT_OCI_MANIFEST));
+	json_object_set_new(root, "artifactType", json_string(ARTIFACT_TYPE));
+	json_object_set_new(root, "config", dk_desc_to_json(cfg));
+	json_object_set_new(root, "layers", layers);
+	ann = json_object();
+	json_object_set_new(ann, ANN_KEY, json_string(key));
+	json_object_set_new(root, "annotations", ann);
+	s = dk_json_dump(root, len);
+	json_decref(root);
+	return s;
+}
+
+void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_result *res,
+		   const char *path)
+{
+	struct dk_transport_opts quiet;
+	struct dk_desc descs[2];
+	const char *locals[2];
+	struct dk_src *srcs[2] = { NULL, NULL };
+	struct dk_manifest_blob mb;
+	struct dk_dst *dst = NULL;
+	struct dk_ref ref;
+	struct dk_err err;
+	char *text, *cfg_path = NULL;
+
+	if (!c || !(c->mode & DK_RCACHE_WRITE))
+		return;
+	text = entry_ref(c, key);
+	memset(&mb, 0, sizeof(mb));
+	quiet = *c->o;
+	quiet.progress = 0;
+	/* the empty config every artifact manifest of this kind shares */
+	strcpy(descs[0].media_type, EMPTY_TYPE);
+	descs[0].size = 2;
+	strcpy(descs[1].media_type, DK_MT_LAYER_GZIP);
+	memcpy(descs[1].digest, res->digest, DK_DIGEST_SIZE);
+	descs[1].size = res->size;
+	if (dk_blobs_put_bytes(&c->blobs, "{}", 2, descs[0].digest, &err) < 0 ||
+	    dk_ref_parse(text, &ref, &err) < 0)
+		goto fail;
+	cfg_path = dk_blobs_path(&c->blobs, descs[0].digest);
+	locals[0] = cfg_path;
+	locals[1] = path;
+	mb.bytes = entry_manifest(key, res, &descs[0], &mb.len);
+	strcpy(mb.desc.media_type, DK_MT_OCI_MANIFEST);
+	dk_sha256_buf(mb.bytes, mb.len, mb.desc.digest);
+	mb.desc.size = mb.len;
+	if (dk_dst_open(&ref, &quiet, &dst, &err) < 0 ||
+	    dk_transfer_blobs(dst, descs, locals, srcs, 2, &quiet, &err) < 0 ||
+	    dst->ops->put_manifest(dst, &mb, &err) < 0 || dst->ops->commit(dst, &err) < 0) {
+		dk_ref_free(&ref);
+		goto fail;
+	}
+	dk_verbose("registry cache: recorded %s", text);
+	dk_ref_free(&ref);
+	goto out;
+fail:
+	dk_warn("registry cache: could not record %s: %s", text, err.msg);
+out:
+	dk_dst_close(dst);
+	dk_manifest_blob_free(&mb);
+	free(cfg_path);
+	free(text);
+}
