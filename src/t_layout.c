@@ -383,26 +383,40 @@ static int ldst_commit(struct dk_dst *base, struct dk_err *err)
 	return rc;
 }
 
+/*
+ * Undo an uncommitted write: remove exactly the blobs this run added, the
+ * oci-layout file if we wrote it and nobody has committed an image since,
+ * and the directories if that leaves them empty.  Never a recursive
+ * delete: another build may be writing into the same layout right now.
+ */
+static void undo(struct layout_dst *d)
+{
+	const char *dir = d->base.ref.path;
+	char *index = dk_path_join(dir, "index.json");
+	char *layout = dk_path_join(dir, "oci-layout");
+	char *blobs = dk_path_join(dir, "blobs");
+
+	for (size_t i = 0; i < d->n_added; i++)
+		unlink(d->added[i]);
+	if (d->made_layout && access(index, F_OK) < 0)
+		unlink(layout);
+	if (d->ready) {
+		rmdir(d->blobs.dir);
+		rmdir(blobs);
+	}
+	if (!d->existed)
+		rmdir(dir);
+	free(index);
+	free(layout);
+	free(blobs);
+}
+
 static void ldst_close(struct dk_dst *base)
 {
 	struct layout_dst *d = (struct layout_dst *)base;
 
-	if (!d->committed) {
-		if (!d->existed && d->ready) {
-			dk_rm_rf(base->ref.path);
-		} else if (d->made_layout) {
-			char *p = dk_path_join(base->ref.path, "oci-layout");
-
-			unlink(p);
-			free(p);
-			p = dk_path_join(base->ref.path, "blobs");
-			dk_rm_rf(p);
-			free(p);
-		} else {
-			for (size_t i = 0; i < d->n_added; i++)
-				unlink(d->added[i]);
-		}
-	}
+	if (!d->committed)
+		undo(d);
 	for (size_t i = 0; i < d->n_added; i++)
 		free(d->added[i]);
 	free(d->added);
