@@ -46,7 +46,37 @@ uint64_t dk_sink_hash_size(const struct dk_sink *s);
 /*
  * gzip at a fixed level with a header that carries no name and a zero
  * mtime, so the same input always gives the same bytes (gz.c).
+ * Same as dk_sink_gzip_par(next, level, 1, DK_GZIP_BLOCK_DEFAULT): one
+ * format, so a digest never depends on which entry point made it.
  */
 struct dk_sink *dk_sink_gzip(struct dk_sink *next, int level);
+
+/*
+ * gzip, compressed in parallel the way pigz does it: the input is cut into
+ * blocks of block_size bytes by offset, each deflated on its own with the
+ * 32 KiB of input before it as a preset dictionary and joined into one
+ * DEFLATE stream in one gzip member.  The bytes depend on level, block_size
+ * and the input only, never on threads or on how the writes were cut.
+ *
+ * level: 0..9, or -1 for zlib's default (6).  threads: worker threads; 1
+ * compresses in the caller's thread, <= 0 means one per online CPU (capped
+ * at DK_GZIP_THREADS_MAX).  block_size: 0 means DK_GZIP_BLOCK_DEFAULT;
+ * larger than DK_GZIP_BLOCK_MAX is clamped.  At most 2 * threads blocks are
+ * held in memory.  Output reaches `next` in order, from the caller's thread.
+ */
+#define DK_GZIP_BLOCK_DEFAULT ((size_t)128 * 1024)
+#define DK_GZIP_BLOCK_MAX ((size_t)64 * 1024 * 1024)
+#define DK_GZIP_THREADS_MAX 64
+struct dk_sink *dk_sink_gzip_par(struct dk_sink *next, int level, int threads, size_t block_size);
+
+/*
+ * zstd (zst.c): one frame with a checksum, no dictionary and no content
+ * size (we stream).  Always run with at least one worker thread: libzstd's
+ * multi-threaded format is the same for every worker count but differs
+ * from its single-threaded one, so threads <= 1 means one worker.
+ * level: as ZSTD_c_compressionLevel (0 = zstd's default, 3).
+ */
+#define DK_ZSTD_THREADS_MAX 64
+struct dk_sink *dk_sink_zstd(struct dk_sink *next, int level, int threads);
 
 #endif

@@ -1,0 +1,154 @@
+/*
+ * zst.c - a zstd stage for the sink chain (libzstd streaming).
+ *
+ * Reproducibility: libzstd's multi-threaded mode cuts the input into jobs
+ * of a size derived from the level alone, so its output is the same for
+ * any number of workers >= 1 - but it is not the single-threaded format
+ * (nbWorkers = 0).  We therefore always ask for at least one worker, even
+ * on one core, and never flush mid-stream (a flush would cut a job where
+ * the writes happened to stop).  No dictionary; a checksum; no content
+ * size, since we stream and do not know it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <zstd.h>
+
+#include "derrick/sink.h"
+#include "derrick/util.h"
+
+struct zst_sink {
+	struct dk_sink base;
+	ZSTD_CCtx *cc;
+	const char *setup_err;  /* why the context could not be set up, if it could not */
+	size_t setup_code;
+	int closed;
+	int failed;
+	struct dk_err fail_err; /* replayed by every call after a failure */
+	size_t out_size;
+	unsigned char *out;
+};
+
+/* Remember the first failure and return -1; later calls report it again. */
+static int zst_failed(struct zst_sink *z, struct dk_err *err)
+{
+	if (!z->failed) {
+		z->failed = 1;
+		if (err)
+			z->fail_err = *err;
+	} else if (err) {
+		*err = z->fail_err;
+	}
+	return -1;
+}
+
+/* Compress `in` with `op`, pushing output downstream until zstd is done. */
+static int zst_pump(struct zst_sink *z, ZSTD_inBuffer *in, ZSTD_EndDirective op,
+		    struct dk_err *err)
+{
+	for (;;) {
+		ZSTD_outBuffer out = { z->out, z->out_size, 0 };
+		size_t rc = ZSTD_compressStream2(z->cc, &out, in, op);
+
+		if (ZSTD_isError(rc))
+			return dk_fail(err, DK_E_INTERNAL, "zstd: %s", ZSTD_getErrorName(rc));
+		if (out.pos && dk_sink_write(z->base.next, z->out, out.pos, err) < 0)
+			return -1;
+		/* e_end: rc is what is left to flush; e_continue: done when input is */
+		if (op == ZSTD_e_end ? rc == 0 : in->pos == in->size)
+			return 0;
+	}
+}
+
+static int zst_check(struct zst_sink *z, struct dk_err *err)
+{
+	if (z->failed)
+		return zst_failed(z, err);
+	if (z->setup_err) {
+		dk_fail(err, DK_E_INTERNAL, "zstd: cannot set %s: %s", z->setup_err,
+			ZSTD_getErrorName(z->setup_code));
+		return zst_failed(z, err);
+	}
+	if (z->closed)
+		return dk_fail(err, DK_E_INTERNAL, "zstd: stream already closed");
+	return 0;
+}
+
+static int zst_write(struct dk_sink *s, const void *buf, size_t len, struct dk_err *err)
+{
+	struct zst_sink *z = (struct zst_sink *)s;
+	ZSTD_inBuffer in = { buf, len, 0 };
+
+	if (zst_check(z, err) < 0)
+		return -1;
+	if (zst_pump(z, &in, ZSTD_e_continue, err) < 0)
+		return zst_failed(z, err);
+	return 0;
+}
+
+static int zst_close(struct dk_sink *s, struct dk_err *err)
+{
+	struct zst_sink *z = (struct zst_sink *)s;
+	ZSTD_inBuffer in = { NULL, 0, 0 };
+
+	if (zst_check(z, err) < 0)
+		return -1;
+	z->closed = 1;
+	if (zst_pump(z, &in, ZSTD_e_end, err) < 0)
+		return zst_failed(z, err);
+	/* release the workers and their buffers now rather than at free */
+	ZSTD_freeCCtx(z->cc);
+	z->cc = NULL;
+	return dk_sink_close(s->next, err);
+}
+
+static void zst_free(struct dk_sink *s)
+{
+	struct zst_sink *z = (struct zst_sink *)s;
+
+	ZSTD_freeCCtx(z->cc);   /* joins libzstd's workers, NULL is fine */
+	free(z->out);
+	free(z);
+}
+
+static const struct dk_sink_ops zst_ops = { zst_write, zst_close, zst_free };
+
+/* Set one parameter; the first failure is kept and reported on first use. */
+static void zst_set(struct zst_sink *z, ZSTD_cParameter p, int v, const char *what)
+{
+	size_t rc;
+
+	if (z->setup_err)
+		return;
+	rc = ZSTD_CCtx_setParameter(z->cc, p, v);
+	if (ZSTD_isError(rc)) {
+		z->setup_err = what;
+		z->setup_code = rc;
+	}
+}
+
+struct dk_sink *dk_sink_zstd(struct dk_sink *next, int level, int threads)
+{
+	struct zst_sink *z = dk_xcalloc(1, sizeof(*z));
+
+	z->base.ops = &zst_ops;
+	z->base.next = next;
+	z->cc = ZSTD_createCCtx();
+	if (!z->cc) {
+		/* only fails on out of memory, which dk_xmalloc & co abort on too */
+		fputs("derrick: out of memory (zstd)\n", stderr);
+		abort();
+	}
+	z->out_size = ZSTD_CStreamOutSize();
+	z->out = dk_xmalloc(z->out_size);
+	if (threads < 1)
+		threads = 1;
+	if (threads > DK_ZSTD_THREADS_MAX)
+		threads = DK_ZSTD_THREADS_MAX;
+	zst_set(z, ZSTD_c_compressionLevel, level, "the level");
+	/* fails when libzstd was built without threads: no silent fallback to 0 */
+	zst_set(z, ZSTD_c_nbWorkers, threads, "the worker count");
+	zst_set(z, ZSTD_c_checksumFlag, 1, "the checksum flag");
+	zst_set(z, ZSTD_c_contentSizeFlag, 0, "the content size flag");
+	return &z->base;
+}
