@@ -32,6 +32,7 @@ static const char usage_text[] =
 	"      --cache-verify     download every registry cache hit and check its diff_id\n"
 	"  -o, --output DEST      where to save the image: oci:DIR[:TAG] or docker://REF (repeatable)\n"
 	"      --json             print a machine-readable summary on stdout\n"
+	"      --digest-file FILE write DEST@sha256:... for every output to FILE\n"
 	"  -q, --quiet            no warnings or progress\n"
 	"  -v, --verbose          say what is being done\n"
 	CLI_REGISTRY_HELP
@@ -103,6 +104,20 @@ static void print_text(const struct dk_build_result *r, const struct dk_build_op
 		printf("wrote %s@%s\n", o->outputs[i], r->manifest.digest);
 }
 
+/* One "DEST@sha256:..." line per output, for the jobs that deploy what was built. */
+static int write_digests(const char *file, const struct dk_build_result *r, const struct dk_build_opts *o,
+			 struct dk_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	for (size_t i = 0; i < o->n_outputs; i++)
+		sb_addf(&sb, "%s@%s\n", o->outputs[i], r->manifest.digest);
+	rc = dk_write_file_atomic(file, sb.buf, sb.len, 0644, err);
+	sb_release(&sb);
+	return rc;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -116,6 +131,7 @@ int cmd_build(int argc, char **argv)
 		{ "cache-repo", required_argument, NULL, 'R' },
 		{ "cache-mode", required_argument, NULL, 'M' },
 		{ "cache-verify", no_argument, NULL, 'C' },
+		{ "digest-file", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -128,7 +144,7 @@ int cmd_build(int argc, char **argv)
 	struct dk_build_result res;
 	struct dk_err err = { 0 };
 	const char **outputs = dk_xcalloc((size_t)argc + 1, sizeof(char *));
-	const char *platform = NULL;
+	const char *platform = NULL, *digest_file = NULL;
 	int json = 0, quiet = 0, verbose = 0, c, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -160,6 +176,7 @@ int cmd_build(int argc, char **argv)
 		case 'N': o.no_cache = 1; break;
 		case 'R': o.cache_repo = optarg; break;
 		case 'C': o.cache_verify = 1; break;
+		case 'D': digest_file = optarg; break;
 		case 'M':
 			if (!strcmp(optarg, "read"))
 				o.cache_mode = DK_RCACHE_READ;
@@ -205,12 +222,14 @@ int cmd_build(int argc, char **argv)
 		free(outputs);
 		return cli_error(&err);
 	}
+	rc = 0;
+	if (digest_file && write_digests(digest_file, &res, &o, &err) < 0)
+		rc = cli_error(&err);
 	if (json)
 		print_json(&res, &o);
 	else if (!quiet)
 		print_text(&res, &o);
 	dk_build_result_free(&res);
 	free(outputs);
-	rc = 0;
 	return rc;
 }

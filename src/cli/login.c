@@ -20,7 +20,7 @@
 
 static const char login_usage[] =
 	"usage: derrick login HOST [-u USER] [--password-stdin] [--authfile FILE]\n"
-	"                     [--tls-verify=false] [--cert-dir DIR]\n"
+	"                     [--tls-verify=false] [--cert-dir DIR] [-q] [-v]\n"
 	"\n"
 	"  -u, --username USER    the user (asked for when missing and a terminal is there)\n"
 	"      --password-stdin   read the password from standard input (else: a prompt without echo)\n"
@@ -114,6 +114,8 @@ int cmd_login(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "username", required_argument, NULL, 'u' },
 		{ "password-stdin", no_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_REGISTRY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -122,14 +124,16 @@ int cmd_login(int argc, char **argv)
 	struct dk_err err = { 0 };
 	struct dk_registry *reg = NULL;
 	char *user = NULL, *pass = NULL, *creds = NULL, *registry = NULL, *endpoint = NULL, *file = NULL;
-	int from_stdin = 0, c, r, rc = EXIT_FAIL;
+	int from_stdin = 0, quiet = 0, verbose = 0, c, r, rc = EXIT_FAIL;
 
 	cli_transport_defaults(&o);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "u:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u': free(user); user = dk_xstrdup(optarg); continue;
 		case 's': from_stdin = 1; continue;
+		case 'q': quiet = 1; continue;
+		case 'v': verbose = 1; continue;
 		case 'h': fputs(login_usage, stdout); free(user); return 0;
 		}
 		r = cli_transport_opt("login", c, optarg, &o);
@@ -144,6 +148,7 @@ int cmd_login(int argc, char **argv)
 		free(user);
 		return cli_usage("login", "expected exactly one HOST");
 	}
+	cli_set_verbosity(quiet, verbose);
 	if (registry_of(argv[optind], &registry, &endpoint, &err) < 0) {
 		rc = cli_error(&err);
 		goto out;
@@ -175,7 +180,8 @@ int cmd_login(int argc, char **argv)
 		rc = cli_error(&err);
 		goto out;
 	}
-	printf("Login Succeeded (%s, credentials in %s)\n", registry, file);
+	if (!quiet)
+		printf("Login Succeeded (%s, credentials in %s)\n", registry, file);
 	rc = 0;
 out:
 	dk_registry_free(reg);
