@@ -361,8 +361,9 @@ static int fetch_token(struct dk_registry *r, const char *scope, struct dk_err *
 	{
 		json_int_t ttl = json_integer_value(json_object_get(root, "expires_in"));
 
-		/* renew a little early; the spec's default lifetime is 60 s */
-		t->expires = time(NULL) + (ttl > 0 ? ttl : 60) - 10;
+		/* renew a little early (a quarter of a short lifetime); the spec's default is 60 s */
+		ttl = ttl > 0 ? ttl : 60;
+		t->expires = time(NULL) + ttl - (ttl > 40 ? 10 : ttl / 4);
 	}
 	rc = 0;
 out:

@@ -90,7 +90,19 @@ same "token auth: derrick reads what skopeo pushed" \
 	"$("$DERRICK" inspect --json --cert-dir "$TOK_CERT_DIR" --authfile "$T/tok-auth.json" "docker://$K/by-skopeo:v1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest_digest"])')" \
 	"$(skopeo inspect --cert-dir "$TOK_CERT_DIR" --creds "$TOK_USER:$TOK_PASS" "docker://$K/by-skopeo:v1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')"
 
+# --- tokens that expire in the middle of a push are renewed -----------------
+registry_start tok2 token expires_in=3 || exit 1
+proxy_start px2 tok2 || exit 1
+mkdir -p "$T/big/data" && head -c 2000000 /dev/urandom >"$T/big/data/noise.bin"
+printf '{"stages":[{"name":"a","layers":[{"source":"data","dest":"/d"}]}]}' >"$T/big/derrick.json"
+(cd "$T/big" && "$DERRICK" build -q -o oci:"$T/bigimg":v1)
+proxy_fault px2 PATCH 2 pass delay=4
+"$DERRICK" push --json --chunk-size 256k --cert-dir "$PX2_CERT_DIR" --creds "$TOK2_USER:$TOK2_PASS" \
+	oci:"$T/bigimg":v1 "docker://$PX2_ADDR/slow:v1" >"$T/slow.json" 2>"$T/slow.err"
+check "a push that outlives its token (3 s, one chunk takes 4 s) completes" grep -q '"manifest_digest"' "$T/slow.json"
+check "  ... after renewing the token" test "$(grep -c 'repository:slow:pull,push' "$TOK2_TOKEN_LOG")" -ge 2
+
 # --- no secret anywhere ---------------------------------------------------
-leaks=$(grep -rlF -e "$SEC_PASS" -e "$TOK_PASS" "$T"/*.out "$T"/*.err "$T"/*.json 2>/dev/null)
+leaks=$(grep -rlF -e "$SEC_PASS" -e "$TOK_PASS" -e "$TOK2_PASS" "$T"/*.out "$T"/*.err "$T"/*.json 2>/dev/null)
 same "no password in any output, error or -v log" "$leaks" ""
 echo "1..$_n"
