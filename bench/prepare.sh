@@ -57,7 +57,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- site-packages from Debian packages --------------------------------------
-command -v apt-cache >/dev/null && command -v dpkg-deb >/dev/null ||
+{ command -v apt-cache >/dev/null && command -v dpkg-deb >/dev/null; } ||
     die "apt-cache/dpkg-deb not found: this needs a Debian-based system" 3
 
 # The roots and their recursive Depends (and PreDepends), python3-* only.
@@ -74,7 +74,7 @@ policy=$(apt-cache policy $pkgs 2>/dev/null |
 want="recipe=$RECIPE"
 for pkg in $pkgs; do
     ver=$(printf '%s\n' "$policy" | awk -F= -v p="$pkg" '$1 == p { print $2 }')
-    [ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+    { [ -n "$ver" ] && [ "$ver" != "(none)" ]; } ||
         die "package $pkg has no candidate version (apt-get update?)" 3
     want="$want
 $pkg=$ver"

@@ -90,7 +90,9 @@ def main():
     p(f"machine: {m.get('nproc')} x {m.get('cpu')}, RAM {m.get('ram')}, {m.get('os')}, "
       f"zlib {m.get('zlib')}, libarchive {m.get('libarchive')}")
     p(f"timing: {m.get('runs')} runs after {m.get('warmup')} warm-up, median; "
-      f"uncompressed tar of the tree: {mb(sizes.get('tar'))}")
+      f"uncompressed tar of the tree: {mb(sizes.get('tar'))}; "
+      f"load average at start {m.get('loadavg_start')}, at end {m.get('loadavg_end')}")
+    p(f"CPU: {m.get('cpu_busy_total')}; other processes: {m.get('cpu_other')}")
     p("")
     hdr = f"{'case':<58} {'median s':>9} {'min s':>8} {'max s':>8} {'cpu s':>7}  {'output':>10}"
     p(hdr)
@@ -167,17 +169,20 @@ def main():
     with open(os.path.join(d, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
 
+    def esc(t):
+        return str(t).replace("|", "\\|")
+
     md = ["| case | median (s) | min (s) | max (s) | CPU user+sys (s) | output |",
           "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        md.append(f"| {r['label']} | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} | "
+        md.append(f"| {esc(r['label'])} | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} | "
                   f"{r['cpu']:.2f} | {mb(r['size']) if r['size'] else ''} |")
     if rss_f:
         md.append(f"| F  derrick build --no-cache, {big / 2**30:.2f} GiB random data (1 run) | "
                   f"{min(r[1] for r in rss_f):.3f} | | | | {mb(size.get('F'))} |")
     md += ["", "| ratio | value | target | verdict | note |", "|---|---:|---|---|---|"]
     for name, shown, target_txt, ok, why in verdicts:
-        md.append(f"| {name} | {shown} | {target_txt} | {'-' if target_txt == '(no target)' else ok} | {why} |")
+        md.append(f"| {name} | {shown} | {target_txt} | {'-' if target_txt == '(no target)' else ok} | {esc(why)} |")
     with open(os.path.join(d, "summary.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 

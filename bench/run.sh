@@ -78,7 +78,8 @@ disk=$(lsblk -no PKNAME "$dev" 2>/dev/null | head -1)
     echo "cpu_flags_sha_ni=$(grep -qw sha_ni /proc/cpuinfo && echo yes || echo no)"
     echo "hypervisor=$(grep -qw hypervisor /proc/cpuinfo && echo yes || echo no) ($(systemd-detect-virt 2>/dev/null || echo unknown))"
     echo "ram=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "disk=$disk ($(cat "/sys/block/$disk/queue/rotational" 2>/dev/null | sed 's/1/rotational flag 1/; s/0/rotational flag 0 (SSD)/'), $(readlink -f "/sys/block/$disk/device/driver" 2>/dev/null | xargs -r basename || echo '?') driver), fs $(df --output=fstype "$BENCH_DIR" | tail -1)"
+    echo "disk=$disk ($(sed -n 1p "/sys/block/$disk/queue/rotational" 2>/dev/null | sed 's/1/rotational flag 1/; s/0/rotational flag 0 (SSD)/'), $(readlink -f "/sys/block/$disk/device/driver" 2>/dev/null | xargs -r basename || echo '?') driver), fs $(df --output=fstype "$BENCH_DIR" | tail -1)"
+    # shellcheck disable=SC1091
     echo "os=$(. /etc/os-release && echo "$PRETTY_NAME") (debian_version $(cat /etc/debian_version 2>/dev/null))"
     echo "kernel=$(uname -r)"
     echo "zlib=$(pkgver zlib1g)"
@@ -97,7 +98,16 @@ disk=$(lsblk -no PKNAME "$dev" 2>/dev/null | head -1)
     echo "runs=$BENCH_RUNS"
     echo "warmup=$BENCH_WARMUP"
     echo "rss_runs=$BENCH_RSS_RUNS"
+    echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$results/machine.txt"
+# CPU time of the whole machine (/proc/stat: user nice system irq softirq steal,
+# in USER_HZ ticks) against the benchmark's own, to see other load.
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+snap_cpu() { times >"$results/.times"; }  # in this shell: a $(...) subshell counts only its own children
+read_cpu() {  # user+sys seconds of this shell's finished children, from snap_cpu
+    tail -1 "$results/.times" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } print s }'
+}
+snap_cpu; self0=$(read_cpu); busy0=$(busy); t0=$(date +%s)
 
 # --- the cases --------------------------------------------------------------------
 q() { printf '%q' "$1"; }
@@ -106,6 +116,15 @@ DB="SOURCE_DATE_EPOCH=0 $(q "$D") build -q $DERRICK_FLAGS"
 cases=$results/cases.tsv
 : >"$cases"
 add() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$cases"; }
+# E first: umoci insert --rootless (case D) chmods and re-times every file of
+# the tree it inserts, which moves their ctime and so invalidates derrick's
+# stat records; the warm build must run right after the cache is filled.
+edit="printf '# bench edit %s\\n' \"\$(date +%s%N)\" >>$(q "$APP_FILE")"
+add "E cold" "rm -rf $(q "$work/e-cold") && $edit" \
+    "$DB --no-cache --version 1.0.0 -f $(q "$APP/derrick.json") -o oci:$(q "$work/e-cold"):bench"
+add "E warm" "rm -rf $(q "$work/e-warm") && $edit" \
+    "$DB --cache-dir $(q "$work/cache") --version 1.0.0 -f $(q "$APP/derrick.json") -o oci:$(q "$work/e-warm"):bench"
+
 add "A derrick" "rm -rf $(q "$work/a")" \
     "$DB --no-cache -f $(q "$BENCH_DIR/layer-site-packages.json") -o oci:$(q "$work/a"):bench"
 add "B tar|gzip" "true" "$TAR | gzip -6 -n | sha256sum"
@@ -116,12 +135,6 @@ if command -v umoci >/dev/null; then
     add "D umoci" "rm -rf $(q "$work/d")" \
         "umoci init --layout $(q "$work/d") && umoci new --image $(q "$work/d"):bench && umoci insert --rootless --image $(q "$work/d"):bench $(q "$SP") $TREE_DEST"
 else say "umoci not installed: case D skipped"; fi
-edit="printf '# bench edit %s\\n' \"\$(date +%s%N)\" >>$(q "$APP_FILE")"
-add "E cold" "rm -rf $(q "$work/e-cold") && $edit" \
-    "$DB --no-cache --version 1.0.0 -f $(q "$APP/derrick.json") -o oci:$(q "$work/e-cold"):bench"
-add "E warm" "rm -rf $(q "$work/e-warm") && $edit" \
-    "$DB --cache-dir $(q "$work/cache") --version 1.0.0 -f $(q "$APP/derrick.json") -o oci:$(q "$work/e-warm"):bench"
-
 # Fill the build cache used by "E warm" (a first build of the example).
 say "filling the build cache for E warm"
 (eval "$DB --cache-dir $(q "$work/cache") --version 1.0.0 -f $(q "$APP/derrick.json") -o oci:$(q "$work/e-warm"):bench") ||
@@ -156,7 +169,8 @@ command -v pigz >/dev/null && size_c=$(eval "$TAR" | pigz -6 -n -p "$nproc" | wc
 rss_run() {  # NAME SPEC: one /usr/bin/time -v run into $results/rss-NAME-i.txt
     local name=$1 spec=$2 i
     for i in $(seq 1 "$3"); do
-        rm -rf "$work/$name"
+        rm -rf "${work:?}/$name"
+        # shellcheck disable=SC2086 # DERRICK_FLAGS is a list of words
         env SOURCE_DATE_EPOCH=0 /usr/bin/time -v -o "$results/rss-$name-$i.txt" \
             "$D" build -q $DERRICK_FLAGS --no-cache -f "$spec" -o "oci:$work/$name:bench" ||
             die "derrick build of $spec failed"
@@ -179,5 +193,16 @@ cat >"$results/sizes.json" <<EOF
 {"tar": $size_tar, "A": $size_a, "B": $size_b, "C": $size_c, "D": $size_d, "F": $size_f, "big_bytes": $big_bytes}
 EOF
 
+snap_cpu; self1=$(read_cpu)
+{
+    echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+    awk -v b0="$busy0" -v b1="$(busy)" -v s0="$self0" -v s1="$self1" -v hz="$(getconf CLK_TCK)" \
+        -v t="$(( $(date +%s) - t0 ))" 'BEGIN {
+            all = (b1 - b0) / hz; own = s1 - s0
+            printf "cpu_busy_total=%.0f s over %d s wall (%.0f%% of %d cpus)\n", all, t, 100 * all / (t * '"$nproc"'), '"$nproc"'
+            printf "cpu_other=%.0f s (machine busy time not spent by the benchmark)\n", all - own
+        }'
+} >>"$results/machine.txt"
+rm -f "$results/.times"
 "$PYTHON" "$here/report.py" "$results"
 say "results in $results"
