@@ -88,6 +88,16 @@ registry_mark reg
 D pull -q "docker://$R/derived:1" -o oci:"$T/derived-layout2":1
 same "a second pull takes every blob from the cache" "$(registry_count reg GET '/blobs/')" "0"
 
+# several runs sharing one blob cache at once
+rm -rf "$T/cache"
+for i in 1 2 3 4; do
+	D pull -q "docker://$R/derived:1" -o oci:"$T/par$i":1 2>"$T/par$i.err" || echo "pull $i failed" >>"$T/par$i.err" &
+done
+wait
+same "four concurrent pulls sharing one cache: all succeed" "$(cat "$T"/par*.err)" ""
+check "  ... every cached blob is whole (its name is its digest)" \
+	bash -c 'cd "$1/cache/blobs/sha256" && for f in *; do [[ $(sha256sum "$f" | cut -c1-64) == "$f" ]] || exit 1; done' _ "$T"
+
 # --- errors: one clear line, nothing left behind -------------------------
 expect_error "a missing repository" "HTTP 404" D pull "$R/no-such-repo:1" -o oci:"$T/e1"
 check "  ... no layout created" test ! -e "$T/e1"
