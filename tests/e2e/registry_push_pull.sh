@@ -90,10 +90,12 @@ same "a second pull takes every blob from the cache" "$(registry_count reg GET '
 
 # several runs sharing one blob cache at once
 rm -rf "$T/cache"
+pids=()
 for i in 1 2 3 4; do
-	D pull -q "docker://$R/derived:1" -o oci:"$T/par$i":1 2>"$T/par$i.err" || echo "pull $i failed" >>"$T/par$i.err" &
+	{ D pull -q "docker://$R/derived:1" -o oci:"$T/par$i":1 2>"$T/par$i.err" || echo "pull $i failed" >>"$T/par$i.err"; } &
+	pids+=($!)
 done
-wait
+wait "${pids[@]}"   # not a bare wait: the registry runs in the background too
 same "four concurrent pulls sharing one cache: all succeed" "$(cat "$T"/par*.err)" ""
 check "  ... every cached blob is whole (its name is its digest)" \
 	bash -c 'cd "$1/cache/blobs/sha256" && for f in *; do [[ $(sha256sum "$f" | cut -c1-64) == "$f" ]] || exit 1; done' _ "$T"
