@@ -46,6 +46,7 @@ struct run {
 	struct dk_blobs stage;
 	struct dk_lcache *lcache;       /* NULL with --no-cache, or when it cannot be opened */
 	struct dk_rcache *rcache;       /* NULL without a cache repository */
+	struct dk_compress compress;    /* the flags', else the spec's compression */
 	int need_bytes;                 /* some output is local: registry hits must be downloaded */
 	struct dk_build_result *res;
 	struct dk_err *err;
@@ -235,7 +236,7 @@ static int check_hit(struct run *r, const char *key, const struct dk_layer_resul
 	struct dk_err err;
 	char diff_id[DK_DIGEST_SIZE];
 
-	strcpy(d.media_type, DK_MT_LAYER_GZIP);
+	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
 	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
 	d.size = lr->size;
 	if (src->ops->blob_file(src, &d, path, &err) < 0 || dk_layer_diff_id(*path, diff_id, &err) < 0) {
@@ -267,14 +268,18 @@ static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct d
 
 	*cache = "built";
 	*remote = NULL;
+	char *comp;
+
 	if (!r->lcache) {
 		r->res->compressed++;
-		return dk_layer_write(entries, topts, r->o->gzip_level, &r->stage, lr, r->err);
+		return dk_layer_write(entries, topts, &r->compress, &r->stage, lr, r->err);
 	}
-	/* everything besides the entries that decides the bytes */
-	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld level=%d compressor=%s",
+	/* everything besides the entries that decides the bytes (threads do not) */
+	comp = dk_layer_compressor_id(&r->compress);
+	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld compressor=%s",
 			       sl->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
-			       (long long)topts->mtime, r->o->gzip_level, dk_layer_compressor_id());
+			       (long long)topts->mtime, comp);
+	free(comp);
 	rc = dk_lcache_key(r->lcache, sl->tar ? sl->tar : sl->source, entries, options, key, r->err);
 	free(options);
 	if (rc < 0)
@@ -302,7 +307,7 @@ static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct d
 		free(path);
 	}
 	r->res->compressed++;
-	if (dk_layer_write(entries, topts, r->o->gzip_level, dk_lcache_blobs(r->lcache), lr, r->err) < 0)
+	if (dk_layer_write(entries, topts, &r->compress, dk_lcache_blobs(r->lcache), lr, r->err) < 0)
 		return -1;
 	if (dk_lcache_put(r->lcache, key, lr, r->err) < 0)
 		dk_warn("build cache: %s", r->err->msg);
@@ -357,7 +362,7 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 	bl->stage = dk_xstrdup(stage);
 	bl->created_by = dk_xasprintf("derrick stage %s: %s %s /%s", stage, sl->tar ? "ADD" : "COPY",
 				      sl->origin, sl->dest);
-	snprintf(bl->desc.media_type, sizeof(bl->desc.media_type), "%s", DK_MT_LAYER_GZIP);
+	snprintf(bl->desc.media_type, sizeof(bl->desc.media_type), "%s", lr.media_type);
 	memcpy(bl->desc.digest, lr.digest, DK_DIGEST_SIZE);
 	bl->desc.size = lr.size;
 	memcpy(bl->diff_id, lr.diff_id, DK_DIGEST_SIZE);
@@ -485,6 +490,11 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	if (dk_plan_make(&r.spec, &o->plan, &r.plan, err) < 0)
 		goto out;
 	dk_platform_format(&r.plan.platform, res->platform, sizeof(res->platform));
+	r.compress = o->compress;
+	if (!o->compress_kind_set && r.spec.compression)
+		r.compress.kind = dk_compression_parse(r.spec.compression);
+	if (r.compress.level <= 0)
+		r.compress.level = r.compress.kind == DK_COMP_ZSTD ? 3 : 6;
 	if (open_outputs(&r) < 0 || open_base(&r) < 0 || open_stage(&r) < 0)
 		goto out;
 	if (!o->no_cache) {

@@ -270,6 +270,9 @@ int dk_lcache_get(struct dk_lcache *c, const char *key, struct dk_layer_result *
 
 	if (dk_digest_valid(digest) && dk_digest_valid(diff_id) && size > 0 &&
 	    dk_blobs_verify(&c->blobs, digest, (uint64_t)size, &err) == 0) {
+		const char *mt = json_string_value(json_object_get(root, "media_type"));
+
+		snprintf(res->media_type, sizeof(res->media_type), "%s", mt ? mt : DK_MT_LAYER_GZIP);
 		memcpy(res->digest, digest, DK_DIGEST_SIZE);
 		memcpy(res->diff_id, diff_id, DK_DIGEST_SIZE);
 		res->size = (uint64_t)size;
@@ -300,7 +303,7 @@ int dk_lcache_put(struct dk_lcache *c, const char *key, const struct dk_layer_re
 	json_object_set_new(root, "diff_id", json_string(res->diff_id));
 	json_object_set_new(root, "size", json_integer((json_int_t)res->size));
 	json_object_set_new(root, "tar_size", json_integer((json_int_t)res->tar_size));
-	json_object_set_new(root, "media_type", json_string(DK_MT_LAYER_GZIP));
+	json_object_set_new(root, "media_type", json_string(res->media_type));
 	text = dk_json_dump(root, &len);
 	rc = dk_write_file_atomic(file, text, len, 0644, err);
 	free(text);

@@ -96,10 +96,12 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 	diff_id = m.n_layers == 1 ?
 		json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(m.root, "layers"), 0),
 								  "annotations"), ANN_DIFF_ID)) : NULL;
-	if (!k || strcmp(k, key) || !dk_digest_valid(diff_id) || strcmp(m.layers[0].media_type, DK_MT_LAYER_GZIP)) {
+	if (!k || strcmp(k, key) || !dk_digest_valid(diff_id) ||
+	    (strcmp(m.layers[0].media_type, DK_MT_LAYER_GZIP) && strcmp(m.layers[0].media_type, DK_MT_LAYER_ZSTD))) {
 		dk_fail(err, DK_E_CORRUPT, "entry %s is not a derrick cache entry for this key", text);
 		goto out;
 	}
+	snprintf(res->media_type, sizeof(res->media_type), "%s", m.layers[0].media_type);
 	memcpy(res->digest, m.layers[0].digest, DK_DIGEST_SIZE);
 	memcpy(res->diff_id, diff_id, DK_DIGEST_SIZE);
 	res->size = m.layers[0].size;
@@ -128,7 +130,7 @@ int dk_rcache_get(struct dk_rcache *c, const char *key, struct dk_layer_result *
 			dk_warn("registry cache: %s", err.msg);
 		return 0;
 	}
-	strcpy(d.media_type, DK_MT_LAYER_GZIP);
+	snprintf(d.media_type, sizeof(d.media_type), "%s", res->media_type);
 	memcpy(d.digest, res->digest, DK_DIGEST_SIZE);
 	d.size = res->size;
 	has = c->src->ops->has_blob(c->src, &d, &err);
@@ -147,7 +149,7 @@ static char *entry_manifest(const char *key, const struct dk_layer_result *res, 
 	struct dk_desc ld;
 	char *s;
 
-	strcpy(ld.media_type, DK_MT_LAYER_GZIP);
+	snprintf(ld.media_type, sizeof(ld.media_type), "%s", res->media_type);
 	memcpy(ld.digest, res->digest, DK_DIGEST_SIZE);
 	ld.size = res->size;
 	layer = dk_desc_to_json(&ld);
@@ -190,7 +192,7 @@ void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_r
 	/* the empty config every artifact manifest of this kind shares */
 	strcpy(descs[0].media_type, EMPTY_TYPE);
 	descs[0].size = 2;
-	strcpy(descs[1].media_type, DK_MT_LAYER_GZIP);
+	snprintf(descs[1].media_type, sizeof(descs[1].media_type), "%s", res->media_type);
 	memcpy(descs[1].digest, res->digest, DK_DIGEST_SIZE);
 	descs[1].size = res->size;
 	if (dk_blobs_put_bytes(&c->blobs, "{}", 2, descs[0].digest, &err) < 0 ||

@@ -402,7 +402,7 @@ static int parse_base(struct ctx *c, json_t *v, struct dk_spec *s)
 
 int dk_spec_parse(const char *text, const char *path, struct dk_spec *s, struct dk_err *err)
 {
-	static const char *const keys[] = { "base", "stages", "config", "annotations", "cache_repo", NULL };
+	static const char *const keys[] = { "base", "stages", "config", "annotations", "cache_repo", "compression", NULL };
 	struct ctx c = { path, NULL, err };
 	json_error_t jerr;
 	json_t *root;
@@ -426,8 +426,13 @@ int dk_spec_parse(const char *text, const char *path, struct dk_spec *s, struct 
 	    parse_stages(&c, json_object_get(root, "stages"), s) < 0 ||
 	    parse_config(&c, json_object_get(root, "config"), &s->config) < 0 ||
 	    get_kvlist(&c, root, "", "annotations", &s->annotations) < 0 ||
-	    get_string(&c, root, "", "cache_repo", &s->cache_repo) < 0)
+	    get_string(&c, root, "", "cache_repo", &s->cache_repo) < 0 ||
+	    get_string(&c, root, "", "compression", &s->compression) < 0)
 		goto out;
+	if (s->compression && strcmp(s->compression, "gzip") && strcmp(s->compression, "zstd")) {
+		dk_fail(err, DK_E_SPEC, "%s: compression: \"%s\": expected \"gzip\" or \"zstd\"", path, s->compression);
+		goto out;
+	}
 	if (s->cache_repo) {
 		struct dk_ref ref;
 
@@ -533,6 +538,7 @@ void dk_spec_free(struct dk_spec *s)
 	dk_kvlist_free(&s->annotations);
 	free(s->base);
 	free(s->cache_repo);
+	free(s->compression);
 	free(s->path);
 	free(s->dir);
 	memset(s, 0, sizeof(*s));

@@ -9,13 +9,15 @@
 #include <stdint.h>
 
 #include "derrick/err.h"
+#include "derrick/layer.h"
 #include "derrick/plan.h"
 #include "derrick/transport.h"
 
 struct dk_build_opts {
 	const char *spec_path;
 	struct dk_plan_opts plan;
-	int gzip_level;                 /* 1..9 */
+	struct dk_compress compress;    /* kind, level and threads */
+	int compress_kind_set;          /* --compression given: it wins over the spec's "compression" */
 	int no_cache;                   /* --no-cache: neither use nor fill the build caches */
 	const char *cache_repo;         /* --cache-repo docker://HOST/REPO (else the spec's cache_repo) */
 	int cache_mode;                 /* DK_RCACHE_READ | DK_RCACHE_WRITE; 0 means both */

@@ -63,6 +63,7 @@ struct dk_spec {
 	char *dir;          /* its directory: the base for relative paths */
 	char *base;         /* "scratch" or an image reference (oci: paths resolved) */
 	char *cache_repo;   /* a registry repository for the build cache, or NULL */
+	char *compression;  /* "gzip" or "zstd", or NULL */
 	struct dk_spec_stage *stages;
 	size_t n_stages;
 	struct dk_spec_config config;

@@ -25,7 +25,10 @@ static const char usage_text[] =
 	"      --version V        set ${VERSION} and the org.opencontainers.image.version label\n"
 	"      --version-from-git the version from `git describe --tags --always --dirty`\n"
 	"      --platform P       os/arch[/variant] of the image (default: this machine's)\n"
-	"      --gzip-level N     gzip compression level 1-9 (default: 6)\n"
+	"      --compression C    gzip (default) or zstd; overrides the spec's \"compression\"\n"
+	"      --compression-level N  gzip 1-9 (default 6), zstd 1-19 (default 3); --gzip-level is the same\n"
+	"      --jobs N           compression threads and blobs transferred at once\n"
+	"                         (default: one thread per core, 4 transfers)\n"
 	"      --no-cache         neither use nor fill the build caches\n"
 	"      --cache-repo REF   keep a build cache in this registry repository (docker://HOST/REPO)\n"
 	"      --cache-mode MODE  read, write or readwrite (default) for --cache-repo\n"
@@ -127,6 +130,8 @@ int cmd_build(int argc, char **argv)
 		{ "version-from-git", no_argument, NULL, 'G' },
 		{ "platform", required_argument, NULL, 'p' },
 		{ "gzip-level", required_argument, NULL, 'z' },
+		{ "compression-level", required_argument, NULL, 'z' },
+		{ "compression", required_argument, NULL, 'c' },
 		{ "no-cache", no_argument, NULL, 'N' },
 		{ "cache-repo", required_argument, NULL, 'R' },
 		{ "cache-mode", required_argument, NULL, 'M' },
@@ -149,7 +154,8 @@ int cmd_build(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.spec_path = "derrick.json";
-	o.gzip_level = 6;
+	o.compress.kind = DK_COMP_GZIP;
+	o.compress.level = 0;           /* the kind's default, decided once the spec is read */
 	o.outputs = outputs;
 	cli_transport_defaults(&o.transport);
 	optind = 1;
@@ -164,11 +170,22 @@ int cmd_build(int argc, char **argv)
 			char *end;
 			long l = strtol(optarg, &end, 10);
 
-			if (*end || l < 1 || l > 9) {
+			if (*end || l < 1 || l > 19) {
 				free(outputs);
-				return cli_usage("build", "--gzip-level %s: expected 1 to 9", optarg);
+				return cli_usage("build", "--compression-level %s: expected 1 to 9 (gzip) or 19 (zstd)", optarg);
 			}
-			o.gzip_level = (int)l;
+			o.compress.level = (int)l;
+			break;
+		}
+		case 'c': {
+			int k = dk_compression_parse(optarg);
+
+			if (k < 0) {
+				free(outputs);
+				return cli_usage("build", "--compression %s: expected gzip or zstd", optarg);
+			}
+			o.compress.kind = (enum dk_compression)k;
+			o.compress_kind_set = 1;
 			break;
 		}
 		case 'o': outputs[o.n_outputs++] = optarg; break;
@@ -209,6 +226,10 @@ int cmd_build(int argc, char **argv)
 	cli_set_verbosity(quiet, verbose);
 	if (quiet || json)
 		o.transport.progress = 0;
+	/* --jobs given: the same for compression; else one thread per core */
+	o.compress.threads = o.transport.jobs_set ? o.transport.jobs : 0;
+	if (o.compress.kind == DK_COMP_GZIP && o.compress.level > 9)
+		return cli_usage("build", "--compression-level %d: gzip levels are 1 to 9", o.compress.level);
 	if (platform) {
 		if (dk_platform_parse(platform, &o.plan.platform, &err) < 0) {
 			free(outputs);

@@ -79,6 +79,7 @@ int cli_transport_opt(const char *cmd, int c, const char *arg, struct dk_transpo
 			return -1;
 		}
 		o->jobs = (int)n;
+		o->jobs_set = 1;
 		return 1;
 	case 6:
 		if (cli_parse_size(arg, &o->chunk_size) < 0 || o->chunk_size < 1024)

@@ -82,7 +82,7 @@ static const char *parse_error(const char *text)
 static void test_unknown_keys_name_their_path(void)
 {
 	CHECK_STR(parse_error("{\"stages\":[{\"name\":\"a\"}],\"bsae\":\"scratch\"}"),
-		  "d.json: bsae: unknown key (expected one of: base, stages, config, annotations, cache_repo)");
+		  "d.json: bsae: unknown key (expected one of: base, stages, config, annotations, cache_repo, compression)");
 	CHECK(strstr(parse_error(ONE_STAGE("{\"sorce\":\"x\"}")),
 		     "d.json: stages[0].layers[0].sorce: unknown key") != NULL);
 	CHECK(strstr(parse_error("{\"stages\":[{\"name\":\"a\"}],\"config\":{\"entrypont\":[]}}"),
