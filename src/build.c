@@ -224,10 +224,6 @@ static char *file_dest(const struct dk_spec_layer *sl)
 	return *sl->dest ? dk_xasprintf("%s/%s", sl->dest, base) : dk_xstrdup(base);
 }
 
-/*
- * The layer's blob, from the build cache when its key is there, else built
- * (into the cache, or into staging with --no-cache).  *cache says which.
- */
 /* A registry hit whose blob we hold: is it what the entry claims? */
 static int check_hit(struct run *r, const char *key, const struct dk_layer_result *lr, char **path)
 {
@@ -263,13 +259,11 @@ static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct d
 			 struct dk_src **remote)
 {
 	char key[DK_DIGEST_SIZE];
-	char *options, *path = NULL;
+	char *options, *comp, *path = NULL;
 	int rc;
 
 	*cache = "built";
 	*remote = NULL;
-	char *comp;
-
 	if (!r->lcache) {
 		r->res->compressed++;
 		return dk_layer_write(entries, topts, &r->compress, &r->stage, lr, r->err);

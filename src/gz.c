@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "derrick/sink.h"
@@ -54,12 +55,14 @@ struct gz_job {
 struct gz_worker {
 	struct gz_sink *g;
 	z_stream zs;
+	struct libdeflate_compressor *ld;       /* members mode */
 	pthread_t tid;
 };
 
 struct gz_sink {
 	struct dk_sink base;
 	int level;
+	int members;            /* one gzip member per block, by libdeflate (no dictionary) */
 	size_t block;
 	struct gz_job *slots;
 	size_t nslots;
@@ -130,6 +133,32 @@ static void compress_block(z_stream *zs, struct gz_job *j)
 	}
 }
 
+/*
+ * Members mode: the block becomes a whole gzip member of its own, compressed
+ * by libdeflate.  Blocks do not see each other (libdeflate has no preset
+ * dictionary), which costs a little ratio per block boundary and gains a
+ * compressor about three times faster than zlib at a smaller size.
+ */
+static void compress_member(struct libdeflate_compressor *ld, struct gz_job *j)
+{
+	size_t cap = libdeflate_gzip_compress_bound(ld, j->len);
+
+	if (j->out_alloc < cap) {
+		j->out = dk_xrealloc(j->out, cap);
+		j->out_alloc = cap;
+	}
+	j->out_len = libdeflate_gzip_compress(ld, j->in + j->dict, j->len, j->out, cap);
+	j->zrc = j->out_len ? Z_OK : Z_BUF_ERROR;
+}
+
+static void compress_job(struct gz_worker *w, struct gz_job *j)
+{
+	if (w->g->members)
+		compress_member(w->ld, j);
+	else
+		compress_block(&w->zs, j);
+}
+
 static void *worker_main(void *arg)
 {
 	struct gz_worker *w = arg;
@@ -145,7 +174,7 @@ static void *worker_main(void *arg)
 			break;
 		j = slot(g, g->taken++);
 		pthread_mutex_unlock(&g->mu);
-		compress_block(&w->zs, j);
+		compress_job(w, j);
 		pthread_mutex_lock(&g->mu);
 		j->state = JOB_DONE;
 		pthread_cond_signal(&g->done);
@@ -216,6 +245,8 @@ static int emit(struct gz_sink *g, struct gz_job *j, struct dk_err *err)
 {
 	if (j->zrc != Z_OK)
 		return dk_fail(err, DK_E_INTERNAL, "gzip: deflate failed (zlib error %d)", j->zrc);
+	if (g->members)         /* each block is a complete member: header, trailer and all */
+		return dk_sink_write(g->base.next, j->out, j->out_len, err);
 	if (!g->header_done && write_header(g, err) < 0)
 		return -1;
 	if (dk_sink_write(g->base.next, j->out, j->out_len, err) < 0)
@@ -255,7 +286,7 @@ static int submit(struct gz_sink *g, int last, struct dk_err *err)
 
 	j->last = last;
 	if (!g->running) {
-		compress_block(&g->workers[0].zs, j);
+		compress_job(&g->workers[0], j);
 		j->state = JOB_DONE;
 		g->queued++;
 	} else {
@@ -288,7 +319,7 @@ static int start_next(struct gz_sink *g, struct dk_err *err)
 	struct gz_job *prev = slot(g, g->fill);
 	struct gz_job *j;
 	size_t have = prev->dict + prev->len;
-	size_t d = have < GZ_WINDOW ? have : GZ_WINDOW;
+	size_t d = g->members ? 0 : have < GZ_WINDOW ? have : GZ_WINDOW;
 
 	if (g->fill + 1 >= g->nslots && drain(g, g->fill + 1 - g->nslots + 1, err) < 0)
 		return -1;
@@ -351,7 +382,8 @@ static int gz_close(struct dk_sink *s, struct dk_err *err)
 	if (g->closed)
 		return dk_fail(err, DK_E_INTERNAL, "gzip: closed twice");
 	g->closed = 1;
-	if (submit(g, 1, err) < 0 || drain(g, g->queued, err) < 0 || write_trailer(g, err) < 0)
+	if (submit(g, 1, err) < 0 || drain(g, g->queued, err) < 0 ||
+	    (!g->members && write_trailer(g, err) < 0))
 		return gz_failed(g, err);
 	pool_stop(g);
 	return dk_sink_close(s->next, err);
@@ -362,8 +394,12 @@ static void gz_free(struct dk_sink *s)
 	struct gz_sink *g = (struct gz_sink *)s;
 
 	pool_stop(g);
-	for (int i = 0; i < g->nworkers; i++)
-		deflateEnd(&g->workers[i].zs);
+	for (int i = 0; i < g->nworkers; i++) {
+		if (g->members)
+			libdeflate_free_compressor(g->workers[i].ld);
+		else
+			deflateEnd(&g->workers[i].zs);
+	}
 	for (size_t i = 0; i < g->nslots; i++) {
 		free(g->slots[i].in);
 		free(g->slots[i].out);
@@ -395,6 +431,15 @@ static void workers_init(struct gz_sink *g, int n)
 	g->workers = dk_xcalloc((size_t)n, sizeof(*g->workers));
 	for (int i = 0; i < n; i++) {
 		g->workers[i].g = g;
+		if (g->members) {
+			g->workers[i].ld = libdeflate_alloc_compressor(g->level);
+			if (!g->workers[i].ld) {
+				fprintf(stderr, "derrick: libdeflate init failed (level %d)\n", g->level);
+				abort();
+			}
+			g->nworkers++;
+			continue;
+		}
 		/* windowBits -15: raw DEFLATE, we write the gzip wrapper ourselves */
 		if (deflateInit2(&g->workers[i].zs, g->level, Z_DEFLATED, -15, 8,
 				 Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -406,15 +451,17 @@ static void workers_init(struct gz_sink *g, int n)
 	}
 }
 
-struct dk_sink *dk_sink_gzip_par(struct dk_sink *next, int level, int threads, size_t block_size)
+static struct dk_sink *gzip_new(struct dk_sink *next, int level, int threads, size_t block_size,
+				int members)
 {
 	struct gz_sink *g = dk_xcalloc(1, sizeof(*g));
 
 	g->base.ops = &gz_ops;
 	g->base.next = next;
+	g->members = members;
 	/* the level is part of the header (XFL), so pin zlib's default to its value */
 	g->level = level == Z_DEFAULT_COMPRESSION ? 6 : level;
-	g->block = block_size ? block_size : DK_GZIP_BLOCK_DEFAULT;
+	g->block = block_size ? block_size : members ? DK_GZIP_MEMBER_BLOCK : DK_GZIP_BLOCK_DEFAULT;
 	if (g->block > DK_GZIP_BLOCK_MAX)
 		g->block = DK_GZIP_BLOCK_MAX;
 	threads = clamp_threads(threads);
@@ -429,6 +476,16 @@ struct dk_sink *dk_sink_gzip_par(struct dk_sink *next, int level, int threads, s
 		pool_start(g, threads);
 	job_init(g, slot(g, 0));
 	return &g->base;
+}
+
+struct dk_sink *dk_sink_gzip_par(struct dk_sink *next, int level, int threads, size_t block_size)
+{
+	return gzip_new(next, level, threads, block_size, 0);
+}
+
+struct dk_sink *dk_sink_gzip_members(struct dk_sink *next, int level, int threads, size_t block_size)
+{
+	return gzip_new(next, level, threads, block_size, 1);
 }
 
 struct dk_sink *dk_sink_gzip(struct dk_sink *next, int level)

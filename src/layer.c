@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -35,14 +36,15 @@ char *dk_layer_compressor_id(const struct dk_compress *c)
 	/* another library version may compress differently: it is part of the identity */
 	if (c->kind == DK_COMP_ZSTD)
 		return dk_xasprintf("zstd/libzstd-%s/level-%d", ZSTD_versionString(), c->level);
-	return dk_xasprintf("gzip/zlib-%s/level-%d/block-%zu", zlibVersion(), c->level, DK_GZIP_BLOCK_DEFAULT);
+	return dk_xasprintf("gzip/libdeflate-%s/members/level-%d/block-%zu", LIBDEFLATE_VERSION_STRING, c->level,
+			    DK_GZIP_MEMBER_BLOCK);
 }
 
 static struct dk_sink *compressor(const struct dk_compress *c, struct dk_sink *next)
 {
 	if (c->kind == DK_COMP_ZSTD)
 		return dk_sink_zstd(next, c->level, c->threads);
-	return dk_sink_gzip_par(next, c->level, c->threads, DK_GZIP_BLOCK_DEFAULT);
+	return dk_sink_gzip_members(next, c->level, c->threads, DK_GZIP_MEMBER_BLOCK);
 }
 
 int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, const struct dk_compress *c,

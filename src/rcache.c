@@ -80,6 +80,7 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 	struct dk_src *src = NULL;
 	struct dk_manifest_blob mb = { 0 };
 	struct dk_manifest m = { 0 };
+	/* an entry is a single manifest, never an index: the platform is not consulted */
 	struct dk_platform any = { "linux", "amd64", "" };
 	const char *k, *diff_id;
 	int rc = -1;

@@ -68,6 +68,51 @@ static const char *header_digest(const struct dk_http_resp *resp)
 	return d && dk_digest_valid(d) ? d : NULL;
 }
 
+/*
+ * Connections for parallel transfers: a curl handle serves one thread at a
+ * time, so each transfer borrows one and gives it back.
+ */
+struct http_pool {
+	pthread_mutex_t lock;
+	struct dk_registry *reg;
+	struct dk_http **v;
+	size_t n;
+};
+
+static void pool_init(struct http_pool *p, struct dk_registry *reg)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	p->reg = reg;
+	p->v = NULL;
+	p->n = 0;
+}
+
+static struct dk_http *pool_get(struct http_pool *p)
+{
+	struct dk_http *h;
+
+	pthread_mutex_lock(&p->lock);
+	h = p->n ? p->v[--p->n] : dk_registry_http(p->reg);
+	pthread_mutex_unlock(&p->lock);
+	return h;
+}
+
+static void pool_put(struct http_pool *p, struct dk_http *h)
+{
+	pthread_mutex_lock(&p->lock);
+	p->v = dk_xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
+	p->v[p->n++] = h;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pool_free(struct http_pool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		dk_http_free(p->v[i]);
+	free(p->v);
+	pthread_mutex_destroy(&p->lock);
+}
+
 /* ------------------------------------------------------------ source */
 
 struct reg_src {
@@ -77,7 +122,9 @@ struct reg_src {
 	struct dk_transport_opts o;
 	char *cache_root;
 	struct dk_blobs cache;
-	int cache_open;
+	int cache_open;         /* under lock: blob_file runs on several threads */
+	pthread_mutex_t lock;
+	struct http_pool pool;
 };
 
 /* GET a manifest by tag or digest, checked against `want_digest` when given. */
@@ -268,13 +315,18 @@ static int download_rewind(void *ctx, struct dk_err *err)
 
 static int ensure_cache(struct reg_src *s, struct dk_err *err)
 {
-	if (s->cache_open)
-		return 0;
-	s->cache_root = dk_cache_dir(&s->o);
-	if (dk_blobs_open(&s->cache, s->cache_root, 1, err) < 0)
-		return dk_err_prefix(err, "blob cache");
-	s->cache_open = 1;
-	return 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->cache_open) {
+		s->cache_root = dk_cache_dir(&s->o);
+		if (dk_blobs_open(&s->cache, s->cache_root, 1, err) < 0)
+			rc = dk_err_prefix(err, "blob cache");
+		else
+			s->cache_open = 1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 static int rsrc_blob_file(struct dk_src *base, const struct dk_desc *d, char **out, struct dk_err *err)
@@ -283,6 +335,7 @@ static int rsrc_blob_file(struct dk_src *base, const struct dk_desc *d, char **o
 	struct dk_reg_call call = { 0 };
 	struct dk_http_resp resp;
 	struct download dl = { { &relay_ops, NULL }, -1, NULL, NULL };
+	struct dk_http *h;
 	char *tmp = NULL, *path = NULL, *what = NULL;
 	struct stat st;
 	int rc = -1;
@@ -308,10 +361,14 @@ static int rsrc_blob_file(struct dk_src *base, const struct dk_desc *d, char **o
 	call.body.out = &dl.relay;
 	call.rewind = download_rewind;
 	call.rewind_ctx = &dl;
-	if (dk_reg_do(s->reg, &call, &resp, err) < 0) {
+	call.http = h = pool_get(&s->pool);
+	rc = dk_reg_do(s->reg, &call, &resp, err);
+	pool_put(&s->pool, h);
+	if (rc < 0) {
 		dk_err_prefix(err, "%s", what);
 		goto out;
 	}
+	rc = -1;
 	if (resp.status != 200) {
 		dk_reg_fail(s->reg, &resp, what, err);
 		dk_http_resp_release(&resp);
@@ -376,6 +433,8 @@ static void rsrc_close(struct dk_src *base)
 {
 	struct reg_src *s = (struct reg_src *)base;
 
+	pool_free(&s->pool);
+	pthread_mutex_destroy(&s->lock);
 	dk_registry_free(s->reg);
 	if (s->cache_open)
 		dk_blobs_close(&s->cache);
@@ -399,10 +458,13 @@ int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opt
 	if (o)
 		s->o = *o;
 	s->scope = dk_xasprintf("repository:%s:pull", ref->docker.repository);
+	pthread_mutex_init(&s->lock, NULL);
+	pool_init(&s->pool, NULL);
 	if (open_registry(ref, o, &s->reg, err) < 0) {
 		rsrc_close(&s->base);
 		return -1;
 	}
+	s->pool.reg = s->reg;
 	*out = &s->base;
 	return 0;
 }
@@ -416,29 +478,8 @@ struct reg_dst {
 	struct dk_transport_opts o;
 	struct dk_manifest_blob manifest;
 	int have_manifest;
-	/* connections for parallel uploads, handed out one per thread */
-	pthread_mutex_t pool_lock;
-	struct dk_http **pool;
-	size_t n_pool;
+	struct http_pool pool;  /* connections for parallel uploads */
 };
-
-static struct dk_http *pool_get(struct reg_dst *d)
-{
-	struct dk_http *h;
-
-	pthread_mutex_lock(&d->pool_lock);
-	h = d->n_pool ? d->pool[--d->n_pool] : dk_registry_http(d->reg);
-	pthread_mutex_unlock(&d->pool_lock);
-	return h;
-}
-
-static void pool_put(struct reg_dst *d, struct dk_http *h)
-{
-	pthread_mutex_lock(&d->pool_lock);
-	d->pool = dk_xrealloc(d->pool, (d->n_pool + 1) * sizeof(*d->pool));
-	d->pool[d->n_pool++] = h;
-	pthread_mutex_unlock(&d->pool_lock);
-}
 
 /* Record what happened to a blob and, unless quiet, say it in one line. */
 static void note(struct reg_dst *d, const struct dk_desc *desc, const char *action, uint64_t sent)
@@ -482,12 +523,12 @@ static int rdst_has_blob(struct dk_dst *base, const struct dk_desc *desc)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 	struct dk_err err;
-	struct dk_http *h = pool_get(d);
+	struct dk_http *h = pool_get(&d->pool);
 	int exists = 0;
 
 	if (head_blob(d, h, desc, &exists, &err) < 0)
 		exists = 0;
-	pool_put(d, h);
+	pool_put(&d->pool, h);
 	return exists;
 }
 
@@ -534,7 +575,7 @@ static int rdst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, cons
 			   struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
-	struct dk_http *h = pool_get(d);
+	struct dk_http *h = pool_get(&d->pool);
 	char *query = NULL, *scope = NULL, *loc = NULL;
 	long status = 0;
 	int exists = 0, rc = 0;
@@ -558,7 +599,7 @@ static int rdst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, cons
 		}
 		/* 202: the registry opened an upload instead; it expires on its own */
 	}
-	pool_put(d, h);
+	pool_put(&d->pool, h);
 	free(query);
 	free(scope);
 	free(loc);
@@ -768,7 +809,7 @@ static int rdst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return dk_fail_errno(err, DK_E_IO, "open %s", path);
-	h = pool_get(d);
+	h = pool_get(&d->pool);
 	for (int attempt = 0; attempt <= retries; attempt++) {
 		rc = upload_once(d, h, desc, fd, &sent, &transient, err);
 		if (rc == 0 || !transient)
@@ -776,7 +817,7 @@ static int rdst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 		dk_verbose("%s: upload of %s failed (%s); starting over", base->ref.text, desc->digest, err->msg);
 		sleep((unsigned)(attempt < 3 ? 1 << attempt : 8));
 	}
-	pool_put(d, h);
+	pool_put(&d->pool, h);
 	close(fd);
 	if (rc == 0)
 		note(d, desc, "uploaded", sent);
@@ -844,10 +885,7 @@ static void rdst_close(struct dk_dst *base)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 
-	for (size_t i = 0; i < d->n_pool; i++)
-		dk_http_free(d->pool[i]);
-	free(d->pool);
-	pthread_mutex_destroy(&d->pool_lock);
+	pool_free(&d->pool);
 	dk_manifest_blob_free(&d->manifest);
 	dk_registry_free(d->reg);
 	free(d->scope);
@@ -866,7 +904,7 @@ int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opt
 	struct reg_dst *d = dk_xcalloc(1, sizeof(*d));
 
 	d->base.ops = &rdst_ops;
-	pthread_mutex_init(&d->pool_lock, NULL);
+	pool_init(&d->pool, NULL);
 	dk_ref_copy(&d->base.ref, ref);
 	if (o)
 		d->o = *o;
@@ -877,6 +915,7 @@ int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opt
 		rdst_close(&d->base);
 		return -1;
 	}
+	d->pool.reg = d->reg;
 	*out = &d->base;
 	return 0;
 }

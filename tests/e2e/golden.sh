@@ -4,7 +4,7 @@
 # manifest digests recorded in testdata/golden/expected.txt.  A change here
 # means every user's rebuild changes digest: do it on purpose or not at all.
 # (The diff_id depends on derrick alone; the compressed digest also on the
-# zlib build, Debian 12's here.)
+# compressor's version: Debian 12's libdeflate 1.14 and libzstd here.)
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 G=$TOP_SRCDIR/testdata/golden

@@ -88,6 +88,18 @@ registry_mark reg
 D pull -q "docker://$R/derived:1" -o oci:"$T/derived-layout2":1
 same "a second pull takes every blob from the cache" "$(registry_count reg GET '/blobs/')" "0"
 
+# a base on another registry: its layers stream through the blob cache, once
+registry_start reg2 plain || exit 1
+rm -rf "$T/cache"
+registry_mark reg
+(cd "$T/app" && D build -q -f on-base.json -o "docker://$REG2_ADDR/derived:1" -o "docker://$REG2_ADDR/derived:2")
+same "a registry base pushed to another registry: each base layer downloaded once" \
+	"$(registry_count reg GET '^/v2/app/blobs/sha256:' 200)" "4"
+held=0
+for h in $base_layers; do [[ -e $T/cache/blobs/sha256/$h ]] && held=$((held + 1)); done
+same "  ... through the blob cache" "$held" "3"
+check "  ... and the other registry has the image" registry_verify reg2 derived:2
+
 # several runs sharing one blob cache at once
 rm -rf "$T/cache"
 pids=()

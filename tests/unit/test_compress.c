@@ -543,6 +543,115 @@ static void test_zstd_free_without_close(void)
 	free(in);
 }
 
+/* Run in through the members (libdeflate) stage. */
+static char *gzip_members(const unsigned char *in, size_t len, int level, int threads, size_t block,
+			  int odd, size_t *outlen)
+{
+	struct mem_sink *m = mem_sink();
+	struct dk_sink *gz = dk_sink_gzip_members(&m->base, level, threads, block);
+	struct dk_err err;
+	char *out = NULL;
+
+	if (feed(gz, in, len, odd, &err) == 0 && dk_sink_close(gz, &err) == 0) {
+		*outlen = m->sb.len;
+		out = sb_detach(&m->sb);
+	}
+	dk_sink_free(gz);
+	dk_sink_free(&m->base);
+	return out;
+}
+
+/* 1 when gz is a series of gzip members that, inflated one after another, give in. */
+static int members_gunzip_to(const void *gz, size_t gzlen, const unsigned char *in, size_t len,
+			     size_t *members)
+{
+	unsigned char *back = dk_xmalloc(len + 1);
+	z_stream zs;
+	int rc = Z_OK;
+
+	*members = 0;
+	memset(&zs, 0, sizeof(zs));
+	inflateInit2(&zs, 16 + 15);
+	zs.next_in = (unsigned char *)gz;
+	zs.avail_in = (uInt)gzlen;
+	zs.next_out = back;
+	zs.avail_out = (uInt)len + 1;
+	while (zs.avail_in) {
+		rc = inflate(&zs, Z_FINISH);
+		if (rc != Z_STREAM_END)
+			break;
+		(*members)++;
+		inflateReset(&zs);
+	}
+	rc = rc == Z_STREAM_END && zs.total_out == 0 && (size_t)(zs.next_out - back) == len &&
+	     memcmp(back, in, len) == 0;
+	inflateEnd(&zs);
+	free(back);
+	return rc;
+}
+
+static void test_members_bytes_do_not_depend_on_threads(void)
+{
+	static const size_t lens[] = { 0, 1, 100000, 100001, 350000 };
+	const size_t block = 100000;
+
+	for (size_t l = 0; l < 5; l++) {
+		unsigned char *in = make_input(l % 2 ? RANDOM : TEXT, lens[l], l + 1);
+		size_t reflen, n, members;
+		char *ref = gzip_members(in, lens[l], 6, 1, block, 0, &reflen);
+
+		CHECK(ref != NULL);
+		CHECK(ref && members_gunzip_to(ref, reflen, in, lens[l], &members));
+		/* one member per started block, and one for empty input */
+		CHECK(members == (lens[l] ? (lens[l] + block - 1) / block : 1));
+		for (int t = 2; t <= 5; t += 3) {
+			for (int odd = 0; odd < 2; odd++) {
+				char *got = gzip_members(in, lens[l], 6, t, block, odd, &n);
+
+				CHECK(got && ref && n == reflen && memcmp(got, ref, n) == 0);
+				free(got);
+			}
+		}
+		free(ref);
+		free(in);
+	}
+}
+
+static void test_members_header_is_fixed(void)
+{
+	unsigned char *in = make_input(TEXT, 5000, 9);
+	size_t n, m;
+	char *a = gzip_members(in, 5000, 6, 1, 0, 0, &n);
+	const unsigned char *h = (const unsigned char *)a;
+
+	CHECK(a && n > 18);
+	/* magic, deflate, no name or extra fields, mtime 0 */
+	CHECK(a && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3] == 0);
+	CHECK(a && h[4] == 0 && h[5] == 0 && h[6] == 0 && h[7] == 0);
+	CHECK(a && members_gunzip_to(a, n, in, 5000, &m) && m == 1);
+	free(a);
+	free(in);
+}
+
+static void test_members_next_stage_errors_propagate(void)
+{
+	unsigned char *in = make_input(RANDOM, 3000000, 4);
+	struct mem_sink *m = mem_sink();
+	struct dk_sink *gz = dk_sink_gzip_members(&m->base, 6, 3, 0);
+	struct dk_err err;
+	int rc;
+
+	m->fail_after = 1500000;
+	rc = feed(gz, in, 3000000, 1, &err);
+	if (rc == 0)
+		rc = dk_sink_close(gz, &err);
+	CHECK(rc < 0);
+	CHECK(strstr(err.msg, "No space left on device") != NULL);
+	dk_sink_free(gz);
+	dk_sink_free(&m->base);
+	free(in);
+}
+
 int main(void)
 {
 	RUN(test_gzip_bytes_do_not_depend_on_threads);
@@ -558,5 +667,8 @@ int main(void)
 	RUN(test_zstd_bytes_do_not_depend_on_workers);
 	RUN(test_zstd_next_stage_errors_propagate);
 	RUN(test_zstd_free_without_close);
+	RUN(test_members_bytes_do_not_depend_on_threads);
+	RUN(test_members_header_is_fixed);
+	RUN(test_members_next_stage_errors_propagate);
 	return tap_done();
 }
