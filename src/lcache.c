@@ -258,44 +258,30 @@ static char *entry_file(const struct dk_lcache *c, const char *key)
 	return dk_path_join(c->layers, dk_digest_hex(key));
 }
 
-int dk_lcache_get(struct dk_lcache *c, const char *key, struct dk_layer_result *res)
+/* "inode:size:mtime_ns" of a blob: what tells that it was not written to since we hashed it. */
+static char *blob_stat(const char *path)
 {
-	char *file = entry_file(c, key), *blob = NULL;
-	json_t *root = json_load_file(file, 0, NULL);
-	const char *digest = json_string_value(json_object_get(root, "digest"));
-	const char *diff_id = json_string_value(json_object_get(root, "diff_id"));
-	json_int_t size = json_integer_value(json_object_get(root, "size"));
-	struct dk_err err;
-	int hit = 0;
+	struct stat st;
 
-	if (dk_digest_valid(digest) && dk_digest_valid(diff_id) && size > 0 &&
-	    dk_blobs_verify(&c->blobs, digest, (uint64_t)size, &err) == 0) {
-		const char *mt = json_string_value(json_object_get(root, "media_type"));
-
-		snprintf(res->media_type, sizeof(res->media_type), "%s", mt ? mt : DK_MT_LAYER_GZIP);
-		memcpy(res->digest, digest, DK_DIGEST_SIZE);
-		memcpy(res->diff_id, diff_id, DK_DIGEST_SIZE);
-		res->size = (uint64_t)size;
-		res->tar_size = (uint64_t)json_integer_value(json_object_get(root, "tar_size"));
-		hit = 1;
-		/* recently used: prune keeps it */
-		blob = dk_blobs_path(&c->blobs, digest);
-		utimensat(AT_FDCWD, file, NULL, 0);
-		utimensat(AT_FDCWD, blob, NULL, 0);
-	} else if (root) {
-		dk_warn("build cache: entry %s is damaged or its blob is gone: rebuilding", dk_digest_hex(key));
-	}
-	json_decref(root);
-	free(blob);
-	free(file);
-	return hit;
+	if (stat(path, &st) < 0)
+		return NULL;
+	return dk_xasprintf("%llu:%llu:%lld", (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+			    (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
 }
 
-int dk_lcache_put(struct dk_lcache *c, const char *key, const struct dk_layer_result *res,
-		  struct dk_err *err)
+/* Mark a file used now, for prune: its atime, so its mtime stays what the blob check compares. */
+static void touch_used(const char *path)
+{
+	struct timespec t[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+
+	utimensat(AT_FDCWD, path, t, 0);
+}
+
+static int write_entry(const char *file, const struct dk_layer_result *res, const char *verified,
+		       struct dk_err *err)
 {
 	json_t *root = json_object();
-	char *file = entry_file(c, key), *text;
+	char *text;
 	size_t len;
 	int rc;
 
@@ -304,11 +290,71 @@ int dk_lcache_put(struct dk_lcache *c, const char *key, const struct dk_layer_re
 	json_object_set_new(root, "size", json_integer((json_int_t)res->size));
 	json_object_set_new(root, "tar_size", json_integer((json_int_t)res->tar_size));
 	json_object_set_new(root, "media_type", json_string(res->media_type));
+	if (verified)
+		json_object_set_new(root, "verified", json_string(verified));
 	text = dk_json_dump(root, &len);
 	rc = dk_write_file_atomic(file, text, len, 0644, err);
 	free(text);
-	free(file);
 	json_decref(root);
+	return rc;
+}
+
+/*
+ * A hit's blob is checked against its digest, once: the entry then records
+ * the blob's inode, size and mtime, and a blob whose stat still matches is
+ * not hashed again (a 50 MB layer costs 30 ms to hash: a warm rebuild
+ * should not pay that for every unchanged layer).  Anything that writes to
+ * the blob moves its mtime and brings the full check back.
+ */
+int dk_lcache_get(struct dk_lcache *c, const char *key, struct dk_layer_result *res)
+{
+	char *file = entry_file(c, key), *blob = NULL, *now = NULL;
+	json_t *root = json_load_file(file, 0, NULL);
+	const char *digest = json_string_value(json_object_get(root, "digest"));
+	const char *diff_id = json_string_value(json_object_get(root, "diff_id"));
+	const char *verified = json_string_value(json_object_get(root, "verified"));
+	const char *mt = json_string_value(json_object_get(root, "media_type"));
+	json_int_t size = json_integer_value(json_object_get(root, "size"));
+	struct dk_err err;
+	int hit = 0, trusted = 0;
+
+	if (dk_digest_valid(digest) && dk_digest_valid(diff_id) && size > 0) {
+		blob = dk_blobs_path(&c->blobs, digest);
+		now = blob_stat(blob);
+		trusted = now && verified && !strcmp(now, verified);
+		hit = trusted || dk_blobs_verify(&c->blobs, digest, (uint64_t)size, &err) == 0;
+	}
+	if (hit) {
+		snprintf(res->media_type, sizeof(res->media_type), "%s", mt ? mt : DK_MT_LAYER_GZIP);
+		memcpy(res->digest, digest, DK_DIGEST_SIZE);
+		memcpy(res->diff_id, diff_id, DK_DIGEST_SIZE);
+		res->size = (uint64_t)size;
+		res->tar_size = (uint64_t)json_integer_value(json_object_get(root, "tar_size"));
+		if (!trusted && now)
+			write_entry(file, res, now, &err);
+		touch_used(file);
+		touch_used(blob);
+	} else if (root) {
+		dk_warn("build cache: entry %s is damaged or its blob is gone: rebuilding", dk_digest_hex(key));
+	}
+	json_decref(root);
+	free(now);
+	free(blob);
+	free(file);
+	return hit;
+}
+
+int dk_lcache_put(struct dk_lcache *c, const char *key, const struct dk_layer_result *res,
+		  struct dk_err *err)
+{
+	char *file = entry_file(c, key), *blob = dk_blobs_path(&c->blobs, res->digest);
+	/* the blob was just written and hashed on its way in: its stat is the checked one */
+	char *verified = blob_stat(blob);
+	int rc = write_entry(file, res, verified, err);
+
+	free(verified);
+	free(blob);
+	free(file);
 	return rc;
 }
 
@@ -349,7 +395,7 @@ static void list_dir(const char *dir, struct cfile **v, size_t *n, uint64_t *tot
 			*v = dk_xrealloc(*v, (*n + 1) * sizeof(**v));
 			(*v)[*n].path = p;
 			(*v)[*n].size = (uint64_t)st.st_size;
-			(*v)[*n].used = st.st_mtim;
+			(*v)[*n].used = st.st_atim;     /* touch_used() marks use in the atime */
 			(*n)++;
 			*total += (uint64_t)st.st_size;
 		} else {
