@@ -106,18 +106,29 @@ static void load_records(const char *file, struct records *r)
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct record rec;
-		int off = 0;
-		unsigned long long ino, size;
-		long long mt, ct;
+		char *p = line, *end;
 
-		if (sscanf(line, "%llu\t%llu\t%lld\t%lld\t%o\t%64[0-9a-f]\t%n", &ino, &size, &mt, &ct,
-			   &rec.mode, rec.hash, &off) != 6 || !off || strlen(rec.hash) != 64)
+		/* ino, size, mtime_ns, ctime_ns (decimal), mode (octal), hash, path; tab-separated */
+		rec.ino = strtoull(p, &end, 10);
+		if (*end != '\t')
 			continue;
-		rec.ino = ino;
-		rec.size = size;
-		rec.mtime_ns = mt;
-		rec.ctime_ns = ct;
-		rec.path = dk_xstrdup(line + off);
+		rec.size = strtoull(end + 1, &end, 10);
+		if (*end != '\t')
+			continue;
+		rec.mtime_ns = strtoll(end + 1, &end, 10);
+		if (*end != '\t')
+			continue;
+		rec.ctime_ns = strtoll(end + 1, &end, 10);
+		if (*end != '\t')
+			continue;
+		rec.mode = (unsigned)strtoul(end + 1, &end, 8);
+		if (*end != '\t' || strlen(end + 1) < 66 || end[65] != '\t')
+			continue;
+		memcpy(rec.hash, end + 1, 64);
+		rec.hash[64] = '\0';
+		if (strspn(rec.hash, "0123456789abcdef") != 64)
+			continue;
+		rec.path = dk_xstrdup(end + 66);
 		if (r->n == alloc) {
 			alloc = alloc ? 2 * alloc : 256;
 			r->v = dk_xrealloc(r->v, alloc * sizeof(*r->v));

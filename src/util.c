@@ -404,6 +404,17 @@ char *dk_path_clean(const char *p)
 	return sb_detach(&sb);
 }
 
+char *dk_concat3(const char *a, const char *sep, const char *b)
+{
+	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+	char *p = dk_xmalloc(la + ls + lb + 1);
+
+	memcpy(p, a, la);
+	memcpy(p + la, sep, ls);
+	memcpy(p + la + ls, b, lb + 1);
+	return p;
+}
+
 char *dk_path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

@@ -32,7 +32,7 @@ static char *layer_path(const struct walker *w, const char *rel)
 {
 	if (!*w->dest)
 		return dk_xstrdup(rel);
-	return dk_xasprintf("%s/%s", w->dest, rel);
+	return dk_concat3(w->dest, "/", rel);
 }
 
 /*
@@ -138,18 +138,18 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel)
 		dk_fail_errno(w->err, DK_E_IO, "read directory %s", abs);
 		added = -1;
 	}
-	closedir(d);
 	/* Sorted only so that warnings and errors come out in a stable order. */
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_name);
 
 	for (size_t i = 0; i < n && added >= 0; i++) {
-		char *cabs = dk_path_join(abs, names[i]);
-		char *crel = *rel ? dk_xasprintf("%s/%s", rel, names[i]) : dk_xstrdup(names[i]);
+		char *cabs = dk_concat3(abs, abs[strlen(abs) - 1] == '/' ? "" : "/", names[i]);
+		char *crel = *rel ? dk_concat3(rel, "/", names[i]) : dk_xstrdup(names[i]);
 		int excluded = w->ig && dk_ignore_excluded(w->ig, crel);
 		struct stat st;
 
-		if (lstat(cabs, &st) < 0) {
+		/* relative to the open directory: no walk down the whole path for every file */
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			added = dk_fail_errno(w->err, DK_E_IO, "lstat %s", cabs);
 		} else if (S_ISDIR(st.st_mode)) {
 			if (!excluded || dk_ignore_may_reinclude_below(w->ig, crel)) {
@@ -179,6 +179,7 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel)
 		free(cabs);
 		free(crel);
 	}
+	closedir(d);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -81,6 +81,9 @@ int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err);
  */
 char *dk_path_clean(const char *p);
 
+/* a + sep + b as a new string: what the walk does per file, so without printf. */
+char *dk_concat3(const char *a, const char *sep, const char *b);
+
 /* Join two path parts with exactly one '/'. Returns a new string. */
 char *dk_path_join(const char *a, const char *b);
 
