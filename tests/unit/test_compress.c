@@ -128,23 +128,37 @@ static char *gzip_par(const unsigned char *in, size_t len, int level, int thread
 	return out;
 }
 
+/* Deflate with `flush` into out + *n, offering what gz.c offers. */
+static int ref_deflate(z_stream *zs, unsigned char *out, size_t *n, size_t cap, int flush)
+{
+	int rc;
+
+	zs->next_out = out + *n;
+	zs->avail_out = (uInt)(cap - *n);
+	rc = deflate(zs, flush);
+	*n = (size_t)(zs->next_out - out);
+	CHECK(zs->avail_out != 0);
+	return rc;
+}
+
 /*
  * The format written out the slow, obvious way from its description: one
- * fresh deflate per block, primed with the 32 KiB before it.
+ * fresh deflate per block, primed with the 32 KiB before it, each block
+ * but the last padded to a byte boundary as pigz does.
  */
 static unsigned char *ref_gzip(const unsigned char *in, size_t len, int level, size_t block,
 			       size_t *outlen)
 {
-	size_t cap = 64 + len + len / 8 + (len / block + 1) * 64, n = 10, off = 0;
-	unsigned char *out = dk_xmalloc(cap);
+	size_t n = 10, off = 0;
+	unsigned char *out = dk_xmalloc(64 + len + len / 8 + (len / block + 1) * 64);
 	uLong crc = crc32(0, Z_NULL, 0);
 
 	memcpy(out, "\x1f\x8b\x08\0\0\0\0\0\0\x03", 10);
 	out[8] = level == 9 ? 2 : level < 2 ? 4 : 0;
 	do {
 		size_t b = len - off < block ? len - off : block;
-		size_t d = off < 32768 ? off : 32768;
-		int last = off + b == len;
+		size_t d = off < 32768 ? off : 32768, start = n, cap;
+		int bits = 0;
 		z_stream zs;
 
 		memset(&zs, 0, sizeof(zs));
@@ -153,11 +167,26 @@ static unsigned char *ref_gzip(const unsigned char *in, size_t len, int level, s
 			deflateSetDictionary(&zs, in + off - d, (uInt)d);
 		zs.next_in = (unsigned char *)in + off;
 		zs.avail_in = (uInt)b;
-		zs.next_out = out + n;
 		/* what gz.c offers: at level 0 the output space shapes stored blocks */
-		zs.avail_out = (uInt)(deflateBound(&zs, (uLong)b) + 16);
-		CHECK(deflate(&zs, last ? Z_FINISH : Z_SYNC_FLUSH) == (last ? Z_STREAM_END : Z_OK));
-		n = (size_t)(zs.next_out - out);
+		cap = start + deflateBound(&zs, (uLong)b) + 16;
+		if (off + b == len) {
+			CHECK(ref_deflate(&zs, out, &n, cap, Z_FINISH) == Z_STREAM_END);
+		} else {
+			CHECK(ref_deflate(&zs, out, &n, cap, Z_BLOCK) == Z_OK);
+			deflatePending(&zs, NULL, &bits);
+			if (bits & 1)
+				CHECK(ref_deflate(&zs, out, &n, cap, Z_SYNC_FLUSH) == Z_OK);
+			else if (bits & 7) {
+				while (bits & 7) {
+					CHECK(deflatePrime(&zs, 10, 2) == Z_OK);
+					deflatePending(&zs, NULL, &bits);
+				}
+				CHECK(ref_deflate(&zs, out, &n, cap, Z_BLOCK) == Z_OK);
+			}
+			deflatePending(&zs, NULL, &bits);
+			CHECK(bits == 0);
+		}
+		CHECK(n > start || b == 0);
 		deflateEnd(&zs);
 		off += b;
 	} while (off < len);
