@@ -109,12 +109,13 @@ static int feed(struct dk_sink *s, const unsigned char *in, size_t len, int odd,
 	return 0;
 }
 
-/* Run in through a gzip_par stage and return what came out (NULL on error). */
-static char *gzip_par(const unsigned char *in, size_t len, int level, int threads, size_t block,
-		      int odd, size_t *outlen)
+/* Run in through a gzip stage made by `make` and return what came out (NULL on error). */
+static char *run_gzip_stage(struct dk_sink *(*make)(struct dk_sink *, int, int, size_t),
+			    const unsigned char *in, size_t len, int level, int threads, size_t block,
+			    int odd, size_t *outlen)
 {
 	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = dk_sink_gzip_par(&m->base, level, threads, block);
+	struct dk_sink *gz = make(&m->base, level, threads, block);
 	struct dk_err err;
 	char *out = NULL;
 
@@ -126,6 +127,12 @@ static char *gzip_par(const unsigned char *in, size_t len, int level, int thread
 	dk_sink_free(gz);
 	dk_sink_free(&m->base);
 	return out;
+}
+
+static char *gzip_par(const unsigned char *in, size_t len, int level, int threads, size_t block,
+		      int odd, size_t *outlen)
+{
+	return run_gzip_stage(dk_sink_gzip_par, in, len, level, threads, block, odd, outlen);
 }
 
 /* Deflate with `flush` into out + *n, offering what gz.c offers. */
@@ -576,18 +583,7 @@ static void test_zstd_free_without_close(void)
 static char *gzip_members(const unsigned char *in, size_t len, int level, int threads, size_t block,
 			  int odd, size_t *outlen)
 {
-	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = dk_sink_gzip_members(&m->base, level, threads, block);
-	struct dk_err err;
-	char *out = NULL;
-
-	if (feed(gz, in, len, odd, &err) == 0 && dk_sink_close(gz, &err) == 0) {
-		*outlen = m->sb.len;
-		out = sb_detach(&m->sb);
-	}
-	dk_sink_free(gz);
-	dk_sink_free(&m->base);
-	return out;
+	return run_gzip_stage(dk_sink_gzip_members, in, len, level, threads, block, odd, outlen);
 }
 
 /* 1 when gz is a series of gzip members that, inflated one after another, give in. */
