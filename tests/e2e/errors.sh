@@ -79,6 +79,20 @@ expect_error "a bad --platform" "unknown architecture \"x86_64\"" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1 --platform linux/x86_64 -o oci:"$OUT":new
 expect_error "no output" "no output: give at least one -o DEST" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1
+expect_error "an unknown --compression" "--compression lz4: expected gzip or zstd" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 --compression lz4 -o oci:"$OUT":new
+expect_error "a gzip level out of range" "--compression-level 12: gzip levels are 1 to 9" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 --compression-level 12 -o oci:"$OUT":new
+expect_error "an unknown --cache-mode" "--cache-mode sometimes: expected read, write or readwrite" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 --cache-mode sometimes -o oci:"$OUT":new
+expect_error "--jobs 0" "--jobs 0: expected 1 to 64" \
+	"$DERRICK" build -f "$P/derrick.json" --version 1 --jobs 0 -o oci:"$OUT":new
+spec comp '{"compression":"lz4","stages":[{"name":"a"}]}'
+expect_error "a spec with an unknown compression" "$P/comp.json: compression: \"lz4\": expected \"gzip\" or \"zstd\"" \
+	"$DERRICK" build -f "$P/comp.json" -o oci:"$OUT":new
+spec crepo '{"cache_repo":"oci:somewhere","stages":[{"name":"a"}]}'
+expect_error "a spec whose cache_repo is not a registry" "cache_repo: \"oci:somewhere\" is not a registry repository" \
+	"$DERRICK" build -f "$P/crepo.json" -o oci:"$OUT":new
 unchanged "flag errors"
 
 # --- base images that are missing or corrupt --------------------------------
