@@ -29,6 +29,7 @@
 #include "derrick/blobs.h"
 #include "derrick/image.h"
 #include "derrick/log.h"
+#include "derrick/progress.h"
 #include "derrick/transport.h"
 #include "derrick/util.h"
 
@@ -486,8 +487,7 @@ static void note(struct reg_dst *d, const struct dk_desc *desc, const char *acti
 {
 	dk_dst_note(&d->base, desc->digest, action, desc->size, sent);
 	if (d->o.progress >= 1)
-		fprintf(stderr, "%-9s %s %10.1f kB  %s\n", action, desc->digest, desc->size / 1e3,
-			d->base.ref.text);
+		dk_progress_line(action, desc->digest, desc->size, d->base.ref.text);
 }
 
 static int head_blob(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, int *exists,
@@ -662,23 +662,15 @@ static int upload_status(struct reg_dst *d, struct dk_http *h, char **location, 
 }
 
 struct progress {
-	const char *digest;
-	uint64_t base, size;
-	int live;
-	time_t start;
+	int slot;               /* the live line, or -1 */
+	uint64_t base;          /* bytes of the blob sent before this request */
 };
 
 static void on_progress(void *ctx, uint64_t now)
 {
 	struct progress *p = ctx;
-	double secs = difftime(time(NULL), p->start);
-	uint64_t done = p->base + now;
 
-	if (!p->live)
-		return;
-	fprintf(stderr, "\r  uploading %.19s  %6.1f / %.1f MB  %6.1f MB/s ", p->digest, done / 1e6,
-		p->size / 1e6, secs > 0 ? done / 1e6 / secs : 0.0);
-	fflush(stderr);
+	dk_progress_update(p->slot, p->base + now);
 }
 
 /*
@@ -688,10 +680,10 @@ static void on_progress(void *ctx, uint64_t now)
  * over may help.
  */
 static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, int fd,
-		       uint64_t *sent, int *transient, struct dk_err *err)
+		       uint64_t *sent, int *transient, const int *slot, struct dk_err *err)
 {
 	uint64_t chunk = d->o.chunk_size ? d->o.chunk_size : DEFAULT_CHUNK;
-	struct progress prog = { desc->digest, 0, desc->size, d->o.progress >= 2, time(NULL) };
+	struct progress prog = { *slot, 0 };
 	struct dk_reg_call call = { 0 };
 	struct dk_http_resp resp;
 	char *loc = NULL, *url = NULL, *what = dk_xasprintf("%s: upload blob %s", d->base.ref.text, desc->digest);
@@ -789,8 +781,6 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 	}
 	dk_http_resp_release(&resp);
 out:
-	if (prog.live)
-		fputs("\r\033[K", stderr);
 	free(loc);
 	free(url);
 	free(what);
@@ -804,14 +794,15 @@ static int rdst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 	int retries = d->o.reg.retries >= 0 ? d->o.reg.retries : 4;
 	struct dk_http *h;
 	uint64_t sent = 0;
-	int fd, transient, rc = -1;
+	int fd, transient, rc = -1, slot;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return dk_fail_errno(err, DK_E_IO, "open %s", path);
 	h = pool_get(&d->pool);
+	slot = d->o.progress >= 1 ? dk_progress_start(desc->digest, desc->size) : -1;
 	for (int attempt = 0; attempt <= retries; attempt++) {
-		rc = upload_once(d, h, desc, fd, &sent, &transient, err);
+		rc = upload_once(d, h, desc, fd, &sent, &transient, &slot, err);
 		if (rc == 0 || !transient)
 			break;
 		dk_verbose("%s: upload of %s failed (%s); starting over", base->ref.text, desc->digest, err->msg);
@@ -820,7 +811,8 @@ static int rdst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 	pool_put(&d->pool, h);
 	close(fd);
 	if (rc == 0)
-		note(d, desc, "uploaded", sent);
+		dk_dst_note(base, desc->digest, "uploaded", desc->size, sent);
+	dk_progress_done(slot, rc == 0 ? "uploaded" : "failed", base->ref.text);
 	return rc;
 }
 
@@ -916,6 +908,7 @@ int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opt
 		return -1;
 	}
 	d->pool.reg = d->reg;
+	dk_progress_init(d->o.progress >= 2);
 	*out = &d->base;
 	return 0;
 }

@@ -33,6 +33,19 @@ same "and the digest is the one built" \
 	"$(skopeo inspect --tls-verify=false "docker://$REG_ADDR/app:v1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')" \
 	"$("$DERRICK" inspect --json oci:"$T/img":v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest_digest"])')"
 
+# progress: live lines on a terminal (script(1) gives the push one), plain lines in a log
+if command -v script >/dev/null; then
+	script -qec "$DERRICK push --tls-verify=false --chunk-size 512k oci:$T/img:v1 docker://$REG_ADDR/live:v1" \
+		"$T/typescript" >/dev/null 2>&1
+	check "on a terminal: a live line per blob, with bytes and rate, redrawn in place" \
+		bash -c 'grep -q "MB/s" "$1" && grep -q $'"'"'\e\['"'"' "$1"' _ "$T/typescript"
+else
+	skip "live progress" "script(1) is missing"
+fi
+"$DERRICK" push --tls-verify=false oci:"$T/img":v1 "docker://$REG_ADDR/log:v1" 2>"$T/log.err" >/dev/null
+check "in a log: one plain line per blob, no terminal codes" \
+	bash -c 'test "$(grep -c "^uploaded " "$1")" = 2 && ! grep -q $'"'"'\e'"'"' "$1"' _ "$T/log.err"
+
 # a download cut short is retried from the start, and only a whole blob is kept
 proxy_fault px GET 1 truncate path=/blobs/sha256:
 D pull -q --cache-dir "$T/cache" "$P/app:v1" -o oci:"$T/pulled" 2>"$T/pull.err"
