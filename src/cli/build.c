@@ -171,8 +171,8 @@ int cmd_build(int argc, char **argv)
 			long l = strtol(optarg, &end, 10);
 
 			if (*end || l < 1 || l > 19) {
-				free(outputs);
-				return cli_usage("build", "--compression-level %s: expected 1 to 9 (gzip) or 19 (zstd)", optarg);
+				rc = cli_usage("build", "--compression-level %s: expected 1 to 9 (gzip) or 19 (zstd)", optarg);
+				goto out;
 			}
 			o.compress.level = (int)l;
 			break;
@@ -181,8 +181,8 @@ int cmd_build(int argc, char **argv)
 			int k = dk_compression_parse(optarg);
 
 			if (k < 0) {
-				free(outputs);
-				return cli_usage("build", "--compression %s: expected gzip or zstd", optarg);
+				rc = cli_usage("build", "--compression %s: expected gzip or zstd", optarg);
+				goto out;
 			}
 			o.compress.kind = (enum dk_compression)k;
 			o.compress_kind_set = 1;
@@ -202,46 +202,48 @@ int cmd_build(int argc, char **argv)
 			else if (!strcmp(optarg, "readwrite"))
 				o.cache_mode = DK_RCACHE_READ | DK_RCACHE_WRITE;
 			else {
-				free(outputs);
-				return cli_usage("build", "--cache-mode %s: expected read, write or readwrite", optarg);
+				rc = cli_usage("build", "--cache-mode %s: expected read, write or readwrite", optarg);
+				goto out;
 			}
 			break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); free(outputs); return 0;
+		case 'h': fputs(usage_text, stdout); rc = 0; goto out;
 		default:
 			rc = cli_transport_opt("build", c, optarg, &o.transport);
 			if (rc <= 0) {
 				if (rc == 0)
 					fputs(usage_text, stderr);
-				free(outputs);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 		}
 	}
 	if (optind < argc) {
-		free(outputs);
-		return cli_usage("build", "unexpected argument \"%s\"", argv[optind]);
+		rc = cli_usage("build", "unexpected argument \"%s\"", argv[optind]);
+		goto out;
 	}
 	cli_set_verbosity(quiet, verbose);
 	if (quiet || json)
 		o.transport.progress = 0;
 	/* --jobs given: the same for compression; else one thread per core */
 	o.compress.threads = o.transport.jobs_set ? o.transport.jobs : 0;
-	if (o.compress.kind == DK_COMP_GZIP && o.compress.level > 9)
-		return cli_usage("build", "--compression-level %d: gzip levels are 1 to 9", o.compress.level);
+	if (o.compress.kind == DK_COMP_GZIP && o.compress.level > 9) {
+		rc = cli_usage("build", "--compression-level %d: gzip levels are 1 to 9", o.compress.level);
+		goto out;
+	}
 	if (platform) {
 		if (dk_platform_parse(platform, &o.plan.platform, &err) < 0) {
-			free(outputs);
 			err.code = DK_E_USAGE;
-			return cli_error(&err);
+			rc = cli_error(&err);
+			goto out;
 		}
 	} else {
 		dk_platform_host(&o.plan.platform);
 	}
 	if (epoch_from_env(&o.plan.epoch, &err) < 0 || dk_build(&o, &res, &err) < 0) {
-		free(outputs);
-		return cli_error(&err);
+		rc = cli_error(&err);
+		goto out;
 	}
 	rc = 0;
 	if (digest_file && write_digests(digest_file, &res, &o, &err) < 0)
@@ -251,6 +253,7 @@ int cmd_build(int argc, char **argv)
 	else if (!quiet)
 		print_text(&res, &o);
 	dk_build_result_free(&res);
+out:
 	free(outputs);
 	return rc;
 }
