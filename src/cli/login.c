@@ -63,9 +63,9 @@ static char *prompt(const char *question, int secret)
 	if (secret && tcgetattr(fileno(tty), &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		tcsetattr(fileno(tty), TCSANOW, &quiet);
 		answer = read_line(tty);
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		tcsetattr(fileno(tty), TCSANOW, &old);
 		fputc('\n', tty);
 	} else {
 		answer = read_line(tty);

@@ -62,6 +62,16 @@ printf '{"credHelpers": {"%s": "dktest"}}\n' "$S" >"$HOME/.docker/config.json"
 PATH=$T/bin:$PATH "$DERRICK" inspect --cert-dir "$SEC_CERT_DIR" "docker://$S/app:v2" >"$T/helper.out" 2>&1
 check "credentials from a docker-credential helper (credHelpers)" grep -q "manifest:" "$T/helper.out"
 rm -f "$HOME/.docker/config.json"
+# the password prompt on a terminal (script(1) gives login one): read without echo
+if command -v script >/dev/null; then
+	# typed a moment later, as a person would (input typed ahead is echoed by the terminal itself)
+	{ sleep 1; printf '%s\n' "$SEC_PASS"; } | script -qec "$DERRICK login --authfile $T/tty-auth.json --cert-dir $SEC_CERT_DIR -u $SEC_USER $S" \
+		"$T/tty.typescript" >/dev/null 2>&1
+	check "login at a terminal prompt: accepted" grep -q "Login Succeeded" "$T/tty.typescript"
+	check "  ... and the password was not echoed" bash -c '! grep -qF -- "$1" "$2"' _ "$SEC_PASS" "$T/tty.typescript"
+else
+	skip "login at a terminal prompt" "script(1) is missing"
+fi
 "$DERRICK" logout --authfile "$AF" "$S" >"$T/logout.out" 2>&1
 check "logout removes the entry" test "$(json_get "$AF" 'len(d["auths"])')" = 0
 expect_error "after logout: 401 again" "HTTP 401" \
