@@ -431,19 +431,29 @@ static const struct dk_dst_ops ldst_ops = {
 	ldst_has_blob, ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
 };
 
-static int dir_is_empty(const char *path)
+/*
+ * 1 when a directory holds nothing, or only what a derrick run that is
+ * making it a layout right now puts there first (blobs/, temporary files):
+ * another build may be half a millisecond into creating the same layout.
+ */
+static int dir_is_empty_or_starting(const char *path)
 {
 	DIR *dir = opendir(path);
 	struct dirent *de;
-	int empty = 1;
+	int ok = 1;
 
 	if (!dir)
 		return 0;
-	while ((de = readdir(dir)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = 0;
+	while ((de = readdir(dir))) {
+		const char *n = de->d_name;
+
+		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "blobs") ||
+		    !strncmp(n, ".derrick-tmp-", 13))
+			continue;
+		ok = 0;
+	}
 	closedir(dir);
-	return empty;
+	return ok;
 }
 
 int dk_layout_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err)
@@ -465,7 +475,7 @@ int dk_layout_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_
 			if (check_layout_file(ref->path, err) < 0 || load_index(ref->path, 1, &index, err) < 0)
 				return dk_err_prefix(err, "output %s", ref->text);
 			json_decref(index);
-		} else if (!dir_is_empty(ref->path)) {
+		} else if (!dir_is_empty_or_starting(ref->path)) {
 			return dk_fail(err, DK_E_IO,
 				       "output %s: %s is a non-empty directory that is not an OCI layout (refusing to write into it)",
 				       ref->text, ref->path);
