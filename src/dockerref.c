@@ -13,12 +13,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "derrick/digest.h"
 #include "derrick/dockerref.h"
+#include "derrick/ref.h"
 #include "derrick/util.h"
 
 #define REPO_MAX 255
 #define TAG_MAX 128
-#define SHA256_HEX 64
 /* Longer input is cut in messages, so the rule after it is never truncated. */
 #define QUOTE_MAX 200
 
@@ -39,7 +40,6 @@ static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
 static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_alnum(char c) { return is_lower(c) || is_upper(c) || is_digit(c); }
-static int is_hex_lower(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
 
 static int span_eq(struct span a, const char *s)
 {
@@ -261,20 +261,16 @@ static int check_path(const char *ref, struct span path, int library, struct dk_
 	return 0;
 }
 
-/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+/* The same rule as oci: tags (ref.c), on a piece of the reference. */
 static int tag_valid(struct span t)
 {
+	char buf[TAG_MAX + 1];
+
 	if (t.n == 0 || t.n > TAG_MAX)
 		return 0;
-	for (size_t i = 0; i < t.n; i++) {
-		char c = t.p[i];
-
-		if (is_alnum(c) || c == '_')
-			continue;
-		if (i == 0 || (c != '.' && c != '-'))
-			return 0;
-	}
-	return 1;
+	memcpy(buf, t.p, t.n);
+	buf[t.n] = '\0';
+	return dk_tag_valid(buf);
 }
 
 static int check_tag(const char *ref, struct span t, struct dk_err *err)
@@ -318,16 +314,16 @@ static int check_digest(const char *ref, struct span d, struct dk_err *err)
 	if (colon && !span_eq(alg, "sha256") && algorithm_valid(alg))
 		return fail(err, ref, "unsupported digest algorithm %s: only sha256 is supported",
 			    quote(&q, alg.p, alg.n));
-	if (colon && span_eq(alg, "sha256") && d.n - alg.n - 1 == SHA256_HEX) {
-		size_t i;
+	if (d.n == DK_DIGEST_SIZE - 1) {
+		char buf[DK_DIGEST_SIZE];
 
-		for (i = alg.n + 1; i < d.n && is_hex_lower(d.p[i]); i++)
-			;
-		if (i == d.n)
+		memcpy(buf, d.p, d.n);
+		buf[d.n] = '\0';
+		if (dk_digest_valid(buf))
 			return 0;
 	}
 	return fail(err, ref, "digest %s is invalid: expected sha256: and %d lowercase hex digits",
-		    quote(&q, d.p, d.n), SHA256_HEX);
+		    quote(&q, d.p, d.n), DK_DIGEST_HEX);
 }
 
 /* The pieces of a reference, as spans of the text; set says which were given. */
