@@ -114,6 +114,35 @@ static void pool_free(struct http_pool *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
+/* HEAD a blob in ref's repository: 1 there, 0 not there, -1 (err set) for any other answer. */
+static int head_blob(struct dk_registry *reg, struct dk_http *h, const struct dk_ref *ref, const char *scope,
+		     const struct dk_desc *desc, struct dk_err *err)
+{
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	char *path = dk_xasprintf("/v2/%s/blobs/%s", ref->docker.repository, desc->digest);
+	int rc;
+
+	call.method = "HEAD";
+	call.path = path;
+	call.scope = scope;
+	call.body.body_fd = -1;
+	call.http = h;
+	rc = dk_reg_do(reg, &call, &resp, err);
+	free(path);
+	if (rc < 0)
+		return dk_err_prefix(err, "%s: HEAD blob %s", ref->text, desc->digest);
+	rc = resp.status == 200 ? 1 : resp.status == 404 ? 0 : -1;
+	if (rc < 0) {
+		char *what = dk_xasprintf("%s: HEAD blob %s", ref->text, desc->digest);
+
+		dk_reg_fail(reg, &resp, what, err);
+		free(what);
+	}
+	dk_http_resp_release(&resp);
+	return rc;
+}
+
 /* ------------------------------------------------------------ source */
 
 struct reg_src {
@@ -406,28 +435,8 @@ out:
 static int rsrc_has_blob(struct dk_src *base, const struct dk_desc *d, struct dk_err *err)
 {
 	struct reg_src *s = (struct reg_src *)base;
-	struct dk_reg_call call = { 0 };
-	struct dk_http_resp resp;
-	char *path = dk_xasprintf("/v2/%s/blobs/%s", base->ref.docker.repository, d->digest);
-	int rc;
 
-	call.method = "HEAD";
-	call.path = path;
-	call.scope = s->scope;
-	call.body.body_fd = -1;
-	rc = dk_reg_do(s->reg, &call, &resp, err);
-	free(path);
-	if (rc < 0)
-		return -1;
-	rc = resp.status == 200 ? 1 : resp.status == 404 ? 0 : -1;
-	if (rc < 0) {
-		char *what = dk_xasprintf("%s: HEAD blob %s", base->ref.text, d->digest);
-
-		dk_reg_fail(s->reg, &resp, what, err);
-		free(what);
-	}
-	dk_http_resp_release(&resp);
-	return rc;
+	return head_blob(s->reg, NULL, &base->ref, s->scope, d, err);
 }
 
 static void rsrc_close(struct dk_src *base)
@@ -490,44 +499,14 @@ static void note(struct reg_dst *d, const struct dk_desc *desc, const char *acti
 		dk_progress_line(action, desc->digest, desc->size, d->base.ref.text);
 }
 
-static int head_blob(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, int *exists,
-		     struct dk_err *err)
-{
-	struct dk_reg_call call = { 0 };
-	struct dk_http_resp resp;
-	char *path = dk_xasprintf("/v2/%s/blobs/%s", d->base.ref.docker.repository, desc->digest);
-	int rc = 0;
-
-	call.method = "HEAD";
-	call.path = path;
-	call.scope = d->scope;
-	call.body.body_fd = -1;
-	call.http = h;
-	if (dk_reg_do(d->reg, &call, &resp, err) < 0) {
-		free(path);
-		return dk_err_prefix(err, "%s: HEAD blob %s", d->base.ref.text, desc->digest);
-	}
-	*exists = resp.status == 200;
-	if (resp.status != 200 && resp.status != 404) {
-		char *what = dk_xasprintf("%s: HEAD blob %s", d->base.ref.text, desc->digest);
-
-		rc = dk_reg_fail(d->reg, &resp, what, err);
-		free(what);
-	}
-	dk_http_resp_release(&resp);
-	free(path);
-	return rc;
-}
-
 static int rdst_has_blob(struct dk_dst *base, const struct dk_desc *desc)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 	struct dk_err err;
 	struct dk_http *h = pool_get(&d->pool);
-	int exists = 0;
+	int exists;
 
-	if (head_blob(d, h, desc, &exists, &err) < 0)
-		exists = 0;
+	exists = head_blob(d->reg, h, &base->ref, d->scope, desc, &err) == 1;
 	pool_put(&d->pool, h);
 	return exists;
 }
@@ -578,9 +557,10 @@ static int rdst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, cons
 	struct dk_http *h = pool_get(&d->pool);
 	char *query = NULL, *scope = NULL, *loc = NULL;
 	long status = 0;
-	int exists = 0, rc = 0;
+	int exists, rc = 0;
 
-	if (head_blob(d, h, desc, &exists, err) < 0) {
+	exists = head_blob(d->reg, h, &base->ref, d->scope, desc, err);
+	if (exists < 0) {
 		rc = -1;
 	} else if (exists) {
 		note(d, desc, "existed", 0);
