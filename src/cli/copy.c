@@ -108,26 +108,53 @@ static int run_copy(const char *cmd, const char *src, const char *dst, const str
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "help", no_argument, NULL, 'h' }
 
-static int parse_common(const char *cmd, int c, const char *arg, struct dk_platform *plat,
-			struct dk_transport_opts *o, int *json, int *quiet, int *verbose)
+struct copy_args {
+	struct dk_transport_opts o;
+	struct dk_platform plat;
+	const char *out;                /* pull: -o */
+	const char *digest_file;        /* push: --digest-file */
+	int json;
+};
+
+/*
+ * The command line both commands share; longopts says which of -o and
+ * --digest-file this one takes.  Returns -1 to go on, else the exit status.
+ */
+static int parse_copy(const char *cmd, const char *usage, const char *shortopts,
+		      const struct option *longopts, int argc, char **argv, struct copy_args *a)
 {
 	struct dk_err err = { 0 };
-	int r = cli_transport_opt(cmd, c, arg, o);
+	int quiet = 0, verbose = 0, c, r;
 
-	if (r)
-		return r;
-	switch (c) {
-	case 'p':
-		if (dk_platform_parse(arg, plat, &err) < 0) {
-			cli_usage(cmd, "%s", err.msg);
-			return -1;
+	memset(a, 0, sizeof(*a));
+	cli_transport_defaults(&a->o);
+	dk_platform_host(&a->plat);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': fputs(usage, stdout); return 0;
+		case 'o': a->out = optarg; continue;
+		case 'd': a->digest_file = optarg; continue;
+		case 'j': a->json = 1; continue;
+		case 'q': quiet = 1; continue;
+		case 'v': verbose = 1; continue;
+		case 'p':
+			if (dk_platform_parse(optarg, &a->plat, &err) < 0)
+				return cli_usage(cmd, "%s", err.msg);
+			continue;
 		}
-		return 1;
-	case 'j': *json = 1; return 1;
-	case 'q': *quiet = 1; return 1;
-	case 'v': *verbose = 1; return 1;
+		r = cli_transport_opt(cmd, c, optarg, &a->o);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r == 0) {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
 	}
-	return 0;
+	cli_set_verbosity(quiet, verbose);
+	if (quiet || a->json)
+		a->o.progress = 0;
+	return -1;
 }
 
 int cmd_pull(int argc, char **argv)
@@ -136,39 +163,16 @@ int cmd_pull(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' }, COPY_OPTIONS, CLI_REGISTRY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dk_transport_opts o;
-	struct dk_platform plat;
-	const char *out = NULL;
-	int json = 0, quiet = 0, verbose = 0, c, r;
+	struct copy_args a;
+	int rc = parse_copy("pull", pull_usage, "o:qvh", longopts, argc, argv, &a);
 
-	cli_transport_defaults(&o);
-	dk_platform_host(&plat);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(pull_usage, stdout);
-			return 0;
-		}
-		if (c == 'o') {
-			out = optarg;
-			continue;
-		}
-		r = parse_common("pull", c, optarg, &plat, &o, &json, &quiet, &verbose);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r == 0) {
-			fputs(pull_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage("pull", "expected exactly one REF");
-	if (!out)
+	if (!a.out)
 		return cli_usage("pull", "missing -o oci:DIR[:TAG]");
-	cli_set_verbosity(quiet, verbose);
-	if (quiet || json)
-		o.progress = 0;
-	return run_copy("pull", argv[optind], out, &plat, &o, json, NULL);
+	return run_copy("pull", argv[optind], a.out, &a.plat, &a.o, a.json, NULL);
 }
 
 int cmd_push(int argc, char **argv)
@@ -177,35 +181,12 @@ int cmd_push(int argc, char **argv)
 		{ "digest-file", required_argument, NULL, 'd' }, COPY_OPTIONS, CLI_REGISTRY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dk_transport_opts o;
-	struct dk_platform plat;
-	const char *digest_file = NULL;
-	int json = 0, quiet = 0, verbose = 0, c, r;
+	struct copy_args a;
+	int rc = parse_copy("push", push_usage, "qvh", longopts, argc, argv, &a);
 
-	cli_transport_defaults(&o);
-	dk_platform_host(&plat);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(push_usage, stdout);
-			return 0;
-		}
-		if (c == 'd') {
-			digest_file = optarg;
-			continue;
-		}
-		r = parse_common("push", c, optarg, &plat, &o, &json, &quiet, &verbose);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r == 0) {
-			fputs(push_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 2)
 		return cli_usage("push", "expected SRC and DEST");
-	cli_set_verbosity(quiet, verbose);
-	if (quiet || json)
-		o.progress = 0;
-	return run_copy("push", argv[optind], argv[optind + 1], &plat, &o, json, digest_file);
+	return run_copy("push", argv[optind], argv[optind + 1], &a.plat, &a.o, a.json, a.digest_file);
 }
