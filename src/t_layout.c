@@ -433,8 +433,9 @@ static const struct dk_dst_ops ldst_ops = {
 
 /*
  * 1 when a directory holds nothing, or only what a derrick run that is
- * making it a layout right now puts there first (blobs/, temporary files):
- * another build may be half a millisecond into creating the same layout.
+ * making it a layout right now puts there (blobs/, temporary files, and
+ * oci-layout or index.json once they appear): another build may be half a
+ * millisecond into creating the same layout.
  */
 static int dir_is_empty_or_starting(const char *path)
 {
@@ -447,8 +448,9 @@ static int dir_is_empty_or_starting(const char *path)
 	while ((de = readdir(dir))) {
 		const char *n = de->d_name;
 
-		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "blobs") ||
-		    !strncmp(n, ".derrick-tmp-", 13))
+		/* oci-layout and index.json: it became a layout since our first look */
+		if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "blobs") || !strcmp(n, "oci-layout") ||
+		    !strcmp(n, "index.json") || !strncmp(n, ".derrick-tmp-", 13))
 			continue;
 		ok = 0;
 	}
