@@ -29,7 +29,7 @@
 #include "derrick/walk.h"
 
 struct base_image {
-	struct dk_src *src;
+	struct dk_image_src *src;
 	struct dk_manifest manifest;
 	char *config;
 	size_t config_len;
@@ -39,7 +39,7 @@ struct run {
 	const struct dk_build_opts *o;
 	struct dk_spec spec;
 	struct dk_plan plan;
-	struct dk_dst **dsts;
+	struct dk_image_dst **dsts;
 	size_t n_dsts;
 	struct base_image base;
 	char *stage_dir;
@@ -82,7 +82,7 @@ static int open_outputs(struct run *r)
 
 		if (dk_ref_parse(o->outputs[i], &ref, r->err) < 0)
 			return dk_err_prefix(r->err, "-o");
-		rc = dk_dst_open(&ref, &o->transport, &r->dsts[i], r->err);
+		rc = dk_image_dst_open(&ref, &o->transport, &r->dsts[i], r->err);
 		dk_ref_free(&ref);
 		if (rc < 0)
 			return -1;
@@ -105,7 +105,7 @@ static int open_base(struct run *r)
 		return 0;
 	if (dk_ref_parse(r->spec.base, &ref, r->err) < 0)
 		return dk_err_prefix(r->err, "%s: base", r->spec.path);
-	if (dk_src_open(&ref, &r->o->transport, &b->src, r->err) < 0) {
+	if (dk_image_src_open(&ref, &r->o->transport, &b->src, r->err) < 0) {
 		dk_ref_free(&ref);
 		return dk_err_prefix(r->err, "base image");
 	}
@@ -147,7 +147,7 @@ static void close_base(struct base_image *b)
 {
 	free(b->config);
 	dk_manifest_free(&b->manifest);
-	dk_src_close(b->src);
+	dk_image_src_close(b->src);
 }
 
 /*
@@ -227,7 +227,7 @@ static char *file_dest(const struct dk_spec_layer *sl)
 /* A registry hit whose blob we hold: is it what the entry claims? */
 static int check_hit(struct run *r, const char *key, const struct dk_layer_result *lr, char **path)
 {
-	struct dk_src *src = dk_rcache_src(r->rcache);
+	struct dk_image_src *src = dk_rcache_src(r->rcache);
 	struct dk_desc d;
 	struct dk_err err;
 	char diff_id[DK_DIGEST_SIZE];
@@ -256,7 +256,7 @@ static int check_hit(struct run *r, const char *key, const struct dk_layer_resul
  */
 static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct dk_entries *entries,
 			 const struct dk_tar_opts *topts, struct dk_layer_result *lr, const char **cache,
-			 struct dk_src **remote)
+			 struct dk_image_src **remote)
 {
 	char key[DK_DIGEST_SIZE];
 	char *options, *comp, *path = NULL;
@@ -324,7 +324,7 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 	struct dk_built_layer *bl;
 	struct stat st;
 	const char *cache = "built";
-	struct dk_src *remote = NULL;
+	struct dk_image_src *remote = NULL;
 	char *dest = NULL;
 	int rc = -1;
 
@@ -431,13 +431,13 @@ static int make_image(struct run *r, struct dk_manifest_blob *m)
 	return 0;
 }
 
-static int deliver(struct run *r, struct dk_dst *d, const struct dk_manifest_blob *m)
+static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manifest_blob *m)
 {
 	const struct dk_build_result *res = r->res;
 	size_t n_base = r->base.manifest.n_layers, n = res->n_layers + 1;
 	struct dk_desc *descs = dk_xcalloc(n, sizeof(*descs));
 	char **locals = dk_xcalloc(n, sizeof(*locals));
-	struct dk_src **srcs = dk_xcalloc(n, sizeof(*srcs));
+	struct dk_image_src **srcs = dk_xcalloc(n, sizeof(*srcs));
 	int rc;
 
 	for (size_t i = 0; i < res->n_layers; i++) {
@@ -528,7 +528,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 out:
 	dk_manifest_blob_free(&m);
 	for (size_t i = 0; i < r.n_dsts; i++)
-		dk_dst_close(r.dsts[i]);
+		dk_image_dst_close(r.dsts[i]);
 	free(r.dsts);
 	if (r.stage_dir) {
 		dk_rm_rf(r.stage_dir);

@@ -12,12 +12,12 @@ int dk_copy_image(const char *src_text, const char *dst_text, const struct dk_pl
 		  const struct dk_transport_opts *o, struct dk_copy_result *res, struct dk_err *err)
 {
 	struct dk_ref sref, dref;
-	struct dk_src *src = NULL;
-	struct dk_dst *dst = NULL;
+	struct dk_image_src *src = NULL;
+	struct dk_image_dst *dst = NULL;
 	struct dk_manifest_blob mb;
 	struct dk_manifest m;
 	struct dk_desc *descs = NULL;
-	struct dk_src **srcs = NULL;
+	struct dk_image_src **srcs = NULL;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -28,11 +28,11 @@ int dk_copy_image(const char *src_text, const char *dst_text, const struct dk_pl
 		return -1;
 	if (dk_ref_parse(dst_text, &dref, err) < 0)
 		goto out;
-	if (dk_src_open(&sref, o, &src, err) < 0 ||
+	if (dk_image_src_open(&sref, o, &src, err) < 0 ||
 	    src->ops->get_manifest(src, want, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, src_text, &m, err) < 0)
 		goto out;
-	if (dk_dst_open(&dref, o, &dst, err) < 0)
+	if (dk_image_dst_open(&dref, o, &dst, err) < 0)
 		goto out;
 	/* layers, then the config: a registry may check the config's references last */
 	descs = dk_xcalloc(m.n_layers + 1, sizeof(*descs));
@@ -56,8 +56,8 @@ out:
 	free(descs);
 	dk_manifest_free(&m);
 	dk_manifest_blob_free(&mb);
-	dk_dst_close(dst);
-	dk_src_close(src);
+	dk_image_dst_close(dst);
+	dk_image_src_close(src);
 	dk_ref_free(&dref);
 	dk_ref_free(&sref);
 	return rc;

@@ -67,7 +67,7 @@ int dk_inspect(const char *text, const struct dk_platform *want, const struct dk
 	       json_t **out, struct dk_err *err)
 {
 	struct dk_ref ref;
-	struct dk_src *src = NULL;
+	struct dk_image_src *src = NULL;
 	struct dk_manifest_blob mb;
 	struct dk_manifest m;
 	char *cfgbuf = NULL;
@@ -80,7 +80,7 @@ int dk_inspect(const char *text, const struct dk_platform *want, const struct dk
 	memset(&m, 0, sizeof(m));
 	if (dk_ref_parse(text, &ref, err) < 0)
 		return -1;
-	if (dk_src_open(&ref, o, &src, err) < 0)
+	if (dk_image_src_open(&ref, o, &src, err) < 0)
 		goto out;
 	if (src->ops->get_manifest(src, want, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, text, &m, err) < 0 ||
@@ -98,7 +98,7 @@ out:
 	free(cfgbuf);
 	dk_manifest_free(&m);
 	dk_manifest_blob_free(&mb);
-	dk_src_close(src);
+	dk_image_src_close(src);
 	dk_ref_free(&ref);
 	return rc;
 }

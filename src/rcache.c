@@ -21,7 +21,7 @@ struct dk_rcache {
 	struct dk_ref ref;              /* docker://HOST/REPO */
 	int mode;
 	const struct dk_transport_opts *o;
-	struct dk_src *src;
+	struct dk_image_src *src;
 	struct dk_blobs blobs;          /* where the empty config blob is kept as a file */
 };
 
@@ -38,7 +38,7 @@ struct dk_rcache *dk_rcache_open(const char *text, int mode, const struct dk_tra
 			dk_fail(&err, DK_E_REF, "%s: the cache must be a registry repository (docker://HOST/REPO)", text);
 		goto fail;
 	}
-	if (dk_blobs_open(&c->blobs, blob_dir, 1, &err) < 0 || dk_src_open(&c->ref, o, &c->src, &err) < 0)
+	if (dk_blobs_open(&c->blobs, blob_dir, 1, &err) < 0 || dk_image_src_open(&c->ref, o, &c->src, &err) < 0)
 		goto fail;
 	return c;
 fail:
@@ -52,14 +52,14 @@ void dk_rcache_close(struct dk_rcache *c)
 {
 	if (!c)
 		return;
-	dk_src_close(c->src);
+	dk_image_src_close(c->src);
 	if (c->blobs.root)
 		dk_blobs_close(&c->blobs);
 	dk_ref_free(&c->ref);
 	free(c);
 }
 
-struct dk_src *dk_rcache_src(struct dk_rcache *c)
+struct dk_image_src *dk_rcache_src(struct dk_rcache *c)
 {
 	return c->src;
 }
@@ -77,7 +77,7 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 {
 	char *text = entry_ref(c, key);
 	struct dk_ref ref;
-	struct dk_src *src = NULL;
+	struct dk_image_src *src = NULL;
 	struct dk_manifest_blob mb = { 0 };
 	struct dk_manifest m = { 0 };
 	/* an entry is a single manifest, never an index: the platform is not consulted */
@@ -89,7 +89,7 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 		free(text);
 		return -1;
 	}
-	if (dk_src_open(&ref, c->o, &src, err) < 0 ||
+	if (dk_image_src_open(&ref, c->o, &src, err) < 0 ||
 	    src->ops->get_manifest(src, &any, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, text, &m, err) < 0)
 		goto out;
@@ -111,7 +111,7 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 out:
 	dk_manifest_free(&m);
 	dk_manifest_blob_free(&mb);
-	dk_src_close(src);
+	dk_image_src_close(src);
 	dk_ref_free(&ref);
 	free(text);
 	return rc;
@@ -177,9 +177,9 @@ void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_r
 	struct dk_transport_opts quiet;
 	struct dk_desc descs[2];
 	const char *locals[2];
-	struct dk_src *srcs[2] = { NULL, NULL };
+	struct dk_image_src *srcs[2] = { NULL, NULL };
 	struct dk_manifest_blob mb;
-	struct dk_dst *dst = NULL;
+	struct dk_image_dst *dst = NULL;
 	struct dk_ref ref;
 	struct dk_err err;
 	char *text, *cfg_path = NULL;
@@ -206,7 +206,7 @@ void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_r
 	strcpy(mb.desc.media_type, DK_MT_OCI_MANIFEST);
 	dk_sha256_buf(mb.bytes, mb.len, mb.desc.digest);
 	mb.desc.size = mb.len;
-	if (dk_dst_open(&ref, &quiet, &dst, &err) < 0 ||
+	if (dk_image_dst_open(&ref, &quiet, &dst, &err) < 0 ||
 	    dk_transfer_blobs(dst, descs, locals, srcs, 2, &quiet, &err) < 0 ||
 	    dst->ops->put_manifest(dst, &mb, &err) < 0 || dst->ops->commit(dst, &err) < 0) {
 		dk_ref_free(&ref);
@@ -218,7 +218,7 @@ void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_r
 fail:
 	dk_warn("registry cache: could not record %s: %s", text, err.msg);
 out:
-	dk_dst_close(dst);
+	dk_image_dst_close(dst);
 	dk_manifest_blob_free(&mb);
 	free(cfg_path);
 	free(text);

@@ -85,7 +85,7 @@ static int check_layout_file(const char *dir, struct dk_err *err)
 /* ------------------------------------------------------------ source */
 
 struct layout_src {
-	struct dk_src base;
+	struct dk_image_src base;
 	struct dk_blobs blobs;
 };
 
@@ -132,7 +132,7 @@ static int find_entry(struct layout_src *s, struct dk_desc *out, struct dk_err *
 	return rc;
 }
 
-static int lsrc_get_manifest(struct dk_src *base, const struct dk_platform *want,
+static int lsrc_get_manifest(struct dk_image_src *base, const struct dk_platform *want,
 			     struct dk_manifest_blob *out, struct dk_err *err)
 {
 	struct layout_src *s = (struct layout_src *)base;
@@ -162,7 +162,7 @@ static int lsrc_get_manifest(struct dk_src *base, const struct dk_platform *want
 	return 0;
 }
 
-static int lsrc_read_blob(struct dk_src *base, const struct dk_desc *d, size_t max,
+static int lsrc_read_blob(struct dk_image_src *base, const struct dk_desc *d, size_t max,
 			  char **buf, size_t *len, struct dk_err *err)
 {
 	struct layout_src *s = (struct layout_src *)base;
@@ -170,7 +170,7 @@ static int lsrc_read_blob(struct dk_src *base, const struct dk_desc *d, size_t m
 	return dk_blobs_read(&s->blobs, d->digest, d->size, max, buf, len, err);
 }
 
-static int lsrc_blob_file(struct dk_src *base, const struct dk_desc *d, char **path,
+static int lsrc_blob_file(struct dk_image_src *base, const struct dk_desc *d, char **path,
 			  struct dk_err *err)
 {
 	struct layout_src *s = (struct layout_src *)base;
@@ -181,13 +181,13 @@ static int lsrc_blob_file(struct dk_src *base, const struct dk_desc *d, char **p
 	return 0;
 }
 
-static int lsrc_has_blob(struct dk_src *base, const struct dk_desc *d, struct dk_err *err)
+static int lsrc_has_blob(struct dk_image_src *base, const struct dk_desc *d, struct dk_err *err)
 {
 	(void)err;
 	return dk_blobs_has(&((struct layout_src *)base)->blobs, d->digest);
 }
 
-static void lsrc_close(struct dk_src *base)
+static void lsrc_close(struct dk_image_src *base)
 {
 	struct layout_src *s = (struct layout_src *)base;
 
@@ -196,11 +196,11 @@ static void lsrc_close(struct dk_src *base)
 	free(s);
 }
 
-static const struct dk_src_ops lsrc_ops = {
+static const struct dk_image_src_ops lsrc_ops = {
 	lsrc_get_manifest, lsrc_read_blob, lsrc_blob_file, lsrc_has_blob, lsrc_close,
 };
 
-int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err)
+int dk_layout_src_open(const struct dk_ref *ref, struct dk_image_src **out, struct dk_err *err)
 {
 	struct layout_src *s;
 	struct stat st;
@@ -226,7 +226,7 @@ int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_
 /* ------------------------------------------------------------ destination */
 
 struct layout_dst {
-	struct dk_dst base;
+	struct dk_image_dst base;
 	int existed;            /* DIR was there before we started */
 	int ready;              /* DIR, oci-layout and blobs/ exist */
 	int made_layout;        /* we turned an empty DIR into a layout */
@@ -261,21 +261,21 @@ static int ensure_ready(struct layout_dst *d, struct dk_err *err)
 	return rc;
 }
 
-static int ldst_has_blob(struct dk_dst *base, const struct dk_desc *desc)
+static int ldst_has_blob(struct dk_image_dst *base, const struct dk_desc *desc)
 {
 	struct layout_dst *d = (struct layout_dst *)base;
 
 	return d->ready && dk_blobs_has(&d->blobs, desc->digest);
 }
 
-static int ldst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
+static int ldst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
 			   struct dk_err *err)
 {
 	(void)from;
 	(void)err;
 	if (!ldst_has_blob(base, desc))
 		return 0;
-	dk_dst_note(base, desc->digest, "existed", desc->size, 0);
+	dk_image_dst_note(base, desc->digest, "existed", desc->size, 0);
 	return 1;
 }
 
@@ -285,7 +285,7 @@ static void remember(struct layout_dst *d, const char *digest)
 	d->added[d->n_added++] = dk_blobs_path(&d->blobs, digest);
 }
 
-static int ldst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const char *path,
+static int ldst_put_blob(struct dk_image_dst *base, const struct dk_desc *desc, const char *path,
 			 struct dk_err *err)
 {
 	struct layout_dst *d = (struct layout_dst *)base;
@@ -297,11 +297,11 @@ static int ldst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 	if (dk_blobs_put_file(&d->blobs, path, desc->digest, err) < 0)
 		return dk_err_prefix(err, "%s", base->ref.text);
 	remember(d, desc->digest);
-	dk_dst_note(base, desc->digest, "written", desc->size, desc->size);
+	dk_image_dst_note(base, desc->digest, "written", desc->size, desc->size);
 	return 0;
 }
 
-static int ldst_put_manifest(struct dk_dst *base, const struct dk_manifest_blob *m,
+static int ldst_put_manifest(struct dk_image_dst *base, const struct dk_manifest_blob *m,
 			     struct dk_err *err)
 {
 	struct layout_dst *d = (struct layout_dst *)base;
@@ -324,7 +324,7 @@ static int ldst_put_manifest(struct dk_dst *base, const struct dk_manifest_blob 
  * Add the manifest to index.json: a tag replaces the entry that had it (in
  * place, so the others keep their order); an untagged image is added once.
  */
-static int ldst_commit(struct dk_dst *base, struct dk_err *err)
+static int ldst_commit(struct dk_image_dst *base, struct dk_err *err)
 {
 	struct layout_dst *d = (struct layout_dst *)base;
 	const char *tag = base->ref.tag;
@@ -411,7 +411,7 @@ static void undo(struct layout_dst *d)
 	free(blobs);
 }
 
-static void ldst_close(struct dk_dst *base)
+static void ldst_close(struct dk_image_dst *base)
 {
 	struct layout_dst *d = (struct layout_dst *)base;
 
@@ -422,12 +422,12 @@ static void ldst_close(struct dk_dst *base)
 	free(d->added);
 	if (d->ready)
 		dk_blobs_close(&d->blobs);
-	dk_dst_release_notes(base);
+	dk_image_dst_release_notes(base);
 	dk_ref_free(&base->ref);
 	free(d);
 }
 
-static const struct dk_dst_ops ldst_ops = {
+static const struct dk_image_dst_ops ldst_ops = {
 	ldst_has_blob, ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
 };
 
@@ -458,7 +458,7 @@ static int dir_is_empty_or_starting(const char *path)
 	return ok;
 }
 
-int dk_layout_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err)
+int dk_layout_dst_open(const struct dk_ref *ref, struct dk_image_dst **out, struct dk_err *err)
 {
 	struct layout_dst *d;
 	struct stat st;

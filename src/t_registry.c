@@ -146,7 +146,7 @@ static int head_blob(struct dk_registry *reg, struct dk_http *h, const struct dk
 /* ------------------------------------------------------------ source */
 
 struct reg_src {
-	struct dk_src base;
+	struct dk_image_src base;
 	struct dk_registry *reg;
 	char *scope;
 	struct dk_transport_opts o;
@@ -224,7 +224,7 @@ done:
 	return rc;
 }
 
-static int rsrc_get_manifest(struct dk_src *base, const struct dk_platform *want,
+static int rsrc_get_manifest(struct dk_image_src *base, const struct dk_platform *want,
 			     struct dk_manifest_blob *out, struct dk_err *err)
 {
 	struct reg_src *s = (struct reg_src *)base;
@@ -250,7 +250,7 @@ static int rsrc_get_manifest(struct dk_src *base, const struct dk_platform *want
 	return 0;
 }
 
-static int rsrc_read_blob(struct dk_src *base, const struct dk_desc *d, size_t max,
+static int rsrc_read_blob(struct dk_image_src *base, const struct dk_desc *d, size_t max,
 			  char **buf, size_t *len, struct dk_err *err)
 {
 	struct reg_src *s = (struct reg_src *)base;
@@ -359,7 +359,7 @@ static int ensure_cache(struct reg_src *s, struct dk_err *err)
 	return rc;
 }
 
-static int rsrc_blob_file(struct dk_src *base, const struct dk_desc *d, char **out, struct dk_err *err)
+static int rsrc_blob_file(struct dk_image_src *base, const struct dk_desc *d, char **out, struct dk_err *err)
 {
 	struct reg_src *s = (struct reg_src *)base;
 	struct dk_reg_call call = { 0 };
@@ -432,14 +432,14 @@ out:
 	return rc;
 }
 
-static int rsrc_has_blob(struct dk_src *base, const struct dk_desc *d, struct dk_err *err)
+static int rsrc_has_blob(struct dk_image_src *base, const struct dk_desc *d, struct dk_err *err)
 {
 	struct reg_src *s = (struct reg_src *)base;
 
 	return head_blob(s->reg, NULL, &base->ref, s->scope, d, err);
 }
 
-static void rsrc_close(struct dk_src *base)
+static void rsrc_close(struct dk_image_src *base)
 {
 	struct reg_src *s = (struct reg_src *)base;
 
@@ -454,12 +454,12 @@ static void rsrc_close(struct dk_src *base)
 	free(s);
 }
 
-static const struct dk_src_ops rsrc_ops = {
+static const struct dk_image_src_ops rsrc_ops = {
 	rsrc_get_manifest, rsrc_read_blob, rsrc_blob_file, rsrc_has_blob, rsrc_close,
 };
 
 int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_src **out, struct dk_err *err)
+			 struct dk_image_src **out, struct dk_err *err)
 {
 	struct reg_src *s = dk_xcalloc(1, sizeof(*s));
 
@@ -482,7 +482,7 @@ int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opt
 /* ------------------------------------------------------------ destination */
 
 struct reg_dst {
-	struct dk_dst base;
+	struct dk_image_dst base;
 	struct dk_registry *reg;
 	char *scope;
 	struct dk_transport_opts o;
@@ -494,12 +494,12 @@ struct reg_dst {
 /* Record what happened to a blob and, unless quiet, say it in one line. */
 static void note(struct reg_dst *d, const struct dk_desc *desc, const char *action, uint64_t sent)
 {
-	dk_dst_note(&d->base, desc->digest, action, desc->size, sent);
+	dk_image_dst_note(&d->base, desc->digest, action, desc->size, sent);
 	if (d->o.progress >= 1)
 		dk_progress_line(action, desc->digest, desc->size, d->base.ref.text);
 }
 
-static int rdst_has_blob(struct dk_dst *base, const struct dk_desc *desc)
+static int rdst_has_blob(struct dk_image_dst *base, const struct dk_desc *desc)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 	struct dk_err err;
@@ -550,7 +550,7 @@ static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query,
 	return rc;
 }
 
-static int rdst_mount_blob(struct dk_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
+static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
 			   struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
@@ -767,7 +767,7 @@ out:
 	return rc;
 }
 
-static int rdst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const char *path,
+static int rdst_put_blob(struct dk_image_dst *base, const struct dk_desc *desc, const char *path,
 			 struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
@@ -791,12 +791,12 @@ static int rdst_put_blob(struct dk_dst *base, const struct dk_desc *desc, const 
 	pool_put(&d->pool, h);
 	close(fd);
 	if (rc == 0)
-		dk_dst_note(base, desc->digest, "uploaded", desc->size, sent);
+		dk_image_dst_note(base, desc->digest, "uploaded", desc->size, sent);
 	dk_progress_done(slot, rc == 0 ? "uploaded" : "failed", base->ref.text);
 	return rc;
 }
 
-static int rdst_put_manifest(struct dk_dst *base, const struct dk_manifest_blob *m, struct dk_err *err)
+static int rdst_put_manifest(struct dk_image_dst *base, const struct dk_manifest_blob *m, struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 
@@ -811,7 +811,7 @@ static int rdst_put_manifest(struct dk_dst *base, const struct dk_manifest_blob 
 }
 
 /* The manifest goes last, once every blob it names is there: that makes the image visible. */
-static int rdst_commit(struct dk_dst *base, struct dk_err *err)
+static int rdst_commit(struct dk_image_dst *base, struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 	const struct dk_dockerref *r = &base->ref.docker;
@@ -853,7 +853,7 @@ out:
 	return rc;
 }
 
-static void rdst_close(struct dk_dst *base)
+static void rdst_close(struct dk_image_dst *base)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 
@@ -861,17 +861,17 @@ static void rdst_close(struct dk_dst *base)
 	dk_manifest_blob_free(&d->manifest);
 	dk_registry_free(d->reg);
 	free(d->scope);
-	dk_dst_release_notes(base);
+	dk_image_dst_release_notes(base);
 	dk_ref_free(&base->ref);
 	free(d);
 }
 
-static const struct dk_dst_ops rdst_ops = {
+static const struct dk_image_dst_ops rdst_ops = {
 	rdst_has_blob, rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close,
 };
 
 int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_dst **out, struct dk_err *err)
+			 struct dk_image_dst **out, struct dk_err *err)
 {
 	struct reg_dst *d = dk_xcalloc(1, sizeof(*d));
 

@@ -9,7 +9,7 @@
 #include "derrick/transport.h"
 #include "derrick/util.h"
 
-int dk_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_src **out,
+int dk_image_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
 		struct dk_err *err)
 {
 	if (!strcmp(ref->transport, "oci"))
@@ -19,7 +19,7 @@ int dk_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, str
 	return dk_fail(err, DK_E_REF, "%s: cannot read from transport \"%s\"", ref->text, ref->transport);
 }
 
-int dk_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_dst **out,
+int dk_image_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
 		struct dk_err *err)
 {
 	if (!strcmp(ref->transport, "oci"))
@@ -29,13 +29,13 @@ int dk_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, str
 	return dk_fail(err, DK_E_REF, "%s: cannot write to transport \"%s\"", ref->text, ref->transport);
 }
 
-void dk_src_close(struct dk_src *s)
+void dk_image_src_close(struct dk_image_src *s)
 {
 	if (s)
 		s->ops->close(s);
 }
 
-void dk_dst_close(struct dk_dst *d)
+void dk_image_dst_close(struct dk_image_dst *d)
 {
 	if (d)
 		d->ops->close(d);
@@ -49,7 +49,7 @@ void dk_manifest_blob_free(struct dk_manifest_blob *m)
 
 static pthread_mutex_t notes_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void dk_dst_note(struct dk_dst *d, const char *digest, const char *action, uint64_t size,
+void dk_image_dst_note(struct dk_image_dst *d, const char *digest, const char *action, uint64_t size,
 		 uint64_t sent)
 {
 	struct dk_blob_note *n;
@@ -64,14 +64,14 @@ void dk_dst_note(struct dk_dst *d, const char *digest, const char *action, uint6
 	pthread_mutex_unlock(&notes_lock);
 }
 
-void dk_dst_release_notes(struct dk_dst *d)
+void dk_image_dst_release_notes(struct dk_image_dst *d)
 {
 	free(d->notes);
 	d->notes = NULL;
 	d->n_notes = 0;
 }
 
-int dk_transfer_blob(struct dk_dst *d, const struct dk_desc *desc, struct dk_src *src,
+int dk_transfer_blob(struct dk_image_dst *d, const struct dk_desc *desc, struct dk_image_src *src,
 		     const char *local, struct dk_err *err)
 {
 	char *path = NULL;
@@ -92,10 +92,10 @@ int dk_transfer_blob(struct dk_dst *d, const struct dk_desc *desc, struct dk_src
 }
 
 struct pool {
-	struct dk_dst *d;
+	struct dk_image_dst *d;
 	const struct dk_desc *descs;
 	const char *const *locals;
-	struct dk_src *const *srcs;
+	struct dk_image_src *const *srcs;
 	size_t n, next;
 	pthread_mutex_t lock;
 	int failed;
@@ -128,8 +128,8 @@ static void *worker(void *arg)
 	}
 }
 
-int dk_transfer_blobs(struct dk_dst *d, const struct dk_desc *descs, const char *const *locals,
-		      struct dk_src *const *srcs, size_t n, const struct dk_transport_opts *o,
+int dk_transfer_blobs(struct dk_image_dst *d, const struct dk_desc *descs, const char *const *locals,
+		      struct dk_image_src *const *srcs, size_t n, const struct dk_transport_opts *o,
 		      struct dk_err *err)
 {
 	struct pool p = { d, descs, locals, srcs, n, 0, PTHREAD_MUTEX_INITIALIZER, 0, { 0 } };

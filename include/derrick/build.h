@@ -34,7 +34,7 @@ struct dk_built_layer {
 	char diff_id[DK_DIGEST_SIZE];
 	const char *cache;              /* "local", "registry" (cache hits), "built", or NULL for base layers */
 	char *blob_path;                /* where the blob is (staging or cache), or NULL */
-	struct dk_src *remote;          /* where it can be mounted or fetched from, or NULL (not owned) */
+	struct dk_image_src *remote;          /* where it can be mounted or fetched from, or NULL (not owned) */
 };
 
 struct dk_build_result {

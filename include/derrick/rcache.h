@@ -32,7 +32,7 @@ struct dk_rcache *dk_rcache_open(const char *ref, int mode, const struct dk_tran
 void dk_rcache_close(struct dk_rcache *c);
 
 /* The cache repository as a source: to mount from, or download from. */
-struct dk_src *dk_rcache_src(struct dk_rcache *c);
+struct dk_image_src *dk_rcache_src(struct dk_rcache *c);
 
 /* 1 and res filled on a hit whose blob the cache repository holds; 0 otherwise. */
 int dk_rcache_get(struct dk_rcache *c, const char *key, struct dk_layer_result *res);

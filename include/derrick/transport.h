@@ -60,78 +60,78 @@ struct dk_blob_note {
 	uint64_t sent;                  /* bytes sent for it */
 };
 
-struct dk_src;
-struct dk_src_ops {
+struct dk_image_src;
+struct dk_image_src_ops {
 	/* The manifest the reference names; an index is resolved to `want`. */
-	int (*get_manifest)(struct dk_src *s, const struct dk_platform *want,
+	int (*get_manifest)(struct dk_image_src *s, const struct dk_platform *want,
 			    struct dk_manifest_blob *out, struct dk_err *err);
 	/* A small blob's bytes (a config), checked against d. */
-	int (*read_blob)(struct dk_src *s, const struct dk_desc *d, size_t max,
+	int (*read_blob)(struct dk_image_src *s, const struct dk_desc *d, size_t max,
 			 char **buf, size_t *len, struct dk_err *err);
 	/* A local file holding the blob, verified against d (a new string). */
-	int (*blob_file)(struct dk_src *s, const struct dk_desc *d, char **path,
+	int (*blob_file)(struct dk_image_src *s, const struct dk_desc *d, char **path,
 			 struct dk_err *err);
 	/* 1 when the source holds the blob, 0 when not, -1 when it cannot tell */
-	int (*has_blob)(struct dk_src *s, const struct dk_desc *d, struct dk_err *err);
-	void (*close)(struct dk_src *s);
+	int (*has_blob)(struct dk_image_src *s, const struct dk_desc *d, struct dk_err *err);
+	void (*close)(struct dk_image_src *s);
 };
 
-struct dk_src {
-	const struct dk_src_ops *ops;
+struct dk_image_src {
+	const struct dk_image_src_ops *ops;
 	struct dk_ref ref;
 };
 
-struct dk_dst;
-struct dk_dst_ops {
-	int (*has_blob)(struct dk_dst *d, const struct dk_desc *desc);
+struct dk_image_dst;
+struct dk_image_dst_ops {
+	int (*has_blob)(struct dk_image_dst *d, const struct dk_desc *desc);
 	/*
 	 * Get the blob without sending its bytes if possible: 1 when the
 	 * destination has it now (it was there, or was mounted from `from`,
 	 * an image in another repository of the same registry), 0 when its
 	 * bytes are needed, -1 on error.  `from` may be NULL.
 	 */
-	int (*mount_blob)(struct dk_dst *d, const struct dk_desc *desc, const struct dk_ref *from,
+	int (*mount_blob)(struct dk_image_dst *d, const struct dk_desc *desc, const struct dk_ref *from,
 			  struct dk_err *err);
 	/* Store the blob held in the local file `path` (already verified). */
-	int (*put_blob)(struct dk_dst *d, const struct dk_desc *desc, const char *path,
+	int (*put_blob)(struct dk_image_dst *d, const struct dk_desc *desc, const char *path,
 			struct dk_err *err);
 	/* Store the manifest and name it with the reference's tag. */
-	int (*put_manifest)(struct dk_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
+	int (*put_manifest)(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
 	/* Make it visible (index.json, a tag on a registry...). */
-	int (*commit)(struct dk_dst *d, struct dk_err *err);
+	int (*commit)(struct dk_image_dst *d, struct dk_err *err);
 	/* Without a commit, undo what this destination added. */
-	void (*close)(struct dk_dst *d);
+	void (*close)(struct dk_image_dst *d);
 };
 
-struct dk_dst {
-	const struct dk_dst_ops *ops;
+struct dk_image_dst {
+	const struct dk_image_dst_ops *ops;
 	struct dk_ref ref;
 	struct dk_blob_note *notes;     /* one per blob handled, in order */
 	size_t n_notes;
 };
 
 /* Record what happened to a blob (thread-safe). */
-void dk_dst_note(struct dk_dst *d, const char *digest, const char *action, uint64_t size,
+void dk_image_dst_note(struct dk_image_dst *d, const char *digest, const char *action, uint64_t size,
 		 uint64_t sent);
-void dk_dst_release_notes(struct dk_dst *d);
+void dk_image_dst_release_notes(struct dk_image_dst *d);
 
-int dk_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_src **out,
+int dk_image_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
 		struct dk_err *err);
 /*
  * Opening a destination checks it can be written (not a file, not some
  * other directory, a readable index.json) but changes nothing on disk.
  */
-int dk_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_dst **out,
+int dk_image_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
 		struct dk_err *err);
 
-void dk_src_close(struct dk_src *s);
-void dk_dst_close(struct dk_dst *d);
+void dk_image_src_close(struct dk_image_src *s);
+void dk_image_dst_close(struct dk_image_dst *d);
 
 /*
  * Make `d` hold the blob `desc`: nothing when it is there, a mount when
  * possible, else its bytes from `local` (a file) or from `src`.
  */
-int dk_transfer_blob(struct dk_dst *d, const struct dk_desc *desc, struct dk_src *src,
+int dk_transfer_blob(struct dk_image_dst *d, const struct dk_desc *desc, struct dk_image_src *src,
 		     const char *local, struct dk_err *err);
 
 /*
@@ -141,19 +141,19 @@ int dk_transfer_blob(struct dk_dst *d, const struct dk_desc *desc, struct dk_src
  * be NULL.  Up to o->jobs at once when the destination is a registry;
  * stops at the first failure.
  */
-int dk_transfer_blobs(struct dk_dst *d, const struct dk_desc *descs, const char *const *locals,
-		      struct dk_src *const *srcs, size_t n, const struct dk_transport_opts *o,
+int dk_transfer_blobs(struct dk_image_dst *d, const struct dk_desc *descs, const char *const *locals,
+		      struct dk_image_src *const *srcs, size_t n, const struct dk_transport_opts *o,
 		      struct dk_err *err);
 
 /* The layout transport (t_layout.c). */
-int dk_layout_src_open(const struct dk_ref *ref, struct dk_src **out, struct dk_err *err);
-int dk_layout_dst_open(const struct dk_ref *ref, struct dk_dst **out, struct dk_err *err);
+int dk_layout_src_open(const struct dk_ref *ref, struct dk_image_src **out, struct dk_err *err);
+int dk_layout_dst_open(const struct dk_ref *ref, struct dk_image_dst **out, struct dk_err *err);
 
 /* The registry transport (t_registry.c). */
 int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_src **out, struct dk_err *err);
+			 struct dk_image_src **out, struct dk_err *err);
 int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_dst **out, struct dk_err *err);
+			 struct dk_image_dst **out, struct dk_err *err);
 
 /* The blob cache directory for o (a new string). */
 char *dk_cache_dir(const struct dk_transport_opts *o);
