@@ -11,7 +11,6 @@
  * the current locale, so we pin LC_CTYPE to C.UTF-8 while writing: the
  * same name gives the same bytes whatever LANG the user has.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <stdlib.h>
@@ -21,7 +20,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "derrick/log.h"
 #include "derrick/tarw.h"
 #include "derrick/util.h"
 
@@ -186,119 +184,5 @@ done:
 	archive_entry_free(ae);
 	archive_write_free(a);
 	free(buf);
-	return rc;
-}
-
-static char *under_dest(const char *dest, const char *p)
-{
-	if (!*dest)
-		return dk_xstrdup(p);
-	if (!*p)
-		return dk_xstrdup(dest);
-	return dk_xasprintf("%s/%s", dest, p);
-}
-
-int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
-		struct dk_err *err)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *ae;
-	char *buf = dk_xmalloc(COPY_BUF);
-	uint64_t spool_len = 0;
-	int rc = -1, r;
-	const char *tmpdir = getenv("TMPDIR");
-	char *spool_path = dk_xasprintf("%s/derrick-spool-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-
-	/* libarchive's own message for a missing file lacks the reason: ask the OS first */
-	if (access(tarfile, R_OK) < 0) {
-		dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s", tarfile);
-		goto done;
-	}
-	out->spool_fd = mkstemp(spool_path);
-	if (out->spool_fd < 0) {
-		dk_fail_errno(err, DK_E_IO, "create spool file for %s", tarfile);
-		goto done;
-	}
-	/* Only ever read back through the descriptor: unlink it now so no crash leaks it. */
-	unlink(spool_path);
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, tarfile, COPY_BUF) != ARCHIVE_OK) {
-		dk_fail(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s: %s", tarfile, archive_error_string(a));
-		goto done;
-	}
-	dk_entries_add_parents(out, dest);
-	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *name = archive_entry_pathname(ae);
-		char *clean = dk_path_clean(name ? name : "");
-		mode_t type = archive_entry_filetype(ae);
-		struct dk_entry *e;
-
-		if (!clean) {
-			dk_fail(err, DK_E_CORRUPT, "tar %s: entry \"%s\" escapes the layer with \"..\"", tarfile, name);
-			goto done;
-		}
-		if (!*clean) {  /* the archive's own "./" */
-			free(clean);
-			continue;
-		}
-		if (archive_entry_hardlink(ae)) {
-			char *target = dk_path_clean(archive_entry_hardlink(ae));
-
-			if (!target || !*target) {
-				free(target);
-				free(clean);
-				dk_fail(err, DK_E_CORRUPT, "tar %s: bad hardlink target for \"%s\"", tarfile, name);
-				goto done;
-			}
-			e = dk_entries_add(out);
-			e->type = DK_ENT_HARDLINK;
-			e->link = under_dest(dest, target);
-			free(target);
-		} else if (type == AE_IFREG) {
-			la_ssize_t n;
-
-			e = dk_entries_add(out);
-			e->type = DK_ENT_FILE;
-			e->spool_off = spool_len;
-			while ((n = archive_read_data(a, buf, COPY_BUF)) > 0) {
-				if (dk_write_all(out->spool_fd, buf, (size_t)n, "tar spool", err) < 0) {
-					free(clean);
-					goto done;
-				}
-				spool_len += (uint64_t)n;
-			}
-			if (n < 0) {
-				free(clean);
-				dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile, archive_error_string(a));
-				goto done;
-			}
-			e->size = spool_len - e->spool_off;
-		} else if (type == AE_IFDIR) {
-			e = dk_entries_add(out);
-			e->type = DK_ENT_DIR;
-		} else if (type == AE_IFLNK) {
-			e = dk_entries_add(out);
-			e->type = DK_ENT_SYMLINK;
-			e->link = dk_xstrdup(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
-		} else {
-			dk_warn("skipping %s in %s: sockets, fifos and devices are not put in layers", name, tarfile);
-			free(clean);
-			continue;
-		}
-		e->path = under_dest(dest, clean);
-		e->perm = archive_entry_perm(ae);
-		free(clean);
-	}
-	if (r != ARCHIVE_EOF) {
-		dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile, archive_error_string(a));
-		goto done;
-	}
-	rc = 0;
-done:
-	archive_read_free(a);
-	free(buf);
-	free(spool_path);
 	return rc;
 }

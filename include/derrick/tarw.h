@@ -1,6 +1,7 @@
 /*
  * tarw.h - write entries as a normalised tar stream (libarchive), and read
- * a prebuilt tar back into entries.
+ * a prebuilt tar back into entries (the reader is the "tar" layer source,
+ * src/source/tar.c).
  *
  * The normalisation rules (README, "Reproducibility") live in tarw.c and
  * nowhere else: whatever the input, every header is built from scratch.
