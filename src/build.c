@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -18,15 +17,14 @@
 #include "derrick/blobs.h"
 #include "derrick/build.h"
 #include "derrick/config.h"
-#include "derrick/ignore.h"
 #include "derrick/image.h"
 #include "derrick/layer.h"
 #include "derrick/lcache.h"
 #include "derrick/rcache.h"
 #include "derrick/log.h"
+#include "derrick/source.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
-#include "derrick/walk.h"
 
 struct base_image {
 	struct dk_image_src *src;
@@ -186,44 +184,6 @@ static int open_stage(struct run *r)
 	return dk_blobs_open(&r->stage, r->stage_dir, 1, r->err);
 }
 
-static int load_ignore(const struct dk_spec_layer *sl, const char *file, struct dk_ignore **out,
-		       struct dk_err *err)
-{
-	struct dk_ignore *ig;
-
-	*out = NULL;
-	if (!sl->exclude.n && !sl->ignore_file)
-		return 0;
-	ig = dk_ignore_new();
-	if (sl->ignore_file && dk_ignore_load_file(ig, sl->ignore_file, err) < 0) {
-		dk_ignore_free(ig);
-		return dk_err_prefix(err, "%s: %s.ignore_file", file, sl->where);
-	}
-	for (size_t i = 0; i < sl->exclude.n; i++) {
-		char *origin = dk_xasprintf("%s: %s.exclude[%zu]", file, sl->where, i);
-		int rc = dk_ignore_add(ig, sl->exclude.v[i], origin, err);
-
-		free(origin);
-		if (rc < 0) {
-			dk_ignore_free(ig);
-			return -1;
-		}
-	}
-	*out = ig;
-	return 0;
-}
-
-/* The in-layer path a file source lands on: dest, or dest/NAME when dest ends in '/'. */
-static char *file_dest(const struct dk_spec_layer *sl)
-{
-	const char *base = strrchr(sl->source, '/');
-
-	if (!sl->dest_is_dir && *sl->dest)
-		return dk_xstrdup(sl->dest);
-	base = base ? base + 1 : sl->source;
-	return *sl->dest ? dk_xasprintf("%s/%s", sl->dest, base) : dk_xstrdup(base);
-}
-
 /* A registry hit whose blob we hold: is it what the entry claims? */
 static int check_hit(struct run *r, const char *key, const struct dk_layer_result *lr, char **path)
 {
@@ -254,7 +214,7 @@ static int check_hit(struct run *r, const char *key, const struct dk_layer_resul
  * --no-cache) and recorded in both.  *cache says which; *remote is where
  * a destination can mount or fetch the blob from, when somewhere.
  */
-static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct dk_entries *entries,
+static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct dk_entries *entries,
 			 const struct dk_tar_opts *topts, struct dk_layer_result *lr, const char **cache,
 			 struct dk_image_src **remote)
 {
@@ -271,10 +231,10 @@ static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct d
 	/* everything besides the entries that decides the bytes (threads do not) */
 	comp = dk_layer_compressor_id(&r->compress);
 	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld compressor=%s",
-			       sl->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
+			       lp->entry->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
 			       (long long)topts->mtime, comp);
 	free(comp);
-	rc = dk_lcache_key(r->lcache, sl->tar ? sl->tar : sl->source, entries, options, key, r->err);
+	rc = dk_lcache_key(r->lcache, lp->input, entries, options, key, r->err);
 	free(options);
 	if (rc < 0)
 		return -1;
@@ -314,48 +274,32 @@ static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct d
 	return 0;
 }
 
-static int build_layer(struct run *r, const char *stage, const struct dk_spec_layer *sl)
+static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 {
+	const struct dk_spec_layer *sl = lp->entry;
 	struct dk_entries entries;
-	struct dk_walk_stats stats;
-	struct dk_ignore *ig = NULL;
 	struct dk_layer_result lr;
 	struct dk_tar_opts topts = { r->plan.epoch, sl->uid, sl->gid, sl->file_mode, sl->dir_mode };
 	struct dk_built_layer *bl;
-	struct stat st;
 	const char *cache = "built";
 	struct dk_image_src *remote = NULL;
-	char *dest = NULL;
-	int rc = -1;
+	int rc;
 
 	dk_entries_init(&entries);
-	memset(&stats, 0, sizeof(stats));
-	if (sl->tar) {
-		rc = dk_tar_read(sl->tar, sl->dest, &entries, r->err);
-	} else if (load_ignore(sl, r->spec.path, &ig, r->err) == 0) {
-		/* a file source needs its own name under a directory dest */
-		if (stat(sl->source, &st) == 0 && !S_ISDIR(st.st_mode))
-			dest = file_dest(sl);
-		rc = dk_walk(sl->source, dest ? dest : sl->dest, ig, &entries, &stats, r->err);
-	}
+	rc = dk_source_read(lp, r->spec.path, &entries, r->err);
 	if (rc < 0) {
-		dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, stage);
+		dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
 		goto out;
 	}
 	dk_entries_finish(&entries);
-	if (stats.stale_pyc)
-		dk_warn("%s: %zu .pyc files are validated by source mtime, which derrick normalises: "
-			"Python will ignore them (exclude **/__pycache__, or compile with "
-			"--invalidation-mode unchecked-hash)", sl->origin, stats.stale_pyc);
-	rc = produce_layer(r, sl, &entries, &topts, &lr, &cache, &remote);
+	rc = produce_layer(r, lp, &entries, &topts, &lr, &cache, &remote);
 	if (rc < 0) {
-		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, stage);
+		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
 		goto out;
 	}
 	bl = add_result_layer(r->res);
-	bl->stage = dk_xstrdup(stage);
-	bl->created_by = dk_xasprintf("derrick stage %s: %s %s /%s", stage, sl->tar ? "ADD" : "COPY",
-				      sl->origin, sl->dest);
+	bl->stage = dk_xstrdup(lp->stage);
+	bl->created_by = dk_xasprintf("derrick stage %s: %s", lp->stage, lp->history);
 	snprintf(bl->desc.media_type, sizeof(bl->desc.media_type), "%s", lr.media_type);
 	memcpy(bl->desc.digest, lr.digest, DK_DIGEST_SIZE);
 	bl->desc.size = lr.size;
@@ -372,8 +316,6 @@ static int build_layer(struct run *r, const char *stage, const struct dk_spec_la
 	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes, cache: %s)", sl->origin, lr.digest,
 		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size, cache);
 out:
-	free(dest);
-	dk_ignore_free(ig);
 	dk_entries_release(&entries);
 	return rc;
 }
@@ -510,13 +452,9 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 			if (strcmp(r.dsts[i]->ref.transport, "docker"))
 				r.need_bytes = 1;
 	}
-	for (size_t i = 0; i < r.plan.n_stages; i++) {
-		const struct dk_spec_stage *st = &r.spec.stages[i];
-
-		for (size_t j = 0; j < st->n_layers; j++)
-			if (build_layer(&r, st->name, &st->layers[j]) < 0)
-				goto out;
-	}
+	for (size_t i = 0; i < r.plan.layers.n; i++)
+		if (build_layer(&r, &r.plan.layers.v[i]) < 0)
+			goto out;
 	if (make_image(&r, &m) < 0)
 		goto out;
 	for (size_t i = 0; i < r.n_dsts; i++)

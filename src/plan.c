@@ -219,6 +219,15 @@ int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struc
 		kv_set(&plan->labels, LABEL_REVISION, plan->revision);
 		kv_set(&plan->annotations, LABEL_REVISION, plan->revision);
 	}
+	for (size_t i = 0; i < plan->n_stages; i++) {
+		const struct dk_spec_stage *st = &spec->stages[i];
+
+		for (size_t j = 0; j < st->n_layers; j++)
+			if (dk_source_plan(&st->layers[j], st->name, &plan->platform, &plan->layers, err) < 0) {
+				dk_plan_free(plan);
+				return -1;
+			}
+	}
 	return 0;
 }
 
@@ -229,5 +238,6 @@ void dk_plan_free(struct dk_plan *plan)
 	dk_kvlist_free(&plan->env);
 	dk_kvlist_free(&plan->labels);
 	dk_kvlist_free(&plan->annotations);
+	dk_layer_plans_free(&plan->layers);
 	memset(plan, 0, sizeof(*plan));
 }

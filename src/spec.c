@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "derrick/ref.h"
+#include "derrick/source.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
@@ -210,59 +211,183 @@ static int get_mode(struct ctx *c, json_t *obj, const char *where, const char *k
 	return 1;
 }
 
-static const char *const layer_keys[] = {
-	"source", "tar", "dest", "exclude", "ignore_file", "uid", "gid", "file_mode", "dir_mode", NULL
-};
+/* The common layer options, after the input and dest in the list of keys. */
+static const char *const common_keys[] = { "uid", "gid", "file_mode", "dir_mode", NULL };
+
+static const struct dk_source_opt *kind_opt(const struct dk_source_kind *k, const char *key)
+{
+	for (const struct dk_source_opt *o = k->opts; o->key; o++)
+		if (!strcmp(o->key, key))
+			return o;
+	return NULL;
+}
+
+/* Every key a layer may have, from the table: inputs, dest, the kinds' options, the common ones. */
+static int check_layer_keys(struct ctx *c, json_t *obj, const char *where)
+{
+	const struct dk_source_kind *const *k;
+	const struct dk_source_opt *o;
+	size_t n = 0, cap = 2 + sizeof(common_keys) / sizeof(*common_keys);
+	const char **keys;
+	int rc;
+
+	for (k = dk_source_kinds; *k; k++)
+		for (cap++, o = (*k)->opts; o->key; o++)
+			cap++;
+	keys = dk_xcalloc(cap, sizeof(*keys));
+	for (k = dk_source_kinds; *k; k++)
+		keys[n++] = (*k)->key;
+	keys[n++] = "dest";
+	for (k = dk_source_kinds; *k; k++)
+		for (o = (*k)->opts; o->key; o++) {
+			size_t i = 0;
+
+			while (i < n && strcmp(keys[i], o->key))
+				i++;
+			if (i == n)
+				keys[n++] = o->key;
+		}
+	for (const char *const *ck = common_keys; *ck; ck++)
+		keys[n++] = *ck;
+	rc = check_keys(c, obj, where, keys);
+	free(keys);
+	return rc;
+}
+
+/* The separator before item i of n in "a, b or c". */
+static const char *list_sep(size_t i, size_t n, const char *last)
+{
+	return i == 0 ? "" : i + 1 == n ? last : ", ";
+}
+
+/* A layer names its input with exactly one kind's key. */
+static int no_single_kind(struct ctx *c, const char *where)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = 0;
+
+	while (dk_source_kinds[n])
+		n++;
+	sb_adds(&sb, "needs exactly one of ");
+	for (size_t i = 0; i < n; i++) {
+		sb_addf(&sb, "%s\"%s\"", list_sep(i, n, " or "), dk_source_kinds[i]->key);
+		if (dk_source_kinds[i]->hint)
+			sb_addf(&sb, " (%s)", dk_source_kinds[i]->hint);
+	}
+	bad(c, where, sb.buf);
+	sb_release(&sb);
+	return -1;
+}
+
+/*
+ * An option of another kind that this kind does not take: say whose it is.
+ * An empty list asks for nothing, and specs have always been allowed one.
+ */
+static int check_foreign_opts(struct ctx *c, json_t *obj, const char *where, const struct dk_source_kind *kind)
+{
+	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
+		for (const struct dk_source_opt *o = (*k)->opts; o->key; o++) {
+			json_t *v = json_object_get(obj, o->key);
+			struct strbuf sb = STRBUF_INIT;
+			size_t n = 0;
+
+			if (*k == kind || !v || (json_is_array(v) && !json_array_size(v)) || kind_opt(kind, o->key))
+				continue;
+			while ((*k)->opts[n].key)
+				n++;
+			for (size_t i = 0; i < n; i++)
+				sb_addf(&sb, "%s%s", list_sep(i, n, " and "), (*k)->opts[i].key);
+			sb_addf(&sb, " appl%s to %s, not to %s", n > 1 ? "y" : "ies", (*k)->noun, kind->noun);
+			bad(c, where, sb.buf);
+			sb_release(&sb);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The kind's own options; a relative path option is relative to the input. */
+static int parse_kind_opts(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l)
+{
+	size_t n = 0;
+
+	while (l->kind->opts[n].key)
+		n++;
+	l->opts = dk_xcalloc(n + 1, sizeof(*l->opts));
+	for (const struct dk_source_opt *o = l->kind->opts; o->key; o++) {
+		struct dk_spec_opt *so = &l->opts[l->n_opts];
+		char *s = NULL;
+		int r;
+
+		so->key = o->key;
+		if (o->type == DK_OPT_STRINGS) {
+			r = get_strlist(c, obj, where, o->key, &so->list);
+		} else {
+			r = get_string(c, obj, where, o->key, &s);
+			if (r > 0)
+				so->value = s[0] == '/' ? dk_xstrdup(s) : dk_path_join(l->input, s);
+			free(s);
+		}
+		if (r != 0)
+			l->n_opts++;
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
 
 static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l)
 {
-	char *source = NULL, *tar = NULL, *dest = NULL, *ignore = NULL;
-	int rc = -1;
+	char *input = NULL, *dest = NULL;
+	int rc = -1, n_inputs = 0;
 
 	l->where = dk_xstrdup(where);
 	l->file_mode = l->dir_mode = -1;
 	if (!json_is_object(obj))
 		return bad(c, where, "must be an object");
-	if (check_keys(c, obj, where, layer_keys) < 0)
+	if (check_layer_keys(c, obj, where) < 0)
 		return -1;
-	if (get_string(c, obj, where, "source", &source) < 0 ||
-	    get_string(c, obj, where, "tar", &tar) < 0 ||
-	    get_string(c, obj, where, "dest", &dest) < 0 ||
-	    get_string(c, obj, where, "ignore_file", &ignore) < 0 ||
-	    get_strlist(c, obj, where, "exclude", &l->exclude) < 0 ||
+	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
+		char *s = NULL;
+		int r = get_string(c, obj, where, (*k)->key, &s);
+
+		if (r < 0)
+			goto out;
+		if (r > 0 && !n_inputs++) {
+			l->kind = *k;
+			input = s;
+		} else {
+			free(s);
+		}
+	}
+	if (get_string(c, obj, where, "dest", &dest) < 0 ||
 	    get_id(c, obj, where, "uid", &l->uid) < 0 ||
 	    get_id(c, obj, where, "gid", &l->gid) < 0 ||
 	    get_mode(c, obj, where, "file_mode", &l->file_mode) < 0 ||
 	    get_mode(c, obj, where, "dir_mode", &l->dir_mode) < 0)
 		goto out;
-	if (!!source == !!tar) {
-		bad(c, where, "needs exactly one of \"source\" (a directory or file) or \"tar\"");
+	if (n_inputs != 1) {
+		no_single_kind(c, where);
 		goto out;
 	}
-	if ((source && !*source) || (tar && !*tar)) {
-		bad(c, where, source ? "source is empty" : "tar is empty");
+	if (!*input) {
+		char *msg = dk_xasprintf("%s is empty", l->kind->key);
+
+		bad(c, where, msg);
+		free(msg);
 		goto out;
 	}
-	if (tar && (ignore || l->exclude.n)) {
-		bad(c, where, "exclude and ignore_file apply to a source directory, not to a tar");
+	if (check_foreign_opts(c, obj, where, l->kind) < 0 ||
+	    clean_dest(c, where, dest ? dest : "/", &l->dest, &l->dest_is_dir) < 0)
 		goto out;
-	}
-	if (clean_dest(c, where, dest ? dest : "/", &l->dest, &l->dest_is_dir) < 0)
+	l->origin = dk_xstrdup(input);
+	l->input = resolve(c, input);
+	if (parse_kind_opts(c, obj, where, l) < 0)
 		goto out;
-	l->origin = dk_xstrdup(source ? source : tar);
-	if (source)
-		l->source = resolve(c, source);
-	if (tar)
-		l->tar = resolve(c, tar);
-	/* ignore_file is relative to the source, like a .dockerignore in a build context */
-	if (ignore)
-		l->ignore_file = ignore[0] == '/' ? dk_xstrdup(ignore) : dk_path_join(l->source, ignore);
 	rc = 0;
 out:
-	free(source);
-	free(tar);
+	free(input);
 	free(dest);
-	free(ignore);
 	return rc;
 }
 
@@ -506,15 +631,40 @@ void dk_strlist_free(struct dk_strlist *l)
 	l->n = 0;
 }
 
+static const struct dk_spec_opt *spec_opt(const struct dk_spec_layer *l, const char *key)
+{
+	for (size_t i = 0; i < l->n_opts; i++)
+		if (!strcmp(l->opts[i].key, key))
+			return &l->opts[i];
+	return NULL;
+}
+
+const char *dk_spec_opt_value(const struct dk_spec_layer *l, const char *key)
+{
+	const struct dk_spec_opt *o = spec_opt(l, key);
+
+	return o ? o->value : NULL;
+}
+
+const struct dk_strlist *dk_spec_opt_list(const struct dk_spec_layer *l, const char *key)
+{
+	static const struct dk_strlist none;
+	const struct dk_spec_opt *o = spec_opt(l, key);
+
+	return o ? &o->list : &none;
+}
+
 static void layer_free(struct dk_spec_layer *l)
 {
 	free(l->where);
-	free(l->source);
-	free(l->tar);
+	free(l->input);
 	free(l->origin);
 	free(l->dest);
-	free(l->ignore_file);
-	dk_strlist_free(&l->exclude);
+	for (size_t i = 0; i < l->n_opts; i++) {
+		free(l->opts[i].value);
+		dk_strlist_free(&l->opts[i].list);
+	}
+	free(l->opts);
 }
 
 void dk_spec_free(struct dk_spec *s)

@@ -9,6 +9,7 @@
 
 #include "derrick/err.h"
 #include "derrick/ref.h"
+#include "derrick/source.h"
 #include "derrick/spec.h"
 
 struct dk_plan_opts {
@@ -29,8 +30,13 @@ struct dk_plan {
 	struct dk_kvlist annotations;
 	struct dk_platform platform;
 	int64_t epoch;
+	struct dk_layer_plans layers;   /* every layer to build, in order, with its stage */
 };
 
+/*
+ * Resolve spec and options into plan (which points into spec: keep spec
+ * until dk_plan_free).  On failure nothing is left to free.
+ */
 int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struct dk_plan *plan,
 		 struct dk_err *err);
 void dk_plan_free(struct dk_plan *plan);

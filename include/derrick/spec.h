@@ -14,6 +14,8 @@
 
 #include "derrick/err.h"
 
+struct dk_source_kind;
+
 struct dk_kv {
 	char *key;
 	char *value;
@@ -29,18 +31,25 @@ struct dk_strlist {
 	size_t n;
 };
 
+/* One of its kind's own options (source.h), as the spec gave it. */
+struct dk_spec_opt {
+	const char *key;            /* the row's string */
+	char *value;                /* DK_OPT_INPUT_PATH: the resolved path */
+	struct dk_strlist list;     /* DK_OPT_STRINGS */
+};
+
 struct dk_spec_layer {
 	char *where;        /* key path, "stages[1].layers[0]", for messages */
-	char *source;       /* resolved path, or NULL when `tar` is used */
-	char *tar;          /* resolved path of a prebuilt tar, or NULL */
-	char *origin;       /* source or tar as written in the spec (history) */
+	const struct dk_source_kind *kind;  /* its row in the table of layer sources */
+	char *input;        /* the input (directory, file, tar...), resolved */
+	char *origin;       /* the input as written in the spec (history) */
 	char *dest;         /* in-layer path: "" for "/", "usr/local" for "/usr/local/" */
 	int dest_is_dir;    /* dest was written with a trailing '/' */
-	struct dk_strlist exclude;
-	char *ignore_file;  /* resolved path (relative to the source), or NULL */
 	uint32_t uid, gid;
 	int file_mode;      /* -1 when not set */
 	int dir_mode;
+	struct dk_spec_opt *opts;   /* the kind's options that were given */
+	size_t n_opts;
 };
 
 struct dk_spec_stage {
@@ -78,6 +87,10 @@ void dk_spec_free(struct dk_spec *spec);
 
 /* Index of the stage called name, or -1. */
 long dk_spec_stage_index(const struct dk_spec *spec, const char *name);
+
+/* Layer l's option key: its value (NULL when not given), its list (empty when not given). */
+const char *dk_spec_opt_value(const struct dk_spec_layer *l, const char *key);
+const struct dk_strlist *dk_spec_opt_list(const struct dk_spec_layer *l, const char *key);
 
 void dk_kvlist_free(struct dk_kvlist *l);
 void dk_strlist_free(struct dk_strlist *l);

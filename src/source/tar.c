@@ -1,8 +1,8 @@
 /*
- * tar.c - read a prebuilt tar (any compression libarchive reads) into
- * entries below an in-layer dest.  Contents are copied to a spool file:
- * entries are sorted before the layer is written, and a tar can only be
- * read front to back.
+ * tar.c - the "tar" layer source: a prebuilt tar (any compression
+ * libarchive reads), read into entries below the layer's dest.  Contents
+ * are copied to a spool file: entries are sorted before the layer is
+ * written, and a tar can only be read front to back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +12,8 @@
 #include <archive_entry.h>
 
 #include "derrick/log.h"
+#include "derrick/source.h"
+#include "derrick/spec.h"
 #include "derrick/tarw.h"
 #include "derrick/util.h"
 
@@ -130,3 +132,21 @@ done:
 	free(spool_path);
 	return rc;
 }
+
+static int tar_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
+		    struct dk_err *err)
+{
+	(void)spec_file;
+	return dk_tar_read(lp->input, lp->entry->dest, out, err);
+}
+
+static const struct dk_source_opt tar_opts[] = { { NULL, 0 } };
+
+const struct dk_source_kind dk_source_tar = {
+	.key = "tar",
+	.noun = "a tar",
+	.verb = "ADD",
+	.opts = tar_opts,
+	.plan = dk_source_plan_one,
+	.read = tar_read,
+};

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "derrick/plan.h"
+#include "derrick/source.h"
 #include "derrick/spec.h"
 #include "tap.h"
 
@@ -39,20 +40,22 @@ static void test_full_spec(void)
 	CHECK_STR(s.dir, "/proj");
 	CHECK_STR(s.stages[0].name, "system");
 	l = &s.stages[0].layers[0];
-	CHECK_STR(l->source, "/proj/rootfs");
+	CHECK_STR(l->kind->key, "source");
+	CHECK_STR(l->input, "/proj/rootfs");
 	CHECK_STR(l->dest, "");
 	CHECK(l->file_mode == -1 && l->dir_mode == -1 && l->uid == 0);
 	l = &s.stages[1].layers[0];
 	CHECK_STR(l->dest, "usr/local/lib/python3.12/site-packages");
 	CHECK(l->dest_is_dir);
-	CHECK(l->exclude.n == 1);
+	CHECK(dk_spec_opt_list(l, "exclude")->n == 1);
 	CHECK(l->uid == 1000 && l->gid == 1001);
 	CHECK(l->file_mode == 0640 && l->dir_mode == 0750);
 	l = &s.stages[2].layers[0];
-	CHECK_STR(l->ignore_file, "/proj/src/.dockerignore");
+	CHECK_STR(dk_spec_opt_value(l, "ignore_file"), "/proj/src/.dockerignore");
 	l = &s.stages[2].layers[1];
-	CHECK_STR(l->tar, "/abs/extra.tar");
-	CHECK(l->source == NULL);
+	CHECK_STR(l->kind->key, "tar");
+	CHECK_STR(l->input, "/abs/extra.tar");
+	CHECK(l->kind != s.stages[0].layers[0].kind);
 	CHECK_STR(l->where, "stages[2].layers[1]");
 	CHECK(s.config.has_entrypoint && s.config.entrypoint.n == 3);
 	CHECK(s.config.has_cmd && s.config.cmd.n == 0);
@@ -135,7 +138,7 @@ static void test_dest_cleaning(void)
 
 	CHECK(dk_spec_parse(ONE_STAGE("{\"source\":\"a\",\"dest\":\"//usr/./local//\"}"), "d.json", &s, &err) == 0);
 	CHECK_STR(s.stages[0].layers[0].dest, "usr/local");
-	CHECK_STR(s.stages[0].layers[0].source, "./a");
+	CHECK_STR(s.stages[0].layers[0].input, "./a");
 	dk_spec_free(&s);
 }
 

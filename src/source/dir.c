@@ -1,0 +1,97 @@
+/*
+ * dir.c - the "source" row: a directory tree, or one file, read by dk_walk
+ * (walk.c) through the layer's exclude patterns and ignore file.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "derrick/ignore.h"
+#include "derrick/log.h"
+#include "derrick/source.h"
+#include "derrick/spec.h"
+#include "derrick/util.h"
+#include "derrick/walk.h"
+
+/* The ignore file first, then exclude in order: a later pattern overrides an earlier one. */
+static int load_ignore(const struct dk_spec_layer *sl, const char *file, struct dk_ignore **out,
+		       struct dk_err *err)
+{
+	const char *ignore_file = dk_spec_opt_value(sl, "ignore_file");
+	const struct dk_strlist *exclude = dk_spec_opt_list(sl, "exclude");
+	struct dk_ignore *ig;
+
+	*out = NULL;
+	if (!exclude->n && !ignore_file)
+		return 0;
+	ig = dk_ignore_new();
+	if (ignore_file && dk_ignore_load_file(ig, ignore_file, err) < 0) {
+		dk_ignore_free(ig);
+		return dk_err_prefix(err, "%s: %s.ignore_file", file, sl->where);
+	}
+	for (size_t i = 0; i < exclude->n; i++) {
+		char *origin = dk_xasprintf("%s: %s.exclude[%zu]", file, sl->where, i);
+		int rc = dk_ignore_add(ig, exclude->v[i], origin, err);
+
+		free(origin);
+		if (rc < 0) {
+			dk_ignore_free(ig);
+			return -1;
+		}
+	}
+	*out = ig;
+	return 0;
+}
+
+/* The in-layer path a file source lands on: dest, or dest/NAME when dest ends in '/'. */
+static char *file_dest(const struct dk_spec_layer *sl, const char *source)
+{
+	const char *base = strrchr(source, '/');
+
+	if (!sl->dest_is_dir && *sl->dest)
+		return dk_xstrdup(sl->dest);
+	base = base ? base + 1 : source;
+	return *sl->dest ? dk_xasprintf("%s/%s", sl->dest, base) : dk_xstrdup(base);
+}
+
+static int dir_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
+		    struct dk_err *err)
+{
+	const struct dk_spec_layer *sl = lp->entry;
+	struct dk_walk_stats stats;
+	struct dk_ignore *ig = NULL;
+	struct stat st;
+	char *dest = NULL;
+	int rc;
+
+	memset(&stats, 0, sizeof(stats));
+	if (load_ignore(sl, spec_file, &ig, err) < 0)
+		return -1;
+	/* a file source needs its own name under a directory dest */
+	if (stat(lp->input, &st) == 0 && !S_ISDIR(st.st_mode))
+		dest = file_dest(sl, lp->input);
+	rc = dk_walk(lp->input, dest ? dest : sl->dest, ig, out, &stats, err);
+	if (rc == 0 && stats.stale_pyc)
+		dk_warn("%s: %zu .pyc files are validated by source mtime, which derrick normalises: "
+			"Python will ignore them (exclude **/__pycache__, or compile with "
+			"--invalidation-mode unchecked-hash)", sl->origin, stats.stale_pyc);
+	free(dest);
+	dk_ignore_free(ig);
+	return rc;
+}
+
+static const struct dk_source_opt dir_opts[] = {
+	{ "exclude", DK_OPT_STRINGS },
+	{ "ignore_file", DK_OPT_INPUT_PATH },  /* like a .dockerignore in a build context */
+	{ NULL, 0 }
+};
+
+const struct dk_source_kind dk_source_dir = {
+	.key = "source",
+	.hint = "a directory or file",
+	.noun = "a source directory",
+	.verb = "COPY",
+	.opts = dir_opts,
+	.plan = dk_source_plan_one,
+	.read = dir_read,
+};

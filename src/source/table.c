@@ -1,0 +1,76 @@
+/*
+ * table.c - the table of layer sources: the only place that lists them.
+ *
+ * Everything else asks the table, so adding a kind is a file beside this
+ * one and a line below.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "derrick/source.h"
+#include "derrick/spec.h"
+#include "derrick/util.h"
+
+extern const struct dk_source_kind dk_source_dir, dk_source_tar;
+
+/* The order is the one the spec's messages list the keys in. */
+const struct dk_source_kind *const dk_source_kinds[] = {
+	&dk_source_dir,
+	&dk_source_tar,
+	NULL
+};
+
+int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
+		   struct dk_layer_plans *out, struct dk_err *err)
+{
+	size_t first = out->n;
+
+	if (l->kind->plan(l, platform, out, err) < 0)
+		return -1;
+	for (size_t i = first; i < out->n; i++)
+		out->v[i].stage = stage;
+	return 0;
+}
+
+int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
+		   struct dk_err *err)
+{
+	return lp->entry->kind->read(lp, spec_file, out, err);
+}
+
+int dk_source_plan_one(const struct dk_spec_layer *l, const struct dk_platform *platform,
+		       struct dk_layer_plans *out, struct dk_err *err)
+{
+	char *history = dk_xasprintf("%s %s /%s", l->kind->verb, l->origin, l->dest);
+
+	(void)platform;
+	(void)err;
+	dk_layer_plans_add(out, l, l->input, history);
+	free(history);
+	return 0;
+}
+
+struct dk_layer_plan *dk_layer_plans_add(struct dk_layer_plans *out, const struct dk_spec_layer *l,
+					 const char *input, const char *history)
+{
+	struct dk_layer_plan *lp;
+
+	out->v = dk_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+	lp = &out->v[out->n++];
+	memset(lp, 0, sizeof(*lp));
+	lp->entry = l;
+	lp->input = dk_xstrdup(input);
+	lp->history = dk_xstrdup(history);
+	return lp;
+}
+
+void dk_layer_plans_free(struct dk_layer_plans *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].input);
+		free(p->v[i].history);
+	}
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
