@@ -110,14 +110,14 @@ static int open_base(struct run *r)
 		return dk_err_prefix(r->err, "base image");
 	}
 	dk_ref_free(&ref);
-	if (b->src->ops->get_manifest(b->src, &r->plan.platform, &mb, r->err) < 0)
+	if (dk_image_src_get_manifest(b->src, &r->plan.platform, &mb, r->err) < 0)
 		return dk_err_prefix(r->err, "base image");
 	if (dk_manifest_parse(&mb, where, &b->manifest, r->err) < 0) {
 		dk_manifest_blob_free(&mb);
 		return dk_err_prefix(r->err, "base image");
 	}
 	dk_manifest_blob_free(&mb);
-	if (b->src->ops->read_blob(b->src, &b->manifest.config, DK_CONFIG_MAX, &b->config,
+	if (dk_image_src_read_blob(b->src, &b->manifest.config, DK_CONFIG_MAX, &b->config,
 				   &b->config_len, r->err) < 0)
 		return dk_err_prefix(r->err, "base image config");
 	cfg = json_loadb(b->config, b->config_len, 0, &jerr);
@@ -235,7 +235,7 @@ static int check_hit(struct run *r, const char *key, const struct dk_layer_resul
 	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
 	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
 	d.size = lr->size;
-	if (src->ops->blob_file(src, &d, path, &err) < 0 || dk_layer_diff_id(*path, diff_id, &err) < 0) {
+	if (dk_image_src_blob_file(src, &d, path, &err) < 0 || dk_layer_diff_id(*path, diff_id, &err) < 0) {
 		dk_warn("registry cache: %s: rebuilding the layer", err.msg);
 		return 0;
 	}
@@ -456,9 +456,9 @@ static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manife
 	locals[n - 1] = dk_blobs_path(&r->stage, res->config.digest);
 	rc = dk_transfer_blobs(d, descs, (const char *const *)locals, srcs, n, &r->o->transport, r->err);
 	if (rc == 0)
-		rc = d->ops->put_manifest(d, m, r->err);
+		rc = dk_image_dst_put_manifest(d, m, r->err);
 	if (rc == 0)
-		rc = d->ops->commit(d, r->err);
+		rc = dk_image_dst_commit(d, r->err);
 	for (size_t i = 0; i < n; i++)
 		free(locals[i]);
 	free(locals);

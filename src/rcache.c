@@ -90,7 +90,7 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 		return -1;
 	}
 	if (dk_image_src_open(&ref, c->o, &src, err) < 0 ||
-	    src->ops->get_manifest(src, &any, &mb, err) < 0 ||
+	    dk_image_src_get_manifest(src, &any, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, text, &m, err) < 0)
 		goto out;
 	k = json_string_value(json_object_get(m.annotations, ANN_KEY));
@@ -134,7 +134,7 @@ int dk_rcache_get(struct dk_rcache *c, const char *key, struct dk_layer_result *
 	snprintf(d.media_type, sizeof(d.media_type), "%s", res->media_type);
 	memcpy(d.digest, res->digest, DK_DIGEST_SIZE);
 	d.size = res->size;
-	has = c->src->ops->has_blob(c->src, &d, &err);
+	has = dk_image_src_has_blob(c->src, &d, &err);
 	if (has != 1) {
 		dk_warn("registry cache: the entry for %s points at blob %s, which %s: ignoring it",
 			dk_digest_hex(key), res->digest, has == 0 ? "the cache repository does not have" : err.msg);
@@ -208,7 +208,7 @@ void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_r
 	mb.desc.size = mb.len;
 	if (dk_image_dst_open(&ref, &quiet, &dst, &err) < 0 ||
 	    dk_transfer_blobs(dst, descs, locals, srcs, 2, &quiet, &err) < 0 ||
-	    dst->ops->put_manifest(dst, &mb, &err) < 0 || dst->ops->commit(dst, &err) < 0) {
+	    dk_image_dst_put_manifest(dst, &mb, &err) < 0 || dk_image_dst_commit(dst, &err) < 0) {
 		dk_ref_free(&ref);
 		goto fail;
 	}

@@ -1,6 +1,7 @@
 /*
- * transport.c - pick the transport for a reference (one line each), and the
- * blob transfer every copy uses.
+ * transport.c - pick the transport for a reference (one line each), the
+ * wrappers through which everyone else reaches a transport, and the blob
+ * transfer every copy uses.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -39,6 +40,38 @@ void dk_image_dst_close(struct dk_image_dst *d)
 {
 	if (d)
 		d->ops->close(d);
+}
+
+int dk_image_src_get_manifest(struct dk_image_src *s, const struct dk_platform *want,
+			      struct dk_manifest_blob *out, struct dk_err *err)
+{
+	return s->ops->get_manifest(s, want, out, err);
+}
+
+int dk_image_src_read_blob(struct dk_image_src *s, const struct dk_desc *d, size_t max, char **buf,
+			   size_t *len, struct dk_err *err)
+{
+	return s->ops->read_blob(s, d, max, buf, len, err);
+}
+
+int dk_image_src_blob_file(struct dk_image_src *s, const struct dk_desc *d, char **path, struct dk_err *err)
+{
+	return s->ops->blob_file(s, d, path, err);
+}
+
+int dk_image_src_has_blob(struct dk_image_src *s, const struct dk_desc *d, struct dk_err *err)
+{
+	return s->ops->has_blob(s, d, err);
+}
+
+int dk_image_dst_put_manifest(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err)
+{
+	return d->ops->put_manifest(d, m, err);
+}
+
+int dk_image_dst_commit(struct dk_image_dst *d, struct dk_err *err)
+{
+	return d->ops->commit(d, err);
 }
 
 void dk_manifest_blob_free(struct dk_manifest_blob *m)
@@ -82,7 +115,7 @@ int dk_transfer_blob(struct dk_image_dst *d, const struct dk_desc *desc, struct 
 	if (!local) {
 		if (!src)
 			return dk_fail(err, DK_E_INTERNAL, "blob %s has no source", desc->digest);
-		if (src->ops->blob_file(src, desc, &path, err) < 0)
+		if (dk_image_src_blob_file(src, desc, &path, err) < 0)
 			return -1;
 		local = path;
 	}

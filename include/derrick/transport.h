@@ -60,6 +60,11 @@ struct dk_blob_note {
 	uint64_t sent;                  /* bytes sent for it */
 };
 
+/*
+ * What a transport's sources and destinations implement.  Only transport.c
+ * calls these: everyone else goes through the dk_image_src_* and
+ * dk_image_dst_* wrappers below.
+ */
 struct dk_image_src;
 struct dk_image_src_ops {
 	/* The manifest the reference names; an index is resolved to `want`. */
@@ -115,17 +120,52 @@ void dk_image_dst_note(struct dk_image_dst *d, const char *digest, const char *a
 		 uint64_t sent);
 void dk_image_dst_release_notes(struct dk_image_dst *d);
 
+/*
+ * Open the image `ref` names for reading, with its transport's
+ * constructor: 0 and *out (close it with dk_image_src_close), or -1 with
+ * err set (DK_E_NOTFOUND for a missing layout, DK_E_REF when the transport
+ * cannot be read, else the transport's own).
+ */
 int dk_image_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
 		struct dk_err *err);
 /*
- * Opening a destination checks it can be written (not a file, not some
- * other directory, a readable index.json) but changes nothing on disk.
+ * Open `ref` for writing: 0 and *out (close it with dk_image_dst_close),
+ * or -1 with err set.  Opening checks the destination can be written (not
+ * a file, not some other directory, a readable index.json) but changes
+ * nothing on disk.
  */
 int dk_image_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
 		struct dk_err *err);
 
+/* Both take NULL. */
 void dk_image_src_close(struct dk_image_src *s);
 void dk_image_dst_close(struct dk_image_dst *d);
+
+/*
+ * The manifest s names, an index resolved to the platform `want`: 0 and
+ * *out filled (its bytes as stored, free with dk_manifest_blob_free), or -1.
+ */
+int dk_image_src_get_manifest(struct dk_image_src *s, const struct dk_platform *want,
+			      struct dk_manifest_blob *out, struct dk_err *err);
+/*
+ * A small blob (a config) read whole and checked against d: 0 and *buf (a
+ * new buffer of *len bytes), or -1 (DK_E_CORRUPT when larger than max bytes
+ * or not what d says).
+ */
+int dk_image_src_read_blob(struct dk_image_src *s, const struct dk_desc *d, size_t max, char **buf,
+			   size_t *len, struct dk_err *err);
+/*
+ * A local file holding the blob d, verified: 0 and *path (a new string; the
+ * file is the source's or the download cache's, not the caller's), or -1.
+ */
+int dk_image_src_blob_file(struct dk_image_src *s, const struct dk_desc *d, char **path, struct dk_err *err);
+/* 1 when s holds the blob d, 0 when not, -1 (err set) when it cannot tell. */
+int dk_image_src_has_blob(struct dk_image_src *s, const struct dk_desc *d, struct dk_err *err);
+
+/* Store the manifest m (after its blobs), to be named by d's tag at commit: 0 or -1. */
+int dk_image_dst_put_manifest(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
+/* Make the image visible (index.json, a tag in a registry): 0 or -1; without it, close undoes. */
+int dk_image_dst_commit(struct dk_image_dst *d, struct dk_err *err);
 
 /*
  * Make `d` hold the blob `desc`: nothing when it is there, a mount when
