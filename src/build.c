@@ -157,10 +157,11 @@ static void close_base(struct base_image *b)
 static int open_stage(struct run *r)
 {
 	const char *tmpdir = getenv("TMPDIR");
+	const char *local = r->n_dsts ? dk_ref_local_path(&r->dsts[0]->ref) : NULL;
 	char *parent = NULL;
 
-	if (r->n_dsts && !strcmp(r->dsts[0]->ref.transport, "oci")) {
-		char *abs = dk_xstrdup(r->dsts[0]->ref.path);
+	if (local) {
+		char *abs = dk_xstrdup(local);
 		size_t n = strlen(abs);
 
 		while (n > 1 && abs[n - 1] == '/')
@@ -507,7 +508,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 		}
 		free(dir);
 		for (size_t i = 0; i < r.n_dsts; i++)
-			if (strcmp(r.dsts[i]->ref.transport, "docker"))
+			if (!dk_ref_is_remote(&r.dsts[i]->ref))
 				r.need_bytes = 1;
 	}
 	for (size_t i = 0; i < r.plan.n_stages; i++) {

@@ -33,7 +33,7 @@ struct dk_rcache *dk_rcache_open(const char *text, int mode, const struct dk_tra
 
 	c->mode = mode;
 	c->o = o;
-	if (dk_ref_parse(text, &c->ref, &err) < 0 || strcmp(c->ref.transport, "docker")) {
+	if (dk_ref_parse(text, &c->ref, &err) < 0 || !dk_ref_is_remote(&c->ref)) {
 		if (c->ref.transport)
 			dk_fail(&err, DK_E_REF, "%s: the cache must be a registry repository (docker://HOST/REPO)", text);
 		goto fail;
@@ -67,8 +67,11 @@ struct dk_image_src *dk_rcache_src(struct dk_rcache *c)
 /* "docker://HOST/REPO:derrick-<hex>" for a key. */
 static char *entry_ref(const struct dk_rcache *c, const char *key)
 {
-	return dk_xasprintf("docker://%s/%s:derrick-%s", c->ref.docker.registry, c->ref.docker.repository,
-			    dk_digest_hex(key));
+	char *tag = dk_xasprintf("derrick-%s", dk_digest_hex(key));
+	char *text = dk_ref_with_tag(&c->ref, tag);
+
+	free(tag);
+	return text;
 }
 
 /* Read an entry: 0 with res filled, -1 with a reason in err (a miss). */

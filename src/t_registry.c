@@ -143,6 +143,24 @@ static int head_blob(struct dk_registry *reg, struct dk_http *h, const struct dk
 	return rc;
 }
 
+/* ------------------------------------------------------------ references */
+
+/* After docker:// (or a bare REF): [HOST/]REPO[:TAG][@DIGEST], see dockerref.h. */
+int dk_registry_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err)
+{
+	(void)text;
+	return dk_dockerref_parse(rest, &r->docker, err);
+}
+
+/* A registry has no local path; without a tag, the reference as it was written. */
+char *dk_registry_format(const struct dk_ref *r, const char *path, const char *tag)
+{
+	(void)path;
+	if (!tag)
+		return dk_xstrdup(r->text);
+	return dk_xasprintf("%s%s/%s:%s", r->transport->prefix, r->docker.registry, r->docker.repository, tag);
+}
+
 /* ------------------------------------------------------------ source */
 
 struct reg_src {
@@ -565,7 +583,7 @@ static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc
 	} else if (exists) {
 		note(d, desc, "existed", 0);
 		rc = 1;
-	} else if (from && !strcmp(from->transport, "docker") &&
+	} else if (from && from->transport == base->ref.transport &&
 		   !strcmp(from->docker.registry, base->ref.docker.registry) &&
 		   strcmp(from->docker.repository, base->ref.docker.repository)) {
 		/* a mount needs pull rights on the source repository as well */

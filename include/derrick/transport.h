@@ -1,11 +1,13 @@
 /*
  * transport.h - where images come from and go to.
  *
- * Every transport (today the OCI layout, t_layout.c; registries and
- * archives later) implements the same two small interfaces, so the build
- * and copy code never asks which one it is talking to.  Blobs travel as
- * local files: a layer built by derrick sits in the staging store, a base
- * layer in its layout (or, later, in the download cache).
+ * Every transport (the OCI layout, t_layout.c; a registry, t_registry.c;
+ * archives later) is a row of the table in transport.c: its name, what it
+ * can do, and its constructors.  Its sources and destinations implement the
+ * same two small interfaces, reached through the wrappers below, so the
+ * build and copy code never asks which one it is talking to.  Blobs travel
+ * as local files: a layer built by derrick sits in the staging store, a base
+ * layer in its layout (or in the download cache).
  */
 #ifndef DERRICK_TRANSPORT_H
 #define DERRICK_TRANSPORT_H
@@ -185,19 +187,61 @@ int dk_transfer_blobs(struct dk_image_dst *d, const struct dk_desc *descs, const
 		      struct dk_image_src *const *srcs, size_t n, const struct dk_transport_opts *o,
 		      struct dk_err *err);
 
-/* The layout transport (t_layout.c). */
-int dk_layout_src_open(const struct dk_ref *ref, struct dk_image_src **out, struct dk_err *err);
-int dk_layout_dst_open(const struct dk_ref *ref, struct dk_image_dst **out, struct dk_err *err);
-
-/* The registry transport (t_registry.c). */
-int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_image_src **out, struct dk_err *err);
-int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_image_dst **out, struct dk_err *err);
-
 /* The blob cache directory for o (a new string). */
 char *dk_cache_dir(const struct dk_transport_opts *o);
 
 void dk_manifest_blob_free(struct dk_manifest_blob *m);
+
+/* ------------------------------------------------------------ the table */
+
+/* What a transport can do (struct dk_transport.caps). */
+#define DK_TRANSPORT_SOURCE 1u  /* images can be read from it */
+#define DK_TRANSPORT_DEST 2u    /* images can be written to it */
+#define DK_TRANSPORT_MULTI 4u   /* what a reference names holds several images, told apart by tag */
+#define DK_TRANSPORT_REMOTE 8u  /* a registry: blobs cross the network and can be mounted */
+#define DK_TRANSPORT_BARE 16u   /* a reference without a prefix means this transport */
+
+/*
+ * A row of the table in transport.c, one per transport.  A row without
+ * callbacks is a transport known by name that derrick does not implement
+ * (yet): naming it gives a clear error rather than a confusing parse.
+ */
+struct dk_transport {
+	const char *name;       /* "oci": what a reference has before its first ':' */
+	const char *prefix;     /* "oci:", "docker://": how a reference starts */
+	unsigned caps;          /* DK_TRANSPORT_* */
+	/* Fill r's fields from `rest`, the text after the prefix; `text` is the whole, for messages. */
+	int (*parse)(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+	/* r as text (new string), at `path` instead of r's when set, naming `tag` instead of r's when set. */
+	char *(*format)(const struct dk_ref *r, const char *path, const char *tag);
+	int (*src_open)(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
+			struct dk_err *err);
+	int (*dst_open)(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
+			struct dk_err *err);
+};
+
+/*
+ * The row a reference's text names, and where the text after its prefix
+ * starts: 0 and *t, *rest set (a bare REF gives the DK_TRANSPORT_BARE row
+ * and the whole text), or -1 with DK_E_REF for a transport derrick does
+ * not implement, a prefix written wrong, or a path without a transport.
+ */
+int dk_transport_find(const char *text, const struct dk_transport **t, const char **rest, struct dk_err *err);
+
+/* The layout transport (t_layout.c). */
+int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+char *dk_layout_format(const struct dk_ref *r, const char *path, const char *tag);
+int dk_layout_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
+		       struct dk_err *err);
+int dk_layout_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
+		       struct dk_err *err);
+
+/* The registry transport (t_registry.c). */
+int dk_registry_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+char *dk_registry_format(const struct dk_ref *r, const char *path, const char *tag);
+int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			 struct dk_image_src **out, struct dk_err *err);
+int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			 struct dk_image_dst **out, struct dk_err *err);
 
 #endif
