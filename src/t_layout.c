@@ -458,7 +458,7 @@ static void ldst_close(struct dk_image_dst *base)
 }
 
 static const struct dk_image_dst_ops ldst_ops = {
-	ldst_has_blob, ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
+	ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
 };
 
 /*

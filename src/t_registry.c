@@ -517,18 +517,6 @@ static void note(struct reg_dst *d, const struct dk_desc *desc, const char *acti
 		dk_progress_line(action, desc->digest, desc->size, d->base.ref.text);
 }
 
-static int rdst_has_blob(struct dk_image_dst *base, const struct dk_desc *desc)
-{
-	struct reg_dst *d = (struct reg_dst *)base;
-	struct dk_err err;
-	struct dk_http *h = pool_get(&d->pool);
-	int exists;
-
-	exists = head_blob(d->reg, h, &base->ref, d->scope, desc, &err) == 1;
-	pool_put(&d->pool, h);
-	return exists;
-}
-
 /* POST .../uploads/ (with ?mount= when mounting); fills the status and the Location. */
 static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query, const char *scope,
 			long *status, char **location, struct dk_err *err)
@@ -885,7 +873,7 @@ static void rdst_close(struct dk_image_dst *base)
 }
 
 static const struct dk_image_dst_ops rdst_ops = {
-	rdst_has_blob, rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close,
+	rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close,
 };
 
 int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,

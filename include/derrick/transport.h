@@ -90,7 +90,6 @@ struct dk_image_src {
 
 struct dk_image_dst;
 struct dk_image_dst_ops {
-	int (*has_blob)(struct dk_image_dst *d, const struct dk_desc *desc);
 	/*
 	 * Get the blob without sending its bytes if possible: 1 when the
 	 * destination has it now (it was there, or was mounted from `from`,
