@@ -108,14 +108,14 @@ static int open_base(struct run *r)
 		return dk_err_prefix(r->err, "base image");
 	}
 	dk_ref_free(&ref);
-	if (b->src->ops->get_manifest(b->src, &r->plan.platform, &mb, r->err) < 0)
+	if (dk_image_src_get_manifest(b->src, &r->plan.platform, &mb, r->err) < 0)
 		return dk_err_prefix(r->err, "base image");
 	if (dk_manifest_parse(&mb, where, &b->manifest, r->err) < 0) {
 		dk_manifest_blob_free(&mb);
 		return dk_err_prefix(r->err, "base image");
 	}
 	dk_manifest_blob_free(&mb);
-	if (b->src->ops->read_blob(b->src, &b->manifest.config, DK_CONFIG_MAX, &b->config,
+	if (dk_image_src_read_blob(b->src, &b->manifest.config, DK_CONFIG_MAX, &b->config,
 				   &b->config_len, r->err) < 0)
 		return dk_err_prefix(r->err, "base image config");
 	cfg = json_loadb(b->config, b->config_len, 0, &jerr);
@@ -155,10 +155,11 @@ static void close_base(struct base_image *b)
 static int open_stage(struct run *r)
 {
 	const char *tmpdir = getenv("TMPDIR");
+	const char *local = r->n_dsts ? dk_ref_local_path(&r->dsts[0]->ref) : NULL;
 	char *parent = NULL;
 
-	if (r->n_dsts && !strcmp(r->dsts[0]->ref.transport, "oci")) {
-		char *abs = dk_xstrdup(r->dsts[0]->ref.path);
+	if (local) {
+		char *abs = dk_xstrdup(local);
 		size_t n = strlen(abs);
 
 		while (n > 1 && abs[n - 1] == '/')
@@ -195,7 +196,7 @@ static int check_hit(struct run *r, const char *key, const struct dk_layer_resul
 	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
 	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
 	d.size = lr->size;
-	if (src->ops->blob_file(src, &d, path, &err) < 0 || dk_layer_diff_id(*path, diff_id, &err) < 0) {
+	if (dk_image_src_blob_file(src, &d, path, &err) < 0 || dk_layer_diff_id(*path, diff_id, &err) < 0) {
 		dk_warn("registry cache: %s: rebuilding the layer", err.msg);
 		return 0;
 	}
@@ -398,9 +399,9 @@ static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manife
 	locals[n - 1] = dk_blobs_path(&r->stage, res->config.digest);
 	rc = dk_transfer_blobs(d, descs, (const char *const *)locals, srcs, n, &r->o->transport, r->err);
 	if (rc == 0)
-		rc = d->ops->put_manifest(d, m, r->err);
+		rc = dk_image_dst_put_manifest(d, m, r->err);
 	if (rc == 0)
-		rc = d->ops->commit(d, r->err);
+		rc = dk_image_dst_commit(d, r->err);
 	for (size_t i = 0; i < n; i++)
 		free(locals[i]);
 	free(locals);
@@ -449,7 +450,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 		}
 		free(dir);
 		for (size_t i = 0; i < r.n_dsts; i++)
-			if (strcmp(r.dsts[i]->ref.transport, "docker"))
+			if (!dk_ref_is_remote(&r.dsts[i]->ref))
 				r.need_bytes = 1;
 	}
 	for (size_t i = 0; i < r.plan.layers.n; i++)

@@ -29,7 +29,7 @@ int dk_copy_image(const char *src_text, const char *dst_text, const struct dk_pl
 	if (dk_ref_parse(dst_text, &dref, err) < 0)
 		goto out;
 	if (dk_image_src_open(&sref, o, &src, err) < 0 ||
-	    src->ops->get_manifest(src, want, &mb, err) < 0 ||
+	    dk_image_src_get_manifest(src, want, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, src_text, &m, err) < 0)
 		goto out;
 	if (dk_image_dst_open(&dref, o, &dst, err) < 0)
@@ -42,8 +42,8 @@ int dk_copy_image(const char *src_text, const char *dst_text, const struct dk_pl
 	for (size_t i = 0; i <= m.n_layers; i++)
 		srcs[i] = src;
 	if (dk_transfer_blobs(dst, descs, NULL, srcs, m.n_layers + 1, o, err) < 0 ||
-	    dst->ops->put_manifest(dst, &mb, err) < 0 ||
-	    dst->ops->commit(dst, err) < 0)
+	    dk_image_dst_put_manifest(dst, &mb, err) < 0 ||
+	    dk_image_dst_commit(dst, err) < 0)
 		goto out;
 	res->manifest = mb.desc;
 	res->notes = dst->notes;

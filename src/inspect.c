@@ -82,9 +82,9 @@ int dk_inspect(const char *text, const struct dk_platform *want, const struct dk
 		return -1;
 	if (dk_image_src_open(&ref, o, &src, err) < 0)
 		goto out;
-	if (src->ops->get_manifest(src, want, &mb, err) < 0 ||
+	if (dk_image_src_get_manifest(src, want, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, text, &m, err) < 0 ||
-	    src->ops->read_blob(src, &m.config, DK_CONFIG_MAX, &cfgbuf, &cfglen, err) < 0)
+	    dk_image_src_read_blob(src, &m.config, DK_CONFIG_MAX, &cfgbuf, &cfglen, err) < 0)
 		goto out;
 	cfg = json_loadb(cfgbuf, cfglen, 0, &jerr);
 	if (!json_is_object(cfg)) {

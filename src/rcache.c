@@ -33,7 +33,7 @@ struct dk_rcache *dk_rcache_open(const char *text, int mode, const struct dk_tra
 
 	c->mode = mode;
 	c->o = o;
-	if (dk_ref_parse(text, &c->ref, &err) < 0 || strcmp(c->ref.transport, "docker")) {
+	if (dk_ref_parse(text, &c->ref, &err) < 0 || !dk_ref_is_remote(&c->ref)) {
 		if (c->ref.transport)
 			dk_fail(&err, DK_E_REF, "%s: the cache must be a registry repository (docker://HOST/REPO)", text);
 		goto fail;
@@ -67,8 +67,11 @@ struct dk_image_src *dk_rcache_src(struct dk_rcache *c)
 /* "docker://HOST/REPO:derrick-<hex>" for a key. */
 static char *entry_ref(const struct dk_rcache *c, const char *key)
 {
-	return dk_xasprintf("docker://%s/%s:derrick-%s", c->ref.docker.registry, c->ref.docker.repository,
-			    dk_digest_hex(key));
+	char *tag = dk_xasprintf("derrick-%s", dk_digest_hex(key));
+	char *text = dk_ref_with_tag(&c->ref, tag);
+
+	free(tag);
+	return text;
 }
 
 /* Read an entry: 0 with res filled, -1 with a reason in err (a miss). */
@@ -90,7 +93,7 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 		return -1;
 	}
 	if (dk_image_src_open(&ref, c->o, &src, err) < 0 ||
-	    src->ops->get_manifest(src, &any, &mb, err) < 0 ||
+	    dk_image_src_get_manifest(src, &any, &mb, err) < 0 ||
 	    dk_manifest_parse(&mb, text, &m, err) < 0)
 		goto out;
 	k = json_string_value(json_object_get(m.annotations, ANN_KEY));
@@ -134,7 +137,7 @@ int dk_rcache_get(struct dk_rcache *c, const char *key, struct dk_layer_result *
 	snprintf(d.media_type, sizeof(d.media_type), "%s", res->media_type);
 	memcpy(d.digest, res->digest, DK_DIGEST_SIZE);
 	d.size = res->size;
-	has = c->src->ops->has_blob(c->src, &d, &err);
+	has = dk_image_src_has_blob(c->src, &d, &err);
 	if (has != 1) {
 		dk_warn("registry cache: the entry for %s points at blob %s, which %s: ignoring it",
 			dk_digest_hex(key), res->digest, has == 0 ? "the cache repository does not have" : err.msg);
@@ -208,7 +211,7 @@ void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_r
 	mb.desc.size = mb.len;
 	if (dk_image_dst_open(&ref, &quiet, &dst, &err) < 0 ||
 	    dk_transfer_blobs(dst, descs, locals, srcs, 2, &quiet, &err) < 0 ||
-	    dst->ops->put_manifest(dst, &mb, &err) < 0 || dst->ops->commit(dst, &err) < 0) {
+	    dk_image_dst_put_manifest(dst, &mb, &err) < 0 || dk_image_dst_commit(dst, &err) < 0) {
 		dk_ref_free(&ref);
 		goto fail;
 	}

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "derrick/ref.h"
+#include "derrick/transport.h"
 #include "derrick/util.h"
 
 int dk_tag_valid(const char *t)
@@ -26,61 +27,25 @@ int dk_tag_valid(const char *t)
 	return 1;
 }
 
-/* Transports skopeo knows that derrick does not (yet): named, so the error is clear. */
-static const char *const other_transports[] = {
-	"oci-archive", "docker-archive", "docker-daemon", "dir", "containers-storage", "tarball", NULL
-};
-
-static int parse_oci(const char *s, struct dk_ref *r, struct dk_err *err)
-{
-	const char *rest = s + 4;
-	const char *colon = strchr(rest, ':');
-
-	if ((colon ? (size_t)(colon - rest) : strlen(rest)) == 0)
-		return dk_fail(err, DK_E_REF, "image reference \"%s\": the layout directory is empty", s);
-	if (colon && !dk_tag_valid(colon + 1))
-		return dk_fail(err, DK_E_REF,
-			       "image reference \"%s\": invalid tag \"%s\" (a tag is 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-')",
-			       s, colon + 1);
-	r->transport = dk_xstrdup("oci");
-	r->path = colon ? dk_xstrndup(rest, (size_t)(colon - rest)) : dk_xstrdup(rest);
-	r->tag = colon ? dk_xstrdup(colon + 1) : NULL;
-	r->text = dk_xstrdup(s);
-	return 0;
-}
-
 int dk_ref_parse(const char *s, struct dk_ref *r, struct dk_err *err)
 {
-	const char *colon = strchr(s, ':');
-	const char *name = s;
+	const struct dk_transport *t;
+	const char *rest;
 
 	memset(r, 0, sizeof(*r));
-	if (!strncmp(s, "oci:", 4))
-		return parse_oci(s, r, err);
-	for (const char *const *t = other_transports; colon && *t; t++)
-		if ((size_t)(colon - s) == strlen(*t) && !strncmp(s, *t, strlen(*t)))
-			return dk_fail(err, DK_E_REF,
-				       "image reference \"%s\": unsupported transport \"%s\" (supported: oci:, docker://)",
-				       s, *t);
-	if (s[0] == '/' || s[0] == '.')
-		return dk_fail(err, DK_E_REF,
-			       "image reference \"%s\": looks like a path: write oci:%s for an OCI layout (a bare name means docker://)",
-			       s, s);
-	if (!strncmp(s, "docker:", 7)) {
-		if (strncmp(s, "docker://", 9))
-			return dk_fail(err, DK_E_REF, "image reference \"%s\": expected docker://REFERENCE", s);
-		name = s + 9;
-	}
-	if (dk_dockerref_parse(name, &r->docker, err) < 0)
+	if (dk_transport_find(s, &t, &rest, err) < 0)
 		return -1;
-	r->transport = dk_xstrdup("docker");
+	if (t->parse(s, rest, r, err) < 0) {
+		dk_ref_free(r);
+		return -1;
+	}
+	r->transport = t;
 	r->text = dk_xstrdup(s);
 	return 0;
 }
 
 void dk_ref_free(struct dk_ref *r)
 {
-	free(r->transport);
 	free(r->path);
 	free(r->tag);
 	free(r->text);
@@ -92,12 +57,32 @@ void dk_ref_free(struct dk_ref *r)
 void dk_ref_copy(struct dk_ref *dst, const struct dk_ref *src)
 {
 	memset(dst, 0, sizeof(*dst));
-	dst->transport = dk_xstrdup(src->transport);
+	dst->transport = src->transport;
 	dst->path = src->path ? dk_xstrdup(src->path) : NULL;
 	dst->tag = src->tag ? dk_xstrdup(src->tag) : NULL;
 	dst->text = dk_xstrdup(src->text);
 	if (src->docker.repository)
 		dk_dockerref_copy(&dst->docker, &src->docker);
+}
+
+int dk_ref_is_remote(const struct dk_ref *r)
+{
+	return (r->transport->caps & DK_TRANSPORT_REMOTE) != 0;
+}
+
+const char *dk_ref_local_path(const struct dk_ref *r)
+{
+	return dk_ref_is_remote(r) ? NULL : r->path;
+}
+
+char *dk_ref_with_path(const struct dk_ref *r, const char *path)
+{
+	return r->transport->format(r, path, NULL);
+}
+
+char *dk_ref_with_tag(const struct dk_ref *r, const char *tag)
+{
+	return r->transport->format(r, NULL, tag);
 }
 
 static int known_arch(const char *a)

@@ -499,28 +499,25 @@ static int parse_base(struct ctx *c, json_t *v, struct dk_spec *s)
 	b = json_string_value(v);
 	if (!strcmp(b, "scratch")) {
 		s->base = dk_xstrdup(b);
-	} else if (!strncmp(b, "oci:", 4) && b[4]) {
-		/* the directory is relative to the spec, like every other path */
-		char *rest = dk_xstrdup(b + 4);
-		char *colon = strchr(rest, ':');
-		char *dir;
-
-		if (colon)
-			*colon = '\0';
-		dir = resolve(c, rest);
-		s->base = colon ? dk_xasprintf("oci:%s:%s", dir, colon + 1) : dk_xasprintf("oci:%s", dir);
-		free(dir);
-		free(rest);
 	} else {
-		/* a registry image: docker://REF, or a bare REF */
 		struct dk_ref ref;
+		const char *local;
 
 		if (dk_ref_parse(b, &ref, c->err) < 0) {
 			c->err->code = DK_E_SPEC;
 			return dk_err_prefix(c->err, "%s: base", c->file);
 		}
+		/* a local image's path is relative to the spec, like every other path */
+		local = dk_ref_local_path(&ref);
+		if (local) {
+			char *p = resolve(c, local);
+
+			s->base = dk_ref_with_path(&ref, p);
+			free(p);
+		} else {
+			s->base = dk_xstrdup(b);
+		}
 		dk_ref_free(&ref);
-		s->base = dk_xstrdup(b);
 	}
 	return 0;
 }
@@ -566,7 +563,7 @@ int dk_spec_parse(const char *text, const char *path, struct dk_spec *s, struct 
 			dk_err_prefix(err, "%s: cache_repo", path);
 			goto out;
 		}
-		if (strcmp(ref.transport, "docker")) {
+		if (!dk_ref_is_remote(&ref)) {
 			dk_fail(err, DK_E_SPEC, "%s: cache_repo: \"%s\" is not a registry repository (docker://HOST/REPO)",
 				path, s->cache_repo);
 			dk_ref_free(&ref);

@@ -82,6 +82,34 @@ static int check_layout_file(const char *dir, struct dk_err *err)
 	return rc;
 }
 
+/* ------------------------------------------------------------ references */
+
+/* "DIR[:TAG]" after the prefix: like skopeo, DIR ends at the first ':'. */
+int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err)
+{
+	const char *colon = strchr(rest, ':');
+
+	if ((colon ? (size_t)(colon - rest) : strlen(rest)) == 0)
+		return dk_fail(err, DK_E_REF, "image reference \"%s\": the layout directory is empty", text);
+	if (colon && !dk_tag_valid(colon + 1))
+		return dk_fail(err, DK_E_REF,
+			       "image reference \"%s\": invalid tag \"%s\" (a tag is 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-')",
+			       text, colon + 1);
+	r->path = colon ? dk_xstrndup(rest, (size_t)(colon - rest)) : dk_xstrdup(rest);
+	r->tag = colon ? dk_xstrdup(colon + 1) : NULL;
+	return 0;
+}
+
+char *dk_layout_format(const struct dk_ref *r, const char *path, const char *tag)
+{
+	if (!path)
+		path = r->path;
+	if (!tag)
+		tag = r->tag;
+	return tag ? dk_xasprintf("%s%s:%s", r->transport->prefix, path, tag) :
+		     dk_xasprintf("%s%s", r->transport->prefix, path);
+}
+
 /* ------------------------------------------------------------ source */
 
 struct layout_src {
@@ -200,11 +228,13 @@ static const struct dk_image_src_ops lsrc_ops = {
 	lsrc_get_manifest, lsrc_read_blob, lsrc_blob_file, lsrc_has_blob, lsrc_close,
 };
 
-int dk_layout_src_open(const struct dk_ref *ref, struct dk_image_src **out, struct dk_err *err)
+int dk_layout_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
+		       struct dk_err *err)
 {
 	struct layout_src *s;
 	struct stat st;
 
+	(void)o;
 	if (stat(ref->path, &st) < 0)
 		return dk_fail_errno(err, DK_E_NOTFOUND, "%s: layout directory %s", ref->text, ref->path);
 	if (!S_ISDIR(st.st_mode))
@@ -428,7 +458,7 @@ static void ldst_close(struct dk_image_dst *base)
 }
 
 static const struct dk_image_dst_ops ldst_ops = {
-	ldst_has_blob, ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
+	ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
 };
 
 /*
@@ -458,12 +488,14 @@ static int dir_is_empty_or_starting(const char *path)
 	return ok;
 }
 
-int dk_layout_dst_open(const struct dk_ref *ref, struct dk_image_dst **out, struct dk_err *err)
+int dk_layout_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
+		       struct dk_err *err)
 {
 	struct layout_dst *d;
 	struct stat st;
 	int existed = 0;
 
+	(void)o;
 	if (stat(ref->path, &st) == 0) {
 		char *lf = dk_path_join(ref->path, "oci-layout");
 		int is_layout = access(lf, F_OK) == 0;

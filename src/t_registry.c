@@ -143,6 +143,24 @@ static int head_blob(struct dk_registry *reg, struct dk_http *h, const struct dk
 	return rc;
 }
 
+/* ------------------------------------------------------------ references */
+
+/* After docker:// (or a bare REF): [HOST/]REPO[:TAG][@DIGEST], see dockerref.h. */
+int dk_registry_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err)
+{
+	(void)text;
+	return dk_dockerref_parse(rest, &r->docker, err);
+}
+
+/* A registry has no local path; without a tag, the reference as it was written. */
+char *dk_registry_format(const struct dk_ref *r, const char *path, const char *tag)
+{
+	(void)path;
+	if (!tag)
+		return dk_xstrdup(r->text);
+	return dk_xasprintf("%s%s/%s:%s", r->transport->prefix, r->docker.registry, r->docker.repository, tag);
+}
+
 /* ------------------------------------------------------------ source */
 
 struct reg_src {
@@ -499,18 +517,6 @@ static void note(struct reg_dst *d, const struct dk_desc *desc, const char *acti
 		dk_progress_line(action, desc->digest, desc->size, d->base.ref.text);
 }
 
-static int rdst_has_blob(struct dk_image_dst *base, const struct dk_desc *desc)
-{
-	struct reg_dst *d = (struct reg_dst *)base;
-	struct dk_err err;
-	struct dk_http *h = pool_get(&d->pool);
-	int exists;
-
-	exists = head_blob(d->reg, h, &base->ref, d->scope, desc, &err) == 1;
-	pool_put(&d->pool, h);
-	return exists;
-}
-
 /* POST .../uploads/ (with ?mount= when mounting); fills the status and the Location. */
 static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query, const char *scope,
 			long *status, char **location, struct dk_err *err)
@@ -565,7 +571,7 @@ static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc
 	} else if (exists) {
 		note(d, desc, "existed", 0);
 		rc = 1;
-	} else if (from && !strcmp(from->transport, "docker") &&
+	} else if (from && from->transport == base->ref.transport &&
 		   !strcmp(from->docker.registry, base->ref.docker.registry) &&
 		   strcmp(from->docker.repository, base->ref.docker.repository)) {
 		/* a mount needs pull rights on the source repository as well */
@@ -867,7 +873,7 @@ static void rdst_close(struct dk_image_dst *base)
 }
 
 static const struct dk_image_dst_ops rdst_ops = {
-	rdst_has_blob, rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close,
+	rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close,
 };
 
 int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,

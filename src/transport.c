@@ -1,5 +1,6 @@
 /*
- * transport.c - pick the transport for a reference (one line each), and the
+ * transport.c - the table of transports (the one place that lists them),
+ * the wrappers through which everyone else reaches a transport, and the
  * blob transfer every copy uses.
  */
 #include <pthread.h>
@@ -9,24 +10,93 @@
 #include "derrick/transport.h"
 #include "derrick/util.h"
 
+#define READ_WRITE (DK_TRANSPORT_SOURCE | DK_TRANSPORT_DEST)
+
+/*
+ * One row per transport: to add one, write its file (parse, format, the
+ * two constructors and their ops) and fill its row.  The rows without
+ * callbacks are transports skopeo knows that derrick does not implement:
+ * the archives are planned, so their rows already say what they will do.
+ */
+static const struct dk_transport transports[] = {
+	{ "oci", "oci:", READ_WRITE | DK_TRANSPORT_MULTI,
+	  dk_layout_parse, dk_layout_format, dk_layout_src_open, dk_layout_dst_open },
+	{ "docker", "docker://", READ_WRITE | DK_TRANSPORT_REMOTE | DK_TRANSPORT_BARE,
+	  dk_registry_parse, dk_registry_format, dk_registry_src_open, dk_registry_dst_open },
+	{ "oci-archive", "oci-archive:", READ_WRITE | DK_TRANSPORT_MULTI, NULL, NULL, NULL, NULL },
+	{ "docker-archive", "docker-archive:", READ_WRITE | DK_TRANSPORT_MULTI, NULL, NULL, NULL, NULL },
+	/* named only, so that using one is a clear error */
+	{ "docker-daemon", "docker-daemon:", 0, NULL, NULL, NULL, NULL },
+	{ "dir", "dir:", 0, NULL, NULL, NULL, NULL },
+	{ "containers-storage", "containers-storage:", 0, NULL, NULL, NULL, NULL },
+	{ "tarball", "tarball:", 0, NULL, NULL, NULL, NULL },
+};
+
+#define N_TRANSPORTS (sizeof(transports) / sizeof(transports[0]))
+
+/* "unsupported transport" names the ones that are implemented: "oci:, docker://". */
+static int unsupported(const char *text, const struct dk_transport *t, struct dk_err *err)
+{
+	struct strbuf ok = STRBUF_INIT;
+
+	for (size_t i = 0; i < N_TRANSPORTS; i++)
+		if (transports[i].parse)
+			sb_addf(&ok, "%s%s", ok.len ? ", " : "", transports[i].prefix);
+	dk_fail(err, DK_E_REF, "image reference \"%s\": unsupported transport \"%s\" (supported: %s)",
+		text, t->name, sb_str(&ok));
+	sb_release(&ok);
+	return -1;
+}
+
+int dk_transport_find(const char *s, const struct dk_transport **out, const char **rest, struct dk_err *err)
+{
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : 0;
+
+	for (size_t i = 0; colon && i < N_TRANSPORTS; i++) {
+		const struct dk_transport *t = &transports[i];
+
+		if (strlen(t->name) != n || strncmp(s, t->name, n))
+			continue;
+		if (!t->parse)
+			return unsupported(s, t, err);
+		if (strncmp(s, t->prefix, strlen(t->prefix)))
+			return dk_fail(err, DK_E_REF, "image reference \"%s\": expected %sREFERENCE", s, t->prefix);
+		*out = t;
+		*rest = s + strlen(t->prefix);
+		return 0;
+	}
+	if (s[0] == '/' || s[0] == '.')
+		return dk_fail(err, DK_E_REF,
+			       "image reference \"%s\": looks like a path: write oci:%s for an OCI layout (a bare name means docker://)",
+			       s, s);
+	for (size_t i = 0; i < N_TRANSPORTS; i++)
+		if (transports[i].caps & DK_TRANSPORT_BARE) {
+			*out = &transports[i];
+			*rest = s;
+			return 0;
+		}
+	return dk_fail(err, DK_E_INTERNAL, "no transport for a bare reference");
+}
+
 int dk_image_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
 		struct dk_err *err)
 {
-	if (!strcmp(ref->transport, "oci"))
-		return dk_layout_src_open(ref, out, err);
-	if (!strcmp(ref->transport, "docker"))
-		return dk_registry_src_open(ref, o, out, err);
-	return dk_fail(err, DK_E_REF, "%s: cannot read from transport \"%s\"", ref->text, ref->transport);
+	const struct dk_transport *t = ref->transport;
+
+	if (!(t->caps & DK_TRANSPORT_SOURCE) || !t->src_open)
+		return dk_fail(err, DK_E_REF, "%s: cannot read from transport \"%s\"", ref->text, t->name);
+	return t->src_open(ref, o, out, err);
 }
 
 int dk_image_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
 		struct dk_err *err)
 {
-	if (!strcmp(ref->transport, "oci"))
-		return dk_layout_dst_open(ref, out, err);
-	if (!strcmp(ref->transport, "docker"))
-		return dk_registry_dst_open(ref, o, out, err);
-	return dk_fail(err, DK_E_REF, "%s: cannot write to transport \"%s\"", ref->text, ref->transport);
+	const struct dk_transport *t = ref->transport;
+
+	if (!(t->caps & DK_TRANSPORT_DEST) || !t->dst_open)
+		return dk_fail(err, DK_E_REF, "%s: cannot write to transport \"%s\"", ref->text, t->name);
+	return t->dst_open(ref, o, out, err);
 }
 
 void dk_image_src_close(struct dk_image_src *s)
@@ -39,6 +109,38 @@ void dk_image_dst_close(struct dk_image_dst *d)
 {
 	if (d)
 		d->ops->close(d);
+}
+
+int dk_image_src_get_manifest(struct dk_image_src *s, const struct dk_platform *want,
+			      struct dk_manifest_blob *out, struct dk_err *err)
+{
+	return s->ops->get_manifest(s, want, out, err);
+}
+
+int dk_image_src_read_blob(struct dk_image_src *s, const struct dk_desc *d, size_t max, char **buf,
+			   size_t *len, struct dk_err *err)
+{
+	return s->ops->read_blob(s, d, max, buf, len, err);
+}
+
+int dk_image_src_blob_file(struct dk_image_src *s, const struct dk_desc *d, char **path, struct dk_err *err)
+{
+	return s->ops->blob_file(s, d, path, err);
+}
+
+int dk_image_src_has_blob(struct dk_image_src *s, const struct dk_desc *d, struct dk_err *err)
+{
+	return s->ops->has_blob(s, d, err);
+}
+
+int dk_image_dst_put_manifest(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err)
+{
+	return d->ops->put_manifest(d, m, err);
+}
+
+int dk_image_dst_commit(struct dk_image_dst *d, struct dk_err *err)
+{
+	return d->ops->commit(d, err);
 }
 
 void dk_manifest_blob_free(struct dk_manifest_blob *m)
@@ -82,7 +184,7 @@ int dk_transfer_blob(struct dk_image_dst *d, const struct dk_desc *desc, struct 
 	if (!local) {
 		if (!src)
 			return dk_fail(err, DK_E_INTERNAL, "blob %s has no source", desc->digest);
-		if (src->ops->blob_file(src, desc, &path, err) < 0)
+		if (dk_image_src_blob_file(src, desc, &path, err) < 0)
 			return -1;
 		local = path;
 	}
@@ -138,7 +240,7 @@ int dk_transfer_blobs(struct dk_image_dst *d, const struct dk_desc *descs, const
 	size_t started = 0;
 
 	/* local writes gain nothing from threads; a registry hides latency behind them */
-	if (strcmp(d->ref.transport, "docker") || jobs == 1 || n < 2) {
+	if (!dk_ref_is_remote(&d->ref) || jobs == 1 || n < 2) {
 		for (size_t i = 0; i < n; i++)
 			if (dk_transfer_blob(d, &descs[i], srcs ? srcs[i] : NULL, locals ? locals[i] : NULL, err) < 0)
 				return -1;

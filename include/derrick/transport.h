@@ -1,11 +1,13 @@
 /*
  * transport.h - where images come from and go to.
  *
- * Every transport (today the OCI layout, t_layout.c; registries and
- * archives later) implements the same two small interfaces, so the build
- * and copy code never asks which one it is talking to.  Blobs travel as
- * local files: a layer built by derrick sits in the staging store, a base
- * layer in its layout (or, later, in the download cache).
+ * Every transport (the OCI layout, t_layout.c; a registry, t_registry.c;
+ * archives later) is a row of the table in transport.c: its name, what it
+ * can do, and its constructors.  Its sources and destinations implement the
+ * same two small interfaces, reached through the wrappers below, so the
+ * build and copy code never asks which one it is talking to.  Blobs travel
+ * as local files: a layer built by derrick sits in the staging store, a base
+ * layer in its layout (or in the download cache).
  */
 #ifndef DERRICK_TRANSPORT_H
 #define DERRICK_TRANSPORT_H
@@ -60,6 +62,11 @@ struct dk_blob_note {
 	uint64_t sent;                  /* bytes sent for it */
 };
 
+/*
+ * What a transport's sources and destinations implement.  Only transport.c
+ * calls these: everyone else goes through the dk_image_src_* and
+ * dk_image_dst_* wrappers below.
+ */
 struct dk_image_src;
 struct dk_image_src_ops {
 	/* The manifest the reference names; an index is resolved to `want`. */
@@ -83,7 +90,6 @@ struct dk_image_src {
 
 struct dk_image_dst;
 struct dk_image_dst_ops {
-	int (*has_blob)(struct dk_image_dst *d, const struct dk_desc *desc);
 	/*
 	 * Get the blob without sending its bytes if possible: 1 when the
 	 * destination has it now (it was there, or was mounted from `from`,
@@ -115,17 +121,52 @@ void dk_image_dst_note(struct dk_image_dst *d, const char *digest, const char *a
 		 uint64_t sent);
 void dk_image_dst_release_notes(struct dk_image_dst *d);
 
+/*
+ * Open the image `ref` names for reading, with its transport's
+ * constructor: 0 and *out (close it with dk_image_src_close), or -1 with
+ * err set (DK_E_NOTFOUND for a missing layout, DK_E_REF when the transport
+ * cannot be read, else the transport's own).
+ */
 int dk_image_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
 		struct dk_err *err);
 /*
- * Opening a destination checks it can be written (not a file, not some
- * other directory, a readable index.json) but changes nothing on disk.
+ * Open `ref` for writing: 0 and *out (close it with dk_image_dst_close),
+ * or -1 with err set.  Opening checks the destination can be written (not
+ * a file, not some other directory, a readable index.json) but changes
+ * nothing on disk.
  */
 int dk_image_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
 		struct dk_err *err);
 
+/* Both take NULL. */
 void dk_image_src_close(struct dk_image_src *s);
 void dk_image_dst_close(struct dk_image_dst *d);
+
+/*
+ * The manifest s names, an index resolved to the platform `want`: 0 and
+ * *out filled (its bytes as stored, free with dk_manifest_blob_free), or -1.
+ */
+int dk_image_src_get_manifest(struct dk_image_src *s, const struct dk_platform *want,
+			      struct dk_manifest_blob *out, struct dk_err *err);
+/*
+ * A small blob (a config) read whole and checked against d: 0 and *buf (a
+ * new buffer of *len bytes), or -1 (DK_E_CORRUPT when larger than max bytes
+ * or not what d says).
+ */
+int dk_image_src_read_blob(struct dk_image_src *s, const struct dk_desc *d, size_t max, char **buf,
+			   size_t *len, struct dk_err *err);
+/*
+ * A local file holding the blob d, verified: 0 and *path (a new string; the
+ * file is the source's or the download cache's, not the caller's), or -1.
+ */
+int dk_image_src_blob_file(struct dk_image_src *s, const struct dk_desc *d, char **path, struct dk_err *err);
+/* 1 when s holds the blob d, 0 when not, -1 (err set) when it cannot tell. */
+int dk_image_src_has_blob(struct dk_image_src *s, const struct dk_desc *d, struct dk_err *err);
+
+/* Store the manifest m (after its blobs), to be named by d's tag at commit: 0 or -1. */
+int dk_image_dst_put_manifest(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
+/* Make the image visible (index.json, a tag in a registry): 0 or -1; without it, close undoes. */
+int dk_image_dst_commit(struct dk_image_dst *d, struct dk_err *err);
 
 /*
  * Make `d` hold the blob `desc`: nothing when it is there, a mount when
@@ -145,19 +186,61 @@ int dk_transfer_blobs(struct dk_image_dst *d, const struct dk_desc *descs, const
 		      struct dk_image_src *const *srcs, size_t n, const struct dk_transport_opts *o,
 		      struct dk_err *err);
 
-/* The layout transport (t_layout.c). */
-int dk_layout_src_open(const struct dk_ref *ref, struct dk_image_src **out, struct dk_err *err);
-int dk_layout_dst_open(const struct dk_ref *ref, struct dk_image_dst **out, struct dk_err *err);
-
-/* The registry transport (t_registry.c). */
-int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_image_src **out, struct dk_err *err);
-int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
-			 struct dk_image_dst **out, struct dk_err *err);
-
 /* The blob cache directory for o (a new string). */
 char *dk_cache_dir(const struct dk_transport_opts *o);
 
 void dk_manifest_blob_free(struct dk_manifest_blob *m);
+
+/* ------------------------------------------------------------ the table */
+
+/* What a transport can do (struct dk_transport.caps). */
+#define DK_TRANSPORT_SOURCE 1u  /* images can be read from it */
+#define DK_TRANSPORT_DEST 2u    /* images can be written to it */
+#define DK_TRANSPORT_MULTI 4u   /* what a reference names holds several images, told apart by tag */
+#define DK_TRANSPORT_REMOTE 8u  /* a registry: blobs cross the network and can be mounted */
+#define DK_TRANSPORT_BARE 16u   /* a reference without a prefix means this transport */
+
+/*
+ * A row of the table in transport.c, one per transport.  A row without
+ * callbacks is a transport known by name that derrick does not implement
+ * (yet): naming it gives a clear error rather than a confusing parse.
+ */
+struct dk_transport {
+	const char *name;       /* "oci": what a reference has before its first ':' */
+	const char *prefix;     /* "oci:", "docker://": how a reference starts */
+	unsigned caps;          /* DK_TRANSPORT_* */
+	/* Fill r's fields from `rest`, the text after the prefix; `text` is the whole, for messages. */
+	int (*parse)(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+	/* r as text (new string), at `path` instead of r's when set, naming `tag` instead of r's when set. */
+	char *(*format)(const struct dk_ref *r, const char *path, const char *tag);
+	int (*src_open)(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
+			struct dk_err *err);
+	int (*dst_open)(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
+			struct dk_err *err);
+};
+
+/*
+ * The row a reference's text names, and where the text after its prefix
+ * starts: 0 and *t, *rest set (a bare REF gives the DK_TRANSPORT_BARE row
+ * and the whole text), or -1 with DK_E_REF for a transport derrick does
+ * not implement, a prefix written wrong, or a path without a transport.
+ */
+int dk_transport_find(const char *text, const struct dk_transport **t, const char **rest, struct dk_err *err);
+
+/* The layout transport (t_layout.c). */
+int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+char *dk_layout_format(const struct dk_ref *r, const char *path, const char *tag);
+int dk_layout_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
+		       struct dk_err *err);
+int dk_layout_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
+		       struct dk_err *err);
+
+/* The registry transport (t_registry.c). */
+int dk_registry_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+char *dk_registry_format(const struct dk_ref *r, const char *path, const char *tag);
+int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			 struct dk_image_src **out, struct dk_err *err);
+int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			 struct dk_image_dst **out, struct dk_err *err);
 
 #endif

@@ -1,7 +1,9 @@
 /* test_ref.c - image references, tags and platforms. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "derrick/ref.h"
+#include "derrick/transport.h"
 #include "tap.h"
 
 static void test_oci_refs(void)
@@ -10,7 +12,7 @@ static void test_oci_refs(void)
 	struct dk_err err;
 
 	CHECK(dk_ref_parse("oci:out:latest", &r, &err) == 0);
-	CHECK_STR(r.transport, "oci");
+	CHECK_STR(r.transport->name, "oci");
 	CHECK_STR(r.path, "out");
 	CHECK_STR(r.tag, "latest");
 	dk_ref_free(&r);
@@ -51,18 +53,54 @@ static void test_docker_refs(void)
 	struct dk_err err;
 
 	CHECK(dk_ref_parse("docker://localhost:5000/app:1.0", &r, &err) == 0);
-	CHECK_STR(r.transport, "docker");
+	CHECK_STR(r.transport->name, "docker");
 	CHECK_STR(r.docker.registry, "localhost:5000");
 	CHECK_STR(r.docker.repository, "app");
 	CHECK_STR(r.docker.tag, "1.0");
 	dk_ref_free(&r);
 	/* a bare reference means docker:// */
 	CHECK(dk_ref_parse("python:3.12", &r, &err) == 0);
-	CHECK_STR(r.transport, "docker");
+	CHECK_STR(r.transport->name, "docker");
 	CHECK_STR(r.docker.registry, "docker.io");
 	CHECK_STR(r.docker.endpoint, "registry-1.docker.io");
 	CHECK_STR(r.docker.repository, "library/python");
 	dk_ref_free(&r);
+}
+
+/* What callers ask the transport table instead of comparing names. */
+static void test_transport_rows(void)
+{
+	struct dk_ref r;
+	struct dk_err err;
+	char *s;
+
+	CHECK(dk_ref_parse("oci:out:v1", &r, &err) == 0);
+	CHECK(!dk_ref_is_remote(&r));
+	CHECK_STR(dk_ref_local_path(&r), "out");
+	s = dk_ref_with_path(&r, "/spec/out");
+	CHECK_STR(s, "oci:/spec/out:v1");
+	free(s);
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("oci:out", &r, &err) == 0);
+	s = dk_ref_with_path(&r, "/spec/out");
+	CHECK_STR(s, "oci:/spec/out");
+	free(s);
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("localhost:5000/cache@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			   &r, &err) == 0);
+	CHECK(dk_ref_is_remote(&r));
+	CHECK(dk_ref_local_path(&r) == NULL);
+	s = dk_ref_with_tag(&r, "derrick-1");
+	CHECK_STR(s, "docker://localhost:5000/cache:derrick-1");
+	free(s);
+	dk_ref_free(&r);
+	/* the archives have rows, not implementations yet */
+	CHECK(dk_ref_parse("oci-archive:x.tar", &r, &err) < 0);
+	CHECK_STR(err.msg, "image reference \"oci-archive:x.tar\": unsupported transport \"oci-archive\" (supported: oci:, docker://)");
+	CHECK(dk_ref_parse("docker-archive:x.tar:app:1", &r, &err) < 0);
+	CHECK(strstr(err.msg, "unsupported transport \"docker-archive\"") != NULL);
+	CHECK(dk_ref_parse("docker:x", &r, &err) < 0);
+	CHECK_STR(err.msg, "image reference \"docker:x\": expected docker://REFERENCE");
 }
 
 static void test_tags(void)
@@ -112,6 +150,7 @@ int main(void)
 	RUN(test_oci_refs);
 	RUN(test_bad_refs);
 	RUN(test_docker_refs);
+	RUN(test_transport_rows);
 	RUN(test_tags);
 	RUN(test_platforms);
 	return tap_done();

@@ -5,6 +5,7 @@
 #include "derrick/plan.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
+#include "derrick/util.h"
 #include "tap.h"
 
 static const char *full =
@@ -142,6 +143,29 @@ static void test_dest_cleaning(void)
 	dk_spec_free(&s);
 }
 
+/* A local base image's path is relative to the spec; a registry's reference is kept as written. */
+static void test_base_paths(void)
+{
+	static const struct { const char *base, *want; } cases[] = {
+		{ "oci:img:v1", "oci:/proj/img:v1" }, { "oci:img", "oci:/proj/img" },
+		{ "oci:/abs/img:v1", "oci:/abs/img:v1" }, { "python:3.12", "python:3.12" },
+		{ "docker://localhost:5000/app", "docker://localhost:5000/app" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = dk_xasprintf("{\"stages\":[{\"name\":\"a\"}],\"base\":\"%s\"}", cases[i].base);
+		struct dk_spec s;
+		struct dk_err err;
+
+		CHECK(dk_spec_parse(text, "/proj/derrick.json", &s, &err) == 0);
+		CHECK_STR(s.base, cases[i].want);
+		dk_spec_free(&s);
+		free(text);
+	}
+	CHECK(strstr(parse_error("{\"stages\":[{\"name\":\"a\"}],\"base\":\"oci:img:bad tag\"}"),
+		     "d.json: base: image reference \"oci:img:bad tag\": invalid tag") != NULL);
+}
+
 static void test_expand(void)
 {
 	struct dk_err err;
@@ -200,6 +224,7 @@ int main(void)
 	RUN(test_stage_errors);
 	RUN(test_layer_errors);
 	RUN(test_dest_cleaning);
+	RUN(test_base_paths);
 	RUN(test_expand);
 	RUN(test_plan_targets_and_version_labels);
 	return tap_done();
