@@ -15,32 +15,64 @@
 #include "derrick/util.h"
 #include "cli.h"
 
-static const char usage_text[] =
-	"usage: derrick build [-f derrick.json] [--target STAGE] [--version V | --version-from-git]\n"
-	"                     [--platform OS/ARCH[/VARIANT]] [--gzip-level N] [--json] [-q] [-v]\n"
-	"                     -o DEST [-o DEST ...]\n"
-	"\n"
-	"  -f, --file FILE        build spec (default: ./derrick.json)\n"
-	"      --target STAGE     stop after this stage\n"
-	"      --version V        set ${VERSION} and the org.opencontainers.image.version label\n"
-	"      --version-from-git the version from `git describe --tags --always --dirty`\n"
-	"      --platform P       os/arch[/variant] of the image (default: this machine's)\n"
-	"      --compression C    gzip (default) or zstd; overrides the spec's \"compression\"\n"
-	"      --compression-level N  gzip 1-9 (default 6), zstd 1-19 (default 3); --gzip-level is the same\n"
-	"      --jobs N           compression threads and blobs transferred at once\n"
-	"                         (default: one thread per core, 4 transfers)\n"
-	"      --no-cache         neither use nor fill the build caches\n"
-	"      --cache-repo REF   keep a build cache in this registry repository (docker://HOST/REPO)\n"
-	"      --cache-mode MODE  read, write or readwrite (default) for --cache-repo\n"
-	"      --cache-verify     download every registry cache hit and check its diff_id\n"
-	"  -o, --output DEST      where to save the image: oci:DIR[:TAG] or docker://REF (repeatable)\n"
-	"      --json             print a machine-readable summary on stdout\n"
-	"      --digest-file FILE write DEST@sha256:... for every output to FILE\n"
-	"  -q, --quiet            no warnings or progress\n"
-	"  -v, --verbose          say what is being done\n"
-	CLI_REGISTRY_HELP
-	"\n"
-	"SOURCE_DATE_EPOCH (seconds) sets every timestamp in the image; default 0.\n";
+static const struct cli_command build_cmd = {
+	.name = "build",
+	.footer = "SOURCE_DATE_EPOCH (seconds) sets every timestamp in the image; default 0.\n",
+};
+
+static int opt_compression_level(const char *cmd, const char *arg, void *value)
+{
+	struct dk_build_opts *o = value;
+
+	if (cli_parse_int(arg, 1, 19, &o->compress.level) < 0) {
+		cli_usage(cmd, "--compression-level %s: expected 1 to 9 (gzip) or 19 (zstd)", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_compression(const char *cmd, const char *arg, void *value)
+{
+	struct dk_build_opts *o = value;
+	int k = dk_compression_parse(arg);
+
+	if (k < 0) {
+		cli_usage(cmd, "--compression %s: expected gzip or zstd", arg);
+		return -1;
+	}
+	o->compress.kind = (enum dk_compression)k;
+	o->compress_kind_set = 1;
+	return 0;
+}
+
+static int opt_cache_mode(const char *cmd, const char *arg, void *value)
+{
+	int *mode = value;
+
+	if (!strcmp(arg, "read"))
+		*mode = DK_RCACHE_READ;
+	else if (!strcmp(arg, "write"))
+		*mode = DK_RCACHE_WRITE;
+	else if (!strcmp(arg, "readwrite"))
+		*mode = DK_RCACHE_READ | DK_RCACHE_WRITE;
+	else {
+		cli_usage(cmd, "--cache-mode %s: expected read, write or readwrite", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* -o: the array has room for every argument and stays NULL-terminated. */
+static int opt_output(const char *cmd, const char *arg, void *value)
+{
+	const char **outputs = value;
+
+	(void)cmd;
+	while (*outputs)
+		outputs++;
+	*outputs = arg;
+	return 0;
+}
 
 /* SOURCE_DATE_EPOCH: unset means 0; anything but a plain non-negative integer is refused. */
 static int epoch_from_env(int64_t *out, struct dk_err *err)
@@ -123,34 +155,40 @@ static int write_digests(const char *file, const struct dk_build_result *r, cons
 
 int cmd_build(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "target", required_argument, NULL, 't' },
-		{ "version", required_argument, NULL, 'V' },
-		{ "version-from-git", no_argument, NULL, 'G' },
-		{ "platform", required_argument, NULL, 'p' },
-		{ "gzip-level", required_argument, NULL, 'z' },
-		{ "compression-level", required_argument, NULL, 'z' },
-		{ "compression", required_argument, NULL, 'c' },
-		{ "no-cache", no_argument, NULL, 'N' },
-		{ "cache-repo", required_argument, NULL, 'R' },
-		{ "cache-mode", required_argument, NULL, 'M' },
-		{ "cache-verify", no_argument, NULL, 'C' },
-		{ "digest-file", required_argument, NULL, 'D' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_REGISTRY_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct dk_build_opts o;
 	struct dk_build_result res;
 	struct dk_err err = { 0 };
 	const char **outputs = dk_xcalloc((size_t)argc + 1, sizeof(char *));
 	const char *platform = NULL, *digest_file = NULL;
-	int json = 0, quiet = 0, verbose = 0, c, rc;
+	int json = 0, quiet = 0, verbose = 0, rc;
+	struct cli_option options[] = {
+		CLI_STRING('f', "file", &o.spec_path, "FILE", "build spec (default: ./derrick.json)"),
+		CLI_STRING(0, "target", &o.plan.target, "STAGE", "stop after this stage"),
+		CLI_STRING(0, "version", &o.plan.version, "V",
+			   "set ${VERSION} and the org.opencontainers.image.version label"),
+		CLI_FLAG(0, "version-from-git", &o.plan.version_from_git,
+			 "the version from `git describe --tags --always --dirty`"),
+		CLI_STRING(0, "platform", &platform, "OS/ARCH[/VARIANT]", "the image's platform (default: this machine's)"),
+		CLI_CALL(0, "compression", &o, "gzip|zstd", "gzip (default) or zstd; overrides the spec's \"compression\"",
+			 opt_compression),
+		CLI_CALL(0, "compression-level", &o, "N", "gzip 1-9 (default 6), zstd 1-19 (default 3)",
+			 opt_compression_level),
+		CLI_ALIAS("gzip-level", "compression-level"),
+		CLI_FLAG(0, "no-cache", &o.no_cache, "neither use nor fill the build caches"),
+		CLI_STRING(0, "cache-repo", &o.cache_repo, "REF",
+			   "keep a build cache in this registry repository (docker://HOST/REPO)"),
+		CLI_CALL(0, "cache-mode", &o.cache_mode, "MODE", "read, write or readwrite (default) for --cache-repo",
+			 opt_cache_mode),
+		CLI_FLAG(0, "cache-verify", &o.cache_verify, "download every registry cache hit and check its diff_id"),
+		{ .type = CLI_T_CALL, .short_name = 'o', .long_name = "output", .arg = "DEST",
+		  .flags = CLI_REQUIRED | CLI_REPEAT, .value = outputs, .fn = opt_output,
+		  .help = "where to save the image: oci:DIR[:TAG] or docker://REF (repeatable)" },
+		CLI_FLAG(0, "json", &json, "print a machine-readable summary on stdout"),
+		CLI_STRING(0, "digest-file", &digest_file, "FILE", "write DEST@sha256:... for every output to FILE"),
+		CLI_VERBOSITY(&quiet, &verbose),
+		CLI_GROUP(cli_registry_options, &o.transport, "registry flags"),
+		CLI_END,
+	};
 
 	memset(&o, 0, sizeof(o));
 	o.spec_path = "derrick.json";
@@ -158,67 +196,10 @@ int cmd_build(int argc, char **argv)
 	o.compress.level = 0;           /* the kind's default, decided once the spec is read */
 	o.outputs = outputs;
 	cli_transport_defaults(&o.transport);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:qvh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o.spec_path = optarg; break;
-		case 't': o.plan.target = optarg; break;
-		case 'V': o.plan.version = optarg; break;
-		case 'G': o.plan.version_from_git = 1; break;
-		case 'p': platform = optarg; break;
-		case 'z': {
-			char *end;
-			long l = strtol(optarg, &end, 10);
-
-			if (*end || l < 1 || l > 19) {
-				rc = cli_usage("build", "--compression-level %s: expected 1 to 9 (gzip) or 19 (zstd)", optarg);
-				goto out;
-			}
-			o.compress.level = (int)l;
-			break;
-		}
-		case 'c': {
-			int k = dk_compression_parse(optarg);
-
-			if (k < 0) {
-				rc = cli_usage("build", "--compression %s: expected gzip or zstd", optarg);
-				goto out;
-			}
-			o.compress.kind = (enum dk_compression)k;
-			o.compress_kind_set = 1;
-			break;
-		}
-		case 'o': outputs[o.n_outputs++] = optarg; break;
-		case 'j': json = 1; break;
-		case 'N': o.no_cache = 1; break;
-		case 'R': o.cache_repo = optarg; break;
-		case 'C': o.cache_verify = 1; break;
-		case 'D': digest_file = optarg; break;
-		case 'M':
-			if (!strcmp(optarg, "read"))
-				o.cache_mode = DK_RCACHE_READ;
-			else if (!strcmp(optarg, "write"))
-				o.cache_mode = DK_RCACHE_WRITE;
-			else if (!strcmp(optarg, "readwrite"))
-				o.cache_mode = DK_RCACHE_READ | DK_RCACHE_WRITE;
-			else {
-				rc = cli_usage("build", "--cache-mode %s: expected read, write or readwrite", optarg);
-				goto out;
-			}
-			break;
-		case 'q': quiet = 1; break;
-		case 'v': verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); rc = 0; goto out;
-		default:
-			rc = cli_transport_opt("build", c, optarg, &o.transport);
-			if (rc <= 0) {
-				if (rc == 0)
-					fputs(usage_text, stderr);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-		}
-	}
+	if ((rc = cli_parse(&build_cmd, options, argc, argv)) >= 0)
+		goto out;
+	while (outputs[o.n_outputs])
+		o.n_outputs++;
 	if (optind < argc) {
 		rc = cli_usage("build", "unexpected argument \"%s\"", argv[optind]);
 		goto out;

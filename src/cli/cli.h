@@ -1,11 +1,14 @@
 /*
  * cli.h - what the subcommands share: one entry point each (git's
- * builtin shape) and the few helpers for printing results and errors.
+ * builtin shape), the option tables their parsing and help are made
+ * from, and the few helpers for printing results and errors.
  */
 #ifndef DERRICK_CLI_H
 #define DERRICK_CLI_H
 
 #include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "derrick/err.h"
 #include "derrick/transport.h"
@@ -24,37 +27,84 @@ int cmd_cache(int argc, char **argv);
 
 /* "16M", "512k", "1G" or plain bytes. */
 int cli_parse_size(const char *s, uint64_t *out);
+/* A decimal integer from min to max into *out; -1 (and *out untouched) when s is not one. */
+int cli_parse_int(const char *s, long min, long max, int *out);
 
 /*
- * The flags every command that reaches a registry takes, the same way
- * everywhere: --creds, --authfile, --tls-verify, --cert-dir, --cache-dir,
- * --jobs, --chunk-size, --retries.  Their option codes start at
- * CLI_OPT_BASE; a command appends CLI_REGISTRY_OPTIONS to its table.
+ * Command-line options, git's parse-options in small: a command describes
+ * each option once, in a table of struct cli_option, and both the parser
+ * (getopt_long's arrays) and the --help text (synopsis and option list)
+ * are made from that table, so they cannot disagree.
  */
-#define CLI_OPT_BASE 1000
-#define CLI_REGISTRY_OPTIONS \
-	{ "creds", required_argument, NULL, CLI_OPT_BASE + 0 }, \
-	{ "authfile", required_argument, NULL, CLI_OPT_BASE + 1 }, \
-	{ "tls-verify", optional_argument, NULL, CLI_OPT_BASE + 2 }, \
-	{ "cert-dir", required_argument, NULL, CLI_OPT_BASE + 3 }, \
-	{ "cache-dir", required_argument, NULL, CLI_OPT_BASE + 4 }, \
-	{ "jobs", required_argument, NULL, CLI_OPT_BASE + 5 }, \
-	{ "chunk-size", required_argument, NULL, CLI_OPT_BASE + 6 }, \
-	{ "retries", required_argument, NULL, CLI_OPT_BASE + 7 }
-#define CLI_REGISTRY_HELP \
-	"      --creds USER:PASS  credentials for the registry (else: auth files, see README)\n" \
-	"      --authfile FILE    the auth file to read credentials from\n" \
-	"      --tls-verify=false skip certificate checks and allow plain HTTP\n" \
-	"      --cert-dir DIR     CA certificates (*.crt) and client pairs (*.cert, *.key)\n" \
-	"      --cache-dir DIR    blob cache (default: $XDG_CACHE_HOME/derrick)\n" \
-	"      --jobs N           blobs transferred at once (default: 4)\n" \
-	"      --chunk-size SIZE  upload blobs larger than SIZE in chunks of SIZE (default: 16M)\n" \
-	"      --retries N        retries for connection errors, 429 and 5xx (default: 4)\n"
+enum cli_opt_type {
+	CLI_T_END,              /* ends a table */
+	CLI_T_FLAG,             /* no argument: sets *(int *)value to 1 */
+	CLI_T_STRING,           /* sets *(const char **)value to the argument (argv keeps it) */
+	CLI_T_CALL,             /* calls fn(cmd, arg, value) */
+	CLI_T_ALIAS,            /* another name for the option whose long name is in help */
+	CLI_T_GROUP,            /* the options of table group (CLI_T_CALL rows), each called with this
+				 * value; help is the group's title */
+};
+
+/* CLI_T_CALL: 0, or -1 after printing a usage error (the command then exits with EXIT_USAGE). */
+typedef int cli_opt_fn(const char *cmd, const char *arg, void *value);
+
+#define CLI_OPTARG 1u           /* the argument is optional: --name or --name=ARG */
+#define CLI_REQUIRED 2u         /* the synopsis shows it without brackets (the command checks) */
+#define CLI_REPEAT 4u           /* the synopsis shows that it may be given more than once */
+
+struct cli_option {
+	enum cli_opt_type type;
+	int short_name;                 /* a letter, or 0 */
+	const char *long_name;
+	const char *arg;                /* the argument's name in the help; NULL: the option takes none */
+	unsigned flags;                 /* CLI_OPTARG | CLI_REQUIRED | CLI_REPEAT */
+	const char *help;               /* a '\n' starts a continuation line */
+	void *value;
+	cli_opt_fn *fn;
+	const struct cli_option *group;
+};
+
+#define CLI_FLAG(s, l, v, h) { .type = CLI_T_FLAG, .short_name = (s), .long_name = (l), .help = (h), .value = (v) }
+#define CLI_STRING(s, l, v, a, h) \
+	{ .type = CLI_T_STRING, .short_name = (s), .long_name = (l), .arg = (a), .help = (h), .value = (v) }
+#define CLI_CALL(s, l, v, a, h, f) \
+	{ .type = CLI_T_CALL, .short_name = (s), .long_name = (l), .arg = (a), .help = (h), .value = (v), .fn = (f) }
+#define CLI_ALIAS(l, target) { .type = CLI_T_ALIAS, .long_name = (l), .help = (target) }
+#define CLI_GROUP(table, v, title) { .type = CLI_T_GROUP, .help = (title), .value = (v), .group = (table) }
+#define CLI_END { .type = CLI_T_END }
+
+/* -q and -v, the same for every command that takes them (see cli_set_verbosity). */
+#define CLI_VERBOSITY(quiet, verbose) \
+	CLI_FLAG('q', "quiet", (quiet), "no warnings, progress or summary"), \
+	CLI_FLAG('v', "verbose", (verbose), "say what is being done")
+
+/*
+ * The registry flags every command that reaches a registry takes, the same
+ * way everywhere: CLI_GROUP(cli_registry_options, &transport_opts, title).
+ */
+extern const struct cli_option cli_registry_options[];
+
+/* What a command's help says besides its options. */
+struct cli_command {
+	const char *name;               /* "build", "cache prune": its words come first in argv */
+	const char *args;               /* the positional arguments in the synopsis ("SRC DEST"), or NULL */
+	const char *about;              /* text between the synopsis and the options, or NULL */
+	const char *footer;             /* text after the options, or NULL */
+};
+
+/*
+ * Parse the options in argv (after the command's own words) with the
+ * table opts; -h and --help are added.  Returns -1 to go on, optind then
+ * at the first positional argument, else the exit status: 0 after
+ * printing the help, EXIT_USAGE after a usage error (already printed).
+ */
+int cli_parse(const struct cli_command *cmd, const struct cli_option *opts, int argc, char **argv);
+/* Print the synopsis and option list made from opts. */
+void cli_help(const struct cli_command *cmd, const struct cli_option *opts, FILE *f);
 
 /* Defaults for the registry flags. */
 void cli_transport_defaults(struct dk_transport_opts *o);
-/* Handle one registry flag: 1 when it was one, 0 when not, -1 after printing a usage error. */
-int cli_transport_opt(const char *cmd, int c, const char *arg, struct dk_transport_opts *o);
 
 /* Print "derrick: error: MSG" and return the exit status for err's code. */
 int cli_error(const struct dk_err *err);

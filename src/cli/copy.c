@@ -14,29 +14,17 @@
 #include "derrick/util.h"
 #include "cli.h"
 
-static const char pull_usage[] =
-	"usage: derrick pull REF -o oci:DIR[:TAG] [--platform OS/ARCH[/VARIANT]] [--json] [-q] [-v]\n"
-	"                    [registry flags]\n"
-	"\n"
-	"  REF                    docker://[HOST/]REPO[:TAG][@DIGEST] (docker:// may be omitted)\n"
-	"  -o, --output DEST      where to save it\n"
-	"      --platform P       which image of a multi-platform index (default: this machine's)\n"
-	"      --json             list every blob and what happened to it\n"
-	"  -q, --quiet            no progress output\n"
-	"  -v, --verbose          say what is being done\n"
-	CLI_REGISTRY_HELP;
+static const struct cli_command pull_cmd = {
+	.name = "pull",
+	.args = "REF",
+	.about = "  REF                    docker://[HOST/]REPO[:TAG][@DIGEST] (docker:// may be omitted)\n",
+};
 
-static const char push_usage[] =
-	"usage: derrick push SRC DEST [--digest-file FILE] [--platform OS/ARCH[/VARIANT]] [--json] [-q] [-v]\n"
-	"                    [registry flags]\n"
-	"\n"
-	"  SRC, DEST              oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG] (docker:// may be omitted)\n"
-	"      --digest-file FILE write DEST@sha256:... to FILE\n"
-	"      --platform P       which image of a multi-platform index (default: this machine's)\n"
-	"      --json             list every blob and what happened to it\n"
-	"  -q, --quiet            no progress output\n"
-	"  -v, --verbose          say what is being done\n"
-	CLI_REGISTRY_HELP;
+static const struct cli_command push_cmd = {
+	.name = "push",
+	.args = "SRC DEST",
+	.about = "  SRC, DEST              oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG] (docker:// may be omitted)\n",
+};
 
 static void print_json(const char *dest, const struct dk_copy_result *r)
 {
@@ -100,14 +88,6 @@ static int run_copy(const char *cmd, const char *src, const char *dst, const str
 	return rc;
 }
 
-/* Options both commands take; the caller adds -o or --digest-file. */
-#define COPY_OPTIONS \
-	{ "platform", required_argument, NULL, 'p' }, \
-	{ "json", no_argument, NULL, 'j' }, \
-	{ "quiet", no_argument, NULL, 'q' }, \
-	{ "verbose", no_argument, NULL, 'v' }, \
-	{ "help", no_argument, NULL, 'h' }
-
 struct copy_args {
 	struct dk_transport_opts o;
 	struct dk_platform plat;
@@ -116,41 +96,41 @@ struct copy_args {
 	int json;
 };
 
-/*
- * The command line both commands share; longopts says which of -o and
- * --digest-file this one takes.  Returns -1 to go on, else the exit status.
- */
-static int parse_copy(const char *cmd, const char *usage, const char *shortopts,
-		      const struct option *longopts, int argc, char **argv, struct copy_args *a)
+/* --platform: a bad one is a usage error of this command. */
+static int opt_platform(const char *cmd, const char *arg, void *value)
 {
 	struct dk_err err = { 0 };
-	int quiet = 0, verbose = 0, c, r;
+
+	if (dk_platform_parse(arg, value, &err) < 0) {
+		cli_usage(cmd, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The command line both commands share; own is the option only this one
+ * takes (-o or --digest-file).  Returns -1 to go on, else the exit status.
+ */
+static int parse_copy(const struct cli_command *cmd, const struct cli_option *own, int argc, char **argv,
+		      struct copy_args *a)
+{
+	int quiet = 0, verbose = 0, rc;
+	struct cli_option options[] = {
+		*own,
+		CLI_CALL(0, "platform", &a->plat, "OS/ARCH[/VARIANT]",
+			 "which image of a multi-platform index (default: this machine's)", opt_platform),
+		CLI_FLAG(0, "json", &a->json, "list every blob and what happened to it"),
+		CLI_VERBOSITY(&quiet, &verbose),
+		CLI_GROUP(cli_registry_options, &a->o, "registry flags"),
+		CLI_END,
+	};
 
 	memset(a, 0, sizeof(*a));
 	cli_transport_defaults(&a->o);
 	dk_platform_host(&a->plat);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h': fputs(usage, stdout); return 0;
-		case 'o': a->out = optarg; continue;
-		case 'd': a->digest_file = optarg; continue;
-		case 'j': a->json = 1; continue;
-		case 'q': quiet = 1; continue;
-		case 'v': verbose = 1; continue;
-		case 'p':
-			if (dk_platform_parse(optarg, &a->plat, &err) < 0)
-				return cli_usage(cmd, "%s", err.msg);
-			continue;
-		}
-		r = cli_transport_opt(cmd, c, optarg, &a->o);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r == 0) {
-			fputs(usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = cli_parse(cmd, options, argc, argv)) >= 0)
+		return rc;
 	cli_set_verbosity(quiet, verbose);
 	if (quiet || a->json)
 		a->o.progress = 0;
@@ -159,12 +139,12 @@ static int parse_copy(const char *cmd, const char *usage, const char *shortopts,
 
 int cmd_pull(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' }, COPY_OPTIONS, CLI_REGISTRY_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct copy_args a;
-	int rc = parse_copy("pull", pull_usage, "o:qvh", longopts, argc, argv, &a);
+	const struct cli_option output = {
+		.type = CLI_T_STRING, .short_name = 'o', .long_name = "output", .arg = "oci:DIR[:TAG]",
+		.flags = CLI_REQUIRED, .help = "where to save it", .value = &a.out,
+	};
+	int rc = parse_copy(&pull_cmd, &output, argc, argv, &a);
 
 	if (rc >= 0)
 		return rc;
@@ -177,12 +157,10 @@ int cmd_pull(int argc, char **argv)
 
 int cmd_push(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "digest-file", required_argument, NULL, 'd' }, COPY_OPTIONS, CLI_REGISTRY_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct copy_args a;
-	int rc = parse_copy("push", push_usage, "qvh", longopts, argc, argv, &a);
+	const struct cli_option digest_file = CLI_STRING(0, "digest-file", &a.digest_file, "FILE",
+							  "write DEST@sha256:... to FILE");
+	int rc = parse_copy(&push_cmd, &digest_file, argc, argv, &a);
 
 	if (rc >= 0)
 		return rc;

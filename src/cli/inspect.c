@@ -11,13 +11,25 @@
 #include "derrick/inspect.h"
 #include "cli.h"
 
-static const char usage_text[] =
-	"usage: derrick inspect IMAGE [--platform OS/ARCH[/VARIANT]] [--json]\n"
-	"\n"
-	"  IMAGE                  oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG][@DIGEST]\n"
-	"      --platform P       which image of a multi-platform index (default: this machine's)\n"
-	"      --json             print the description as JSON\n"
-	CLI_REGISTRY_HELP;
+static const struct cli_command inspect_cmd = {
+	.name = "inspect",
+	.args = "IMAGE",
+	.about = "  IMAGE                  oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG][@DIGEST]\n",
+};
+
+/* --platform: a bad one is "derrick: error: ...", as inspect always said. */
+static int opt_platform(const char *cmd, const char *arg, void *value)
+{
+	struct dk_err err = { 0 };
+
+	(void)cmd;
+	if (dk_platform_parse(arg, value, &err) < 0) {
+		err.code = DK_E_USAGE;
+		cli_error(&err);
+		return -1;
+	}
+	return 0;
+}
 
 static void print_kv_object(const char *title, json_t *o)
 {
@@ -76,44 +88,24 @@ static void print_text(json_t *d)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "platform", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_REGISTRY_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct dk_transport_opts o;
 	struct dk_platform plat;
 	struct dk_err err = { 0 };
 	json_t *doc;
-	int json = 0, c;
+	int json = 0, rc;
+	struct cli_option options[] = {
+		CLI_CALL(0, "platform", &plat, "OS/ARCH[/VARIANT]",
+			 "which image of a multi-platform index (default: this machine's)", opt_platform),
+		CLI_FLAG(0, "json", &json, "print the description as JSON"),
+		CLI_GROUP(cli_registry_options, &o, "registry flags"),
+		CLI_END,
+	};
 
 	dk_platform_host(&plat);
 	cli_transport_defaults(&o);
 	o.progress = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'p':
-			if (dk_platform_parse(optarg, &plat, &err) < 0) {
-				err.code = DK_E_USAGE;
-				return cli_error(&err);
-			}
-			break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		default: {
-			int r = cli_transport_opt("inspect", c, optarg, &o);
-
-			if (r <= 0) {
-				if (r == 0)
-					fputs(usage_text, stderr);
-				return EXIT_USAGE;
-			}
-		}
-		}
-	}
+	if ((rc = cli_parse(&inspect_cmd, options, argc, argv)) >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage("inspect", "expected exactly one IMAGE");
 	if (dk_inspect(argv[optind], &plat, &o, &doc, &err) < 0)

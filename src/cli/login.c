@@ -18,19 +18,17 @@
 #include "derrick/util.h"
 #include "cli.h"
 
-static const char login_usage[] =
-	"usage: derrick login HOST [-u USER] [--password-stdin] [--authfile FILE]\n"
-	"                     [--tls-verify=false] [--cert-dir DIR] [-q] [-v]\n"
-	"\n"
-	"  -u, --username USER    the user (asked for when missing and a terminal is there)\n"
-	"      --password-stdin   read the password from standard input (else: a prompt without echo)\n"
-	"      --authfile FILE    where to keep it (default: $REGISTRY_AUTH_FILE,\n"
-	"                         $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json)\n"
-	"      --tls-verify=false skip certificate checks and allow plain HTTP\n"
-	"      --cert-dir DIR     CA certificates (*.crt) and client pairs (*.cert, *.key)\n";
+static const struct cli_command login_cmd = {
+	.name = "login",
+	.args = "HOST",
+	.footer = "The credentials are kept in the --authfile FILE, else $REGISTRY_AUTH_FILE, else\n"
+		  "$XDG_RUNTIME_DIR/containers/auth.json, else ~/.docker/config.json (mode 0600).\n",
+};
 
-static const char logout_usage[] =
-	"usage: derrick logout HOST [--authfile FILE]\n";
+static const struct cli_command logout_cmd = {
+	.name = "logout",
+	.args = "HOST",
+};
 
 /* One line from f, without its newline; NULL at end of file. */
 static char *read_line(FILE *f)
@@ -111,43 +109,29 @@ static int registry_of(const char *host, char **registry, char **endpoint, struc
 
 int cmd_login(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "username", required_argument, NULL, 'u' },
-		{ "password-stdin", no_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_REGISTRY_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct dk_transport_opts o;
 	struct dk_err err = { 0 };
 	struct dk_registry *reg = NULL;
+	const char *username = NULL;
 	char *user = NULL, *pass = NULL, *creds = NULL, *registry = NULL, *endpoint = NULL, *file = NULL;
-	int from_stdin = 0, quiet = 0, verbose = 0, c, r, rc = EXIT_FAIL;
+	int from_stdin = 0, quiet = 0, verbose = 0, rc;
+	struct cli_option options[] = {
+		CLI_STRING('u', "username", &username, "USER", "the user (asked for when missing and a terminal is there)"),
+		CLI_FLAG(0, "password-stdin", &from_stdin,
+			 "read the password from standard input (else: a prompt without echo)"),
+		CLI_VERBOSITY(&quiet, &verbose),
+		CLI_GROUP(cli_registry_options, &o,
+			  "registry flags (login uses --authfile, --tls-verify, --cert-dir and --retries)"),
+		CLI_END,
+	};
 
 	cli_transport_defaults(&o);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "u:qvh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'u': free(user); user = dk_xstrdup(optarg); continue;
-		case 's': from_stdin = 1; continue;
-		case 'q': quiet = 1; continue;
-		case 'v': verbose = 1; continue;
-		case 'h': fputs(login_usage, stdout); free(user); return 0;
-		}
-		r = cli_transport_opt("login", c, optarg, &o);
-		if (r <= 0) {
-			if (r == 0)
-				fputs(login_usage, stderr);
-			free(user);
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		free(user);
+	if ((rc = cli_parse(&login_cmd, options, argc, argv)) >= 0)
+		return rc;
+	if (argc - optind != 1)
 		return cli_usage("login", "expected exactly one HOST");
-	}
+	if (username)
+		user = dk_xstrdup(username);
 	cli_set_verbosity(quiet, verbose);
 	if (registry_of(argv[optind], &registry, &endpoint, &err) < 0) {
 		rc = cli_error(&err);
@@ -196,28 +180,17 @@ out:
 
 int cmd_logout(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "authfile", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *authfile = NULL;
 	struct dk_err err = { 0 };
 	char *registry = NULL, *endpoint = NULL, *file;
-	int found = 0, c;
+	int found = 0, rc;
+	struct cli_option options[] = {
+		CLI_STRING(0, "authfile", &authfile, "FILE", "the auth file to remove them from (default: as for login)"),
+		CLI_END,
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'a')
-			authfile = optarg;
-		else if (c == 'h') {
-			fputs(logout_usage, stdout);
-			return 0;
-		} else {
-			fputs(logout_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = cli_parse(&logout_cmd, options, argc, argv)) >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage("logout", "expected exactly one HOST");
 	if (registry_of(argv[optind], &registry, &endpoint, &err) < 0)

@@ -1,5 +1,6 @@
 /*
- * opts.c - the registry flags shared by build, pull, push and inspect.
+ * opts.c - the registry flags every command that reaches a registry
+ * takes, as one option group (cli.h), and their defaults.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,66 +38,112 @@ int cli_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int cli_transport_opt(const char *cmd, int c, const char *arg, struct dk_transport_opts *o)
+int cli_parse_int(const char *s, long min, long max, int *out)
 {
 	char *end;
-	long n;
+	long n = strtol(s, &end, 10);
 
-	switch (c - CLI_OPT_BASE) {
-	case 0:
-		if (!strchr(arg, ':'))
-			{
-			cli_usage(cmd, "--creds: expected USER:PASSWORD");
-			return -1;
-		}
-		o->reg.creds.creds = arg;
-		return 1;
-	case 1:
-		o->reg.creds.authfile = arg;
-		return 1;
-	case 2:
-		if (!arg || !strcmp(arg, "true"))
-			o->reg.tls_verify = 1;
-		else if (!strcmp(arg, "false"))
-			o->reg.tls_verify = 0;
-		else
-			{
-			cli_usage(cmd, "--tls-verify=%s: expected true or false", arg);
-			return -1;
-		}
-		return 1;
-	case 3:
-		o->reg.cert_dir = arg;
-		return 1;
-	case 4:
-		o->cache_dir = arg;
-		return 1;
-	case 5:
-		n = strtol(arg, &end, 10);
-		if (*end || n < 1 || n > 64)
-			{
-			cli_usage(cmd, "--jobs %s: expected 1 to 64", arg);
-			return -1;
-		}
-		o->jobs = (int)n;
-		o->jobs_set = 1;
-		return 1;
-	case 6:
-		if (cli_parse_size(arg, &o->chunk_size) < 0 || o->chunk_size < 1024)
-			{
-			cli_usage(cmd, "--chunk-size %s: expected a size of at least 1k (e.g. 16M)", arg);
-			return -1;
-		}
-		return 1;
-	case 7:
-		n = strtol(arg, &end, 10);
-		if (*end || n < 0 || n > 20)
-			{
-			cli_usage(cmd, "--retries %s: expected 0 to 20", arg);
-			return -1;
-		}
-		o->reg.retries = (int)n;
-		return 1;
+	if (*end || n < min || n > max)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int opt_creds(const char *cmd, const char *arg, void *value)
+{
+	struct dk_transport_opts *o = value;
+
+	if (!strchr(arg, ':')) {
+		cli_usage(cmd, "--creds: expected USER:PASSWORD");
+		return -1;
+	}
+	o->reg.creds.creds = arg;
+	return 0;
+}
+
+static int opt_authfile(const char *cmd, const char *arg, void *value)
+{
+	(void)cmd;
+	((struct dk_transport_opts *)value)->reg.creds.authfile = arg;
+	return 0;
+}
+
+static int opt_tls_verify(const char *cmd, const char *arg, void *value)
+{
+	struct dk_transport_opts *o = value;
+
+	if (!arg || !strcmp(arg, "true"))
+		o->reg.tls_verify = 1;
+	else if (!strcmp(arg, "false"))
+		o->reg.tls_verify = 0;
+	else {
+		cli_usage(cmd, "--tls-verify=%s: expected true or false", arg);
+		return -1;
 	}
 	return 0;
 }
+
+static int opt_cert_dir(const char *cmd, const char *arg, void *value)
+{
+	(void)cmd;
+	((struct dk_transport_opts *)value)->reg.cert_dir = arg;
+	return 0;
+}
+
+static int opt_cache_dir(const char *cmd, const char *arg, void *value)
+{
+	(void)cmd;
+	((struct dk_transport_opts *)value)->cache_dir = arg;
+	return 0;
+}
+
+static int opt_jobs(const char *cmd, const char *arg, void *value)
+{
+	struct dk_transport_opts *o = value;
+
+	if (cli_parse_int(arg, 1, 64, &o->jobs) < 0) {
+		cli_usage(cmd, "--jobs %s: expected 1 to 64", arg);
+		return -1;
+	}
+	o->jobs_set = 1;
+	return 0;
+}
+
+static int opt_chunk_size(const char *cmd, const char *arg, void *value)
+{
+	struct dk_transport_opts *o = value;
+
+	if (cli_parse_size(arg, &o->chunk_size) < 0 || o->chunk_size < 1024) {
+		cli_usage(cmd, "--chunk-size %s: expected a size of at least 1k (e.g. 16M)", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_retries(const char *cmd, const char *arg, void *value)
+{
+	struct dk_transport_opts *o = value;
+
+	if (cli_parse_int(arg, 0, 20, &o->reg.retries) < 0) {
+		cli_usage(cmd, "--retries %s: expected 0 to 20", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each callback gets the group's struct dk_transport_opts. */
+const struct cli_option cli_registry_options[] = {
+	CLI_CALL(0, "creds", NULL, "USER:PASS", "credentials for the registry (else: auth files, see README)", opt_creds),
+	CLI_CALL(0, "authfile", NULL, "FILE", "the auth file to read credentials from (login: to store them in)",
+		 opt_authfile),
+	{ .type = CLI_T_CALL, .long_name = "tls-verify", .arg = "BOOL", .flags = CLI_OPTARG,
+	  .help = "false: skip certificate checks and allow plain HTTP (default: true)", .fn = opt_tls_verify },
+	CLI_CALL(0, "cert-dir", NULL, "DIR", "CA certificates (*.crt) and client pairs (*.cert, *.key)", opt_cert_dir),
+	CLI_CALL(0, "cache-dir", NULL, "DIR", "blob and build cache (default: $XDG_CACHE_HOME/derrick)", opt_cache_dir),
+	CLI_CALL(0, "jobs", NULL, "N", "blobs transferred at once (default: 4); for build also the\n"
+		 "compression threads (default: one per core)", opt_jobs),
+	CLI_CALL(0, "chunk-size", NULL, "SIZE", "upload blobs larger than SIZE in chunks of SIZE (default: 16M)",
+		 opt_chunk_size),
+	CLI_CALL(0, "retries", NULL, "N", "retries for connection errors, 429 and 5xx (default: 4)", opt_retries),
+	CLI_END,
+};
