@@ -120,3 +120,15 @@ uint64_t dk_sink_hash_size(const struct dk_sink *s)
 {
 	return ((const struct hash_sink *)s)->size;
 }
+
+int dk_sink_failed(struct dk_sink_failure *f, struct dk_err *err)
+{
+	if (!f->failed) {
+		f->failed = 1;
+		if (err)
+			f->err = *err;
+	} else if (err) {
+		*err = f->err;
+	}
+	return -1;
+}

@@ -9,7 +9,6 @@
  * the writes happened to stop).  No dictionary; a checksum; no content
  * size, since we stream and do not know it.
  */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include <zstd.h>
@@ -23,24 +22,10 @@ struct zst_sink {
 	const char *setup_err;  /* why the context could not be set up, if it could not */
 	size_t setup_code;
 	int closed;
-	int failed;
-	struct dk_err fail_err; /* replayed by every call after a failure */
+	struct dk_sink_failure fail;
 	size_t out_size;
 	unsigned char *out;
 };
-
-/* Remember the first failure and return -1; later calls report it again. */
-static int zst_failed(struct zst_sink *z, struct dk_err *err)
-{
-	if (!z->failed) {
-		z->failed = 1;
-		if (err)
-			z->fail_err = *err;
-	} else if (err) {
-		*err = z->fail_err;
-	}
-	return -1;
-}
 
 /* Compress `in` with `op`, pushing output downstream until zstd is done. */
 static int zst_pump(struct zst_sink *z, ZSTD_inBuffer *in, ZSTD_EndDirective op,
@@ -62,12 +47,12 @@ static int zst_pump(struct zst_sink *z, ZSTD_inBuffer *in, ZSTD_EndDirective op,
 
 static int zst_check(struct zst_sink *z, struct dk_err *err)
 {
-	if (z->failed)
-		return zst_failed(z, err);
+	if (z->fail.failed)
+		return dk_sink_failed(&z->fail, err);
 	if (z->setup_err) {
 		dk_fail(err, DK_E_INTERNAL, "zstd: cannot set %s: %s", z->setup_err,
 			ZSTD_getErrorName(z->setup_code));
-		return zst_failed(z, err);
+		return dk_sink_failed(&z->fail, err);
 	}
 	if (z->closed)
 		return dk_fail(err, DK_E_INTERNAL, "zstd: stream already closed");
@@ -82,7 +67,7 @@ static int zst_write(struct dk_sink *s, const void *buf, size_t len, struct dk_e
 	if (zst_check(z, err) < 0)
 		return -1;
 	if (zst_pump(z, &in, ZSTD_e_continue, err) < 0)
-		return zst_failed(z, err);
+		return dk_sink_failed(&z->fail, err);
 	return 0;
 }
 
@@ -95,7 +80,7 @@ static int zst_close(struct dk_sink *s, struct dk_err *err)
 		return -1;
 	z->closed = 1;
 	if (zst_pump(z, &in, ZSTD_e_end, err) < 0)
-		return zst_failed(z, err);
+		return dk_sink_failed(&z->fail, err);
 	/* release the workers and their buffers now rather than at free */
 	ZSTD_freeCCtx(z->cc);
 	z->cc = NULL;
@@ -118,7 +103,7 @@ static void zst_set(struct zst_sink *z, ZSTD_cParameter p, int v, const char *wh
 {
 	size_t rc;
 
-	if (z->setup_err)
+	if (z->setup_err || !z->cc)
 		return;
 	rc = ZSTD_CCtx_setParameter(z->cc, p, v);
 	if (ZSTD_isError(rc)) {
@@ -135,9 +120,10 @@ struct dk_sink *dk_sink_zstd(struct dk_sink *next, int level, int threads)
 	z->base.next = next;
 	z->cc = ZSTD_createCCtx();
 	if (!z->cc) {
-		/* only fails on out of memory, which dk_xmalloc & co abort on too */
-		fputs("derrick: out of memory (zstd)\n", stderr);
-		abort();
+		struct dk_err e;
+
+		dk_fail(&e, DK_E_INTERNAL, "zstd: libzstd cannot start compressing");
+		dk_sink_failed(&z->fail, &e);
 	}
 	z->out_size = ZSTD_CStreamOutSize();
 	z->out = dk_xmalloc(z->out_size);
