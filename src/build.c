@@ -269,7 +269,7 @@ static int produce_layer(struct run *r, const struct dk_spec_layer *sl, struct d
 		return dk_layer_write(entries, topts, &r->compress, &r->stage, lr, r->err);
 	}
 	/* everything besides the entries that decides the bytes (threads do not) */
-	comp = dk_layer_compressor_id(&r->compress);
+	comp = dk_compress_id(&r->compress);
 	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld compressor=%s",
 			       sl->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
 			       (long long)topts->mtime, comp);
@@ -486,9 +486,11 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	dk_platform_format(&r.plan.platform, res->platform, sizeof(res->platform));
 	r.compress = o->compress;
 	if (!o->compress_kind_set && r.spec.compression)
-		r.compress.kind = dk_compression_parse(r.spec.compression);
+		r.compress.kind = dk_compressor_by_name(r.spec.compression);
+	if (!r.compress.kind)
+		r.compress.kind = dk_compressor_default();
 	if (r.compress.level <= 0)
-		r.compress.level = r.compress.kind == DK_COMP_ZSTD ? 3 : 6;
+		r.compress.level = r.compress.kind->default_level;
 	if (open_outputs(&r) < 0 || open_base(&r) < 0 || open_stage(&r) < 0)
 		goto out;
 	if (!o->no_cache) {

@@ -1,6 +1,7 @@
 /*
- * gz.c - a gzip stage for the sink chain (libdeflate), parallel and still
- * reproducible.
+ * gz.c - gzip: its row in the compressor table, a parallel compressing
+ * stage (libdeflate) that is still reproducible, and the decompressing
+ * stage (zlib's inflate).
  *
  * Reproducibility: the input is cut into blocks at fixed offsets (every
  * block_size bytes), and each block becomes one complete gzip member,
@@ -17,6 +18,7 @@
  * from the caller's thread, and their errors come back from our write or
  * close like any other stage's.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,9 +26,11 @@
 #include <unistd.h>
 
 #include <libdeflate.h>
+#include <zlib.h>
 
 #include "derrick/sink.h"
 #include "derrick/util.h"
+#include "compressors.h"
 
 enum job_state { JOB_FREE, JOB_FILLING, JOB_QUEUED, JOB_DONE };
 
@@ -335,3 +339,115 @@ struct dk_sink *dk_sink_gzip_members(struct dk_sink *next, int level, int thread
 	job_init(g, slot(g, 0));
 	return &g->base;
 }
+
+struct gunzip_sink {
+	struct dk_sink base;
+	z_stream zs;
+	int zr;                 /* inflate's last answer: Z_STREAM_END at the end of a member */
+	const char *what;
+	struct dk_sink_failure fail;
+	unsigned char out[1 << 16];
+};
+
+/* Inflate len bytes (at most UINT_MAX) into the next stage, member after member. */
+static int gunzip_piece(struct gunzip_sink *g, const unsigned char *p, size_t len, struct dk_err *err)
+{
+	g->zs.next_in = (unsigned char *)p;
+	g->zs.avail_in = (uInt)len;
+	for (;;) {
+		size_t n;
+
+		if (g->zr == Z_STREAM_END) {
+			if (!g->zs.avail_in)
+				return 0;
+			inflateReset(&g->zs);   /* another member follows */
+		}
+		g->zs.next_out = g->out;
+		g->zs.avail_out = sizeof(g->out);
+		g->zr = inflate(&g->zs, Z_NO_FLUSH);
+		/* Z_BUF_ERROR only says that this input ended mid-member */
+		if (g->zr != Z_OK && g->zr != Z_STREAM_END && g->zr != Z_BUF_ERROR)
+			return dk_fail(err, DK_E_CORRUPT, "%s: not a valid gzip stream", g->what);
+		n = sizeof(g->out) - g->zs.avail_out;
+		if (n && dk_sink_write(g->base.next, g->out, n, err) < 0)
+			return -1;
+		if (g->zr != Z_STREAM_END && !g->zs.avail_in && g->zs.avail_out)
+			return 0;
+	}
+}
+
+static int gunzip_write(struct dk_sink *s, const void *buf, size_t len, struct dk_err *err)
+{
+	struct gunzip_sink *g = (struct gunzip_sink *)s;
+	const unsigned char *p = buf;
+
+	if (g->fail.failed)
+		return dk_sink_failed(&g->fail, err);
+	while (len) {
+		size_t n = len > UINT_MAX ? UINT_MAX : len;
+
+		if (gunzip_piece(g, p, n, err) < 0)
+			return dk_sink_failed(&g->fail, err);
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int gunzip_close(struct dk_sink *s, struct dk_err *err)
+{
+	struct gunzip_sink *g = (struct gunzip_sink *)s;
+
+	if (g->fail.failed)
+		return dk_sink_failed(&g->fail, err);
+	if (g->zr != Z_STREAM_END) {
+		dk_fail(err, DK_E_CORRUPT, "%s: truncated gzip stream", g->what);
+		return dk_sink_failed(&g->fail, err);
+	}
+	return dk_sink_close(s->next, err);
+}
+
+static void gunzip_free(struct dk_sink *s)
+{
+	struct gunzip_sink *g = (struct gunzip_sink *)s;
+
+	inflateEnd(&g->zs);
+	free(g);
+}
+
+static const struct dk_sink_ops gunzip_ops = { gunzip_write, gunzip_close, gunzip_free };
+
+struct dk_sink *dk_sink_gunzip(struct dk_sink *next, const char *what)
+{
+	struct gunzip_sink *g = dk_xcalloc(1, sizeof(*g));
+
+	g->base.ops = &gunzip_ops;
+	g->base.next = next;
+	g->what = what;
+	/* 16 + 15: gzip only (no zlib or raw streams), the largest window */
+	if (inflateInit2(&g->zs, 16 + 15) != Z_OK) {
+		struct dk_err e;
+
+		dk_fail(&e, DK_E_INTERNAL, "%s: zlib cannot start inflating", what);
+		dk_sink_failed(&g->fail, &e);
+	}
+	return &g->base;
+}
+
+static struct dk_sink *gzip_compress(struct dk_sink *next, int level, int threads)
+{
+	return dk_sink_gzip_members(next, level, threads, DK_GZIP_MEMBER_BLOCK);
+}
+
+static char *gzip_cache_id(int level)
+{
+	/* another library version may compress differently: it is part of the identity */
+	return dk_xasprintf("gzip/libdeflate-%s/members/level-%d/block-%zu", LIBDEFLATE_VERSION_STRING, level,
+			    DK_GZIP_MEMBER_BLOCK);
+}
+
+const struct dk_compressor dk_compressor_gzip = {
+	.name = "gzip", .media_type = DK_MT_LAYER_GZIP, .magic = "\x1f\x8b", .magic_len = 2,
+	.default_level = 6, .min_level = 1, .max_level = 9,
+	.compress = gzip_compress, .decompress = dk_sink_gunzip, .cache_id = gzip_cache_id,
+};

@@ -1,5 +1,6 @@
 /*
- * zst.c - a zstd stage for the sink chain (libzstd streaming).
+ * zst.c - zstd: its row in the compressor table, and its compressing and
+ * decompressing stages (libzstd streaming).
  *
  * Reproducibility: libzstd's multi-threaded mode cuts the input into jobs
  * of a size derived from the level alone, so its output is the same for
@@ -15,6 +16,7 @@
 
 #include "derrick/sink.h"
 #include "derrick/util.h"
+#include "compressors.h"
 
 struct zst_sink {
 	struct dk_sink base;
@@ -138,3 +140,88 @@ struct dk_sink *dk_sink_zstd(struct dk_sink *next, int level, int threads)
 	zst_set(z, ZSTD_c_contentSizeFlag, 0, "the content size flag");
 	return &z->base;
 }
+
+struct unzstd_sink {
+	struct dk_sink base;
+	ZSTD_DStream *ds;
+	size_t hint;            /* ZSTD_decompressStream's last answer: 0 at the end of a frame */
+	const char *what;
+	struct dk_sink_failure fail;
+	unsigned char out[1 << 16];
+};
+
+static int unzstd_write(struct dk_sink *s, const void *buf, size_t len, struct dk_err *err)
+{
+	struct unzstd_sink *z = (struct unzstd_sink *)s;
+	ZSTD_inBuffer in = { buf, len, 0 };
+	ZSTD_outBuffer out;
+
+	if (z->fail.failed)
+		return dk_sink_failed(&z->fail, err);
+	/* a full output buffer may mean more is held inside, unless the frame just ended */
+	do {
+		out = (ZSTD_outBuffer){ z->out, sizeof(z->out), 0 };
+		z->hint = ZSTD_decompressStream(z->ds, &out, &in);
+		if (ZSTD_isError(z->hint)) {
+			dk_fail(err, DK_E_CORRUPT, "%s: not a valid zstd stream: %s", z->what,
+				ZSTD_getErrorName(z->hint));
+			return dk_sink_failed(&z->fail, err);
+		}
+		if (out.pos && dk_sink_write(s->next, z->out, out.pos, err) < 0)
+			return dk_sink_failed(&z->fail, err);
+	} while (in.pos < in.size || (out.pos == out.size && z->hint != 0));
+	return 0;
+}
+
+static int unzstd_close(struct dk_sink *s, struct dk_err *err)
+{
+	struct unzstd_sink *z = (struct unzstd_sink *)s;
+
+	if (z->fail.failed)
+		return dk_sink_failed(&z->fail, err);
+	if (z->hint != 0) {
+		dk_fail(err, DK_E_CORRUPT, "%s: truncated zstd stream", z->what);
+		return dk_sink_failed(&z->fail, err);
+	}
+	return dk_sink_close(s->next, err);
+}
+
+static void unzstd_free(struct dk_sink *s)
+{
+	struct unzstd_sink *z = (struct unzstd_sink *)s;
+
+	ZSTD_freeDStream(z->ds);
+	free(z);
+}
+
+static const struct dk_sink_ops unzstd_ops = { unzstd_write, unzstd_close, unzstd_free };
+
+struct dk_sink *dk_sink_unzstd(struct dk_sink *next, const char *what)
+{
+	struct unzstd_sink *z = dk_xcalloc(1, sizeof(*z));
+
+	z->base.ops = &unzstd_ops;
+	z->base.next = next;
+	z->what = what;
+	z->hint = 1;            /* no frame yet: an empty stream is a truncated one */
+	z->ds = ZSTD_createDStream();
+	if (!z->ds) {
+		struct dk_err e;
+
+		dk_fail(&e, DK_E_INTERNAL, "%s: libzstd cannot start decompressing", what);
+		dk_sink_failed(&z->fail, &e);
+	}
+	return &z->base;
+}
+
+static char *zstd_cache_id(int level)
+{
+	/* another library version may compress differently: it is part of the identity */
+	return dk_xasprintf("zstd/libzstd-%s/level-%d", ZSTD_versionString(), level);
+}
+
+const struct dk_compressor dk_compressor_zstd = {
+	.name = "zstd", .media_type = DK_MT_LAYER_ZSTD, .magic = "\x28\xb5\x2f\xfd", .magic_len = 4,
+	.default_level = 3, .min_level = 1, .max_level = 19,
+	.compress = dk_sink_zstd, .decompress = dk_sink_unzstd, .cache_id = zstd_cache_id,
+};

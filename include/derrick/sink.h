@@ -4,9 +4,10 @@
  *
  *     tar -> hash (diff_id) -> gzip -> hash (digest) -> file
  *
- * and each arrow is a dk_sink.  Closing a sink flushes it and closes the
- * next one; freeing a sink frees only that stage, so results (a hash, a
- * byte count) can be read after the chain is closed.
+ * and each arrow is a dk_sink; reading a layer back is file -> gunzip ->
+ * hash.  Closing a sink flushes it and closes the next one; freeing a sink
+ * frees only that stage, so results (a hash, a byte count) can be read
+ * after the chain is closed.
  */
 #ifndef DERRICK_SINK_H
 #define DERRICK_SINK_H
@@ -36,6 +37,13 @@ void dk_sink_free(struct dk_sink *s);
 
 /* The end of a chain: writes to an open file descriptor (not closed). */
 struct dk_sink *dk_sink_fd(int fd, const char *what);
+
+/*
+ * The start of a chain: writes into s all that fd gives until end of file,
+ * without closing either.  A read error is DK_E_IO, naming `what`; a
+ * stage's error comes back as it is.
+ */
+int dk_sink_write_fd(struct dk_sink *s, int fd, const char *what, struct dk_err *err);
 
 /*
  * A stage's first failure, replayed by every later call so that a broken
@@ -73,6 +81,14 @@ uint64_t dk_sink_hash_size(const struct dk_sink *s);
 struct dk_sink *dk_sink_gzip_members(struct dk_sink *next, int level, int threads, size_t block_size);
 
 /*
+ * gunzip (gz.c, zlib's inflate): passes the decompressed bytes of any
+ * number of gzip members, one after another, to `next`.  Input that is not
+ * gzip fails with DK_E_CORRUPT, and so does a close before the last member
+ * ended; `what` (not copied) names the stream in those messages.
+ */
+struct dk_sink *dk_sink_gunzip(struct dk_sink *next, const char *what);
+
+/*
  * zstd (zst.c): one frame with a checksum, no dictionary and no content
  * size (we stream).  Always run with at least one worker thread: libzstd's
  * multi-threaded format is the same for every worker count but differs
@@ -81,5 +97,11 @@ struct dk_sink *dk_sink_gzip_members(struct dk_sink *next, int level, int thread
  */
 #define DK_ZSTD_THREADS_MAX 64
 struct dk_sink *dk_sink_zstd(struct dk_sink *next, int level, int threads);
+
+/*
+ * unzstd (zst.c): passes the decompressed bytes of any number of zstd
+ * frames to `next`; errors as dk_sink_gunzip's.
+ */
+struct dk_sink *dk_sink_unzstd(struct dk_sink *next, const char *what);
 
 #endif

@@ -154,7 +154,7 @@ int cmd_build(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.spec_path = "derrick.json";
-	o.compress.kind = DK_COMP_GZIP;
+	o.compress.kind = dk_compressor_default();
 	o.compress.level = 0;           /* the kind's default, decided once the spec is read */
 	o.outputs = outputs;
 	cli_transport_defaults(&o.transport);
@@ -177,17 +177,17 @@ int cmd_build(int argc, char **argv)
 			o.compress.level = (int)l;
 			break;
 		}
-		case 'c': {
-			int k = dk_compression_parse(optarg);
+		case 'c':
+			o.compress.kind = dk_compressor_by_name(optarg);
+			if (!o.compress.kind) {
+				char *names = dk_compressor_names("");
 
-			if (k < 0) {
-				rc = cli_usage("build", "--compression %s: expected gzip or zstd", optarg);
+				rc = cli_usage("build", "--compression %s: expected %s", optarg, names);
+				free(names);
 				goto out;
 			}
-			o.compress.kind = (enum dk_compression)k;
 			o.compress_kind_set = 1;
 			break;
-		}
 		case 'o': outputs[o.n_outputs++] = optarg; break;
 		case 'j': json = 1; break;
 		case 'N': o.no_cache = 1; break;
@@ -228,8 +228,9 @@ int cmd_build(int argc, char **argv)
 		o.transport.progress = 0;
 	/* --jobs given: the same for compression; else one thread per core */
 	o.compress.threads = o.transport.jobs_set ? o.transport.jobs : 0;
-	if (o.compress.kind == DK_COMP_GZIP && o.compress.level > 9) {
-		rc = cli_usage("build", "--compression-level %d: gzip levels are 1 to 9", o.compress.level);
+	if (o.compress.level > o.compress.kind->max_level) {
+		rc = cli_usage("build", "--compression-level %d: %s levels are %d to %d", o.compress.level,
+			       o.compress.kind->name, o.compress.kind->min_level, o.compress.kind->max_level);
 		goto out;
 	}
 	if (platform) {

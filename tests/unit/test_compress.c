@@ -1,20 +1,29 @@
 /*
- * test_compress.c - the gzip members (libdeflate) and zstd stages: the
- * bytes depend on level, block size and input only (never on the thread
- * count or on how writes were cut), they decompress to the input, and a
- * failing next stage stops the chain with its error.
+ * test_compress.c - the compressor table and its stages: the gzip members
+ * (libdeflate) and zstd stages write bytes that depend on level, block size
+ * and input only (never on the thread count or on how writes were cut);
+ * the gunzip and unzstd stages give the input back, however their input is
+ * cut, and refuse corrupt and truncated streams; a failing next stage stops
+ * every stage with its error.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "derrick/compress.h"
+#include "derrick/layer.h"
 #include "derrick/sink.h"
 #include "derrick/util.h"
 #include "tap.h"
+
+/* The two rows, looked up by name once in main(). */
+static const struct dk_compressor *GZIP, *ZSTD;
 
 /* A sink that keeps what it is given, and can be told to fail. */
 struct mem_sink {
@@ -151,6 +160,34 @@ static char *zstd_run(const unsigned char *in, size_t len, int level, int thread
 	return out;
 }
 
+/* Decompress through `kind`'s stage; NULL with *err on error. */
+static char *decompress(const struct dk_compressor *kind, const void *in, size_t len, int odd, size_t *outlen,
+			struct dk_err *err)
+{
+	struct mem_sink *m = mem_sink();
+
+	return drain_into(kind->decompress(&m->base, "test blob"), m, in, len, odd, outlen, err);
+}
+
+/* 1 when `kind`'s stage turns z back into exactly in, whole or cut into odd writes. */
+static int decompresses_to(const struct dk_compressor *kind, const void *z, size_t zlen,
+			   const unsigned char *in, size_t len)
+{
+	int ok = 1;
+
+	for (int odd = 0; odd < 2; odd++) {
+		struct dk_err err;
+		size_t n = 0;
+		char *back = decompress(kind, z, zlen, odd, &n, &err);
+
+		if (!back)
+			printf("#   %s: %s\n", kind->name, err.msg);
+		ok = ok && back && n == len && memcmp(back, in, len) == 0;
+		free(back);
+	}
+	return ok;
+}
+
 /* 1 when gz, inflated by zlib one member after another, gives exactly in; counts the members. */
 static int gunzips_to(const void *gz, size_t gzlen, const unsigned char *in, size_t len, size_t *members)
 {
@@ -214,6 +251,7 @@ static void check_members_case(const unsigned char *in, size_t len, int level, s
 	CHECK(gunzips_to(ref, reflen, in, len, &members));
 	/* one member per started block, and one for empty input */
 	CHECK(members == (len ? (len + block - 1) / block : 1));
+	CHECK(decompresses_to(GZIP, ref, reflen, in, len));
 	for (int t = 0; t < 4; t++) {
 		for (int odd = 0; odd < 2; odd++) {
 			char *got = gzip_members(in, len, level, threads[t], block, odd, &n);
@@ -293,7 +331,7 @@ static void test_members_header_is_fixed(void)
 	/* magic, deflate, no name or extra fields, mtime 0 */
 	CHECK(a && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3] == 0);
 	CHECK(a && h[4] == 0 && h[5] == 0 && h[6] == 0 && h[7] == 0);
-	CHECK(a && gunzips_to(a, n, in, 5000, &m) && m == 1);
+	CHECK(a && gunzips_to(a, n, in, 5000, &m) && m == 1 && decompresses_to(GZIP, a, n, in, 5000));
 	free(a);
 	free(in);
 }
@@ -417,7 +455,7 @@ static int one_zstd_frame(const void *z, size_t zlen, const unsigned char *in, s
 		if (ZSTD_isError(rc))
 			ok = 0;
 	}
-	ok = ok && rc == 0 && ob.pos == len && memcmp(back, in, len) == 0;
+	ok = ok && rc == 0 && ob.pos == len && memcmp(back, in, len) == 0 && decompresses_to(ZSTD, z, zlen, in, len);
 	ZSTD_freeDStream(ds);
 	free(back);
 	return ok;
@@ -479,8 +517,270 @@ static void test_zstd_free_without_close(void)
 	free(in);
 }
 
+/* A gzip stream the way zlib writes it, with a file name in its header, for gunzip to read. */
+static unsigned char *zlib_gzip(const unsigned char *in, size_t len, size_t *outlen)
+{
+	z_stream zs;
+	gz_header h;
+	size_t cap = len + len / 8 + 128;
+	unsigned char *out = dk_xmalloc(cap);
+
+	memset(&zs, 0, sizeof(zs));
+	memset(&h, 0, sizeof(h));
+	h.name = (Bytef *)"layer.tar";
+	h.time = 1234567890;
+	deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	deflateSetHeader(&zs, &h);
+	zs.next_in = (unsigned char *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+	*outlen = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+/* Each row's stages: what one compresses, the other gives back, however either is fed. */
+static void test_round_trips_through_every_row(void)
+{
+	static const size_t sizes[] = { 0, 1, 70000, 3 * DK_GZIP_MEMBER_BLOCK + 5 };
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
+
+	for (int r = 0; r < 2; r++) {
+		for (size_t i = 0; i < 4; i++) {
+			unsigned char *in = make_input(i % 2 ? RANDOM : TEXT, sizes[i], i + 31);
+			struct mem_sink *m = mem_sink();
+			struct dk_err err;
+			size_t n = 0;
+			char *z = drain_into(rows[r]->compress(&m->base, rows[r]->default_level, 2), m, in,
+					     sizes[i], 1, &n, &err);
+
+			CHECK(z && dk_compressor_by_magic(z, n) == rows[r]);
+			CHECK(z && decompresses_to(rows[r], z, n, in, sizes[i]));
+			free(z);
+			free(in);
+		}
+	}
+}
+
+/* 1 when stream a then stream b, as one input, decompress through `kind` to in; frees a and b. */
+static int pair_decompresses_to(const struct dk_compressor *kind, void *a, size_t na, void *b, size_t nb,
+				const unsigned char *in, size_t len)
+{
+	unsigned char *both = dk_xmalloc(na + nb);
+	int ok;
+
+	memcpy(both, a, na);
+	memcpy(both + na, b, nb);
+	ok = decompresses_to(kind, both, na + nb, in, len);
+	free(both);
+	free(a);
+	free(b);
+	return ok;
+}
+
+/* gunzip reads gzip from anyone (names, mtimes, one stream), and members from several writers in a row. */
+static void test_gunzip_reads_any_gzip(void)
+{
+	size_t len = 300000, n1, n2;
+	unsigned char *in = make_input(TEXT, len, 37);
+	unsigned char *a = zlib_gzip(in, 100000, &n1);
+	char *b = gzip_members(in + 100000, len - 100000, 6, 2, BLK, 0, &n2);
+
+	CHECK(decompresses_to(GZIP, a, n1, in, 100000));
+	CHECK(pair_decompresses_to(GZIP, a, n1, b, n2, in, len));
+	free(in);
+}
+
+/* unzstd reads one frame after another. */
+static void test_unzstd_reads_several_frames(void)
+{
+	size_t len = 200000, n1, n2;
+	unsigned char *in = make_input(TEXT, len, 41);
+	char *a = zstd_run(in, 50000, 3, 1, 0, &n1);
+	char *b = zstd_run(in + 50000, len - 50000, 19, 2, 0, &n2);
+
+	CHECK(pair_decompresses_to(ZSTD, a, n1, b, n2, in, len));
+	free(in);
+}
+
+/* Decompress bad input through `kind`; the error must say `want`, stick, and never close the next stage. */
+static void check_refused(const struct dk_compressor *kind, const void *z, size_t zlen, const char *want)
+{
+	for (int odd = 0; odd < 2; odd++) {
+		struct mem_sink *m = mem_sink();
+		struct dk_sink *d = kind->decompress(&m->base, "test blob");
+		struct dk_err err;
+		int rc = feed(d, z, zlen, odd, &err);
+
+		if (rc == 0)
+			rc = dk_sink_close(d, &err);
+		CHECK(rc < 0 && err.code == DK_E_CORRUPT);
+		CHECK(strstr(err.msg, "test blob: ") == err.msg && strstr(err.msg, want) != NULL);
+		if (!strstr(err.msg, want))
+			printf("#   %s: got \"%s\", want \"%s\"\n", kind->name, err.msg, want);
+		memset(&err, 0, sizeof(err));
+		CHECK(dk_sink_write(d, "x", 1, &err) < 0 && err.code == DK_E_CORRUPT && strstr(err.msg, want));
+		CHECK(dk_sink_close(d, &err) < 0 && err.code == DK_E_CORRUPT);
+		CHECK(m->closes == 0);
+		dk_sink_free(d);
+		dk_sink_free(&m->base);
+	}
+}
+
+/* Corrupt, truncated, empty and foreign input: DK_E_CORRUPT from both decompressing stages. */
+static void test_decompress_refuses_bad_input(void)
+{
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
+	size_t len = 400000;
+	unsigned char *in = make_input(TEXT, len, 43);
+
+	for (int r = 0; r < 2; r++) {
+		const char *invalid = r ? "not a valid zstd stream" : "not a valid gzip stream";
+		const char *truncated = r ? "truncated zstd stream" : "truncated gzip stream";
+		struct mem_sink *m = mem_sink();
+		struct dk_err err;
+		size_t n;
+		unsigned char *z = (unsigned char *)drain_into(rows[r]->compress(&m->base, 6, 1), m, in, len, 0,
+							       &n, &err);
+
+		CHECK(z != NULL);
+		check_refused(rows[r], z, n - 1, truncated);
+		check_refused(rows[r], z, n / 2, truncated);
+		check_refused(rows[r], z, 0, truncated);
+		check_refused(rows[r], "this is not compressed", 22, invalid);
+		/* a damaged checksum: gzip's CRC-32 is followed by the size, zstd's ends the frame */
+		z[n - (r ? 2 : 6)] ^= 0x40;
+		check_refused(rows[r], z, n, invalid);
+		z[n - (r ? 2 : 6)] ^= 0x40;
+		/* garbage after the end */
+		z = dk_xrealloc(z, n + 8);
+		memcpy(z + n, "trailing", 8);
+		check_refused(rows[r], z, n + 8, invalid);
+		free(z);
+	}
+	free(in);
+}
+
+static void test_decompress_next_stage_errors_propagate(void)
+{
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
+	size_t len = 2 << 20;
+	unsigned char *in = make_input(TEXT, len, 47);
+
+	for (int r = 0; r < 2; r++) {
+		struct mem_sink *m = mem_sink();
+		struct dk_err err;
+		size_t n;
+		char *z = drain_into(rows[r]->compress(&m->base, rows[r]->default_level, 2), m, in, len, 0, &n,
+				     &err);
+		struct dk_sink *d;
+
+		m = mem_sink();
+		m->fail_after = 100000;
+		d = rows[r]->decompress(&m->base, "test blob");
+		check_fails_downstream(d, m, z, n);
+		dk_sink_free(d);
+		dk_sink_free(&m->base);
+		free(z);
+	}
+	free(in);
+}
+
+/* The table: the lookups, the names list, and the levels users see (README, --help). */
+static void test_the_table(void)
+{
+	char *names = dk_compressor_names("\"");
+	unsigned char zeros[4] = { 0 };
+
+	CHECK(GZIP && ZSTD && GZIP != ZSTD);
+	CHECK(GZIP->magic_len <= DK_COMPRESS_MAGIC_MAX && ZSTD->magic_len <= DK_COMPRESS_MAGIC_MAX);
+	CHECK(dk_compressor_default() == GZIP);
+	CHECK(dk_compressor_by_name("lz4") == NULL && dk_compressor_by_name("") == NULL);
+	CHECK(dk_compressor_by_media_type(DK_MT_LAYER_GZIP) == GZIP);
+	CHECK(dk_compressor_by_media_type(DK_MT_LAYER_ZSTD) == ZSTD);
+	CHECK(dk_compressor_by_media_type("application/vnd.oci.image.layer.v1.tar") == NULL);
+	CHECK(dk_compressor_by_magic("\x1f\x8b\x08\x00", 4) == GZIP);
+	CHECK(dk_compressor_by_magic("\x28\xb5\x2f\xfd", 4) == ZSTD);
+	CHECK(dk_compressor_by_magic("\x28\xb5\x2f", 3) == NULL);
+	CHECK(dk_compressor_by_magic(zeros, 4) == NULL && dk_compressor_by_magic(zeros, 0) == NULL);
+	CHECK_STR(names, "\"gzip\" or \"zstd\"");
+	free(names);
+	CHECK(GZIP->default_level == 6 && GZIP->min_level == 1 && GZIP->max_level == 9);
+	CHECK(ZSTD->default_level == 3 && ZSTD->min_level == 1 && ZSTD->max_level == 19);
+}
+
+/* The build-cache key's text for each row: part of every key, so pinned. */
+static void test_cache_ids(void)
+{
+	struct dk_compress gz = { GZIP, 6, 4 }, zs = { ZSTD, 19, 1 };
+	char *a = dk_compress_id(&gz), *b = dk_compress_id(&zs);
+	char *want_a = dk_xasprintf("gzip/libdeflate-%s/members/level-6/block-1048576", LIBDEFLATE_VERSION_STRING);
+	char *want_b = dk_xasprintf("zstd/libzstd-%s/level-19", ZSTD_versionString());
+
+	CHECK_STR(a, want_a);
+	CHECK_STR(b, want_b);
+	free(a);
+	free(b);
+	free(want_a);
+	free(want_b);
+}
+
+/* Write buf to a new temporary file; return its path (static buffer). */
+static const char *temp_file(const void *buf, size_t len)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/dk-compress-XXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd >= 0 && write(fd, buf, len) == (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* A stored layer's diff_id: its decompressed bytes' SHA-256, whichever row wrote it. */
+static void test_layer_diff_id(void)
+{
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
+	size_t len = 3 * DK_GZIP_MEMBER_BLOCK + 17;
+	unsigned char *in = make_input(TEXT, len, 53);
+	char want[DK_DIGEST_SIZE], got[DK_DIGEST_SIZE];
+	struct dk_err err;
+	const char *path;
+
+	dk_sha256_buf(in, len, want);
+	for (int r = 0; r < 2; r++) {
+		struct dk_compress c = { rows[r], rows[r]->default_level, 2 };
+		struct mem_sink *m = mem_sink();
+		size_t n;
+		char *z = drain_into(dk_compress_sink(&c, &m->base), m, in, len, 1, &n, &err);
+
+		path = temp_file(z, n);
+		CHECK(dk_layer_diff_id(path, got, &err) == 0);
+		CHECK_STR(got, want);
+		unlink(path);
+		path = temp_file(z, n - 3);
+		CHECK(dk_layer_diff_id(path, got, &err) < 0 && err.code == DK_E_CORRUPT);
+		CHECK(strstr(err.msg, path) && strstr(err.msg, "truncated"));
+		unlink(path);
+		free(z);
+	}
+	path = temp_file(in, 100);
+	CHECK(dk_layer_diff_id(path, got, &err) < 0 && err.code == DK_E_CORRUPT);
+	CHECK(strstr(err.msg, "not compressed with gzip or zstd") != NULL);
+	unlink(path);
+	CHECK(dk_layer_diff_id(path, got, &err) < 0 && err.code == DK_E_IO);
+	free(in);
+}
+
 int main(void)
 {
+	GZIP = dk_compressor_by_name("gzip");
+	ZSTD = dk_compressor_by_name("zstd");
+	RUN(test_the_table);
+	RUN(test_cache_ids);
 	RUN(test_members_bytes_do_not_depend_on_threads);
 	RUN(test_members_one_byte_writes);
 	RUN(test_members_levels_and_default_block);
@@ -492,5 +792,11 @@ int main(void)
 	RUN(test_zstd_bytes_do_not_depend_on_workers);
 	RUN(test_zstd_next_stage_errors_propagate);
 	RUN(test_zstd_free_without_close);
+	RUN(test_round_trips_through_every_row);
+	RUN(test_gunzip_reads_any_gzip);
+	RUN(test_unzstd_reads_several_frames);
+	RUN(test_decompress_refuses_bad_input);
+	RUN(test_decompress_next_stage_errors_propagate);
+	RUN(test_layer_diff_id);
 	return tap_done();
 }
