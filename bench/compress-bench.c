@@ -4,25 +4,27 @@
  * hand when choosing a default (see the build line below).
  *
  *   gcc -std=gnu11 -D_GNU_SOURCE -O2 -pthread -Iinclude bench/compress-bench.c \
- *       src/err.c src/util.c src/digest.c src/sink.c src/gz.c src/zst.c \
+ *       src/err.c src/util.c src/digest.c src/sink.c src/compress.c src/gz.c src/zst.c \
  *       -lz -lzstd -ldeflate -lcrypto -o /tmp/compress-bench
- *   /tmp/compress-bench -r 3 layer.tar zlib:6 gz:6:2:128 ldf:6:2:1024 zstd:3:2
+ *   /tmp/compress-bench -r 3 layer.tar zlib:6 gzm:6:2:1024 ldf:6:2:1024 zstd:3:2
  *
  * The file is read into memory first, so the disk is out of the picture;
  * the stages are fed 64 KiB writes, as the tar writer would.  FILE "-"
  * streams standard input through one run of each spec instead, e.g.
- * `tar -c ... | compress-bench - pipe-gz:6:2:128` for a whole layer build.
+ * `tar -c ... | compress-bench - pipe-gzm:6:2:1024` for a whole layer build.
  * Specs:
  *
- *   zlib:L          one zlib gzip stream, one thread (derrick's old gz.c)
- *   gz:L:T:B        dk_sink_gzip_par, T threads, B KiB blocks
+ *   zlib:L          one zlib gzip stream, one thread (derrick's first gz.c)
  *   zstd:L:T        dk_sink_zstd with T workers
  *   gzm:L:T:B       dk_sink_gzip_members: libdeflate, one gzip member per
  *                   B KiB block, T threads, streamed like the others
  *   ldf:L:T:B       libdeflate the same way but straight from memory, no
  *                   sink, no copies: a best case to compare gzm with
- *   pipe-zlib:L, pipe-gz:L:T:B, pipe-gzm:L:T:B, pipe-zstd:L:T
+ *   pipe-zlib:L, pipe-gzm:L:T:B, pipe-zstd:L:T
  *                   the same inside a layer's chain, SHA-256 before and after
+ *
+ * (BENCHMARKS.md also has "gz:L:T:B", the pigz-identical parallel zlib stage:
+ * derrick never used it for a layer, so it was removed with its spec.)
  *
  * For each spec: the median wall time of the runs, input MB/s at that
  * median, CPU seconds (all threads), output bytes, and the first hex digits
@@ -175,7 +177,7 @@ static int parse_spec(const char *text, struct spec *sp)
 		return n == 2 ? 0 : -1;
 	if (!strcmp(sp->kind, "zstd"))
 		return n == 3 ? 0 : -1;
-	if (!strcmp(sp->kind, "gz") || !strcmp(sp->kind, "gzm"))
+	if (!strcmp(sp->kind, "gzm"))
 		return n == 4 ? 0 : -1;
 	if (!strcmp(sp->kind, "ldf"))
 		return n == 4 && !sp->pipe ? 0 : -1;
@@ -232,8 +234,6 @@ static void run_sink(const struct spec *sp, const unsigned char *in, size_t *len
 	head = sp->pipe ? (out_hash = dk_sink_hash(&end->base)) : &end->base;
 	if (!strcmp(sp->kind, "zlib"))
 		c = zlib_sink(head, sp->level);
-	else if (!strcmp(sp->kind, "gz"))
-		c = dk_sink_gzip_par(head, sp->level, sp->threads, sp->block);
 	else if (!strcmp(sp->kind, "gzm"))
 		c = dk_sink_gzip_members(head, sp->level, sp->threads, sp->block);
 	else

@@ -230,7 +230,7 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 		return dk_layer_write(entries, topts, &r->compress, &r->stage, lr, r->err);
 	}
 	/* everything besides the entries that decides the bytes (threads do not) */
-	comp = dk_layer_compressor_id(&r->compress);
+	comp = dk_compress_id(&r->compress);
 	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld compressor=%s",
 			       lp->entry->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
 			       (long long)topts->mtime, comp);
@@ -429,9 +429,17 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	dk_platform_format(&r.plan.platform, res->platform, sizeof(res->platform));
 	r.compress = o->compress;
 	if (!o->compress_kind_set && r.spec.compression)
-		r.compress.kind = dk_compression_parse(r.spec.compression);
+		r.compress.kind = dk_compressor_by_name(r.spec.compression);
+	if (!r.compress.kind)
+		r.compress.kind = dk_compressor_default();
 	if (r.compress.level <= 0)
-		r.compress.level = r.compress.kind == DK_COMP_ZSTD ? 3 : 6;
+		r.compress.level = r.compress.kind->default_level;
+	/* checked here, not in the CLI: the spec may choose the compressor the level is for */
+	if (r.compress.level < r.compress.kind->min_level || r.compress.level > r.compress.kind->max_level) {
+		dk_fail(err, DK_E_USAGE, "--compression-level %d: %s levels are %d to %d", r.compress.level,
+			r.compress.kind->name, r.compress.kind->min_level, r.compress.kind->max_level);
+		goto out;
+	}
 	if (open_outputs(&r) < 0 || open_base(&r) < 0 || open_stage(&r) < 0)
 		goto out;
 	if (!o->no_cache) {

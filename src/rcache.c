@@ -101,7 +101,7 @@ static int read_entry(struct dk_rcache *c, const char *key, struct dk_layer_resu
 		json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(m.root, "layers"), 0),
 								  "annotations"), ANN_DIFF_ID)) : NULL;
 	if (!k || strcmp(k, key) || !dk_digest_valid(diff_id) ||
-	    (strcmp(m.layers[0].media_type, DK_MT_LAYER_GZIP) && strcmp(m.layers[0].media_type, DK_MT_LAYER_ZSTD))) {
+	    !dk_compressor_by_media_type(m.layers[0].media_type)) {
 		dk_fail(err, DK_E_CORRUPT, "entry %s is not a derrick cache entry for this key", text);
 		goto out;
 	}

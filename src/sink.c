@@ -1,11 +1,14 @@
 /*
- * sink.c - the generic chain plus its two simplest stages: a file
- * descriptor at the end and a hashing pass-through.
+ * sink.c - the generic chain plus its simplest stages: a file descriptor
+ * at either end and a hashing pass-through.
  */
 #include <stdlib.h>
 
 #include "derrick/sink.h"
 #include "derrick/util.h"
+
+/* dk_sink_write_fd's reads: big enough that the calls cost nothing next to the stages. */
+#define READ_CHUNK ((size_t)1 << 16)
 
 int dk_sink_write(struct dk_sink *s, const void *buf, size_t len, struct dk_err *err)
 {
@@ -119,4 +122,32 @@ const char *dk_sink_hash_digest(const struct dk_sink *s)
 uint64_t dk_sink_hash_size(const struct dk_sink *s)
 {
 	return ((const struct hash_sink *)s)->size;
+}
+
+int dk_sink_write_fd(struct dk_sink *s, int fd, const char *what, struct dk_err *err)
+{
+	unsigned char *buf = dk_xmalloc(READ_CHUNK);
+	ssize_t n;
+	int rc = 0;
+
+	while (rc == 0 && (n = dk_read(fd, buf, READ_CHUNK)) != 0) {
+		if (n < 0)
+			rc = dk_fail_errno(err, DK_E_IO, "read %s", what);
+		else
+			rc = dk_sink_write(s, buf, (size_t)n, err);
+	}
+	free(buf);
+	return rc;
+}
+
+int dk_sink_failed(struct dk_sink_failure *f, struct dk_err *err)
+{
+	if (!f->failed) {
+		f->failed = 1;
+		if (err)
+			f->err = *err;
+	} else if (err) {
+		*err = f->err;
+	}
+	return -1;
 }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "derrick/compress.h"
 #include "derrick/ref.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
@@ -551,8 +552,11 @@ int dk_spec_parse(const char *text, const char *path, struct dk_spec *s, struct 
 	    get_string(&c, root, "", "cache_repo", &s->cache_repo) < 0 ||
 	    get_string(&c, root, "", "compression", &s->compression) < 0)
 		goto out;
-	if (s->compression && strcmp(s->compression, "gzip") && strcmp(s->compression, "zstd")) {
-		dk_fail(err, DK_E_SPEC, "%s: compression: \"%s\": expected \"gzip\" or \"zstd\"", path, s->compression);
+	if (s->compression && !dk_compressor_by_name(s->compression)) {
+		char *names = dk_compressor_names("\"");
+
+		dk_fail(err, DK_E_SPEC, "%s: compression: \"%s\": expected %s", path, s->compression, names);
+		free(names);
 		goto out;
 	}
 	if (s->cache_repo) {

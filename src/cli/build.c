@@ -34,14 +34,17 @@ static int opt_compression_level(const char *cmd, const char *arg, void *value)
 static int opt_compression(const char *cmd, const char *arg, void *value)
 {
 	struct dk_build_opts *o = value;
-	int k = dk_compression_parse(arg);
+	char *names;
 
-	if (k < 0) {
-		cli_usage(cmd, "--compression %s: expected gzip or zstd", arg);
-		return -1;
+	o->compress.kind = dk_compressor_by_name(arg);
+	if (o->compress.kind) {
+		o->compress_kind_set = 1;
+		return 0;
 	}
-	o->compress.kind = (enum dk_compression)k;
-	o->compress_kind_set = 1;
+	names = dk_compressor_names("");
+	cli_usage(cmd, "--compression %s: expected %s", arg, names);
+	free(names);
+	return -1;
 	return 0;
 }
 
@@ -192,7 +195,7 @@ int cmd_build(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.spec_path = "derrick.json";
-	o.compress.kind = DK_COMP_GZIP;
+	o.compress.kind = dk_compressor_default();
 	o.compress.level = 0;           /* the kind's default, decided once the spec is read */
 	o.outputs = outputs;
 	cli_transport_defaults(&o.transport);
@@ -209,10 +212,6 @@ int cmd_build(int argc, char **argv)
 		o.transport.progress = 0;
 	/* --jobs given: the same for compression; else one thread per core */
 	o.compress.threads = o.transport.jobs_set ? o.transport.jobs : 0;
-	if (o.compress.kind == DK_COMP_GZIP && o.compress.level > 9) {
-		rc = cli_usage("build", "--compression-level %d: gzip levels are 1 to 9", o.compress.level);
-		goto out;
-	}
 	if (platform) {
 		if (dk_platform_parse(platform, &o.plan.platform, &err) < 0) {
 			err.code = DK_E_USAGE;

@@ -83,6 +83,13 @@ expect_error "an unknown --compression" "--compression lz4: expected gzip or zst
 	"$DERRICK" build -f "$P/derrick.json" --version 1 --compression lz4 -o oci:"$OUT":new
 expect_error "a gzip level out of range" "--compression-level 12: gzip levels are 1 to 9" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1 --compression-level 12 -o oci:"$OUT":new
+# the level is checked against the compressor the build uses, which the spec may choose
+spec zstdspec '{"compression":"zstd","stages":[{"name":"a","layers":[{"source":"src","dest":"/app"}]}]}'
+check "a zstd level above gzip's range, with zstd chosen by the spec, builds" \
+	"$DERRICK" build -q -f "$P/zstdspec.json" --compression-level 12 -o oci:"$T/zstd-out":x
+expect_error "--compression gzip overrides the spec's zstd, and its level range applies" \
+	"--compression-level 12: gzip levels are 1 to 9" \
+	"$DERRICK" build -f "$P/zstdspec.json" --compression gzip --compression-level 12 -o oci:"$OUT":new
 expect_error "an unknown --cache-mode" "--cache-mode sometimes: expected read, write or readwrite" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1 --cache-mode sometimes -o oci:"$OUT":new
 expect_error "--jobs 0" "--jobs 0: expected 1 to 64" \

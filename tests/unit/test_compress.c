@@ -1,19 +1,29 @@
 /*
- * test_compress.c - the parallel gzip and the zstd stages: the bytes depend
- * on level, block size and input only (never on the thread count or on how
- * writes were cut), they decompress to the input, and a failing next stage
- * stops the chain with its error.
+ * test_compress.c - the compressor table and its stages: the gzip members
+ * (libdeflate) and zstd stages write bytes that depend on level, block size
+ * and input only (never on the thread count or on how writes were cut);
+ * the gunzip and unzstd stages give the input back, however their input is
+ * cut, and refuse corrupt and truncated streams; a failing next stage stops
+ * every stage with its error.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "derrick/compress.h"
+#include "derrick/layer.h"
 #include "derrick/sink.h"
 #include "derrick/util.h"
 #include "tap.h"
+
+/* The two rows, looked up by name once in main(). */
+static const struct dk_compressor *GZIP, *ZSTD;
 
 /* A sink that keeps what it is given, and can be told to fail. */
 struct mem_sink {
@@ -93,8 +103,9 @@ static unsigned char *make_input(enum kind k, size_t len, uint64_t seed)
 /* Write patterns: one call, or odd sizes that straddle block boundaries. */
 static const size_t odd_sizes[] = { 1, 7, 4093, 65537, 3, 131071, 2, 131073, 17, 300000 };
 
-static int feed(struct dk_sink *s, const unsigned char *in, size_t len, int odd, struct dk_err *err)
+static int feed(struct dk_sink *s, const void *buf, size_t len, int odd, struct dk_err *err)
 {
+	const unsigned char *in = buf;
 	size_t i = 0;
 
 	for (size_t off = 0; off < len; i++) {
@@ -109,157 +120,141 @@ static int feed(struct dk_sink *s, const unsigned char *in, size_t len, int odd,
 	return 0;
 }
 
-/* Run in through a gzip stage made by `make` and return what came out (NULL on error). */
-static char *run_gzip_stage(struct dk_sink *(*make)(struct dk_sink *, int, int, size_t),
-			    const unsigned char *in, size_t len, int level, int threads, size_t block,
-			    int odd, size_t *outlen)
+/*
+ * Run in through `stage` (whose next stage is m) and return what came out,
+ * or NULL on error, with the error in *err.  Frees the stage and m.
+ */
+static char *drain_into(struct dk_sink *stage, struct mem_sink *m, const void *in, size_t len, int odd,
+			size_t *outlen, struct dk_err *err)
 {
-	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = make(&m->base, level, threads, block);
-	struct dk_err err;
 	char *out = NULL;
 
-	if (feed(gz, in, len, odd, &err) == 0 && dk_sink_close(gz, &err) == 0) {
+	if (feed(stage, in, len, odd, err) == 0 && dk_sink_close(stage, err) == 0) {
 		CHECK(m->closes == 1);
 		*outlen = m->sb.len;
 		out = sb_detach(&m->sb);
 	}
-	dk_sink_free(gz);
+	dk_sink_free(stage);
 	dk_sink_free(&m->base);
 	return out;
 }
 
-static char *gzip_par(const unsigned char *in, size_t len, int level, int threads, size_t block,
-		      int odd, size_t *outlen)
+static char *gzip_members(const unsigned char *in, size_t len, int level, int threads, size_t block,
+			  int odd, size_t *outlen)
 {
-	return run_gzip_stage(dk_sink_gzip_par, in, len, level, threads, block, odd, outlen);
+	struct mem_sink *m = mem_sink();
+	struct dk_err err;
+
+	return drain_into(dk_sink_gzip_members(&m->base, level, threads, block), m, in, len, odd, outlen, &err);
 }
 
-/* Deflate with `flush` into out + *n, offering what gz.c offers. */
-static int ref_deflate(z_stream *zs, unsigned char *out, size_t *n, size_t cap, int flush)
+static char *zstd_run(const unsigned char *in, size_t len, int level, int threads, int odd,
+		      size_t *outlen)
 {
-	int rc;
+	struct mem_sink *m = mem_sink();
+	struct dk_err err;
+	char *out = drain_into(dk_sink_zstd(&m->base, level, threads), m, in, len, odd, outlen, &err);
 
-	zs->next_out = out + *n;
-	zs->avail_out = (uInt)(cap - *n);
-	rc = deflate(zs, flush);
-	*n = (size_t)(zs->next_out - out);
-	CHECK(zs->avail_out != 0);
-	return rc;
+	if (!out)
+		printf("#   zstd: %s\n", err.msg);
+	return out;
 }
 
-/*
- * The format written out the slow, obvious way from its description: one
- * fresh deflate per block, primed with the 32 KiB before it, each block
- * but the last padded to a byte boundary as pigz does.
- */
-static unsigned char *ref_gzip(const unsigned char *in, size_t len, int level, size_t block,
-			       size_t *outlen)
+/* Decompress through `kind`'s stage; NULL with *err on error. */
+static char *decompress(const struct dk_compressor *kind, const void *in, size_t len, int odd, size_t *outlen,
+			struct dk_err *err)
 {
-	size_t n = 10, off = 0;
-	unsigned char *out = dk_xmalloc(64 + len + len / 8 + (len / block + 1) * 64);
-	uLong crc = crc32(0, Z_NULL, 0);
+	struct mem_sink *m = mem_sink();
 
-	memcpy(out, "\x1f\x8b\x08\0\0\0\0\0\0\x03", 10);
-	out[8] = level == 9 ? 2 : level < 2 ? 4 : 0;
-	do {
-		size_t b = len - off < block ? len - off : block;
-		size_t d = off < 32768 ? off : 32768, start = n, cap;
-		int bits = 0;
-		z_stream zs;
+	return drain_into(kind->decompress(&m->base, "test blob"), m, in, len, odd, outlen, err);
+}
 
-		memset(&zs, 0, sizeof(zs));
-		deflateInit2(&zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-		if (d)
-			deflateSetDictionary(&zs, in + off - d, (uInt)d);
-		zs.next_in = (unsigned char *)in + off;
-		zs.avail_in = (uInt)b;
-		/* what gz.c offers: at level 0 the output space shapes stored blocks */
-		cap = start + deflateBound(&zs, (uLong)b) + 16;
-		if (off + b == len) {
-			CHECK(ref_deflate(&zs, out, &n, cap, Z_FINISH) == Z_STREAM_END);
-		} else {
-			CHECK(ref_deflate(&zs, out, &n, cap, Z_BLOCK) == Z_OK);
-			deflatePending(&zs, NULL, &bits);
-			if (bits & 1)
-				CHECK(ref_deflate(&zs, out, &n, cap, Z_SYNC_FLUSH) == Z_OK);
-			else if (bits & 7) {
-				while (bits & 7) {
-					CHECK(deflatePrime(&zs, 10, 2) == Z_OK);
-					deflatePending(&zs, NULL, &bits);
-				}
-				CHECK(ref_deflate(&zs, out, &n, cap, Z_BLOCK) == Z_OK);
-			}
-			deflatePending(&zs, NULL, &bits);
-			CHECK(bits == 0);
-		}
-		CHECK(n > start || b == 0);
-		deflateEnd(&zs);
-		off += b;
-	} while (off < len);
-	crc = crc32(crc, in, (uInt)len);
-	for (int i = 0; i < 4; i++) {
-		out[n + i] = (unsigned char)(crc >> (8 * i));
-		out[n + 4 + i] = (unsigned char)((uint32_t)len >> (8 * i));
+/* 1 when `kind`'s stage turns z back into exactly in, whole or cut into odd writes. */
+static int decompresses_to(const struct dk_compressor *kind, const void *z, size_t zlen,
+			   const unsigned char *in, size_t len)
+{
+	int ok = 1;
+
+	for (int odd = 0; odd < 2; odd++) {
+		struct dk_err err;
+		size_t n = 0;
+		char *back = decompress(kind, z, zlen, odd, &n, &err);
+
+		if (!back)
+			printf("#   %s: %s\n", kind->name, err.msg);
+		ok = ok && back && n == len && memcmp(back, in, len) == 0;
+		free(back);
 	}
-	*outlen = n + 8;
-	return out;
+	return ok;
 }
 
-/* Plain one-shot zlib gzip with our header: what dk_sink_gzip wrote before. */
-static unsigned char *plain_gzip(const unsigned char *in, size_t len, int level, size_t *outlen)
-{
-	z_stream zs;
-	gz_header h;
-	size_t cap = len + len / 8 + 128;
-	unsigned char *out = dk_xmalloc(cap);
-
-	memset(&zs, 0, sizeof(zs));
-	memset(&h, 0, sizeof(h));
-	h.os = 3;
-	deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-	deflateSetHeader(&zs, &h);
-	zs.next_in = (unsigned char *)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)cap;
-	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	return out;
-}
-
-/* 1 when gz is one gzip member that inflates to exactly in. */
-static int gunzips_to(const void *gz, size_t gzlen, const unsigned char *in, size_t len)
+/* 1 when gz, inflated by zlib one member after another, gives exactly in; counts the members. */
+static int gunzips_to(const void *gz, size_t gzlen, const unsigned char *in, size_t len, size_t *members)
 {
 	unsigned char *back = dk_xmalloc(len + 1);
 	z_stream zs;
-	int ok;
+	int rc = Z_OK;
 
+	*members = 0;
 	memset(&zs, 0, sizeof(zs));
 	inflateInit2(&zs, 16 + 15);
 	zs.next_in = (unsigned char *)gz;
 	zs.avail_in = (uInt)gzlen;
 	zs.next_out = back;
 	zs.avail_out = (uInt)len + 1;
-	ok = inflate(&zs, Z_FINISH) == Z_STREAM_END && zs.avail_in == 0 &&
-	     zs.total_out == len && memcmp(back, in, len) == 0;
+	while (zs.avail_in) {
+		rc = inflate(&zs, Z_FINISH);
+		if (rc != Z_STREAM_END)
+			break;
+		(*members)++;
+		inflateReset(&zs);
+	}
+	rc = rc == Z_STREAM_END && (size_t)(zs.next_out - back) == len && memcmp(back, in, len) == 0;
 	inflateEnd(&zs);
 	free(back);
-	return ok;
+	return rc;
 }
 
-/* Every thread count and write pattern gives the reference's bytes. */
-static void check_gzip_case(const unsigned char *in, size_t len, int level, size_t block)
+/*
+ * The members format written out the slow, obvious way from its
+ * description: one libdeflate gzip member per block, even for no input.
+ */
+static unsigned char *ref_members(const unsigned char *in, size_t len, int level, size_t block,
+				  size_t *outlen)
+{
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+	size_t n = 0, off = 0, cap = 0;
+	unsigned char *out = NULL;
+
+	do {
+		size_t b = len - off < block ? len - off : block;
+		size_t bound = libdeflate_gzip_compress_bound(c, b), got;
+
+		out = dk_xrealloc(out, cap += bound);
+		got = libdeflate_gzip_compress(c, in + off, b, out + n, bound);
+		CHECK(got > 0);
+		n += got;
+		off += b;
+	} while (off < len);
+	libdeflate_free_compressor(c);
+	*outlen = n;
+	return out;
+}
+
+/* Every thread count and write pattern gives the reference's bytes, which decompress to in. */
+static void check_members_case(const unsigned char *in, size_t len, int level, size_t block)
 {
 	static const int threads[] = { 1, 2, 3, 8 };
-	size_t reflen, n;
-	unsigned char *ref = ref_gzip(in, len, level, block, &reflen);
+	size_t reflen, n, members;
+	unsigned char *ref = ref_members(in, len, level, block, &reflen);
 
-	CHECK(gunzips_to(ref, reflen, in, len));
+	CHECK(gunzips_to(ref, reflen, in, len, &members));
+	/* one member per started block, and one for empty input */
+	CHECK(members == (len ? (len + block - 1) / block : 1));
+	CHECK(decompresses_to(GZIP, ref, reflen, in, len));
 	for (int t = 0; t < 4; t++) {
 		for (int odd = 0; odd < 2; odd++) {
-			char *got = gzip_par(in, len, level, threads[t], block, odd, &n);
+			char *got = gzip_members(in, len, level, threads[t], block, odd, &n);
 
 			CHECK(got && n == reflen && memcmp(got, ref, n) == 0);
 			if (got && (n != reflen || memcmp(got, ref, n)))
@@ -273,7 +268,7 @@ static void check_gzip_case(const unsigned char *in, size_t len, int level, size
 
 #define BLK ((size_t)65536)
 
-static void test_gzip_bytes_do_not_depend_on_threads(void)
+static void test_members_bytes_do_not_depend_on_threads(void)
 {
 	static const size_t sizes[] = { 0, 1, BLK - 1, BLK, BLK + 1, 2 * BLK, 21 * BLK + 123 };
 
@@ -281,20 +276,20 @@ static void test_gzip_bytes_do_not_depend_on_threads(void)
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
 			unsigned char *in = make_input(k, sizes[i], i + 1);
 
-			check_gzip_case(in, sizes[i], 6, BLK);
+			check_members_case(in, sizes[i], 6, BLK);
 			free(in);
 		}
 	}
 }
 
 /* Byte-sized writes: every block is filled one call at a time. */
-static void test_gzip_one_byte_writes(void)
+static void test_members_one_byte_writes(void)
 {
 	size_t len = 3 * 40000 + 5, n, reflen;
 	unsigned char *in = make_input(TEXT, len, 7);
-	unsigned char *ref = ref_gzip(in, len, 6, 40000, &reflen);
+	unsigned char *ref = ref_members(in, len, 6, 40000, &reflen);
 	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = dk_sink_gzip_par(&m->base, 6, 3, 40000);
+	struct dk_sink *gz = dk_sink_gzip_members(&m->base, 6, 3, 40000);
 	struct dk_err err;
 
 	for (size_t i = 0; i < len; i++)
@@ -308,87 +303,41 @@ static void test_gzip_one_byte_writes(void)
 	free(in);
 }
 
-/* Blocks smaller than the window: the dictionary spans several blocks. */
-static void test_gzip_small_blocks_keep_the_window(void)
+/* Every level libdeflate has, and the layers' default block size (block 0). */
+static void test_members_levels_and_default_block(void)
 {
-	size_t len = 200000, n, whole;
-	unsigned char *in = make_input(TEXT, len, 3);
-	unsigned char *one = plain_gzip(in, len, 6, &whole);
-	char *got;
-
-	check_gzip_case(in, len, 6, 1000);
-	check_gzip_case(in, 5000, 6, 1);
-	got = gzip_par(in, len, 6, 3, 1000, 1, &n);
-	/* each block costs a sync marker and a fresh Huffman table, nothing more */
-	CHECK(got && n < whole + whole / 4);
-	free(got);
-	free(one);
-	free(in);
-}
-
-static void test_gzip_levels(void)
-{
-	size_t len = 5 * BLK + 99, n6, nd;
+	size_t len = 5 * BLK + 99, n, reflen;
 	unsigned char *in = make_input(TEXT, len, 11);
-	char *six, *dflt;
+	unsigned char *ref = ref_members(in, len, 6, DK_GZIP_MEMBER_BLOCK, &reflen);
+	char *got = gzip_members(in, len, 6, 2, 0, 1, &n);
 
-	for (int level = 0; level <= 9; level += 3)
-		check_gzip_case(in, len, level, BLK);
-	check_gzip_case(in, len, 1, BLK);
-	six = gzip_par(in, len, 6, 2, BLK, 0, &n6);
-	dflt = gzip_par(in, len, -1, 2, BLK, 0, &nd);
-	CHECK(six && dflt && n6 == nd && memcmp(six, dflt, n6) == 0);
-	free(six);
-	free(dflt);
+	for (int level = 0; level <= 12; level += 3)
+		check_members_case(in, len, level, BLK);
+	check_members_case(in, len, 1, BLK);
+	CHECK(got && n == reflen && memcmp(got, ref, n) == 0);
+	free(got);
+	free(ref);
 	free(in);
 }
 
-/* Up to one block, the format is exactly plain zlib's gzip (the old format). */
-static void test_gzip_one_block_is_plain_zlib(void)
+static void test_members_header_is_fixed(void)
 {
-	static const size_t sizes[] = { 0, 1, 50000, DK_GZIP_BLOCK_DEFAULT };
-	static const int levels[] = { 1, 6, 9 };
+	unsigned char *in = make_input(TEXT, 5000, 9);
+	size_t n, m;
+	char *a = gzip_members(in, 5000, 6, 1, 0, 0, &n);
+	const unsigned char *h = (const unsigned char *)a;
 
-	for (size_t i = 0; i < 4; i++) {
-		unsigned char *in = make_input(TEXT, sizes[i], 5);
-
-		for (int l = 0; l < 3; l++) {
-			size_t n, pn;
-			char *got = gzip_par(in, sizes[i], levels[l], 4, 0, 1, &n);
-			unsigned char *plain = plain_gzip(in, sizes[i], levels[l], &pn);
-
-			CHECK(got && n == pn && memcmp(got, plain, n) == 0);
-			free(got);
-			free(plain);
-		}
-		free(in);
-	}
-}
-
-/* dk_sink_gzip is the parallel format at one thread and the default block. */
-static void test_gzip_entry_points_agree(void)
-{
-	size_t len = 9 * DK_GZIP_BLOCK_DEFAULT + 5, n, pn;
-	unsigned char *in = make_input(TEXT, len, 9);
-	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = dk_sink_gzip(&m->base, 6);
-	struct dk_err err;
-	char *par = gzip_par(in, len, 6, 0, DK_GZIP_BLOCK_DEFAULT, 1, &pn);
-
-	CHECK(feed(gz, in, len, 1, &err) == 0);
-	CHECK(dk_sink_close(gz, &err) == 0);
-	n = m->sb.len;
-	CHECK(par && n == pn && memcmp(m->sb.buf, par, n) == 0);
-	CHECK(gunzips_to(m->sb.buf, n, in, len));
-	dk_sink_free(gz);
-	dk_sink_free(&m->base);
-	free(par);
+	CHECK(a && n > 18);
+	/* magic, deflate, no name or extra fields, mtime 0 */
+	CHECK(a && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3] == 0);
+	CHECK(a && h[4] == 0 && h[5] == 0 && h[6] == 0 && h[7] == 0);
+	CHECK(a && gunzips_to(a, n, in, 5000, &m) && m == 1 && decompresses_to(GZIP, a, n, in, 5000));
+	free(a);
 	free(in);
 }
 
 /* Feed until the next stage fails; the failure must stick and keep its text. */
-static void check_fails_downstream(struct dk_sink *s, struct mem_sink *m, const unsigned char *in,
-				   size_t len)
+static void check_fails_downstream(struct dk_sink *s, struct mem_sink *m, const void *in, size_t len)
 {
 	struct dk_err err;
 	int rc = feed(s, in, len, 1, &err);
@@ -406,7 +355,7 @@ static void check_fails_downstream(struct dk_sink *s, struct mem_sink *m, const 
 	CHECK(m->closes == 0);
 }
 
-static void test_gzip_next_stage_errors_propagate(void)
+static void test_members_next_stage_errors_propagate(void)
 {
 	size_t len = 40 * BLK;
 	unsigned char *in = make_input(RANDOM, len, 13);
@@ -416,7 +365,7 @@ static void test_gzip_next_stage_errors_propagate(void)
 	for (int t = 0; t < 3; t++) {
 		for (int f = 0; f < 3; f++) {
 			struct mem_sink *m = mem_sink();
-			struct dk_sink *gz = dk_sink_gzip_par(&m->base, 1, threads[t], BLK);
+			struct dk_sink *gz = dk_sink_gzip_members(&m->base, 1, threads[t], BLK);
 
 			m->fail_after = fail_at[f];
 			check_fails_downstream(gz, m, in, len);
@@ -427,10 +376,10 @@ static void test_gzip_next_stage_errors_propagate(void)
 	free(in);
 }
 
-static void test_gzip_close_error_of_next_stage(void)
+static void test_members_close_error_of_next_stage(void)
 {
 	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = dk_sink_gzip_par(&m->base, 6, 2, 0);
+	struct dk_sink *gz = dk_sink_gzip_members(&m->base, 6, 2, 0);
 	struct dk_err err;
 
 	CHECK(dk_sink_write(gz, "abc", 3, &err) == 0);
@@ -442,7 +391,7 @@ static void test_gzip_close_error_of_next_stage(void)
 }
 
 /* Freeing mid-stream, with workers busy, must neither hang nor leak. */
-static void test_gzip_free_without_close(void)
+static void test_members_free_without_close(void)
 {
 	size_t len = 30 * BLK;
 	unsigned char *in = make_input(TEXT, len, 17);
@@ -450,21 +399,21 @@ static void test_gzip_free_without_close(void)
 
 	for (int threads = 1; threads <= 8; threads *= 2) {
 		struct mem_sink *m = mem_sink();
-		struct dk_sink *gz = dk_sink_gzip_par(&m->base, 9, threads, BLK);
+		struct dk_sink *gz = dk_sink_gzip_members(&m->base, 9, threads, BLK);
 
 		CHECK(feed(gz, in, len, 1, &err) == 0);
 		dk_sink_free(gz);
 		dk_sink_free(&m->base);
 		/* and before any write at all */
-		dk_sink_free(dk_sink_gzip_par(NULL, 6, threads, 0));
+		dk_sink_free(dk_sink_gzip_members(NULL, 6, threads, 0));
 	}
 	free(in);
 }
 
-static void test_gzip_misuse_is_an_error(void)
+static void test_members_misuse_is_an_error(void)
 {
 	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = dk_sink_gzip_par(&m->base, 6, 2, 0);
+	struct dk_sink *gz = dk_sink_gzip_members(&m->base, 6, 2, 0);
 	struct dk_err err;
 
 	CHECK(dk_sink_close(gz, &err) == 0);
@@ -472,26 +421,15 @@ static void test_gzip_misuse_is_an_error(void)
 	CHECK(dk_sink_close(gz, &err) < 0 && err.code == DK_E_INTERNAL);
 	dk_sink_free(gz);
 	dk_sink_free(&m->base);
-}
-
-static char *zstd_run(const unsigned char *in, size_t len, int level, int threads, int odd,
-		      size_t *outlen)
-{
-	struct mem_sink *m = mem_sink();
-	struct dk_sink *z = dk_sink_zstd(&m->base, level, threads);
-	struct dk_err err;
-	char *out = NULL;
-
-	if (feed(z, in, len, odd, &err) == 0 && dk_sink_close(z, &err) == 0) {
-		CHECK(m->closes == 1);
-		*outlen = m->sb.len;
-		out = sb_detach(&m->sb);
-	} else {
-		printf("#   zstd: %s\n", err.msg);
-	}
-	dk_sink_free(z);
+	/* a level libdeflate does not have is an error, not an abort */
+	m = mem_sink();
+	gz = dk_sink_gzip_members(&m->base, 13, 2, 0);
+	CHECK(dk_sink_write(gz, "x", 1, &err) < 0 && err.code == DK_E_INTERNAL);
+	CHECK(strstr(err.msg, "level 13") != NULL);
+	CHECK(dk_sink_close(gz, &err) < 0 && strstr(err.msg, "level 13") != NULL);
+	CHECK(m->closes == 0);
+	dk_sink_free(gz);
 	dk_sink_free(&m->base);
-	return out;
 }
 
 /*
@@ -499,7 +437,7 @@ static char *zstd_run(const unsigned char *in, size_t len, int level, int thread
  * neither a content size nor a dictionary ID (RFC 8878 3.1.1.1.1: the
  * Frame_Header_Descriptor after the 4-byte magic number).
  */
-static int unzstds_to(const void *z, size_t zlen, const unsigned char *in, size_t len)
+static int one_zstd_frame(const void *z, size_t zlen, const unsigned char *in, size_t len)
 {
 	const unsigned char *p = z;
 	ZSTD_DStream *ds = ZSTD_createDStream();
@@ -517,7 +455,7 @@ static int unzstds_to(const void *z, size_t zlen, const unsigned char *in, size_
 		if (ZSTD_isError(rc))
 			ok = 0;
 	}
-	ok = ok && rc == 0 && ob.pos == len && memcmp(back, in, len) == 0;
+	ok = ok && rc == 0 && ob.pos == len && memcmp(back, in, len) == 0 && decompresses_to(ZSTD, z, zlen, in, len);
 	ZSTD_freeDStream(ds);
 	free(back);
 	return ok;
@@ -536,7 +474,7 @@ static void test_zstd_bytes_do_not_depend_on_workers(void)
 		size_t n1, n;
 		char *one = zstd_run(in, sizes[i], 3, 1, 0, &n1);
 
-		CHECK(one && unzstds_to(one, n1, in, sizes[i]));
+		CHECK(one && one_zstd_frame(one, n1, in, sizes[i]));
 		for (int t = 0; t < 4; t++) {
 			char *got = zstd_run(in, sizes[i], 3, threads[t], t & 1, &n);
 
@@ -579,121 +517,286 @@ static void test_zstd_free_without_close(void)
 	free(in);
 }
 
-/* Run in through the members (libdeflate) stage. */
-static char *gzip_members(const unsigned char *in, size_t len, int level, int threads, size_t block,
-			  int odd, size_t *outlen)
+/* A gzip stream the way zlib writes it, with a file name in its header, for gunzip to read. */
+static unsigned char *zlib_gzip(const unsigned char *in, size_t len, size_t *outlen)
 {
-	return run_gzip_stage(dk_sink_gzip_members, in, len, level, threads, block, odd, outlen);
-}
-
-/* 1 when gz is a series of gzip members that, inflated one after another, give in. */
-static int members_gunzip_to(const void *gz, size_t gzlen, const unsigned char *in, size_t len,
-			     size_t *members)
-{
-	unsigned char *back = dk_xmalloc(len + 1);
 	z_stream zs;
-	int rc = Z_OK;
+	gz_header h;
+	size_t cap = len + len / 8 + 128;
+	unsigned char *out = dk_xmalloc(cap);
 
-	*members = 0;
 	memset(&zs, 0, sizeof(zs));
-	inflateInit2(&zs, 16 + 15);
-	zs.next_in = (unsigned char *)gz;
-	zs.avail_in = (uInt)gzlen;
-	zs.next_out = back;
-	zs.avail_out = (uInt)len + 1;
-	while (zs.avail_in) {
-		rc = inflate(&zs, Z_FINISH);
-		if (rc != Z_STREAM_END)
-			break;
-		(*members)++;
-		inflateReset(&zs);
-	}
-	rc = rc == Z_STREAM_END && zs.total_out == 0 && (size_t)(zs.next_out - back) == len &&
-	     memcmp(back, in, len) == 0;
-	inflateEnd(&zs);
-	free(back);
-	return rc;
+	memset(&h, 0, sizeof(h));
+	h.name = (Bytef *)"layer.tar";
+	h.time = 1234567890;
+	deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	deflateSetHeader(&zs, &h);
+	zs.next_in = (unsigned char *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+	*outlen = zs.total_out;
+	deflateEnd(&zs);
+	return out;
 }
 
-static void test_members_bytes_do_not_depend_on_threads(void)
+/* Each row's stages: what one compresses, the other gives back, however either is fed. */
+static void test_round_trips_through_every_row(void)
 {
-	static const size_t lens[] = { 0, 1, 100000, 100001, 350000 };
-	const size_t block = 100000;
+	static const size_t sizes[] = { 0, 1, 70000, 3 * DK_GZIP_MEMBER_BLOCK + 5 };
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
 
-	for (size_t l = 0; l < 5; l++) {
-		unsigned char *in = make_input(l % 2 ? RANDOM : TEXT, lens[l], l + 1);
-		size_t reflen, n, members;
-		char *ref = gzip_members(in, lens[l], 6, 1, block, 0, &reflen);
+	for (int r = 0; r < 2; r++) {
+		for (size_t i = 0; i < 4; i++) {
+			unsigned char *in = make_input(i % 2 ? RANDOM : TEXT, sizes[i], i + 31);
+			struct mem_sink *m = mem_sink();
+			struct dk_err err;
+			size_t n = 0;
+			char *z = drain_into(rows[r]->compress(&m->base, rows[r]->default_level, 2), m, in,
+					     sizes[i], 1, &n, &err);
 
-		CHECK(ref != NULL);
-		CHECK(ref && members_gunzip_to(ref, reflen, in, lens[l], &members));
-		/* one member per started block, and one for empty input */
-		CHECK(members == (lens[l] ? (lens[l] + block - 1) / block : 1));
-		for (int t = 2; t <= 5; t += 3) {
-			for (int odd = 0; odd < 2; odd++) {
-				char *got = gzip_members(in, lens[l], 6, t, block, odd, &n);
-
-				CHECK(got && ref && n == reflen && memcmp(got, ref, n) == 0);
-				free(got);
-			}
+			CHECK(z && dk_compressor_by_magic(z, n) == rows[r]);
+			CHECK(z && decompresses_to(rows[r], z, n, in, sizes[i]));
+			free(z);
+			free(in);
 		}
-		free(ref);
-		free(in);
 	}
 }
 
-static void test_members_header_is_fixed(void)
+/* 1 when stream a then stream b, as one input, decompress through `kind` to in; frees a and b. */
+static int pair_decompresses_to(const struct dk_compressor *kind, void *a, size_t na, void *b, size_t nb,
+				const unsigned char *in, size_t len)
 {
-	unsigned char *in = make_input(TEXT, 5000, 9);
-	size_t n, m;
-	char *a = gzip_members(in, 5000, 6, 1, 0, 0, &n);
-	const unsigned char *h = (const unsigned char *)a;
+	unsigned char *both = dk_xmalloc(na + nb);
+	int ok;
 
-	CHECK(a && n > 18);
-	/* magic, deflate, no name or extra fields, mtime 0 */
-	CHECK(a && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3] == 0);
-	CHECK(a && h[4] == 0 && h[5] == 0 && h[6] == 0 && h[7] == 0);
-	CHECK(a && members_gunzip_to(a, n, in, 5000, &m) && m == 1);
+	memcpy(both, a, na);
+	memcpy(both + na, b, nb);
+	ok = decompresses_to(kind, both, na + nb, in, len);
+	free(both);
 	free(a);
+	free(b);
+	return ok;
+}
+
+/* gunzip reads gzip from anyone (names, mtimes, one stream), and members from several writers in a row. */
+static void test_gunzip_reads_any_gzip(void)
+{
+	size_t len = 300000, n1, n2;
+	unsigned char *in = make_input(TEXT, len, 37);
+	unsigned char *a = zlib_gzip(in, 100000, &n1);
+	char *b = gzip_members(in + 100000, len - 100000, 6, 2, BLK, 0, &n2);
+
+	CHECK(decompresses_to(GZIP, a, n1, in, 100000));
+	CHECK(pair_decompresses_to(GZIP, a, n1, b, n2, in, len));
 	free(in);
 }
 
-static void test_members_next_stage_errors_propagate(void)
+/* unzstd reads one frame after another. */
+static void test_unzstd_reads_several_frames(void)
 {
-	unsigned char *in = make_input(RANDOM, 3000000, 4);
-	struct mem_sink *m = mem_sink();
-	struct dk_sink *gz = dk_sink_gzip_members(&m->base, 6, 3, 0);
-	struct dk_err err;
-	int rc;
+	size_t len = 200000, n1, n2;
+	unsigned char *in = make_input(TEXT, len, 41);
+	char *a = zstd_run(in, 50000, 3, 1, 0, &n1);
+	char *b = zstd_run(in + 50000, len - 50000, 19, 2, 0, &n2);
 
-	m->fail_after = 1500000;
-	rc = feed(gz, in, 3000000, 1, &err);
-	if (rc == 0)
-		rc = dk_sink_close(gz, &err);
-	CHECK(rc < 0);
-	CHECK(strstr(err.msg, "No space left on device") != NULL);
-	dk_sink_free(gz);
-	dk_sink_free(&m->base);
+	CHECK(pair_decompresses_to(ZSTD, a, n1, b, n2, in, len));
+	free(in);
+}
+
+/* Decompress bad input through `kind`; the error must say `want`, stick, and never close the next stage. */
+static void check_refused(const struct dk_compressor *kind, const void *z, size_t zlen, const char *want)
+{
+	for (int odd = 0; odd < 2; odd++) {
+		struct mem_sink *m = mem_sink();
+		struct dk_sink *d = kind->decompress(&m->base, "test blob");
+		struct dk_err err;
+		int rc = feed(d, z, zlen, odd, &err);
+
+		if (rc == 0)
+			rc = dk_sink_close(d, &err);
+		CHECK(rc < 0 && err.code == DK_E_CORRUPT);
+		CHECK(strstr(err.msg, "test blob: ") == err.msg && strstr(err.msg, want) != NULL);
+		if (!strstr(err.msg, want))
+			printf("#   %s: got \"%s\", want \"%s\"\n", kind->name, err.msg, want);
+		memset(&err, 0, sizeof(err));
+		CHECK(dk_sink_write(d, "x", 1, &err) < 0 && err.code == DK_E_CORRUPT && strstr(err.msg, want));
+		CHECK(dk_sink_close(d, &err) < 0 && err.code == DK_E_CORRUPT);
+		CHECK(m->closes == 0);
+		dk_sink_free(d);
+		dk_sink_free(&m->base);
+	}
+}
+
+/* Corrupt, truncated, empty and foreign input: DK_E_CORRUPT from both decompressing stages. */
+static void test_decompress_refuses_bad_input(void)
+{
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
+	size_t len = 400000;
+	unsigned char *in = make_input(TEXT, len, 43);
+
+	for (int r = 0; r < 2; r++) {
+		const char *invalid = r ? "not a valid zstd stream" : "not a valid gzip stream";
+		const char *truncated = r ? "truncated zstd stream" : "truncated gzip stream";
+		struct mem_sink *m = mem_sink();
+		struct dk_err err;
+		size_t n;
+		unsigned char *z = (unsigned char *)drain_into(rows[r]->compress(&m->base, 6, 1), m, in, len, 0,
+							       &n, &err);
+
+		CHECK(z != NULL);
+		check_refused(rows[r], z, n - 1, truncated);
+		check_refused(rows[r], z, n / 2, truncated);
+		check_refused(rows[r], z, 0, truncated);
+		check_refused(rows[r], "this is not compressed", 22, invalid);
+		/* a damaged checksum: gzip's CRC-32 is followed by the size, zstd's ends the frame */
+		z[n - (r ? 2 : 6)] ^= 0x40;
+		check_refused(rows[r], z, n, invalid);
+		z[n - (r ? 2 : 6)] ^= 0x40;
+		/* garbage after the end */
+		z = dk_xrealloc(z, n + 8);
+		memcpy(z + n, "trailing", 8);
+		check_refused(rows[r], z, n + 8, invalid);
+		free(z);
+	}
+	free(in);
+}
+
+static void test_decompress_next_stage_errors_propagate(void)
+{
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
+	size_t len = 2 << 20;
+	unsigned char *in = make_input(TEXT, len, 47);
+
+	for (int r = 0; r < 2; r++) {
+		struct mem_sink *m = mem_sink();
+		struct dk_err err;
+		size_t n;
+		char *z = drain_into(rows[r]->compress(&m->base, rows[r]->default_level, 2), m, in, len, 0, &n,
+				     &err);
+		struct dk_sink *d;
+
+		m = mem_sink();
+		m->fail_after = 100000;
+		d = rows[r]->decompress(&m->base, "test blob");
+		check_fails_downstream(d, m, z, n);
+		dk_sink_free(d);
+		dk_sink_free(&m->base);
+		free(z);
+	}
+	free(in);
+}
+
+/* The table: the lookups, the names list, and the levels users see (README, --help). */
+static void test_the_table(void)
+{
+	char *names = dk_compressor_names("\"");
+	unsigned char zeros[4] = { 0 };
+
+	CHECK(GZIP && ZSTD && GZIP != ZSTD);
+	CHECK(GZIP->magic_len <= DK_COMPRESS_MAGIC_MAX && ZSTD->magic_len <= DK_COMPRESS_MAGIC_MAX);
+	CHECK(dk_compressor_default() == GZIP);
+	CHECK(dk_compressor_by_name("lz4") == NULL && dk_compressor_by_name("") == NULL);
+	CHECK(dk_compressor_by_media_type(DK_MT_LAYER_GZIP) == GZIP);
+	CHECK(dk_compressor_by_media_type(DK_MT_LAYER_ZSTD) == ZSTD);
+	CHECK(dk_compressor_by_media_type("application/vnd.oci.image.layer.v1.tar") == NULL);
+	CHECK(dk_compressor_by_magic("\x1f\x8b\x08\x00", 4) == GZIP);
+	CHECK(dk_compressor_by_magic("\x28\xb5\x2f\xfd", 4) == ZSTD);
+	CHECK(dk_compressor_by_magic("\x28\xb5\x2f", 3) == NULL);
+	CHECK(dk_compressor_by_magic(zeros, 4) == NULL && dk_compressor_by_magic(zeros, 0) == NULL);
+	CHECK_STR(names, "\"gzip\" or \"zstd\"");
+	free(names);
+	CHECK(GZIP->default_level == 6 && GZIP->min_level == 1 && GZIP->max_level == 9);
+	CHECK(ZSTD->default_level == 3 && ZSTD->min_level == 1 && ZSTD->max_level == 19);
+}
+
+/* The build-cache key's text for each row: part of every key, so pinned. */
+static void test_cache_ids(void)
+{
+	struct dk_compress gz = { GZIP, 6, 4 }, zs = { ZSTD, 19, 1 };
+	char *a = dk_compress_id(&gz), *b = dk_compress_id(&zs);
+	char *want_a = dk_xasprintf("gzip/libdeflate-%s/members/level-6/block-1048576", LIBDEFLATE_VERSION_STRING);
+	char *want_b = dk_xasprintf("zstd/libzstd-%s/level-19", ZSTD_versionString());
+
+	CHECK_STR(a, want_a);
+	CHECK_STR(b, want_b);
+	free(a);
+	free(b);
+	free(want_a);
+	free(want_b);
+}
+
+/* Write buf to a new temporary file; return its path (static buffer). */
+static const char *temp_file(const void *buf, size_t len)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/dk-compress-XXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd >= 0 && write(fd, buf, len) == (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* A stored layer's diff_id: its decompressed bytes' SHA-256, whichever row wrote it. */
+static void test_layer_diff_id(void)
+{
+	const struct dk_compressor *rows[] = { GZIP, ZSTD };
+	size_t len = 3 * DK_GZIP_MEMBER_BLOCK + 17;
+	unsigned char *in = make_input(TEXT, len, 53);
+	char want[DK_DIGEST_SIZE], got[DK_DIGEST_SIZE];
+	struct dk_err err;
+	const char *path;
+
+	dk_sha256_buf(in, len, want);
+	for (int r = 0; r < 2; r++) {
+		struct dk_compress c = { rows[r], rows[r]->default_level, 2 };
+		struct mem_sink *m = mem_sink();
+		size_t n;
+		char *z = drain_into(dk_compress_sink(&c, &m->base), m, in, len, 1, &n, &err);
+
+		path = temp_file(z, n);
+		CHECK(dk_layer_diff_id(path, got, &err) == 0);
+		CHECK_STR(got, want);
+		unlink(path);
+		path = temp_file(z, n - 3);
+		CHECK(dk_layer_diff_id(path, got, &err) < 0 && err.code == DK_E_CORRUPT);
+		CHECK(strstr(err.msg, path) && strstr(err.msg, "truncated"));
+		unlink(path);
+		free(z);
+	}
+	path = temp_file(in, 100);
+	CHECK(dk_layer_diff_id(path, got, &err) < 0 && err.code == DK_E_CORRUPT);
+	CHECK(strstr(err.msg, "not compressed with gzip or zstd") != NULL);
+	unlink(path);
+	CHECK(dk_layer_diff_id(path, got, &err) < 0 && err.code == DK_E_IO);
 	free(in);
 }
 
 int main(void)
 {
-	RUN(test_gzip_bytes_do_not_depend_on_threads);
-	RUN(test_gzip_one_byte_writes);
-	RUN(test_gzip_small_blocks_keep_the_window);
-	RUN(test_gzip_levels);
-	RUN(test_gzip_one_block_is_plain_zlib);
-	RUN(test_gzip_entry_points_agree);
-	RUN(test_gzip_next_stage_errors_propagate);
-	RUN(test_gzip_close_error_of_next_stage);
-	RUN(test_gzip_free_without_close);
-	RUN(test_gzip_misuse_is_an_error);
+	GZIP = dk_compressor_by_name("gzip");
+	ZSTD = dk_compressor_by_name("zstd");
+	RUN(test_the_table);
+	RUN(test_cache_ids);
+	RUN(test_members_bytes_do_not_depend_on_threads);
+	RUN(test_members_one_byte_writes);
+	RUN(test_members_levels_and_default_block);
+	RUN(test_members_header_is_fixed);
+	RUN(test_members_next_stage_errors_propagate);
+	RUN(test_members_close_error_of_next_stage);
+	RUN(test_members_free_without_close);
+	RUN(test_members_misuse_is_an_error);
 	RUN(test_zstd_bytes_do_not_depend_on_workers);
 	RUN(test_zstd_next_stage_errors_propagate);
 	RUN(test_zstd_free_without_close);
-	RUN(test_members_bytes_do_not_depend_on_threads);
-	RUN(test_members_header_is_fixed);
-	RUN(test_members_next_stage_errors_propagate);
+	RUN(test_round_trips_through_every_row);
+	RUN(test_gunzip_reads_any_gzip);
+	RUN(test_unzstd_reads_several_frames);
+	RUN(test_decompress_refuses_bad_input);
+	RUN(test_decompress_next_stage_errors_propagate);
+	RUN(test_layer_diff_id);
 	return tap_done();
 }
