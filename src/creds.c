@@ -582,7 +582,7 @@ fail:
 /* The first line of a helper's complaint, printable and short; not a secret on failure. */
 static char *first_line(const struct strbuf *a, const struct strbuf *b)
 {
-	const char *s = a->len ? sb_str(a) : sb_str(b);
+	const char *s = a->len ? a->buf : b->buf;
 	size_t n;
 	char *line;
 
@@ -618,7 +618,7 @@ static int helper_failed(const char *prog, const char *registry, struct helper_r
 static int parse_helper_output(const char *prog, const char *registry, struct helper_run *h,
 			       struct dk_creds *out, struct dk_err *err)
 {
-	json_t *root = json_loadb(sb_str(&h->out), h->out.len, 0, NULL);
+	json_t *root = json_loadb(h->out.buf, h->out.len, 0, NULL);
 	json_t *u = root ? json_object_get(root, "Username") : NULL;
 	json_t *s = root ? json_object_get(root, "Secret") : NULL;
 	int rc = 1;
@@ -663,8 +663,8 @@ static int run_helper(const char *name, const char *url, const char *registry,
 			     prog, registry);
 	else if (WIFEXITED(h.status) && WEXITSTATUS(h.status) == 0)
 		rc = parse_helper_output(prog, registry, &h, out, err);
-	else if (strstr(sb_str(&h.out), "credentials not found") ||
-		 strstr(sb_str(&h.errout), "credentials not found"))
+	else if (strstr(h.out.buf, "credentials not found") ||
+		 strstr(h.errout.buf, "credentials not found"))
 		rc = 0;
 	else
 		rc = helper_failed(prog, registry, &h, err);

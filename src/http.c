@@ -202,6 +202,7 @@ int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_
 	int upload = req->has_body;
 
 	memset(resp, 0, sizeof(*resp));
+	resp->body = (struct strbuf)STRBUF_INIT;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);

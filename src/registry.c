@@ -345,7 +345,7 @@ static int fetch_token(struct dk_registry *r, const char *scope, struct dk_err *
 		dk_http_resp_release(&resp);
 		goto out;
 	}
-	root = json_loadb(sb_str(&resp.body), resp.body.len, 0, NULL);
+	root = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
 	dk_http_resp_release(&resp);
 	tok = json_string_value(json_object_get(root, "token"));
 	if (!tok || !*tok)
@@ -372,8 +372,7 @@ out:
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	if (form.buf)
-		explicit_bzero(form.buf, form.len);
+	explicit_bzero(form.buf, form.len);
 	sb_release(&form);
 	sb_release(&url);
 	free(sc);

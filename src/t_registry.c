@@ -188,7 +188,7 @@ static int fetch_manifest(struct reg_src *s, const char *reference, const char *
 		dk_fail(err, DK_E_CORRUPT, "%s: larger than %u bytes", what, DK_MANIFEST_MAX);
 		goto release;
 	}
-	dk_sha256_buf(sb_str(&resp.body), resp.body.len, got);
+	dk_sha256_buf(resp.body.buf, resp.body.len, got);
 	hd = header_digest(&resp);
 	if ((want_digest && strcmp(got, want_digest)) || (hd && strcmp(got, hd))) {
 		dk_fail(err, DK_E_CORRUPT, "%s: content hashes to %s, expected %s", what, got,
@@ -202,7 +202,7 @@ static int fetch_manifest(struct reg_src *s, const char *reference, const char *
 		 ct ? (int)strcspn(ct, ";") : 0, ct ? ct : "");
 	if (!out->desc.media_type[0] || !strcmp(out->desc.media_type, "application/json")) {
 		/* some registries omit it: the document names itself */
-		json_t *j = json_loadb(sb_str(&resp.body), resp.body.len, 0, NULL);
+		json_t *j = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
 		const char *mt = json_string_value(json_object_get(j, "mediaType"));
 
 		snprintf(out->desc.media_type, sizeof(out->desc.media_type), "%s",
@@ -275,7 +275,7 @@ static int rsrc_read_blob(struct dk_image_src *base, const struct dk_desc *d, si
 	} else if (resp.body_truncated) {
 		dk_fail(err, DK_E_CORRUPT, "%s: larger than %zu bytes", what, max);
 	} else {
-		dk_sha256_buf(sb_str(&resp.body), resp.body.len, got);
+		dk_sha256_buf(resp.body.buf, resp.body.len, got);
 		if (strcmp(got, d->digest) || resp.body.len != d->size) {
 			dk_fail(err, DK_E_CORRUPT, "%s: the registry served %zu bytes hashing to %s (expected %llu bytes)",
 				what, resp.body.len, got, (unsigned long long)d->size);

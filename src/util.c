@@ -80,13 +80,19 @@ char *dk_xasprintf(const char *fmt, ...)
 	return sb_detach(&sb);
 }
 
+/* Written only with '\0' (sb_reset), so it stays the empty string. */
+char sb_slopbuf[1];
+
 void sb_grow(struct strbuf *sb, size_t extra)
 {
 	size_t want = sb->len + extra + 1;
 
 	if (want <= sb->alloc)
 		return;
-	sb->alloc = sb->alloc ? sb->alloc : 64;
+	if (!sb->alloc) {
+		sb->buf = NULL;
+		sb->alloc = 64;
+	}
 	while (sb->alloc < want)
 		sb->alloc *= 2;
 	sb->buf = dk_xrealloc(sb->buf, sb->alloc);
@@ -128,33 +134,25 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 void sb_reset(struct strbuf *sb)
 {
 	sb->len = 0;
-	if (sb->buf)
-		sb->buf[0] = '\0';
+	sb->buf[0] = '\0';
 }
 
 void sb_release(struct strbuf *sb)
 {
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	if (sb->alloc)
+		free(sb->buf);
+	*sb = (struct strbuf)STRBUF_INIT;
 }
 
 char *sb_detach(struct strbuf *sb)
 {
 	char *p;
 
-	if (!sb->buf)
-		sb_grow(sb, 0);
+	sb_grow(sb, 0);
 	sb->buf[sb->len] = '\0';
 	p = sb->buf;
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	*sb = (struct strbuf)STRBUF_INIT;
 	return p;
-}
-
-const char *sb_str(const struct strbuf *sb)
-{
-	return sb->buf ? sb->buf : "";
 }
 
 ssize_t dk_read(int fd, void *buf, size_t len)

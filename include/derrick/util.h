@@ -20,12 +20,19 @@ char *dk_xstrdup(const char *s);
 char *dk_xstrndup(const char *s, size_t n);
 char *dk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * buf is never NULL and always NUL-terminated: an empty strbuf points at a
+ * shared empty string (git's strbuf_slopbuf), so it can be printed or
+ * searched without a test.  Only alloc says whether buf is ours to free.
+ * Initialise with STRBUF_INIT, never with zeroes.
+ */
 struct strbuf {
-	char *buf;      /* always NUL-terminated once anything was added */
+	char *buf;
 	size_t len;
-	size_t alloc;
+	size_t alloc;   /* 0: buf is sb_slopbuf */
 };
-#define STRBUF_INIT { NULL, 0, 0 }
+extern char sb_slopbuf[];
+#define STRBUF_INIT { sb_slopbuf, 0, 0 }
 
 void sb_grow(struct strbuf *sb, size_t extra);
 void sb_add(struct strbuf *sb, const void *data, size_t len);
@@ -36,8 +43,6 @@ void sb_reset(struct strbuf *sb);
 void sb_release(struct strbuf *sb);
 /* Hand the buffer to the caller (never NULL) and leave sb empty. */
 char *sb_detach(struct strbuf *sb);
-/* The contents as a C string, "" when empty. */
-const char *sb_str(const struct strbuf *sb);
 
 /* read(2), retried on EINTR. */
 ssize_t dk_read(int fd, void *buf, size_t len);
