@@ -39,10 +39,8 @@ struct dk_http *dk_http_new(const struct dk_http_tls *tls)
 
 	pthread_once(&global_once, global_init);
 	h->curl = curl_easy_init();
-	if (!h->curl) {
-		fputs("derrick: curl_easy_init failed\n", stderr);
-		abort();
-	}
+	if (!h->curl)
+		dk_oom("curl_easy_init");       /* it fails for want of memory (or of a TLS library) */
 	if (tls)
 		h->tls = *tls;
 	else

@@ -13,10 +13,23 @@
 
 #include "derrick/util.h"
 
+static dk_oom_handler oom_handler;
+
+void dk_set_oom_handler(dk_oom_handler fn)
+{
+	oom_handler = fn;
+}
+
+void dk_oom(const char *what)
+{
+	if (oom_handler)
+		oom_handler(what);
+	abort();
+}
+
 static void oom(void)
 {
-	fputs("derrick: out of memory\n", stderr);
-	abort();
+	dk_oom(NULL);
 }
 
 void *dk_xmalloc(size_t n)

@@ -12,13 +12,31 @@
 
 #include "derrick/err.h"
 
-/* Out of memory is not an error a caller can handle well: these abort(). */
+/*
+ * Out of memory is not an error a caller can handle well, so these never
+ * return NULL (git's xmalloc): on failure they call dk_oom().
+ */
 void *dk_xmalloc(size_t n);
 void *dk_xcalloc(size_t n, size_t size);
 void *dk_xrealloc(void *p, size_t n);
 char *dk_xstrdup(const char *s);
 char *dk_xstrndup(const char *s, size_t n);
 char *dk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * What to do when memory runs out: the application decides (the CLI prints
+ * a line and aborts), the library never exits by itself.  The handler gets
+ * what failed ("json", "EVP"...; NULL for a plain allocation) and must not
+ * return.  One per process; set it before any other call.
+ */
+typedef void (*dk_oom_handler)(const char *what);
+void dk_set_oom_handler(dk_oom_handler fn);
+/*
+ * Report an allocation that failed, here or in a library we call.  Calls
+ * the handler; without one, or if it returns, abort() is the last resort,
+ * since the x-functions above cannot return NULL.
+ */
+void dk_oom(const char *what) __attribute__((noreturn));
 
 /*
  * buf is never NULL and always NUL-terminated: an empty strbuf points at a
