@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "derrick/log.h"
 #include "derrick/registry.h"
@@ -223,20 +222,11 @@ static int get_creds(struct dk_registry *r, struct dk_err *err)
 	return 0;
 }
 
-static char *base64(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = dk_xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-	return out;
-}
-
 static char *basic_header(const struct dk_registry *r)
 {
 	char *up = dk_xasprintf("%s:%s", r->creds.username ? r->creds.username : "",
 				r->creds.password ? r->creds.password : "");
-	char *b = base64(up);
+	char *b = dk_base64_encode(up, strlen(up));
 	char *h = dk_xasprintf("Authorization: Basic %s", b);
 
 	explicit_bzero(up, strlen(up));

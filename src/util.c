@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "derrick/util.h"
 
 static dk_oom_handler oom_handler;
@@ -166,6 +168,46 @@ char *sb_detach(struct strbuf *sb)
 	p = sb->buf;
 	*sb = (struct strbuf)STRBUF_INIT;
 	return p;
+}
+
+char *dk_base64_encode(const void *data, size_t len)
+{
+	char *out = dk_xmalloc((len + 2) / 3 * 4 + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+char *dk_base64_decode(const char *s, size_t *len)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), padded;
+	char *in, *out;
+	int got;
+
+	while (n && s[n - 1] == '=')
+		n--;
+	/* OpenSSL would skip white space at the ends: refuse it like any stray byte */
+	if (strlen(s) - n > 2 || n % 4 == 1 || strspn(s, alphabet) != n)
+		return NULL;
+	/* EVP_DecodeBlock takes whole groups of four: put back the padding */
+	padded = (n + 3) / 4 * 4;
+	in = dk_xmalloc(padded + 1);
+	memcpy(in, s, n);
+	memset(in + n, '=', padded - n);
+	out = dk_xmalloc(padded / 4 * 3 + 1);
+	got = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)padded);
+	explicit_bzero(in, padded);
+	free(in);
+	if (got < 0) {
+		explicit_bzero(out, padded / 4 * 3 + 1);
+		free(out);
+		return NULL;
+	}
+	/* it counts a zero byte for each '=' */
+	*len = (size_t)got - (padded - n);
+	out[*len] = '\0';
+	return out;
 }
 
 ssize_t dk_read(int fd, void *buf, size_t len)

@@ -62,6 +62,17 @@ void sb_release(struct strbuf *sb);
 /* Hand the buffer to the caller (never NULL) and leave sb empty. */
 char *sb_detach(struct strbuf *sb);
 
+/* Standard base64 (RFC 4648, padded) of len bytes, as a new string. */
+char *dk_base64_encode(const void *data, size_t len);
+
+/*
+ * Decode standard base64; the padding may be left off (some tools do),
+ * anything else outside the alphabet fails.  A new NUL-terminated buffer
+ * with its length (it may hold NULs) in *len, or NULL when s is not base64.
+ * Scratch copies are wiped: what is decoded is often a password.
+ */
+char *dk_base64_decode(const char *s, size_t *len);
+
 /* read(2), retried on EINTR. */
 ssize_t dk_read(int fd, void *buf, size_t len);
 
