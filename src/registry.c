@@ -110,7 +110,6 @@ static int load_cert_dir(struct dk_registry *r, struct dk_err *err)
 		char *sys, *tmp;
 		size_t len;
 		struct dk_err ignored;
-		const char *tmpdir = getenv("TMPDIR");
 		int fd;
 
 		/* CAINFO replaces the system store: keep its CAs in the bundle */
@@ -118,7 +117,7 @@ static int load_cert_dir(struct dk_registry *r, struct dk_err *err)
 			sb_add(&bundle, sys, len);
 			free(sys);
 		}
-		tmp = dk_xasprintf("%s/derrick-ca-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+		tmp = dk_tmp_path("derrick-ca-XXXXXX");
 		fd = mkstemp(tmp);
 		if (fd < 0 || dk_write_all(fd, bundle.buf, bundle.len, tmp, err) < 0) {
 			if (fd < 0)

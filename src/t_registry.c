@@ -48,7 +48,7 @@ char *dk_cache_dir(const struct dk_transport_opts *o)
 		return dk_xstrdup(o->cache_dir);
 	if (x && *x)
 		return dk_path_join(x, "derrick");
-	return dk_xasprintf("%s/.cache/derrick", home && *home ? home : "/tmp");
+	return home && *home ? dk_path_join(home, ".cache/derrick") : dk_tmp_path(".cache/derrick");
 }
 
 static int open_registry(const struct dk_ref *ref, const struct dk_transport_opts *o,

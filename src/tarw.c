@@ -206,8 +206,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 	char *buf = dk_xmalloc(COPY_BUF);
 	uint64_t spool_len = 0;
 	int rc = -1, r;
-	const char *tmpdir = getenv("TMPDIR");
-	char *spool_path = dk_xasprintf("%s/derrick-spool-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	char *spool_path = dk_tmp_path("derrick-spool-XXXXXX");
 
 	/* libarchive's own message for a missing file lacks the reason: ask the OS first */
 	if (access(tarfile, R_OK) < 0) {

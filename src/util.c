@@ -385,6 +385,13 @@ void dk_rm_rf(const char *path)
 	rmdir(path);
 }
 
+char *dk_tmp_path(const char *name)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dk_path_join(dir && *dir ? dir : "/tmp", name);
+}
+
 int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err)
 {
 	char buf[1 << 16];

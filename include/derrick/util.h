@@ -103,6 +103,13 @@ int dk_mkdir_p(const char *path, mode_t mode, struct dk_err *err);
 void dk_rm_rf(const char *path);
 
 /*
+ * NAME in the directory for temporary files ($TMPDIR when set and not
+ * empty, else /tmp), as a new string.  NAME is usually a mkstemp(3) or
+ * mkdtemp(3) template: "derrick-spool-XXXXXX".
+ */
+char *dk_tmp_path(const char *name);
+
+/*
  * Copy src to a new temporary file in dst's directory and rename it to dst.
  * Tries a hard link first (same filesystem, no bytes copied).
  */
