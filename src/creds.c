@@ -747,13 +747,13 @@ static int auth_files(const char *authfile, char **files)
 	add_file(files, &n, authfile ? dk_xstrdup(authfile) : NULL);
 	add_file(files, &n, env("REGISTRY_AUTH_FILE") ? dk_xstrdup(env("REGISTRY_AUTH_FILE")) : NULL);
 	if (env("XDG_RUNTIME_DIR"))
-		add_file(files, &n, dk_xasprintf("%s/containers/auth.json", env("XDG_RUNTIME_DIR")));
+		add_file(files, &n, dk_path_join(env("XDG_RUNTIME_DIR"), "containers/auth.json"));
 	if (home)
-		add_file(files, &n, dk_xasprintf("%s/.config/containers/auth.json", home));
+		add_file(files, &n, dk_path_join(home, ".config/containers/auth.json"));
 	if (env("DOCKER_CONFIG"))
-		add_file(files, &n, dk_xasprintf("%s/config.json", env("DOCKER_CONFIG")));
+		add_file(files, &n, dk_path_join(env("DOCKER_CONFIG"), "config.json"));
 	else if (home)
-		add_file(files, &n, dk_xasprintf("%s/.docker/config.json", home));
+		add_file(files, &n, dk_path_join(home, ".docker/config.json"));
 	free(home);
 	return n;
 }
@@ -800,11 +800,11 @@ char *dk_authfile_path(const char *authfile_opt)
 	if (env("REGISTRY_AUTH_FILE"))
 		return dk_xstrdup(env("REGISTRY_AUTH_FILE"));
 	if (env("XDG_RUNTIME_DIR"))
-		return dk_xasprintf("%s/containers/auth.json", env("XDG_RUNTIME_DIR"));
+		return dk_path_join(env("XDG_RUNTIME_DIR"), "containers/auth.json");
 	home = home_dir();
 	if (!home)
 		return NULL;
-	path = dk_xasprintf("%s/.docker/config.json", home);
+	path = dk_path_join(home, ".docker/config.json");
 	free(home);
 	return path;
 }

@@ -189,15 +189,6 @@ done:
 	return rc;
 }
 
-static char *under_dest(const char *dest, const char *p)
-{
-	if (!*dest)
-		return dk_xstrdup(p);
-	if (!*p)
-		return dk_xstrdup(dest);
-	return dk_xasprintf("%s/%s", dest, p);
-}
-
 int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 		struct dk_err *err)
 {
@@ -253,7 +244,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			}
 			e = dk_entries_add(out);
 			e->type = DK_ENT_HARDLINK;
-			e->link = under_dest(dest, target);
+			e->link = dk_path_join(dest, target);
 			free(target);
 		} else if (type == AE_IFREG) {
 			la_ssize_t n;
@@ -286,7 +277,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			free(clean);
 			continue;
 		}
-		e->path = under_dest(dest, clean);
+		e->path = dk_path_join(dest, clean);
 		e->perm = archive_entry_perm(ae);
 		free(clean);
 	}

@@ -146,6 +146,13 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+void sb_join(struct strbuf *sb, const char *sep, const char *s)
+{
+	if (sb->len)
+		sb_adds(sb, sep);
+	sb_adds(sb, s);
+}
+
 void sb_reset(struct strbuf *sb)
 {
 	sb->len = 0;
@@ -243,7 +250,7 @@ static int open_temp_beside(const char *path, char **tmp, struct dk_err *err)
 	char *dir = dk_dirname(path);
 	int fd;
 
-	*tmp = dk_xasprintf("%s/.derrick-tmp-XXXXXX", dir);
+	*tmp = dk_path_join(dir, ".derrick-tmp-XXXXXX");
 	free(dir);
 	fd = mkstemp(*tmp);
 	if (fd < 0) {
@@ -464,30 +471,27 @@ char *dk_path_clean(const char *p)
 	return sb_detach(&sb);
 }
 
-char *dk_concat3(const char *a, const char *sep, const char *b)
-{
-	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
-	char *p = dk_xmalloc(la + ls + lb + 1);
-
-	memcpy(p, a, la);
-	memcpy(p + la, sep, ls);
-	memcpy(p + la + ls, b, lb + 1);
-	return p;
-}
-
 char *dk_path_join(const char *a, const char *b)
 {
-	size_t la = strlen(a);
+	size_t la = strlen(a), lb;
+	char *p;
 
 	while (la > 1 && a[la - 1] == '/')
 		la--;
 	while (*b == '/')
 		b++;
+	if (!la)
+		return dk_xstrdup(b);
 	if (!*b)
 		return dk_xstrndup(a, la);
-	if (la == 1 && a[0] == '/')
-		return dk_xasprintf("/%s", b);
-	return dk_xasprintf("%.*s/%s", (int)la, a, b);
+	if (a[la - 1] == '/')
+		la--;   /* a is "/" */
+	lb = strlen(b);
+	p = dk_xmalloc(la + 1 + lb + 1);
+	memcpy(p, a, la);
+	p[la] = '/';
+	memcpy(p + la + 1, b, lb + 1);
+	return p;
 }
 
 char *dk_dirname(const char *path)

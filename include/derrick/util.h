@@ -57,6 +57,8 @@ void sb_add(struct strbuf *sb, const void *data, size_t len);
 void sb_adds(struct strbuf *sb, const char *s);
 void sb_addc(struct strbuf *sb, char c);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add s to a list being joined: after sep unless sb is still empty ("a, b, c"). */
+void sb_join(struct strbuf *sb, const char *sep, const char *s);
 void sb_reset(struct strbuf *sb);
 void sb_release(struct strbuf *sb);
 /* Hand the buffer to the caller (never NULL) and leave sb empty. */
@@ -122,10 +124,11 @@ int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err);
  */
 char *dk_path_clean(const char *p);
 
-/* a + sep + b as a new string: what the walk does per file, so without printf. */
-char *dk_concat3(const char *a, const char *sep, const char *b);
-
-/* Join two path parts with exactly one '/'. Returns a new string. */
+/*
+ * Join two path parts with exactly one '/' ("a/" + "/b" -> "a/b", "/" + "b"
+ * -> "/b"); an empty part adds nothing ("" + "b" -> "b", "a" + "" -> "a").
+ * Returns a new string.  The walk calls it per file, so no printf.
+ */
 char *dk_path_join(const char *a, const char *b);
 
 /* The directory part of a path ("." when there is none). Returns a new string. */
