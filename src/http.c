@@ -277,6 +277,7 @@ int dk_http_transient(int code)
 	switch (code) {
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_SEND_ERROR:
+	case CURLE_SEND_FAIL_REWIND:    /* a reused connection dropped under a body we stream */
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:

@@ -397,43 +397,15 @@ static char *auth_header(struct dk_registry *r, const char *scope, struct dk_err
 
 /* ------------------------------------------------------------ calls */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Delay before retry number `attempt` (0-based): Retry-After if given, else capped backoff with full jitter. */
-static long retry_delay(const struct dk_registry *r, int attempt, const struct dk_http_resp *resp)
-{
-	const char *ra = resp ? dk_http_header(resp, "retry-after") : NULL;
-	long cap = 10000, base = r->o.backoff_ms > 0 ? r->o.backoff_ms : 200;
-	long d = base << (attempt < 10 ? attempt : 10);
-
-	if (ra) {
-		char *end;
-		long secs = strtol(ra, &end, 10);
-
-		if (end != ra && secs >= 0)
-			return (secs > 60 ? 60 : secs) * 1000;
-		/* an HTTP date: honour it roughly by waiting the cap */
-		return cap;
-	}
-	if (d > cap)
-		d = cap;
-	/* full jitter, so parallel uploads do not retry in lockstep */
-	return d / 2 + (long)(random() % (d / 2 + 1));
-}
-
 int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_http_resp *resp,
 	      struct dk_err *err)
 {
 	char *url = call->path[0] == '/' ? dk_xasprintf("%s%s", r->base, call->path) : dk_xstrdup(call->path);
 	int attempt = 0, auth_tries = 0, redirects = 0, same_host = 1;
-	int retries = r->o.retries >= 0 ? r->o.retries : 4;
 
+	/* an early failure (credentials) leaves no answer to read */
+	memset(resp, 0, sizeof(*resp));
+	resp->body = (struct strbuf)STRBUF_INIT;
 	for (;;) {
 		struct dk_http_req req = call->body;
 		const char **headers;
@@ -468,16 +440,7 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 			free(auth);
 		}
 		free(headers);
-		if (rc < 0) {
-			if (call->no_retry || resp->sink_failed || !dk_http_transient(resp->curl_code) ||
-			    attempt >= retries) {
-				dk_http_resp_release(resp);
-				free(url);
-				return -1;
-			}
-			delay = retry_delay(r, attempt, NULL);
-			dk_verbose("%s: %s; retrying in %ld ms", r->name, err->msg, delay);
-		} else if (resp->status == 401 && same_host && auth_tries < 1 && r->auth != AUTH_BASIC) {
+		if (rc == 0 && resp->status == 401 && same_host && auth_tries < 1 && r->auth != AUTH_BASIC) {
 			/* first challenge on a registry that looked open, or an expired token */
 			int none;
 
@@ -492,7 +455,7 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 				return 0;
 			}
 			delay = 0;
-		} else if (resp->status >= 300 && resp->status < 400 && dk_http_header(resp, "location") &&
+		} else if (rc == 0 && resp->status >= 300 && resp->status < 400 && dk_http_header(resp, "location") &&
 			   (!strcmp(call->method, "GET") || !strcmp(call->method, "HEAD"))) {
 			char *next = dk_http_resolve(url, dk_http_header(resp, "location"));
 			char *o1 = dk_http_origin(r->base), *o2 = dk_http_origin(next);
@@ -508,18 +471,24 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 				return dk_fail(err, DK_E_REMOTE, "%s: too many redirects", r->name);
 			}
 			delay = 0;
-		} else if ((resp->status == 429 || resp->status >= 500) && !call->no_retry && attempt < retries) {
-			delay = retry_delay(r, attempt, resp);
-			dk_verbose("%s: %s answered %ld; retrying in %ld ms", r->name, call->method, resp->status, delay);
+		} else if (!call->no_retry && (delay = dk_retry_delay(&r->o, attempt, resp)) >= 0) {
+			if (rc < 0)
+				dk_verbose("%s: %s; retrying in %ld ms", r->name, err->msg, delay);
+			else
+				dk_verbose("%s: %s answered %ld; retrying in %ld ms", r->name, call->method,
+					   resp->status, delay);
+			attempt++;
+		} else if (rc < 0) {
+			dk_http_resp_release(resp);
+			free(url);
+			return -1;
 		} else {
 			free(url);
 			return 0;
 		}
 		dk_http_resp_release(resp);
-		if (delay > 0) {
-			sleep_ms(delay);
-			attempt++;
-		}
+		if (delay > 0)
+			dk_sleep_ms(delay);
 		if (call->rewind && call->rewind(call->rewind_ctx, err) < 0) {
 			free(url);
 			return -1;

@@ -49,7 +49,11 @@ int cli_parse_size(const char *s, uint64_t *out);
 	"      --cache-dir DIR    blob cache (default: $XDG_CACHE_HOME/derrick)\n" \
 	"      --jobs N           blobs transferred at once (default: 4)\n" \
 	"      --chunk-size SIZE  upload blobs larger than SIZE in chunks of SIZE (default: 16M)\n" \
-	"      --retries N        retries for connection errors, 429 and 5xx (default: 4)\n"
+	"      --retries N        retries for connection errors, 429 and 5xx (default: " \
+	CLI_STR(DK_RETRIES_DEFAULT) ")\n"
+/* A number macro as a string literal, for the help texts. */
+#define CLI_STR(x) CLI_STR_(x)
+#define CLI_STR_(x) #x
 
 /* Defaults for the registry flags. */
 void cli_transport_defaults(struct dk_transport_opts *o);
