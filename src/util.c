@@ -1,5 +1,6 @@
 /*
- * util.c - allocation, strbuf and careful file helpers.  See util.h.
+ * util.c - allocation, strbuf, base64, joins and careful file helpers.
+ * See util.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,17 +30,12 @@ void dk_oom(const char *what)
 	abort();
 }
 
-static void oom(void)
-{
-	dk_oom(NULL);
-}
-
 void *dk_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -48,7 +44,7 @@ void *dk_xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -56,7 +52,7 @@ void *dk_xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -65,7 +61,7 @@ char *dk_xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -74,7 +70,7 @@ char *dk_xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 

@@ -1,6 +1,7 @@
 /*
  * util.h - small helpers every module leans on: allocation that cannot
- * return NULL, a growable string (git's strbuf, trimmed), and file
+ * return NULL, a growable string (git's strbuf, trimmed), base64, the one
+ * way to join lists and paths and to name a temporary file, and file
  * operations that never leave a half-written file behind.
  */
 #ifndef DERRICK_UTIL_H
