@@ -57,7 +57,7 @@ int dk_blobs_tmp(const struct dk_blobs *b, char **tmp, struct dk_err *err)
 {
 	int fd;
 
-	*tmp = dk_xasprintf("%s/.tmp-XXXXXX", b->dir);
+	*tmp = dk_path_join(b->dir, ".tmp-XXXXXX");
 	fd = mkstemp(*tmp);
 	if (fd < 0) {
 		dk_fail_errno(err, DK_E_IO, "create temporary blob in %s", b->dir);

@@ -154,7 +154,6 @@ static void close_base(struct base_image *b)
  */
 static int open_stage(struct run *r)
 {
-	const char *tmpdir = getenv("TMPDIR");
 	const char *local = r->n_dsts ? dk_ref_local_path(&r->dsts[0]->ref) : NULL;
 	char *parent = NULL;
 
@@ -174,7 +173,7 @@ static int open_stage(struct run *r)
 		free(parent);
 	}
 	if (!r->stage_dir) {
-		r->stage_dir = dk_path_join(tmpdir && *tmpdir ? tmpdir : "/tmp", "derrick-stage-XXXXXX");
+		r->stage_dir = dk_tmp_path("derrick-stage-XXXXXX");
 		if (!mkdtemp(r->stage_dir)) {
 			dk_fail_errno(r->err, DK_E_IO, "create staging directory %s", r->stage_dir);
 			free(r->stage_dir);

@@ -60,76 +60,6 @@ void dk_creds_free(struct dk_creds *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* ---- base64 (RFC 4648, standard alphabet) ---- */
-
-static const char b64chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const unsigned char *in, size_t len)
-{
-	char *out = dk_xmalloc((len + 2) / 3 * 4 + 1);
-	char *p = out;
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = in[i] << 16;
-
-		if (i + 1 < len)
-			v |= in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		*p++ = b64chars[v >> 18 & 63];
-		*p++ = b64chars[v >> 12 & 63];
-		*p++ = i + 1 < len ? b64chars[v >> 6 & 63] : '=';
-		*p++ = i + 2 < len ? b64chars[v & 63] : '=';
-	}
-	*p = '\0';
-	return out;
-}
-
-static int b64_value(char c)
-{
-	const char *p = c ? strchr(b64chars, c) : NULL;
-
-	return p ? (int)(p - b64chars) : -1;
-}
-
-/*
- * Decode into a new NUL-terminated buffer.  Padding may be left off (some
- * tools do), anything else outside the alphabet is rejected.
- */
-static char *b64_decode(const char *in, size_t *outlen)
-{
-	size_t len = strlen(in), n = 0;
-	unsigned v = 0;
-	int bits = 0;
-	char *out;
-
-	while (len && in[len - 1] == '=')
-		len--;
-	if (strlen(in) - len > 2 || len % 4 == 1)
-		return NULL;
-	out = dk_xmalloc(len / 4 * 3 + 3);
-	for (size_t i = 0; i < len; i++) {
-		int d = b64_value(in[i]);
-
-		if (d < 0) {
-			wipe(out, len / 4 * 3 + 3);
-			free(out);
-			return NULL;
-		}
-		v = (v << 6 | (unsigned)d) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (char)(v >> bits & 0xff);
-		}
-	}
-	v = 0;
-	out[n] = '\0';
-	*outlen = n;
-	return out;
-}
-
 /* ---- registry names and the keys that stand for them ---- */
 
 static int is_hub_alias(const char *host, size_t len)
@@ -385,7 +315,7 @@ static int split_auth(const char *path, const char *key, const char *registry,
 		      const char *auth, struct dk_creds *out, struct dk_err *err)
 {
 	size_t len;
-	char *plain = b64_decode(auth, &len);
+	char *plain = dk_base64_decode(auth, &len);
 	char *colon = plain ? memchr(plain, ':', len) : NULL;
 	int rc = 0;
 
@@ -582,7 +512,7 @@ fail:
 /* The first line of a helper's complaint, printable and short; not a secret on failure. */
 static char *first_line(const struct strbuf *a, const struct strbuf *b)
 {
-	const char *s = a->len ? sb_str(a) : sb_str(b);
+	const char *s = a->len ? a->buf : b->buf;
 	size_t n;
 	char *line;
 
@@ -618,7 +548,7 @@ static int helper_failed(const char *prog, const char *registry, struct helper_r
 static int parse_helper_output(const char *prog, const char *registry, struct helper_run *h,
 			       struct dk_creds *out, struct dk_err *err)
 {
-	json_t *root = json_loadb(sb_str(&h->out), h->out.len, 0, NULL);
+	json_t *root = json_loadb(h->out.buf, h->out.len, 0, NULL);
 	json_t *u = root ? json_object_get(root, "Username") : NULL;
 	json_t *s = root ? json_object_get(root, "Secret") : NULL;
 	int rc = 1;
@@ -663,8 +593,8 @@ static int run_helper(const char *name, const char *url, const char *registry,
 			     prog, registry);
 	else if (WIFEXITED(h.status) && WEXITSTATUS(h.status) == 0)
 		rc = parse_helper_output(prog, registry, &h, out, err);
-	else if (strstr(sb_str(&h.out), "credentials not found") ||
-		 strstr(sb_str(&h.errout), "credentials not found"))
+	else if (strstr(h.out.buf, "credentials not found") ||
+		 strstr(h.errout.buf, "credentials not found"))
 		rc = 0;
 	else
 		rc = helper_failed(prog, registry, &h, err);
@@ -817,13 +747,13 @@ static int auth_files(const char *authfile, char **files)
 	add_file(files, &n, authfile ? dk_xstrdup(authfile) : NULL);
 	add_file(files, &n, env("REGISTRY_AUTH_FILE") ? dk_xstrdup(env("REGISTRY_AUTH_FILE")) : NULL);
 	if (env("XDG_RUNTIME_DIR"))
-		add_file(files, &n, dk_xasprintf("%s/containers/auth.json", env("XDG_RUNTIME_DIR")));
+		add_file(files, &n, dk_path_join(env("XDG_RUNTIME_DIR"), "containers/auth.json"));
 	if (home)
-		add_file(files, &n, dk_xasprintf("%s/.config/containers/auth.json", home));
+		add_file(files, &n, dk_path_join(home, ".config/containers/auth.json"));
 	if (env("DOCKER_CONFIG"))
-		add_file(files, &n, dk_xasprintf("%s/config.json", env("DOCKER_CONFIG")));
+		add_file(files, &n, dk_path_join(env("DOCKER_CONFIG"), "config.json"));
 	else if (home)
-		add_file(files, &n, dk_xasprintf("%s/.docker/config.json", home));
+		add_file(files, &n, dk_path_join(home, ".docker/config.json"));
 	free(home);
 	return n;
 }
@@ -870,11 +800,11 @@ char *dk_authfile_path(const char *authfile_opt)
 	if (env("REGISTRY_AUTH_FILE"))
 		return dk_xstrdup(env("REGISTRY_AUTH_FILE"));
 	if (env("XDG_RUNTIME_DIR"))
-		return dk_xasprintf("%s/containers/auth.json", env("XDG_RUNTIME_DIR"));
+		return dk_path_join(env("XDG_RUNTIME_DIR"), "containers/auth.json");
 	home = home_dir();
 	if (!home)
 		return NULL;
-	path = dk_xasprintf("%s/.docker/config.json", home);
+	path = dk_path_join(home, ".docker/config.json");
 	free(home);
 	return path;
 }
@@ -915,7 +845,7 @@ int dk_authfile_store(const char *path, const char *registry, const char *user, 
 	if (load_for_update(path, &root, &auths, err) < 0)
 		return -1;
 	plain = dk_xasprintf("%s:%s", user, pass);
-	b64 = b64_encode((const unsigned char *)plain, strlen(plain));
+	b64 = dk_base64_encode(plain, strlen(plain));
 	wipe_free(plain);
 	/* The whole entry goes: an old identitytoken would outrank the new password. */
 	json_object_set_new(auths, store_key(registry), json_pack("{s:s}", "auth", b64));

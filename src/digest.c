@@ -15,18 +15,12 @@
 #include "derrick/digest.h"
 #include "derrick/util.h"
 
-static void oom(void)
-{
-	fputs("derrick: out of memory (EVP)\n", stderr);
-	abort();
-}
-
 void dk_sha256_init(struct dk_sha256 *h)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		oom();
+		dk_oom("EVP");
 	h->ctx = ctx;
 }
 

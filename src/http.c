@@ -39,10 +39,8 @@ struct dk_http *dk_http_new(const struct dk_http_tls *tls)
 
 	pthread_once(&global_once, global_init);
 	h->curl = curl_easy_init();
-	if (!h->curl) {
-		fputs("derrick: curl_easy_init failed\n", stderr);
-		abort();
-	}
+	if (!h->curl)
+		dk_oom("curl_easy_init");       /* it fails for want of memory (or of a TLS library) */
 	if (tls)
 		h->tls = *tls;
 	else
@@ -202,6 +200,7 @@ int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_
 	int upload = req->has_body;
 
 	memset(resp, 0, sizeof(*resp));
+	resp->body = (struct strbuf)STRBUF_INIT;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
@@ -278,6 +277,7 @@ int dk_http_transient(int code)
 	switch (code) {
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_SEND_ERROR:
+	case CURLE_SEND_FAIL_REWIND:    /* a reused connection dropped under a body we stream */
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:

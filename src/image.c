@@ -148,10 +148,8 @@ char *dk_json_dump(json_t *j, size_t *len)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
-	if (!s) {
-		fputs("derrick: out of memory (json)\n", stderr);
-		abort();
-	}
+	if (!s)
+		dk_oom("json");
 	*len = strlen(s);
 	return s;
 }

@@ -169,7 +169,7 @@ static void save_records(const char *file, const struct dk_entries *l)
 			(unsigned long long)e->size, (long long)e->mtime_ns, (long long)e->ctime_ns,
 			(unsigned)e->perm, e->content, e->src);
 	}
-	if (dk_write_file_atomic(file, sb_str(&sb), sb.len, 0644, &ignored) < 0)
+	if (dk_write_file_atomic(file, sb.buf, sb.len, 0644, &ignored) < 0)
 		dk_verbose("build cache: %s", ignored.msg);
 	sb_release(&sb);
 }

@@ -187,7 +187,7 @@ int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struc
 			struct strbuf names = STRBUF_INIT;
 
 			for (size_t j = 0; j < spec->n_stages; j++)
-				sb_addf(&names, "%s%s", j ? ", " : "", spec->stages[j].name);
+				sb_join(&names, ", ", spec->stages[j].name);
 			dk_fail(err, DK_E_USAGE, "--target %s: no such stage in %s (stages: %s)",
 				o->target, spec->path, names.buf);
 			sb_release(&names);

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "derrick/log.h"
 #include "derrick/registry.h"
@@ -111,7 +110,6 @@ static int load_cert_dir(struct dk_registry *r, struct dk_err *err)
 		char *sys, *tmp;
 		size_t len;
 		struct dk_err ignored;
-		const char *tmpdir = getenv("TMPDIR");
 		int fd;
 
 		/* CAINFO replaces the system store: keep its CAs in the bundle */
@@ -119,7 +117,7 @@ static int load_cert_dir(struct dk_registry *r, struct dk_err *err)
 			sb_add(&bundle, sys, len);
 			free(sys);
 		}
-		tmp = dk_xasprintf("%s/derrick-ca-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+		tmp = dk_tmp_path("derrick-ca-XXXXXX");
 		fd = mkstemp(tmp);
 		if (fd < 0 || dk_write_all(fd, bundle.buf, bundle.len, tmp, err) < 0) {
 			if (fd < 0)
@@ -223,20 +221,11 @@ static int get_creds(struct dk_registry *r, struct dk_err *err)
 	return 0;
 }
 
-static char *base64(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = dk_xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-	return out;
-}
-
 static char *basic_header(const struct dk_registry *r)
 {
 	char *up = dk_xasprintf("%s:%s", r->creds.username ? r->creds.username : "",
 				r->creds.password ? r->creds.password : "");
-	char *b = base64(up);
+	char *b = dk_base64_encode(up, strlen(up));
 	char *h = dk_xasprintf("Authorization: Basic %s", b);
 
 	explicit_bzero(up, strlen(up));
@@ -345,7 +334,7 @@ static int fetch_token(struct dk_registry *r, const char *scope, struct dk_err *
 		dk_http_resp_release(&resp);
 		goto out;
 	}
-	root = json_loadb(sb_str(&resp.body), resp.body.len, 0, NULL);
+	root = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
 	dk_http_resp_release(&resp);
 	tok = json_string_value(json_object_get(root, "token"));
 	if (!tok || !*tok)
@@ -372,8 +361,7 @@ out:
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	if (form.buf)
-		explicit_bzero(form.buf, form.len);
+	explicit_bzero(form.buf, form.len);
 	sb_release(&form);
 	sb_release(&url);
 	free(sc);
@@ -409,43 +397,15 @@ static char *auth_header(struct dk_registry *r, const char *scope, struct dk_err
 
 /* ------------------------------------------------------------ calls */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Delay before retry number `attempt` (0-based): Retry-After if given, else capped backoff with full jitter. */
-static long retry_delay(const struct dk_registry *r, int attempt, const struct dk_http_resp *resp)
-{
-	const char *ra = resp ? dk_http_header(resp, "retry-after") : NULL;
-	long cap = 10000, base = r->o.backoff_ms > 0 ? r->o.backoff_ms : 200;
-	long d = base << (attempt < 10 ? attempt : 10);
-
-	if (ra) {
-		char *end;
-		long secs = strtol(ra, &end, 10);
-
-		if (end != ra && secs >= 0)
-			return (secs > 60 ? 60 : secs) * 1000;
-		/* an HTTP date: honour it roughly by waiting the cap */
-		return cap;
-	}
-	if (d > cap)
-		d = cap;
-	/* full jitter, so parallel uploads do not retry in lockstep */
-	return d / 2 + (long)(random() % (d / 2 + 1));
-}
-
 int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_http_resp *resp,
 	      struct dk_err *err)
 {
 	char *url = call->path[0] == '/' ? dk_xasprintf("%s%s", r->base, call->path) : dk_xstrdup(call->path);
 	int attempt = 0, auth_tries = 0, redirects = 0, same_host = 1;
-	int retries = r->o.retries >= 0 ? r->o.retries : 4;
 
+	/* an early failure (credentials) leaves no answer to read */
+	memset(resp, 0, sizeof(*resp));
+	resp->body = (struct strbuf)STRBUF_INIT;
 	for (;;) {
 		struct dk_http_req req = call->body;
 		const char **headers;
@@ -480,16 +440,7 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 			free(auth);
 		}
 		free(headers);
-		if (rc < 0) {
-			if (call->no_retry || resp->sink_failed || !dk_http_transient(resp->curl_code) ||
-			    attempt >= retries) {
-				dk_http_resp_release(resp);
-				free(url);
-				return -1;
-			}
-			delay = retry_delay(r, attempt, NULL);
-			dk_verbose("%s: %s; retrying in %ld ms", r->name, err->msg, delay);
-		} else if (resp->status == 401 && same_host && auth_tries < 1 && r->auth != AUTH_BASIC) {
+		if (rc == 0 && resp->status == 401 && same_host && auth_tries < 1 && r->auth != AUTH_BASIC) {
 			/* first challenge on a registry that looked open, or an expired token */
 			int none;
 
@@ -504,7 +455,7 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 				return 0;
 			}
 			delay = 0;
-		} else if (resp->status >= 300 && resp->status < 400 && dk_http_header(resp, "location") &&
+		} else if (rc == 0 && resp->status >= 300 && resp->status < 400 && dk_http_header(resp, "location") &&
 			   (!strcmp(call->method, "GET") || !strcmp(call->method, "HEAD"))) {
 			char *next = dk_http_resolve(url, dk_http_header(resp, "location"));
 			char *o1 = dk_http_origin(r->base), *o2 = dk_http_origin(next);
@@ -520,18 +471,24 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 				return dk_fail(err, DK_E_REMOTE, "%s: too many redirects", r->name);
 			}
 			delay = 0;
-		} else if ((resp->status == 429 || resp->status >= 500) && !call->no_retry && attempt < retries) {
-			delay = retry_delay(r, attempt, resp);
-			dk_verbose("%s: %s answered %ld; retrying in %ld ms", r->name, call->method, resp->status, delay);
+		} else if (!call->no_retry && (delay = dk_retry_delay(&r->o, attempt, resp)) >= 0) {
+			if (rc < 0)
+				dk_verbose("%s: %s; retrying in %ld ms", r->name, err->msg, delay);
+			else
+				dk_verbose("%s: %s answered %ld; retrying in %ld ms", r->name, call->method,
+					   resp->status, delay);
+			attempt++;
+		} else if (rc < 0) {
+			dk_http_resp_release(resp);
+			free(url);
+			return -1;
 		} else {
 			free(url);
 			return 0;
 		}
 		dk_http_resp_release(resp);
-		if (delay > 0) {
-			sleep_ms(delay);
-			attempt++;
-		}
+		if (delay > 0)
+			dk_sleep_ms(delay);
 		if (call->rewind && call->rewind(call->rewind_ctx, err) < 0) {
 			free(url);
 			return -1;

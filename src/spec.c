@@ -43,7 +43,7 @@ static int check_keys(struct ctx *c, json_t *obj, const char *where, const char 
 			char *path = *where ? dk_xasprintf("%s.%s", where, key) : dk_xstrdup(key);
 
 			for (const char *const *k = known; *k; k++)
-				sb_addf(&sb, "%s%s", k == known ? "" : ", ", *k);
+				sb_join(&sb, ", ", *k);
 			dk_fail(c->err, DK_E_SPEC, "%s: %s: unknown key (expected one of: %s)",
 				c->file, path, sb.buf);
 			free(path);

@@ -144,7 +144,7 @@ static int find_entry(struct layout_src *s, struct dk_desc *out, struct dk_err *
 
 		json_array_foreach(ms, i, m)
 			if (tag_of(m))
-				sb_addf(&tags, "%s%s", tags.len ? ", " : "", tag_of(m));
+				sb_join(&tags, ", ", tag_of(m));
 		if (tag)
 			dk_fail(err, DK_E_NOTFOUND, "%s: no image tagged \"%s\" (tags: %s)", s->base.ref.text,
 				tag, tags.len ? tags.buf : "none");

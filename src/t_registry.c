@@ -48,7 +48,7 @@ char *dk_cache_dir(const struct dk_transport_opts *o)
 		return dk_xstrdup(o->cache_dir);
 	if (x && *x)
 		return dk_path_join(x, "derrick");
-	return dk_xasprintf("%s/.cache/derrick", home && *home ? home : "/tmp");
+	return home && *home ? dk_path_join(home, ".cache/derrick") : dk_tmp_path(".cache/derrick");
 }
 
 static int open_registry(const struct dk_ref *ref, const struct dk_transport_opts *o,
@@ -206,7 +206,7 @@ static int fetch_manifest(struct reg_src *s, const char *reference, const char *
 		dk_fail(err, DK_E_CORRUPT, "%s: larger than %u bytes", what, DK_MANIFEST_MAX);
 		goto release;
 	}
-	dk_sha256_buf(sb_str(&resp.body), resp.body.len, got);
+	dk_sha256_buf(resp.body.buf, resp.body.len, got);
 	hd = header_digest(&resp);
 	if ((want_digest && strcmp(got, want_digest)) || (hd && strcmp(got, hd))) {
 		dk_fail(err, DK_E_CORRUPT, "%s: content hashes to %s, expected %s", what, got,
@@ -220,7 +220,7 @@ static int fetch_manifest(struct reg_src *s, const char *reference, const char *
 		 ct ? (int)strcspn(ct, ";") : 0, ct ? ct : "");
 	if (!out->desc.media_type[0] || !strcmp(out->desc.media_type, "application/json")) {
 		/* some registries omit it: the document names itself */
-		json_t *j = json_loadb(sb_str(&resp.body), resp.body.len, 0, NULL);
+		json_t *j = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
 		const char *mt = json_string_value(json_object_get(j, "mediaType"));
 
 		snprintf(out->desc.media_type, sizeof(out->desc.media_type), "%s",
@@ -293,7 +293,7 @@ static int rsrc_read_blob(struct dk_image_src *base, const struct dk_desc *d, si
 	} else if (resp.body_truncated) {
 		dk_fail(err, DK_E_CORRUPT, "%s: larger than %zu bytes", what, max);
 	} else {
-		dk_sha256_buf(sb_str(&resp.body), resp.body.len, got);
+		dk_sha256_buf(resp.body.buf, resp.body.len, got);
 		if (strcmp(got, d->digest) || resp.body.len != d->size) {
 			dk_fail(err, DK_E_CORRUPT, "%s: the registry served %zu bytes hashing to %s (expected %llu bytes)",
 				what, resp.body.len, got, (unsigned long long)d->size);
@@ -676,7 +676,7 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 	const char *octet[] = { "Content-Type: application/octet-stream", NULL, NULL };
 	uint64_t off = 0;
 	long status;
-	int rc = -1, resumes = 0;
+	int rc = -1, resumes = 0, answered;
 
 	*transient = 0;
 	if (start_upload(d, h, "", d->scope, &status, &loc, err) < 0 || !loc) {
@@ -694,7 +694,7 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 	while (desc->size > chunk && off < desc->size) {
 		uint64_t n = desc->size - off < chunk ? desc->size - off : chunk;
 		char range[64];
-		int ok;
+		long wait;
 
 		snprintf(range, sizeof(range), "Content-Range: %llu-%llu", (unsigned long long)off,
 			 (unsigned long long)(off + n - 1));
@@ -706,8 +706,8 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 		call.body.body_size = n;
 		call.body.has_body = 1;
 		prog.base = off;
-		ok = dk_reg_do(d->reg, &call, &resp, err) == 0 && resp.status == 202;
-		if (ok) {
+		answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
+		if (answered && resp.status == 202) {
 			const char *nl = dk_http_header(&resp, "location");
 
 			*sent += n;
@@ -721,17 +721,11 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 			dk_http_resp_release(&resp);
 			continue;
 		}
-		if (!resp.status || resp.status == 429 || resp.status >= 500) {
+		wait = dk_retry_delay(&d->o.reg, resumes++, &resp);
+		if (wait >= 0) {
 			/* broken or refused chunk: ask the registry how far it got, go on from there */
-			long pause = resp.status == 429 && dk_http_header(&resp, "retry-after") ?
-				     atol(dk_http_header(&resp, "retry-after")) : 1;
-
 			dk_http_resp_release(&resp);
-			if (++resumes > (d->o.reg.retries >= 0 ? d->o.reg.retries : 4)) {
-				*transient = 1;
-				goto out;
-			}
-			sleep((unsigned)(pause > 0 && pause < 60 ? pause : 1));
+			dk_sleep_ms(wait);
 			if (upload_status(d, h, &loc, &off, err) < 0) {
 				*transient = 1;
 				goto out;
@@ -739,9 +733,10 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 			dk_verbose("%s: chunk failed, resuming at byte %llu", d->base.ref.text, (unsigned long long)off);
 			continue;
 		}
-		/* 416: our idea of the offset and the registry's differ: start over */
-		*transient = resp.status == 416;
-		dk_reg_fail(d->reg, &resp, what, err);
+		/* resumes used up, or 416 (our idea of the offset and the registry's differ): start over */
+		*transient = dk_retry_transient(&resp) || resp.status == 416;
+		if (answered)
+			dk_reg_fail(d->reg, &resp, what, err);
 		dk_http_resp_release(&resp);
 		goto out;
 	}
@@ -755,12 +750,10 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 	call.body.body_size = off < desc->size ? desc->size : 0;
 	call.body.has_body = 1;
 	prog.base = 0;
-	if (dk_reg_do(d->reg, &call, &resp, err) < 0) {
-		*transient = 1;
+	answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
+	*transient = dk_retry_transient(&resp);
+	if (!answered)
 		goto out;
-	}
-	if (resp.status == 429 || resp.status >= 500)
-		*transient = 1;
 	if (check_created(d, &resp, desc->digest, what, err) == 0) {
 		*sent += call.body.body_size;
 		rc = 0;
@@ -777,7 +770,6 @@ static int rdst_put_blob(struct dk_image_dst *base, const struct dk_desc *desc, 
 			 struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
-	int retries = d->o.reg.retries >= 0 ? d->o.reg.retries : 4;
 	struct dk_http *h;
 	uint64_t sent = 0;
 	int fd, transient, rc = -1, slot;
@@ -787,12 +779,15 @@ static int rdst_put_blob(struct dk_image_dst *base, const struct dk_desc *desc, 
 		return dk_fail_errno(err, DK_E_IO, "open %s", path);
 	h = pool_get(&d->pool);
 	slot = d->o.progress >= 1 ? dk_progress_start(desc->digest, desc->size) : -1;
-	for (int attempt = 0; attempt <= retries; attempt++) {
+	for (int attempt = 0;; attempt++) {
+		long wait;
+
 		rc = upload_once(d, h, desc, fd, &sent, &transient, &slot, err);
-		if (rc == 0 || !transient)
+		if (rc == 0 || !transient || (wait = dk_retry_delay(&d->o.reg, attempt, NULL)) < 0)
 			break;
-		dk_verbose("%s: upload of %s failed (%s); starting over", base->ref.text, desc->digest, err->msg);
-		sleep((unsigned)(attempt < 3 ? 1 << attempt : 8));
+		dk_verbose("%s: upload of %s failed (%s); starting over in %ld ms", base->ref.text, desc->digest,
+			   err->msg, wait);
+		dk_sleep_ms(wait);
 	}
 	pool_put(&d->pool, h);
 	close(fd);

@@ -41,9 +41,9 @@ static int unsupported(const char *text, const struct dk_transport *t, struct dk
 
 	for (size_t i = 0; i < N_TRANSPORTS; i++)
 		if (transports[i].parse)
-			sb_addf(&ok, "%s%s", ok.len ? ", " : "", transports[i].prefix);
+			sb_join(&ok, ", ", transports[i].prefix);
 	dk_fail(err, DK_E_REF, "image reference \"%s\": unsupported transport \"%s\" (supported: %s)",
-		text, t->name, sb_str(&ok));
+		text, t->name, ok.buf);
 	sb_release(&ok);
 	return -1;
 }

@@ -1,5 +1,6 @@
 /*
- * util.c - allocation, strbuf and careful file helpers.  See util.h.
+ * util.c - allocation, strbuf, base64, joins and careful file helpers.
+ * See util.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,11 +12,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "derrick/util.h"
 
-static void oom(void)
+static dk_oom_handler oom_handler;
+
+void dk_set_oom_handler(dk_oom_handler fn)
 {
-	fputs("derrick: out of memory\n", stderr);
+	oom_handler = fn;
+}
+
+void dk_oom(const char *what)
+{
+	if (oom_handler)
+		oom_handler(what);
 	abort();
 }
 
@@ -24,7 +35,7 @@ void *dk_xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -33,7 +44,7 @@ void *dk_xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -41,7 +52,7 @@ void *dk_xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -50,7 +61,7 @@ char *dk_xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -59,7 +70,7 @@ char *dk_xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (!p)
-		oom();
+		dk_oom(NULL);
 	return p;
 }
 
@@ -80,13 +91,19 @@ char *dk_xasprintf(const char *fmt, ...)
 	return sb_detach(&sb);
 }
 
+/* Written only with '\0' (sb_reset), so it stays the empty string. */
+char sb_slopbuf[1];
+
 void sb_grow(struct strbuf *sb, size_t extra)
 {
 	size_t want = sb->len + extra + 1;
 
 	if (want <= sb->alloc)
 		return;
-	sb->alloc = sb->alloc ? sb->alloc : 64;
+	if (!sb->alloc) {
+		sb->buf = NULL;
+		sb->alloc = 64;
+	}
 	while (sb->alloc < want)
 		sb->alloc *= 2;
 	sb->buf = dk_xrealloc(sb->buf, sb->alloc);
@@ -125,36 +142,75 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+void sb_join(struct strbuf *sb, const char *sep, const char *s)
+{
+	if (sb->len)
+		sb_adds(sb, sep);
+	sb_adds(sb, s);
+}
+
 void sb_reset(struct strbuf *sb)
 {
 	sb->len = 0;
-	if (sb->buf)
-		sb->buf[0] = '\0';
+	sb->buf[0] = '\0';
 }
 
 void sb_release(struct strbuf *sb)
 {
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	if (sb->alloc)
+		free(sb->buf);
+	*sb = (struct strbuf)STRBUF_INIT;
 }
 
 char *sb_detach(struct strbuf *sb)
 {
 	char *p;
 
-	if (!sb->buf)
-		sb_grow(sb, 0);
+	sb_grow(sb, 0);
 	sb->buf[sb->len] = '\0';
 	p = sb->buf;
-	sb->buf = NULL;
-	sb->len = sb->alloc = 0;
+	*sb = (struct strbuf)STRBUF_INIT;
 	return p;
 }
 
-const char *sb_str(const struct strbuf *sb)
+char *dk_base64_encode(const void *data, size_t len)
 {
-	return sb->buf ? sb->buf : "";
+	char *out = dk_xmalloc((len + 2) / 3 * 4 + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+char *dk_base64_decode(const char *s, size_t *len)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), padded;
+	char *in, *out;
+	int got;
+
+	while (n && s[n - 1] == '=')
+		n--;
+	/* OpenSSL would skip white space at the ends: refuse it like any stray byte */
+	if (strlen(s) - n > 2 || n % 4 == 1 || strspn(s, alphabet) != n)
+		return NULL;
+	/* EVP_DecodeBlock takes whole groups of four: put back the padding */
+	padded = (n + 3) / 4 * 4;
+	in = dk_xmalloc(padded + 1);
+	memcpy(in, s, n);
+	memset(in + n, '=', padded - n);
+	out = dk_xmalloc(padded / 4 * 3 + 1);
+	got = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)padded);
+	explicit_bzero(in, padded);
+	free(in);
+	if (got < 0) {
+		explicit_bzero(out, padded / 4 * 3 + 1);
+		free(out);
+		return NULL;
+	}
+	/* it counts a zero byte for each '=' */
+	*len = (size_t)got - (padded - n);
+	out[*len] = '\0';
+	return out;
 }
 
 ssize_t dk_read(int fd, void *buf, size_t len)
@@ -190,7 +246,7 @@ static int open_temp_beside(const char *path, char **tmp, struct dk_err *err)
 	char *dir = dk_dirname(path);
 	int fd;
 
-	*tmp = dk_xasprintf("%s/.derrick-tmp-XXXXXX", dir);
+	*tmp = dk_path_join(dir, ".derrick-tmp-XXXXXX");
 	free(dir);
 	fd = mkstemp(*tmp);
 	if (fd < 0) {
@@ -332,6 +388,13 @@ void dk_rm_rf(const char *path)
 	rmdir(path);
 }
 
+char *dk_tmp_path(const char *name)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dk_path_join(dir && *dir ? dir : "/tmp", name);
+}
+
 int dk_copy_file_atomic(const char *src, const char *dst, struct dk_err *err)
 {
 	char buf[1 << 16];
@@ -404,30 +467,27 @@ char *dk_path_clean(const char *p)
 	return sb_detach(&sb);
 }
 
-char *dk_concat3(const char *a, const char *sep, const char *b)
-{
-	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
-	char *p = dk_xmalloc(la + ls + lb + 1);
-
-	memcpy(p, a, la);
-	memcpy(p + la, sep, ls);
-	memcpy(p + la + ls, b, lb + 1);
-	return p;
-}
-
 char *dk_path_join(const char *a, const char *b)
 {
-	size_t la = strlen(a);
+	size_t la = strlen(a), lb;
+	char *p;
 
 	while (la > 1 && a[la - 1] == '/')
 		la--;
 	while (*b == '/')
 		b++;
+	if (!la)
+		return dk_xstrdup(b);
 	if (!*b)
 		return dk_xstrndup(a, la);
-	if (la == 1 && a[0] == '/')
-		return dk_xasprintf("/%s", b);
-	return dk_xasprintf("%.*s/%s", (int)la, a, b);
+	if (a[la - 1] == '/')
+		la--;   /* a is "/" */
+	lb = strlen(b);
+	p = dk_xmalloc(la + 1 + lb + 1);
+	memcpy(p, a, la);
+	p[la] = '/';
+	memcpy(p + la + 1, b, lb + 1);
+	return p;
 }
 
 char *dk_dirname(const char *path)

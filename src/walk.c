@@ -30,9 +30,7 @@ struct walker {
 
 static char *layer_path(const struct walker *w, const char *rel)
 {
-	if (!*w->dest)
-		return dk_xstrdup(rel);
-	return dk_concat3(w->dest, "/", rel);
+	return dk_path_join(w->dest, rel);
 }
 
 /*
@@ -143,8 +141,8 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel)
 		qsort(names, n, sizeof(*names), cmp_name);
 
 	for (size_t i = 0; i < n && added >= 0; i++) {
-		char *cabs = dk_concat3(abs, abs[strlen(abs) - 1] == '/' ? "" : "/", names[i]);
-		char *crel = *rel ? dk_concat3(rel, "/", names[i]) : dk_xstrdup(names[i]);
+		char *cabs = dk_path_join(abs, names[i]);
+		char *crel = dk_path_join(rel, names[i]);
 		int excluded = w->ig && dk_ignore_excluded(w->ig, crel);
 		struct stat st;
 

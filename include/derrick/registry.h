@@ -12,13 +12,15 @@
 #include "derrick/creds.h"
 #include "derrick/err.h"
 #include "derrick/http.h"
+#include "derrick/retry.h"
 
 struct dk_reg_opts {
 	struct dk_creds_opts creds;
 	int tls_verify;         /* 0: no certificate checks, and plain HTTP allowed */
 	const char *cert_dir;   /* CA files (.crt), a client pair (.cert + .key) */
-	int retries;            /* retries after the first attempt (default 4) */
-	int backoff_ms;         /* first retry delay (default 200), doubling, capped at 10 s */
+	/* the retry policy's knobs (retry.h) */
+	int retries;            /* retries after the first attempt; < 0: DK_RETRIES_DEFAULT */
+	int backoff_ms;         /* first retry delay; <= 0: DK_BACKOFF_MS_DEFAULT */
 };
 
 struct dk_registry;
@@ -51,9 +53,10 @@ struct dk_reg_call {
 
 /*
  * Perform a call with authentication, redirects (GET/HEAD; the
- * Authorization header never goes to another host) and retries on
- * connection errors, 429 and 5xx (capped exponential backoff with jitter,
- * Retry-After honoured).  0 when an answer arrived (check its status).
+ * Authorization header never goes to another host) and retries as the
+ * retry policy says (retry.h: connection errors, 429 and 5xx).  0 when an
+ * answer arrived (check its status); -1 with err set otherwise, resp then
+ * released but its curl_code and status kept (see dk_retry_transient).
  * Safe to call from several threads when each passes its own `http`.
  */
 int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_http_resp *resp,

@@ -25,6 +25,10 @@ int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 
+/* A number macro as a string literal, for the help texts. */
+#define CLI_STR(x) CLI_STR_(x)
+#define CLI_STR_(x) #x
+
 /* "16M", "512k", "1G" or plain bytes. */
 int cli_parse_size(const char *s, uint64_t *out);
 /* A decimal integer from min to max into *out; -1 (and *out untouched) when s is not one. */

@@ -5,9 +5,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "derrick/log.h"
+#include "derrick/util.h"
 #include "cli.h"
 
 #ifndef PACKAGE_VERSION
@@ -62,8 +64,16 @@ void cli_set_verbosity(int quiet, int verbose)
 		dk_log_set_level(DK_LOG_VERBOSE);
 }
 
+/* The library leaves running out of memory to us: say so, and abort (a core to look at). */
+static void out_of_memory(const char *what)
+{
+	fprintf(stderr, "derrick: out of memory%s%s%s\n", what ? " (" : "", what ? what : "", what ? ")" : "");
+	abort();
+}
+
 int main(int argc, char **argv)
 {
+	dk_set_oom_handler(out_of_memory);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -144,6 +144,6 @@ const struct cli_option cli_registry_options[] = {
 		 "compression threads (default: one per core)", opt_jobs),
 	CLI_CALL(0, "chunk-size", NULL, "SIZE", "upload blobs larger than SIZE in chunks of SIZE (default: 16M)",
 		 opt_chunk_size),
-	CLI_CALL(0, "retries", NULL, "N", "retries for connection errors, 429 and 5xx (default: 4)", opt_retries),
+	CLI_CALL(0, "retries", NULL, "N", "retries for connection errors, 429 and 5xx (default: " CLI_STR(DK_RETRIES_DEFAULT) ")", opt_retries),
 	CLI_END,
 };

@@ -19,15 +19,6 @@
 
 #define COPY_BUF (1 << 17)
 
-static char *under_dest(const char *dest, const char *p)
-{
-	if (!*dest)
-		return dk_xstrdup(p);
-	if (!*p)
-		return dk_xstrdup(dest);
-	return dk_xasprintf("%s/%s", dest, p);
-}
-
 int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 		struct dk_err *err)
 {
@@ -36,8 +27,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 	char *buf = dk_xmalloc(COPY_BUF);
 	uint64_t spool_len = 0;
 	int rc = -1, r;
-	const char *tmpdir = getenv("TMPDIR");
-	char *spool_path = dk_xasprintf("%s/derrick-spool-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	char *spool_path = dk_tmp_path("derrick-spool-XXXXXX");
 
 	/* libarchive's own message for a missing file lacks the reason: ask the OS first */
 	if (access(tarfile, R_OK) < 0) {
@@ -84,7 +74,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			}
 			e = dk_entries_add(out);
 			e->type = DK_ENT_HARDLINK;
-			e->link = under_dest(dest, target);
+			e->link = dk_path_join(dest, target);
 			free(target);
 		} else if (type == AE_IFREG) {
 			la_ssize_t n;
@@ -117,7 +107,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			free(clean);
 			continue;
 		}
-		e->path = under_dest(dest, clean);
+		e->path = dk_path_join(dest, clean);
 		e->perm = archive_entry_perm(ae);
 		free(clean);
 	}

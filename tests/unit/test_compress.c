@@ -69,6 +69,7 @@ static struct mem_sink *mem_sink(void)
 	struct mem_sink *m = dk_xcalloc(1, sizeof(*m));
 
 	m->base.ops = &mem_ops;
+	m->sb = (struct strbuf)STRBUF_INIT;
 	return m;
 }
 
