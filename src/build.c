@@ -234,6 +234,12 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 			       lp->entry->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
 			       (long long)topts->mtime, comp);
 	free(comp);
+	if (lp->key_extra) {
+		char *more = dk_xasprintf("%s %s", options, lp->key_extra);
+
+		free(options);
+		options = more;
+	}
 	rc = dk_lcache_key(r->lcache, lp->input, entries, options, key, r->err);
 	free(options);
 	if (rc < 0)

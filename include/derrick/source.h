@@ -37,6 +37,13 @@ struct dk_layer_plan {
 	const struct dk_spec_layer *entry;  /* the spec entry it comes from (owned by the spec) */
 	char *input;    /* the file or directory the build cache keeps stat records of */
 	char *history;  /* "COPY src /app": the config history, after "derrick stage S: " */
+	/*
+	 * What else, besides its entries and the common layer options, decides
+	 * this layer's bytes and so belongs in its build-cache key (a kind that
+	 * picks files by platform names the platform here), or NULL for nothing.
+	 * NULL for the directory and tar kinds, whose keys must never change.
+	 */
+	char *key_extra;
 };
 
 /* A list of planned layers; free with dk_layer_plans_free. */

@@ -69,6 +69,7 @@ void dk_layer_plans_free(struct dk_layer_plans *p)
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].input);
 		free(p->v[i].history);
+		free(p->v[i].key_extra);
 	}
 	free(p->v);
 	p->v = NULL;
