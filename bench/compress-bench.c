@@ -3,8 +3,8 @@
  * layer is on this machine.  Not built by default and not a test: run it by
  * hand when choosing a default (see the build line below).
  *
- *   gcc -std=gnu11 -D_GNU_SOURCE -O2 -pthread -Iinclude bench/compress-bench.c \
- *       src/err.c src/util.c src/digest.c src/sink.c src/compress.c src/gz.c src/zst.c \
+ *   gcc -std=gnu11 -D_GNU_SOURCE -O2 -pthread -Iinclude -Isrc/layer bench/compress-bench.c \
+ *       src/base/err.c src/base/util.c src/base/digest.c src/layer/sink.c src/layer/compress.c src/layer/gzip.c src/layer/zstd.c \
  *       -lz -lzstd -ldeflate -lcrypto -o /tmp/compress-bench
  *   /tmp/compress-bench -r 3 layer.tar zlib:6 gzm:6:2:1024 ldf:6:2:1024 zstd:3:2
  *

@@ -1,8 +1,9 @@
 /*
  * transport.h - where images come from and go to.
  *
- * Every transport (the OCI layout, t_layout.c; a registry, t_registry.c;
- * archives later) is a row of the table in transport.c: its name, what it
+ * Every transport (the OCI layout, src/transport/layout.c; a registry,
+ * src/transport/registry.c; archives later) is a row of the table in
+ * src/transport/transport.c: its name, what it
  * can do, and its constructors.  Its sources and destinations implement the
  * same two small interfaces, reached through the wrappers below, so the
  * build and copy code never asks which one it is talking to.  Blobs travel
@@ -227,7 +228,7 @@ struct dk_transport {
  */
 int dk_transport_find(const char *text, const struct dk_transport **t, const char **rest, struct dk_err *err);
 
-/* The layout transport (t_layout.c). */
+/* The layout transport (src/transport/layout.c). */
 int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
 char *dk_layout_format(const struct dk_ref *r, const char *path, const char *tag);
 int dk_layout_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
@@ -235,7 +236,7 @@ int dk_layout_src_open(const struct dk_ref *ref, const struct dk_transport_opts 
 int dk_layout_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_dst **out,
 		       struct dk_err *err);
 
-/* The registry transport (t_registry.c). */
+/* The registry transport (src/transport/registry.c). */
 int dk_registry_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
 char *dk_registry_format(const struct dk_ref *r, const char *path, const char *tag);
 int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,

@@ -1,6 +1,6 @@
 /*
- * t_registry.c - the "docker://REF" transport: an image in a registry,
- * spoken to over the OCI distribution API (registry.c does the talking).
+ * registry.c - the "docker://REF" transport: an image in a registry,
+ * spoken to over the OCI distribution API (src/registry/client.c does the talking).
  *
  * Reading: manifests are fetched with an Accept list covering OCI and
  * Docker schema 2 manifests and indexes; an index resolves to the wanted

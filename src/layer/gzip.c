@@ -1,5 +1,5 @@
 /*
- * gz.c - gzip: its row in the compressor table, a parallel compressing
+ * gzip.c - gzip: its row in the compressor table, a parallel compressing
  * stage (libdeflate) that is still reproducible, and the decompressing
  * stage (zlib's inflate).
  *

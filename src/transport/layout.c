@@ -1,5 +1,5 @@
 /*
- * t_layout.c - the "oci:DIR[:TAG]" transport: an OCI image layout on disk.
+ * layout.c - the "oci:DIR[:TAG]" transport: an OCI image layout on disk.
  *
  *   DIR/oci-layout     {"imageLayoutVersion":"1.0.0"}
  *   DIR/index.json     the image index; a tag is the annotation

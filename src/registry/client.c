@@ -1,5 +1,5 @@
 /*
- * registry.c - one registry: scheme, authentication, retries, errors.
+ * client.c - one registry: scheme, authentication, retries, errors.
  *
  * Authentication follows the registry's lead.  The first request (a probe
  * of /v2/) tells whether it wants Basic credentials or a Bearer token from

@@ -8,7 +8,7 @@
 
 #include "derrick/compress.h"
 
-extern const struct dk_compressor dk_compressor_gzip;  /* gz.c */
-extern const struct dk_compressor dk_compressor_zstd;  /* zst.c */
+extern const struct dk_compressor dk_compressor_gzip;  /* gzip.c */
+extern const struct dk_compressor dk_compressor_zstd;  /* zstd.c */
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * zst.c - zstd: its row in the compressor table, and its compressing and
+ * zstd.c - zstd: its row in the compressor table, and its compressing and
  * decompressing stages (libzstd streaming).
  *
  * Reproducibility: libzstd's multi-threaded mode cuts the input into jobs
