@@ -1,0 +1,421 @@
+/*
+ * registry_dst.c - writing images to a registry (see registry.c): HEAD,
+ * cross-repository mounts, monolithic and chunked uploads with resume, and
+ * the manifest PUT at commit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "derrick/blobs.h"
+#include "derrick/image.h"
+#include "derrick/log.h"
+#include "derrick/progress.h"
+#include "derrick/transport.h"
+#include "derrick/util.h"
+#include "registry_transport.h"
+
+#define DEFAULT_CHUNK (16u << 20)
+
+struct reg_dst {
+	struct dk_image_dst base;
+	struct dk_registry *reg;
+	char *scope;
+	struct dk_transport_opts o;
+	struct dk_manifest_blob manifest;
+	int have_manifest;
+	struct regt_pool pool;  /* connections for parallel uploads */
+};
+
+/* Record what happened to a blob and, unless quiet, say it in one line. */
+static void note(struct reg_dst *d, const struct dk_desc *desc, const char *action, uint64_t sent)
+{
+	dk_image_dst_note(&d->base, desc->digest, action, desc->size, sent);
+	if (d->o.progress >= 1)
+		dk_progress_line(action, desc->digest, desc->size, d->base.ref.text);
+}
+
+/* POST .../uploads/ (with ?mount= when mounting); fills the status and the Location. */
+static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query, const char *scope,
+			long *status, char **location, struct dk_err *err)
+{
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	char *path = dk_xasprintf("/v2/%s/blobs/uploads/%s", d->base.ref.docker.repository, query);
+	const char *loc;
+	int rc = 0;
+
+	call.method = "POST";
+	call.path = path;
+	call.scope = scope;
+	call.body.body_fd = -1;
+	call.body.has_body = 1;
+	call.http = h;
+	*location = NULL;
+	if (dk_reg_do(d->reg, &call, &resp, err) < 0) {
+		free(path);
+		return dk_err_prefix(err, "%s: start upload", d->base.ref.text);
+	}
+	*status = resp.status;
+	loc = dk_http_header(&resp, "location");
+	if (resp.status == 202 && loc) {
+		char *url = dk_xasprintf("%s%s", dk_registry_base(d->reg), path);
+
+		*location = dk_http_resolve(url, loc);
+		free(url);
+	} else if (resp.status != 201) {
+		char *what = dk_xasprintf("%s: start upload", d->base.ref.text);
+
+		rc = dk_reg_fail(d->reg, &resp, what, err);
+		free(what);
+	}
+	dk_http_resp_release(&resp);
+	free(path);
+	return rc;
+}
+
+static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
+			   struct dk_err *err)
+{
+	struct reg_dst *d = (struct reg_dst *)base;
+	struct dk_http *h = regt_pool_get(&d->pool);
+	char *query = NULL, *scope = NULL, *loc = NULL;
+	long status = 0;
+	int exists, rc = 0;
+
+	exists = regt_head_blob(d->reg, h, &base->ref, d->scope, desc, err);
+	if (exists < 0) {
+		rc = -1;
+	} else if (exists) {
+		note(d, desc, "existed", 0);
+		rc = 1;
+	} else if (from && from->transport == base->ref.transport &&
+		   !strcmp(from->docker.registry, base->ref.docker.registry) &&
+		   strcmp(from->docker.repository, base->ref.docker.repository)) {
+		/* a mount needs pull rights on the source repository as well */
+		query = dk_xasprintf("?mount=%s&from=%s", desc->digest, from->docker.repository);
+		scope = dk_xasprintf("%s repository:%s:pull", d->scope, from->docker.repository);
+		if (start_upload(d, h, query, scope, &status, &loc, err) < 0) {
+			rc = -1;
+		} else if (status == 201) {
+			note(d, desc, "mounted", 0);
+			rc = 1;
+		}
+		/* 202: the registry opened an upload instead; it expires on its own */
+	}
+	regt_pool_put(&d->pool, h);
+	free(query);
+	free(scope);
+	free(loc);
+	return rc;
+}
+
+/* Location + "digest=" (with '&' when it has a query already). */
+static char *with_digest(const char *location, const char *digest)
+{
+	return dk_xasprintf("%s%cdigest=%s", location, strchr(location, '?') ? '&' : '?', digest);
+}
+
+static int check_created(struct reg_dst *d, const struct dk_http_resp *resp, const char *digest,
+			 const char *what, struct dk_err *err)
+{
+	const char *hd = regt_header_digest(resp);
+
+	if (resp->status != 201 && resp->status != 204)
+		return dk_reg_fail(d->reg, resp, what, err);
+	if (hd && strcmp(hd, digest))
+		return dk_fail(err, DK_E_CORRUPT, "%s: the registry stored %s instead", what, hd);
+	return 0;
+}
+
+/* Ask where an interrupted upload stands: the offset to go on from and the new Location. */
+static int upload_status(struct reg_dst *d, struct dk_http *h, char **location, uint64_t *next,
+			 struct dk_err *err)
+{
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	const char *range, *loc;
+	int rc = -1;
+
+	call.method = "GET";
+	call.path = *location;
+	call.scope = d->scope;
+	call.body.body_fd = -1;
+	call.http = h;
+	if (dk_reg_do(d->reg, &call, &resp, err) < 0)
+		return -1;
+	range = dk_http_header(&resp, "range");
+	loc = dk_http_header(&resp, "location");
+	if (resp.status == 204) {
+		const char *dash = range ? strchr(range, '-') : NULL;
+
+		/* "0-N" means N+1 bytes arrived; no Range means none did */
+		*next = dash ? strtoull(dash + 1, NULL, 10) + 1 : 0;
+		if (loc) {
+			char *n = dk_http_resolve(*location, loc);
+
+			free(*location);
+			*location = n;
+		}
+		rc = 0;
+	} else {
+		dk_reg_fail(d->reg, &resp, "upload status", err);
+	}
+	dk_http_resp_release(&resp);
+	return rc;
+}
+
+struct progress {
+	int slot;               /* the live line, or -1 */
+	uint64_t base;          /* bytes of the blob sent before this request */
+};
+
+static void on_progress(void *ctx, uint64_t now)
+{
+	struct progress *p = ctx;
+
+	dk_progress_update(p->slot, p->base + now);
+}
+
+/*
+ * One upload attempt: POST, then either one PUT with the whole blob or
+ * PATCHes of chunk bytes.  A broken PATCH is resumed from the offset the
+ * registry reports.  Returns 0, or -1 with *transient set when starting
+ * over may help.
+ */
+static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, int fd,
+		       uint64_t *sent, int *transient, const int *slot, struct dk_err *err)
+{
+	uint64_t chunk = d->o.chunk_size ? d->o.chunk_size : DEFAULT_CHUNK;
+	struct progress prog = { *slot, 0 };
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	char *loc = NULL, *url = NULL, *what = dk_xasprintf("%s: upload blob %s", d->base.ref.text, desc->digest);
+	const char *octet[] = { "Content-Type: application/octet-stream", NULL, NULL };
+	uint64_t off = 0;
+	long status;
+	int rc = -1, resumes = 0, answered;
+
+	*transient = 0;
+	if (start_upload(d, h, "", d->scope, &status, &loc, err) < 0 || !loc) {
+		if (!loc && status == 201)
+			dk_fail(err, DK_E_REMOTE, "%s: the registry answered 201 to an upload request", what);
+		*transient = err->code == DK_E_IO;
+		goto out;
+	}
+	call.scope = d->scope;
+	call.http = h;
+	call.no_retry = 1;
+	call.body.body_fd = fd;
+	call.body.progress = on_progress;
+	call.body.progress_ctx = &prog;
+	while (desc->size > chunk && off < desc->size) {
+		uint64_t n = desc->size - off < chunk ? desc->size - off : chunk;
+		char range[64];
+		long wait;
+
+		snprintf(range, sizeof(range), "Content-Range: %llu-%llu", (unsigned long long)off,
+			 (unsigned long long)(off + n - 1));
+		octet[1] = range;
+		call.method = "PATCH";
+		call.path = loc;
+		call.headers = octet;
+		call.body.body_off = off;
+		call.body.body_size = n;
+		call.body.has_body = 1;
+		prog.base = off;
+		answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
+		if (answered && resp.status == 202) {
+			const char *nl = dk_http_header(&resp, "location");
+
+			*sent += n;
+			off += n;
+			if (nl) {
+				char *next = dk_http_resolve(loc, nl);
+
+				free(loc);
+				loc = next;
+			}
+			dk_http_resp_release(&resp);
+			continue;
+		}
+		wait = dk_retry_delay(&d->o.reg, resumes++, &resp);
+		if (wait >= 0) {
+			/* broken or refused chunk: ask the registry how far it got, go on from there */
+			dk_http_resp_release(&resp);
+			dk_sleep_ms(wait);
+			if (upload_status(d, h, &loc, &off, err) < 0) {
+				*transient = 1;
+				goto out;
+			}
+			dk_verbose("%s: chunk failed, resuming at byte %llu", d->base.ref.text, (unsigned long long)off);
+			continue;
+		}
+		/* resumes used up, or 416 (our idea of the offset and the registry's differ): start over */
+		*transient = dk_retry_transient(&resp) || resp.status == 416;
+		if (answered)
+			dk_reg_fail(d->reg, &resp, what, err);
+		dk_http_resp_release(&resp);
+		goto out;
+	}
+	/* the final PUT carries the whole blob (monolithic) or nothing */
+	url = with_digest(loc, desc->digest);
+	octet[1] = NULL;
+	call.method = "PUT";
+	call.path = url;
+	call.headers = octet;
+	call.body.body_off = 0;
+	call.body.body_size = off < desc->size ? desc->size : 0;
+	call.body.has_body = 1;
+	prog.base = 0;
+	answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
+	*transient = dk_retry_transient(&resp);
+	if (!answered)
+		goto out;
+	if (check_created(d, &resp, desc->digest, what, err) == 0) {
+		*sent += call.body.body_size;
+		rc = 0;
+	}
+	dk_http_resp_release(&resp);
+out:
+	free(loc);
+	free(url);
+	free(what);
+	return rc;
+}
+
+static int rdst_put_blob(struct dk_image_dst *base, const struct dk_desc *desc, const char *path,
+			 struct dk_err *err)
+{
+	struct reg_dst *d = (struct reg_dst *)base;
+	struct dk_http *h;
+	uint64_t sent = 0;
+	int fd, transient, rc = -1, slot;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dk_fail_errno(err, DK_E_IO, "open %s", path);
+	h = regt_pool_get(&d->pool);
+	slot = d->o.progress >= 1 ? dk_progress_start(desc->digest, desc->size) : -1;
+	for (int attempt = 0;; attempt++) {
+		long wait;
+
+		rc = upload_once(d, h, desc, fd, &sent, &transient, &slot, err);
+		if (rc == 0 || !transient || (wait = dk_retry_delay(&d->o.reg, attempt, NULL)) < 0)
+			break;
+		dk_verbose("%s: upload of %s failed (%s); starting over in %ld ms", base->ref.text, desc->digest,
+			   err->msg, wait);
+		dk_sleep_ms(wait);
+	}
+	regt_pool_put(&d->pool, h);
+	close(fd);
+	if (rc == 0)
+		dk_image_dst_note(base, desc->digest, "uploaded", desc->size, sent);
+	dk_progress_done(slot, rc == 0 ? "uploaded" : "failed", base->ref.text);
+	return rc;
+}
+
+static int rdst_put_manifest(struct dk_image_dst *base, const struct dk_manifest_blob *m, struct dk_err *err)
+{
+	struct reg_dst *d = (struct reg_dst *)base;
+
+	(void)err;
+	dk_manifest_blob_free(&d->manifest);
+	d->manifest.desc = m->desc;
+	d->manifest.bytes = dk_xmalloc(m->len + 1);
+	memcpy(d->manifest.bytes, m->bytes, m->len);
+	d->manifest.len = m->len;
+	d->have_manifest = 1;
+	return 0;
+}
+
+/* The manifest goes last, once every blob it names is there: that makes the image visible. */
+static int rdst_commit(struct dk_image_dst *base, struct dk_err *err)
+{
+	struct reg_dst *d = (struct reg_dst *)base;
+	const struct dk_dockerref *r = &base->ref.docker;
+	const char *reference = r->tag ? r->tag : r->digest ? r->digest : "latest";
+	struct dk_reg_call call = { 0 };
+	struct dk_http_resp resp;
+	char *ct = dk_xasprintf("Content-Type: %s", d->manifest.desc.media_type);
+	const char *headers[] = { ct, NULL };
+	char *path = dk_xasprintf("/v2/%s/manifests/%s", r->repository, reference);
+	char *what = dk_xasprintf("%s: PUT manifest", base->ref.text);
+	int rc = -1;
+
+	if (!d->have_manifest) {
+		rc = dk_fail(err, DK_E_INTERNAL, "%s: commit without a manifest", base->ref.text);
+		goto out;
+	}
+	if (!r->tag && r->digest && strcmp(r->digest, d->manifest.desc.digest)) {
+		rc = dk_fail(err, DK_E_REF, "%s: the image's digest is %s", base->ref.text, d->manifest.desc.digest);
+		goto out;
+	}
+	call.method = "PUT";
+	call.path = path;
+	call.scope = d->scope;
+	call.headers = headers;
+	call.body.body = d->manifest.bytes;
+	call.body.body_len = d->manifest.len;
+	call.body.body_fd = -1;
+	call.body.has_body = 1;
+	if (dk_reg_do(d->reg, &call, &resp, err) < 0) {
+		dk_err_prefix(err, "%s", what);
+		goto out;
+	}
+	rc = check_created(d, &resp, d->manifest.desc.digest, what, err);
+	dk_http_resp_release(&resp);
+out:
+	free(ct);
+	free(path);
+	free(what);
+	return rc;
+}
+
+static void rdst_close(struct dk_image_dst *base)
+{
+	struct reg_dst *d = (struct reg_dst *)base;
+
+	regt_pool_free(&d->pool);
+	dk_manifest_blob_free(&d->manifest);
+	dk_registry_free(d->reg);
+	free(d->scope);
+	dk_image_dst_release_notes(base);
+	dk_ref_free(&base->ref);
+	free(d);
+}
+
+static const struct dk_image_dst_ops rdst_ops = {
+	rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close,
+};
+
+int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			 struct dk_image_dst **out, struct dk_err *err)
+{
+	struct reg_dst *d = dk_xcalloc(1, sizeof(*d));
+
+	d->base.ops = &rdst_ops;
+	regt_pool_init(&d->pool, NULL);
+	dk_ref_copy(&d->base.ref, ref);
+	if (o)
+		d->o = *o;
+	else
+		d->o.reg.retries = -1;
+	d->scope = dk_xasprintf("repository:%s:pull,push", ref->docker.repository);
+	if (regt_open(ref, o, &d->reg, err) < 0) {
+		rdst_close(&d->base);
+		return -1;
+	}
+	d->pool.reg = d->reg;
+	dk_progress_init(d->o.progress >= 2);
+	*out = &d->base;
+	return 0;
+}
