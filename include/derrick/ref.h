@@ -1,5 +1,5 @@
 /*
- * ref.h - naming images and platforms.
+ * ref.h - naming images.
  *
  * An image is named TRANSPORT:WHERE, as skopeo does: "oci:DIR[:TAG]" is an
  * OCI image layout on disk (like skopeo, DIR ends at the first ':'), and
@@ -12,6 +12,7 @@
 
 #include "derrick/dockerref.h"
 #include "derrick/err.h"
+#include "derrick/platform.h"
 
 struct dk_transport;
 
@@ -40,18 +41,5 @@ char *dk_ref_with_path(const struct dk_ref *ref, const char *path);
 char *dk_ref_with_tag(const struct dk_ref *ref, const char *tag);
 /* A tag as Docker and OCI tools accept it: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 int dk_tag_valid(const char *tag);
-
-struct dk_platform {
-	char os[32];
-	char arch[32];
-	char variant[32];   /* "" when none */
-};
-
-/* "linux/arm64/v8" -> platform; rejects anything else with a message. */
-int dk_platform_parse(const char *s, struct dk_platform *p, struct dk_err *err);
-/* The machine we run on, in Go's names (x86_64 -> amd64). */
-void dk_platform_host(struct dk_platform *p);
-/* "linux/amd64" or "linux/arm/v7". */
-void dk_platform_format(const struct dk_platform *p, char *buf, size_t size);
 
 #endif
