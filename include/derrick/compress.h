@@ -1,9 +1,9 @@
 /*
- * compress.h - the layer compressors, one table row per kind (gzip in
- * gz.c, zstd in zst.c, the table in compress.c).  Callers pick a row by
- * the name a user wrote, by a layer's media type or by a blob's first
- * bytes, and reach the kind only through the row: no kind name is
- * compared anywhere else.
+ * compress.h - the layer compressors, one table row per kind (in
+ * src/layer/: gzip.c, zstd.c; the table in compress.c).  Callers pick a
+ * row by the name a user wrote, by a layer's media type or by a blob's
+ * first bytes, and reach the kind only through the functions below: no
+ * kind name is compared anywhere else.
  */
 #ifndef DERRICK_COMPRESS_H
 #define DERRICK_COMPRESS_H
@@ -64,6 +64,12 @@ char *dk_compressor_names(const char *quote);
 
 /* c's compressing stage into next (c->kind and c->level set). */
 struct dk_sink *dk_compress_sink(const struct dk_compress *c, struct dk_sink *next);
+/*
+ * kind's decompressing stage into next: what it is given, decompressed,
+ * goes to next; a stream that is not kind's fails with DK_E_CORRUPT and a
+ * message naming `what` (a file, a blob).
+ */
+struct dk_sink *dk_decompress_sink(const struct dk_compressor *kind, struct dk_sink *next, const char *what);
 /* c's text in build-cache keys (a new string). */
 char *dk_compress_id(const struct dk_compress *c);
 

@@ -81,7 +81,7 @@ uint64_t dk_sink_hash_size(const struct dk_sink *s);
 struct dk_sink *dk_sink_gzip_members(struct dk_sink *next, int level, int threads, size_t block_size);
 
 /*
- * gunzip (gz.c, zlib's inflate): passes the decompressed bytes of any
+ * gunzip (gzip.c, zlib's inflate): passes the decompressed bytes of any
  * number of gzip members, one after another, to `next`.  Input that is not
  * gzip fails with DK_E_CORRUPT, and so does a close before the last member
  * ended; `what` (not copied) names the stream in those messages.
@@ -89,7 +89,7 @@ struct dk_sink *dk_sink_gzip_members(struct dk_sink *next, int level, int thread
 struct dk_sink *dk_sink_gunzip(struct dk_sink *next, const char *what);
 
 /*
- * zstd (zst.c): one frame with a checksum, no dictionary and no content
+ * zstd (zstd.c): one frame with a checksum, no dictionary and no content
  * size (we stream).  Always run with at least one worker thread: libzstd's
  * multi-threaded format is the same for every worker count but differs
  * from its single-threaded one, so threads <= 1 means one worker.
@@ -99,7 +99,7 @@ struct dk_sink *dk_sink_gunzip(struct dk_sink *next, const char *what);
 struct dk_sink *dk_sink_zstd(struct dk_sink *next, int level, int threads);
 
 /*
- * unzstd (zst.c): passes the decompressed bytes of any number of zstd
+ * unzstd (zstd.c): passes the decompressed bytes of any number of zstd
  * frames to `next`; errors as dk_sink_gunzip's.
  */
 struct dk_sink *dk_sink_unzstd(struct dk_sink *next, const char *what);

@@ -60,6 +60,11 @@ struct dk_sink *dk_compress_sink(const struct dk_compress *c, struct dk_sink *ne
 	return c->kind->compress(next, c->level, c->threads);
 }
 
+struct dk_sink *dk_decompress_sink(const struct dk_compressor *kind, struct dk_sink *next, const char *what)
+{
+	return kind->decompress(next, what);
+}
+
 char *dk_compress_id(const struct dk_compress *c)
 {
 	return c->kind->cache_id(c->level);

@@ -73,7 +73,7 @@ int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *
 		goto out;
 	}
 	hash = dk_sink_hash(NULL);
-	dec = kind->decompress(hash, blob);
+	dec = dk_decompress_sink(kind, hash, blob);
 	rc = dk_sink_write_fd(dec, fd, blob, err);
 	if (rc == 0)
 		rc = dk_sink_close(dec, err);

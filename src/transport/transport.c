@@ -79,6 +79,45 @@ int dk_transport_find(const char *s, const struct dk_transport **out, const char
 	return dk_fail(err, DK_E_INTERNAL, "no transport for a bare reference");
 }
 
+/* ---- references: each question goes to the reference's row ---- */
+
+int dk_ref_parse(const char *s, struct dk_ref *r, struct dk_err *err)
+{
+	const struct dk_transport *t;
+	const char *rest;
+
+	memset(r, 0, sizeof(*r));
+	if (dk_transport_find(s, &t, &rest, err) < 0)
+		return -1;
+	if (t->parse(s, rest, r, err) < 0) {
+		dk_ref_free(r);
+		return -1;
+	}
+	r->transport = t;
+	r->text = dk_xstrdup(s);
+	return 0;
+}
+
+int dk_ref_is_remote(const struct dk_ref *r)
+{
+	return (r->transport->caps & DK_TRANSPORT_REMOTE) != 0;
+}
+
+const char *dk_ref_local_path(const struct dk_ref *r)
+{
+	return dk_ref_is_remote(r) ? NULL : r->path;
+}
+
+char *dk_ref_with_path(const struct dk_ref *r, const char *path)
+{
+	return r->transport->format(r, path, NULL);
+}
+
+char *dk_ref_with_tag(const struct dk_ref *r, const char *tag)
+{
+	return r->transport->format(r, NULL, tag);
+}
+
 int dk_image_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
 		struct dk_err *err)
 {
