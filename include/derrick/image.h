@@ -35,9 +35,20 @@ int dk_manifest_parse(const struct dk_manifest_blob *m, const char *where,
 		      struct dk_manifest *out, struct dk_err *err);
 void dk_manifest_free(struct dk_manifest *m);
 
-/* Pick the manifest for a platform from an index's bytes. */
+/*
+ * Pick the manifest for a platform from an index's bytes: the entry that
+ * dk_platform_match ranks best (the first of equals), attestations skipped.
+ * 0 with *out, or -1: DK_E_NOTFOUND naming the platforms the index has,
+ * DK_E_CORRUPT for an index that is not one.
+ */
 int dk_index_select(const char *bytes, size_t len, const char *where,
 		    const struct dk_platform *want, struct dk_desc *out, struct dk_err *err);
+/*
+ * A platform object ({"os", "architecture", "variant"}, as in an index entry
+ * or at the top of an image config) into *out: 0, or -1 when os or
+ * architecture is missing or a field is too long.
+ */
+int dk_platform_from_json(struct json_t *p, struct dk_platform *out);
 
 /* 1 for media types that are image indexes (OCI or Docker list). */
 int dk_media_is_index(const char *mt);

@@ -97,7 +97,7 @@ static int open_base(struct run *r)
 	const char *where = r->spec.base;
 	json_t *cfg;
 	json_error_t jerr;
-	const char *os, *arch;
+	struct dk_platform base;
 
 	if (!strcmp(r->spec.base, "scratch"))
 		return 0;
@@ -119,11 +119,14 @@ static int open_base(struct run *r)
 				   &b->config_len, r->err) < 0)
 		return dk_err_prefix(r->err, "base image config");
 	cfg = json_loadb(b->config, b->config_len, 0, &jerr);
-	os = json_string_value(json_object_get(cfg, "os"));
-	arch = json_string_value(json_object_get(cfg, "architecture"));
-	if (os && arch && (strcmp(os, r->plan.platform.os) || strcmp(arch, r->plan.platform.arch)))
-		dk_warn("base image %s is %s/%s, the image being built is %s/%s", where, os, arch,
-			r->plan.platform.os, r->plan.platform.arch);
+	/* the same test as choosing from an index: an arm64 base without a variant suits arm64/v8 */
+	if (dk_platform_from_json(cfg, &base) == 0 && !dk_platform_match(&r->plan.platform, &base)) {
+		char have[100], want[100];
+
+		dk_platform_format(&base, have, sizeof(have));
+		dk_platform_format(&r->plan.platform, want, sizeof(want));
+		dk_warn("base image %s is %s, the image being built is %s", where, have, want);
+	}
 	json_decref(cfg);
 	/*
 	 * Base layers are not fetched here: a destination that has them, or can
