@@ -17,17 +17,26 @@
 
 struct json_t;
 
+#define DK_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+
 /* Read {mediaType, digest, size} from a JSON object; `where` names it in errors. */
 int dk_desc_from_json(struct json_t *o, const char *where, struct dk_desc *d, struct dk_err *err);
 /* A new JSON object for a descriptor, keys in the spec's order. */
 struct json_t *dk_desc_to_json(const struct dk_desc *d);
 
-/* A parsed image manifest. */
+/*
+ * A parsed image manifest: an image, or an artifact (image-spec v1.1: an
+ * artifactType, or a config that is not an image config), whose "layers"
+ * are blobs of any media type.
+ */
 struct dk_manifest {
 	struct dk_desc config;
 	struct dk_desc *layers;
 	size_t n_layers;
 	struct json_t *annotations;     /* borrowed reference or NULL */
+	const char *artifact_type;      /* NULL for an image; else artifactType, or the config's media type */
+	struct dk_desc subject;         /* the manifest this one refers to, when has_subject */
+	int has_subject;
 	struct json_t *root;            /* owns everything above */
 };
 
@@ -54,6 +63,8 @@ int dk_platform_from_json(struct json_t *p, struct dk_platform *out);
 int dk_media_is_index(const char *mt);
 /* 1 for media types that are single-image manifests (OCI or Docker v2). */
 int dk_media_is_manifest(const char *mt);
+/* 1 for media types of image configs (OCI or Docker): what a manifest of an image, not an artifact, has. */
+int dk_media_is_image_config(const char *mt);
 
 /* Serialise JSON compactly with preserved key order: the bytes are the identity. */
 char *dk_json_dump(struct json_t *j, size_t *len);

@@ -20,6 +20,11 @@ int dk_media_is_manifest(const char *mt)
 	return !strcmp(mt, DK_MT_OCI_MANIFEST) || !strcmp(mt, DK_MT_DOCKER_MANIFEST);
 }
 
+int dk_media_is_image_config(const char *mt)
+{
+	return !strcmp(mt, DK_MT_OCI_CONFIG) || !strcmp(mt, DK_MT_DOCKER_CONFIG);
+}
+
 int dk_desc_from_json(json_t *o, const char *where, struct dk_desc *d, struct dk_err *err)
 {
 	json_t *mt = json_object_get(o, "mediaType");
@@ -89,6 +94,19 @@ int dk_manifest_parse(const struct dk_manifest_blob *m, const char *where,
 		out->n_layers++;
 	}
 	out->annotations = json_object_get(out->root, "annotations");
+	out->artifact_type = json_string_value(json_object_get(out->root, "artifactType"));
+	if (!out->artifact_type && !dk_media_is_image_config(out->config.media_type))
+		out->artifact_type = json_string_value(json_object_get(json_object_get(out->root, "config"),
+								       "mediaType"));
+	if (json_object_get(out->root, "subject")) {
+		char *w = dk_xasprintf("%s: manifest %s: subject", where, m->desc.digest);
+		int rc = dk_desc_from_json(json_object_get(out->root, "subject"), w, &out->subject, err);
+
+		free(w);
+		if (rc < 0)
+			goto fail;
+		out->has_subject = 1;
+	}
 	return 0;
 fail:
 	dk_manifest_free(out);

@@ -115,6 +115,10 @@ static int open_base(struct run *r)
 		return dk_err_prefix(r->err, "base image");
 	}
 	dk_manifest_blob_free(&mb);
+	/* an artifact's "layers" are no filesystem; one that carries an image config is still an image */
+	if (!dk_media_is_image_config(b->manifest.config.media_type))
+		return dk_fail(r->err, DK_E_SPEC, "base image %s is an artifact (%s), not an image", where,
+			       b->manifest.artifact_type);
 	if (dk_image_src_read_blob(b->src, &b->manifest.config, DK_CONFIG_MAX, &b->config,
 				   &b->config_len, r->err) < 0)
 		return dk_err_prefix(r->err, "base image config");
