@@ -66,6 +66,25 @@ int dk_media_is_manifest(const char *mt);
 /* 1 for media types of image configs (OCI or Docker): what a manifest of an image, not an artifact, has. */
 int dk_media_is_image_config(const char *mt);
 
+/* The JSON documents that have a size limit, and the limit each has. */
+enum dk_doc {
+	DK_DOC_MANIFEST,        /* DK_MANIFEST_MAX: what registries accept */
+	DK_DOC_INDEX,           /* DK_MANIFEST_MAX, as a manifest */
+	DK_DOC_CONFIG,          /* DK_CONFIG_MAX: what derrick reads */
+};
+/* A size that is not known, only that it is over the limit (a download cut short). */
+#define DK_SIZE_OVER UINT64_MAX
+
+/* The kind of document a manifest media type is: an index or a manifest. */
+enum dk_doc dk_doc_of_media(const char *mt);
+/*
+ * 0 when a document of `size` bytes is within the limit of its kind; else
+ * -1 with DK_E_CORRUPT and "WHERE: manifest DIGEST: N bytes, over the 4 MiB
+ * limit registries accept" (digest may be a tag; size may be DK_SIZE_OVER).
+ */
+int dk_doc_check_size(enum dk_doc kind, const char *where, const char *digest, uint64_t size,
+		      struct dk_err *err);
+
 /* Serialise JSON compactly with preserved key order: the bytes are the identity. */
 char *dk_json_dump(struct json_t *j, size_t *len);
 

@@ -212,6 +212,36 @@ out:
 	return rc;
 }
 
+static const struct {
+	const char *name;
+	uint64_t max;
+	const char *who;        /* whose limit it is */
+} doc_limits[] = {
+	[DK_DOC_MANIFEST] = { "manifest", DK_MANIFEST_MAX, "registries accept" },
+	[DK_DOC_INDEX] = { "image index", DK_MANIFEST_MAX, "registries accept" },
+	[DK_DOC_CONFIG] = { "image config", DK_CONFIG_MAX, "derrick reads" },
+};
+
+enum dk_doc dk_doc_of_media(const char *mt)
+{
+	return dk_media_is_index(mt) ? DK_DOC_INDEX : DK_DOC_MANIFEST;
+}
+
+int dk_doc_check_size(enum dk_doc kind, const char *where, const char *digest, uint64_t size,
+		      struct dk_err *err)
+{
+	const char *name = doc_limits[kind].name, *who = doc_limits[kind].who;
+	unsigned mib = (unsigned)(doc_limits[kind].max >> 20);
+
+	if (size <= doc_limits[kind].max)
+		return 0;
+	if (size == DK_SIZE_OVER)
+		return dk_fail(err, DK_E_CORRUPT, "%s: %s %s is over the %u MiB limit %s", where, name, digest,
+			       mib, who);
+	return dk_fail(err, DK_E_CORRUPT, "%s: %s %s: %llu bytes, over the %u MiB limit %s", where, name, digest,
+		       (unsigned long long)size, mib, who);
+}
+
 char *dk_json_dump(json_t *j, size_t *len)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -126,7 +126,8 @@ int dk_inspect(const char *text, const struct dk_platform *want, const struct dk
 		rc = 0;
 		goto out;
 	}
-	if (dk_image_src_read_blob(src, &m.config, DK_CONFIG_MAX, &cfgbuf, &cfglen, err) < 0)
+	if (dk_doc_check_size(DK_DOC_CONFIG, text, m.config.digest, m.config.size, err) < 0 ||
+	    dk_image_src_read_blob(src, &m.config, DK_CONFIG_MAX, &cfgbuf, &cfglen, err) < 0)
 		goto out;
 	cfg = json_loadb(cfgbuf, cfglen, 0, &jerr);
 	if (!json_is_object(cfg)) {
