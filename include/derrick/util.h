@@ -25,6 +25,15 @@ char *dk_xstrndup(const char *s, size_t n);
 char *dk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * s, or `none` when s is NULL: for strings a library may not have (an
+ * archive's error text, a JSON field), since printf's %s must never get NULL.
+ */
+static inline const char *dk_str_or(const char *s, const char *none)
+{
+	return s ? s : none;
+}
+
+/*
  * What to do when memory runs out: the application decides (the CLI prints
  * a line and aborts), the library never exits by itself.  The handler gets
  * what failed ("json", "EVP"...; NULL for a plain allocation) and must not

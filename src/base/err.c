@@ -9,6 +9,9 @@
 #include "derrick/err.h"
 
 static void vset(struct dk_err *err, enum dk_code code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vset(struct dk_err *err, enum dk_code code, const char *fmt, va_list ap)
 {
 	if (!err)
 		return;

@@ -20,6 +20,9 @@ enum dk_log_level dk_log_get_level(void)
 }
 
 static void vlog(enum dk_log_level min, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vlog(enum dk_log_level min, const char *prefix, const char *fmt, va_list ap)
 {
 	if (level < min)
 		return;

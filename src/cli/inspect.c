@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "derrick/inspect.h"
+#include "derrick/util.h"
 #include "cli.h"
 
 static const struct cli_command inspect_cmd = {
@@ -31,14 +32,21 @@ static int opt_platform(const char *cmd, const char *arg, void *value)
 	return 0;
 }
 
-static void print_kv_object(const char *title, json_t *o)
+/* A string field for the text form: what a document lacks (JSON null, a non-string) shows as "(none)". */
+static const char *str(json_t *o, const char *key)
+{
+	return dk_str_or(json_string_value(json_object_get(o, key)), "(none)");
+}
+
+static void print_kv_object(const char *title, const char *indent, json_t *o)
 {
 	const char *k;
 	json_t *v;
 
-	printf("%s:\n", title);
+	if (title)
+		printf("%s:\n", title);
 	json_object_foreach(o, k, v)
-		printf("  %s=%s\n", k, json_string_value(v) ? json_string_value(v) : "");
+		printf("%s%s=%s\n", indent, k, dk_str_or(json_string_value(v), ""));
 }
 
 static void print_argv(const char *title, json_t *a)
@@ -52,38 +60,70 @@ static void print_argv(const char *title, json_t *a)
 		return;
 	}
 	json_array_foreach(a, i, v)
-		printf(" %s", json_string_value(v));
+		printf(" %s", dk_str_or(json_string_value(v), "(not a string)"));
 	printf("\n");
 }
 
-static void print_text(json_t *d)
+/* "DIGEST (MEDIA TYPE, N bytes)" */
+static void print_desc(const char *title, json_t *d)
+{
+	if (!json_is_object(d)) {
+		printf("%-13s(none)\n", title);
+		return;
+	}
+	printf("%-13s%s (%s, %lld bytes)\n", title, str(d, "digest"), str(d, "media_type"),
+	       (long long)json_integer_value(json_object_get(d, "size")));
+}
+
+static void print_image(json_t *d)
 {
 	json_t *p = json_object_get(d, "platform"), *layers = json_object_get(d, "layers"), *l, *v;
 	size_t i;
 
-	printf("manifest:    %s (%s)\n", json_string_value(json_object_get(d, "manifest_digest")),
-	       json_string_value(json_object_get(d, "media_type")));
-	printf("platform:    %s/%s%s%s\n", json_string_value(json_object_get(p, "os")),
-	       json_string_value(json_object_get(p, "architecture")),
-	       json_object_get(p, "variant") ? "/" : "",
-	       json_object_get(p, "variant") ? json_string_value(json_object_get(p, "variant")) : "");
-	printf("config:      %s\n", json_string_value(json_object_get(d, "config_digest")));
-	printf("created:     %s\n", json_string_value(json_object_get(d, "created")));
+	printf("platform:    %s/%s%s%s\n", str(p, "os"), str(p, "architecture"),
+	       json_string_value(json_object_get(p, "variant")) ? "/" : "",
+	       dk_str_or(json_string_value(json_object_get(p, "variant")), ""));
+	printf("config:      %s\n", str(d, "config_digest"));
+	printf("created:     %s\n", str(d, "created"));
 	printf("layers:\n");
 	json_array_foreach(layers, i, l) {
-		printf("  %s  %10lld bytes\n", json_string_value(json_object_get(l, "digest")),
-		       (long long)json_integer_value(json_object_get(l, "size")));
-		printf("    diff_id    %s\n", json_string_value(json_object_get(l, "diff_id")));
-		printf("    created_by %s\n", json_string_value(json_object_get(l, "created_by")));
+		printf("  %s  %10lld bytes\n", str(l, "digest"), (long long)json_integer_value(json_object_get(l, "size")));
+		printf("    diff_id    %s\n", str(l, "diff_id"));
+		printf("    created_by %s\n", str(l, "created_by"));
 	}
-	print_kv_object("labels", json_object_get(d, "labels"));
+	print_kv_object("labels", "  ", json_object_get(d, "labels"));
 	printf("env:\n");
 	json_array_foreach(json_object_get(d, "env"), i, v)
-		printf("  %s\n", json_string_value(v));
+		printf("  %s\n", dk_str_or(json_string_value(v), "(not a string)"));
 	print_argv("entrypoint:", json_object_get(d, "entrypoint"));
 	print_argv("cmd:", json_object_get(d, "cmd"));
+}
+
+static void print_artifact(json_t *d)
+{
+	json_t *b;
+	size_t i;
+
+	printf("artifact:    %s\n", str(d, "artifact_type"));
+	print_desc("config:", json_object_get(d, "config"));
+	print_desc("subject:", json_object_get(d, "subject"));
+	printf("blobs:\n");
+	json_array_foreach(json_object_get(d, "blobs"), i, b) {
+		printf("  %s  %10lld bytes  %s\n", str(b, "digest"),
+		       (long long)json_integer_value(json_object_get(b, "size")), str(b, "media_type"));
+		print_kv_object(NULL, "    ", json_object_get(b, "annotations"));
+	}
+}
+
+static void print_text(json_t *d)
+{
+	printf("manifest:    %s (%s)\n", str(d, "manifest_digest"), str(d, "media_type"));
+	if (json_object_get(d, "artifact_type"))
+		print_artifact(d);
+	else
+		print_image(d);
 	if (json_object_size(json_object_get(d, "annotations")))
-		print_kv_object("annotations", json_object_get(d, "annotations"));
+		print_kv_object("annotations", "  ", json_object_get(d, "annotations"));
 }
 
 int cmd_inspect(int argc, char **argv)

@@ -120,7 +120,8 @@ static int copy_content(struct archive *a, const struct dk_entry *e, int spool_f
 		}
 		if (archive_write_data(a, buf, (size_t)n) != n) {
 			if (!c->failed)
-				dk_fail(err, DK_E_IO, "tar %s: %s", e->path, archive_error_string(a));
+				dk_fail(err, DK_E_IO, "tar %s: %s", e->path,
+					dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 			goto fail;
 		}
 		left -= (uint64_t)n;
@@ -153,7 +154,8 @@ int dk_tar_write(const struct dk_entries *l, const struct dk_tar_opts *opts,
 	archive_write_set_bytes_per_block(a, 10240);
 	archive_write_set_bytes_in_last_block(a, 1);
 	if (archive_write_open2(a, &c, NULL, out_write, out_close, NULL) != ARCHIVE_OK) {
-		dk_fail(err, DK_E_INTERNAL, "tar: %s", archive_error_string(a));
+		dk_fail(err, DK_E_INTERNAL, "tar: %s",
+			dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 		goto done;
 	}
 	for (size_t i = 0; i < l->n; i++) {
@@ -164,7 +166,8 @@ int dk_tar_write(const struct dk_entries *l, const struct dk_tar_opts *opts,
 		r = archive_write_header(a, ae);
 		if (r < ARCHIVE_WARN || c.failed) {
 			if (!c.failed)
-				dk_fail(err, DK_E_IO, "tar %s: %s", e->path, archive_error_string(a));
+				dk_fail(err, DK_E_IO, "tar %s: %s", e->path,
+					dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 			goto done;
 		}
 		if (e->type == DK_ENT_FILE && copy_content(a, e, l->spool_fd, buf, &c, err) < 0)
@@ -172,7 +175,8 @@ int dk_tar_write(const struct dk_entries *l, const struct dk_tar_opts *opts,
 	}
 	if (archive_write_close(a) != ARCHIVE_OK || c.failed) {
 		if (!c.failed)
-			dk_fail(err, DK_E_IO, "tar: %s", archive_error_string(a));
+			dk_fail(err, DK_E_IO, "tar: %s",
+				dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 		goto done;
 	}
 	rc = 0;

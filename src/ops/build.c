@@ -97,7 +97,7 @@ static int open_base(struct run *r)
 	const char *where = r->spec.base;
 	json_t *cfg;
 	json_error_t jerr;
-	const char *os, *arch;
+	struct dk_platform base;
 
 	if (!strcmp(r->spec.base, "scratch"))
 		return 0;
@@ -115,15 +115,25 @@ static int open_base(struct run *r)
 		return dk_err_prefix(r->err, "base image");
 	}
 	dk_manifest_blob_free(&mb);
+	/* an artifact's "layers" are no filesystem; one that carries an image config is still an image */
+	if (!dk_media_is_image_config(b->manifest.config.media_type))
+		return dk_fail(r->err, DK_E_SPEC, "base image %s is an artifact (%s), not an image", where,
+			       b->manifest.artifact_type);
+	if (dk_doc_check_size(DK_DOC_CONFIG, where, b->manifest.config.digest, b->manifest.config.size,
+			      r->err) < 0)
+		return dk_err_prefix(r->err, "base image");
 	if (dk_image_src_read_blob(b->src, &b->manifest.config, DK_CONFIG_MAX, &b->config,
 				   &b->config_len, r->err) < 0)
 		return dk_err_prefix(r->err, "base image config");
 	cfg = json_loadb(b->config, b->config_len, 0, &jerr);
-	os = json_string_value(json_object_get(cfg, "os"));
-	arch = json_string_value(json_object_get(cfg, "architecture"));
-	if (os && arch && (strcmp(os, r->plan.platform.os) || strcmp(arch, r->plan.platform.arch)))
-		dk_warn("base image %s is %s/%s, the image being built is %s/%s", where, os, arch,
-			r->plan.platform.os, r->plan.platform.arch);
+	/* the same test as choosing from an index: an arm64 base without a variant suits arm64/v8 */
+	if (dk_platform_from_json(cfg, &base) == 0 && !dk_platform_match(&r->plan.platform, &base)) {
+		char have[100], want[100];
+
+		dk_platform_format(&base, have, sizeof(have));
+		dk_platform_format(&r->plan.platform, want, sizeof(want));
+		dk_warn("base image %s is %s, the image being built is %s", where, have, want);
+	}
 	json_decref(cfg);
 	/*
 	 * Base layers are not fetched here: a destination that has them, or can
@@ -326,6 +336,27 @@ out:
 	return rc;
 }
 
+/*
+ * A config or manifest over its limit would be written, and then no
+ * registry (nor derrick) would take it: refuse it while no output has
+ * anything yet.
+ */
+static int doc_fits(struct run *r, enum dk_doc kind, const char *bytes, size_t len)
+{
+	char digest[DK_DIGEST_SIZE];
+	size_t n;
+
+	dk_sha256_buf(bytes, len, digest);
+	if (dk_doc_check_size(kind, r->spec.path, digest, len, r->err) == 0)
+		return 0;
+	/* what in the spec makes it that large */
+	n = strlen(r->err->msg);
+	snprintf(r->err->msg + n, sizeof(r->err->msg) - n, " (%s)",
+		 kind == DK_DOC_MANIFEST ? "it holds the annotations" : "it holds the base's config, the labels and env");
+	r->err->code = DK_E_SPEC;
+	return -1;
+}
+
 static int make_image(struct run *r, struct dk_manifest_blob *m)
 {
 	struct dk_build_result *res = r->res;
@@ -343,6 +374,8 @@ static int make_image(struct run *r, struct dk_manifest_blob *m)
 	rc = dk_config_make(r->base.config, r->base.config_len, r->spec.base, &r->plan, nl, n_new,
 			    &cfg, &len, r->err);
 	free(nl);
+	if (rc == 0 && (rc = doc_fits(r, DK_DOC_CONFIG, cfg, len)) < 0)
+		free(cfg);
 	if (rc < 0) {
 		free(descs);
 		return -1;
@@ -371,6 +404,8 @@ static int make_image(struct run *r, struct dk_manifest_blob *m)
 		descs[i] = res->layers[i].desc;
 	m->bytes = dk_manifest_make(&res->config, descs, res->n_layers, &r->plan.annotations, &m->len);
 	free(descs);
+	if (doc_fits(r, DK_DOC_MANIFEST, m->bytes, m->len) < 0)
+		return -1;
 	strcpy(m->desc.media_type, DK_MT_OCI_MANIFEST);
 	m->desc.size = m->len;
 	if (dk_blobs_put_bytes(&r->stage, m->bytes, m->len, m->desc.digest, r->err) < 0)

@@ -1,6 +1,7 @@
 /*
- * inspect.c - read an image's manifest and config into one summary.
- * Every blob read is checked against its digest on the way in.
+ * inspect.c - read an image's manifest and config into one summary, or an
+ * artifact's manifest into its own.  Every blob read is checked against its
+ * digest on the way in.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,41 @@ static json_t *summarise(const struct dk_manifest_blob *mb, const struct dk_mani
 	return doc;
 }
 
+/* {"media_type", "digest", "size"}: a descriptor as inspect shows it. */
+static json_t *desc_json(const struct dk_desc *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "media_type", json_string(d->media_type));
+	json_object_set_new(o, "digest", json_string(d->digest));
+	json_object_set_new(o, "size", json_integer((json_int_t)d->size));
+	return o;
+}
+
+/* An artifact has no image config to read: its manifest says it all. */
+static json_t *summarise_artifact(const struct dk_manifest_blob *mb, const struct dk_manifest *m)
+{
+	json_t *doc = json_object();
+	json_t *blobs = json_array();
+	json_t *layers = json_object_get(m->root, "layers");
+
+	json_object_set_new(doc, "manifest_digest", json_string(mb->desc.digest));
+	json_object_set_new(doc, "media_type", json_string(mb->desc.media_type));
+	json_object_set_new(doc, "artifact_type", json_string(m->artifact_type));
+	json_object_set_new(doc, "config", desc_json(&m->config));
+	json_object_set_new(doc, "subject", m->has_subject ? desc_json(&m->subject) : json_null());
+	for (size_t i = 0; i < m->n_layers; i++) {
+		json_t *b = desc_json(&m->layers[i]);
+
+		json_object_set_new(b, "annotations",
+				    copy_or_null(json_object_get(json_array_get(layers, i), "annotations")));
+		json_array_append_new(blobs, b);
+	}
+	json_object_set_new(doc, "blobs", blobs);
+	json_object_set_new(doc, "annotations", copy_or_null(m->annotations));
+	return doc;
+}
+
 int dk_inspect(const char *text, const struct dk_platform *want, const struct dk_transport_opts *o,
 	       json_t **out, struct dk_err *err)
 {
@@ -83,7 +119,14 @@ int dk_inspect(const char *text, const struct dk_platform *want, const struct dk
 	if (dk_image_src_open(&ref, o, &src, err) < 0)
 		goto out;
 	if (dk_image_src_get_manifest(src, want, &mb, err) < 0 ||
-	    dk_manifest_parse(&mb, text, &m, err) < 0 ||
+	    dk_manifest_parse(&mb, text, &m, err) < 0)
+		goto out;
+	if (m.artifact_type) {
+		*out = summarise_artifact(&mb, &m);
+		rc = 0;
+		goto out;
+	}
+	if (dk_doc_check_size(DK_DOC_CONFIG, text, m.config.digest, m.config.size, err) < 0 ||
 	    dk_image_src_read_blob(src, &m.config, DK_CONFIG_MAX, &cfgbuf, &cfglen, err) < 0)
 		goto out;
 	cfg = json_loadb(cfgbuf, cfglen, 0, &jerr);

@@ -45,7 +45,8 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open_filename(a, tarfile, COPY_BUF) != ARCHIVE_OK) {
-		dk_fail(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s: %s", tarfile, archive_error_string(a));
+		dk_fail(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s: %s", tarfile,
+			dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 		goto done;
 	}
 	dk_entries_add_parents(out, dest);
@@ -91,7 +92,8 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			}
 			if (n < 0) {
 				free(clean);
-				dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile, archive_error_string(a));
+				dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile,
+					dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 				goto done;
 			}
 			e->size = spool_len - e->spool_off;
@@ -112,7 +114,8 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 		free(clean);
 	}
 	if (r != ARCHIVE_EOF) {
-		dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile, archive_error_string(a));
+		dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile,
+			dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 		goto done;
 	}
 	rc = 0;

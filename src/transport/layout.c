@@ -174,7 +174,8 @@ static int lsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 		size_t len;
 		int rc;
 
-		if (dk_blobs_read(&s->blobs, d.digest, d.size, DK_MANIFEST_MAX, &buf, &len, err) < 0)
+		if (dk_doc_check_size(DK_DOC_INDEX, base->ref.text, d.digest, d.size, err) < 0 ||
+		    dk_blobs_read(&s->blobs, d.digest, d.size, DK_MANIFEST_MAX, &buf, &len, err) < 0)
 			return -1;
 		rc = dk_index_select(buf, len, base->ref.text, want, &d, err);
 		free(buf);
@@ -184,7 +185,8 @@ static int lsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 	if (!dk_media_is_manifest(d.media_type))
 		return dk_fail(err, DK_E_CORRUPT, "%s: %s has unsupported media type %s",
 			       base->ref.text, d.digest, d.media_type);
-	if (dk_blobs_read(&s->blobs, d.digest, d.size, DK_MANIFEST_MAX, &out->bytes, &out->len, err) < 0)
+	if (dk_doc_check_size(DK_DOC_MANIFEST, base->ref.text, d.digest, d.size, err) < 0 ||
+	    dk_blobs_read(&s->blobs, d.digest, d.size, DK_MANIFEST_MAX, &out->bytes, &out->len, err) < 0)
 		return -1;
 	out->desc = d;
 	return 0;

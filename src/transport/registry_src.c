@@ -69,7 +69,14 @@ static int fetch_manifest(struct reg_src *s, const char *reference, const char *
 		goto release;
 	}
 	if (resp.body_truncated) {
-		dk_fail(err, DK_E_CORRUPT, "%s: larger than %u bytes", what, DK_MANIFEST_MAX);
+		const char *cl = dk_http_header(&resp, "content-length");
+		uint64_t n = cl ? strtoull(cl, NULL, 10) : 0;
+		char mt[128];
+
+		ct = dk_http_header(&resp, "content-type");
+		snprintf(mt, sizeof(mt), "%.*s", ct ? (int)strcspn(ct, ";") : 0, ct ? ct : "");
+		dk_doc_check_size(dk_doc_of_media(mt), s->base.ref.text, reference,
+				  n > DK_MANIFEST_MAX ? n : DK_SIZE_OVER, err);
 		goto release;
 	}
 	dk_sha256_buf(resp.body.buf, resp.body.len, got);
@@ -124,7 +131,8 @@ static int rsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 		return -1;
 	}
 	dk_manifest_blob_free(out);
-	if (fetch_manifest(s, pick.digest, pick.digest, out, err) < 0)
+	if (dk_doc_check_size(DK_DOC_MANIFEST, base->ref.text, pick.digest, pick.size, err) < 0 ||
+	    fetch_manifest(s, pick.digest, pick.digest, out, err) < 0)
 		return -1;
 	if (out->desc.size != pick.size) {
 		dk_manifest_blob_free(out);

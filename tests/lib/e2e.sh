@@ -18,15 +18,21 @@ not_ok() { _n=$((_n + 1)); echo "not ok $_n - $1"; }
 skip()   { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
 diag()   { sed 's/^/#   /'; }
 
+# show_nulls FILE...: the lines of captured output that show "(null)" (a NULL
+# given to printf), as diagnostics: tests/run fails any test that shows one.
+show_nulls() { grep -hF '(null)' "$@" 2>/dev/null | sed 's/^/#   output: /'; }
+
 # check NAME CMD...: one TAP line from a command's exit status.
 check() {
 	local name=$1; shift
 	if "$@" >"$T/.check.out" 2>&1; then ok "$name"; else not_ok "$name"; diag <"$T/.check.out"; fi
+	show_nulls "$T/.check.out"
 }
 
 # same NAME A B: passes when the two strings are equal.
 same() {
 	if [[ "$2" == "$3" ]]; then ok "$1"; else not_ok "$1"; printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag; fi
+	show_nulls <<<"$2"
 }
 
 # differ NAME A B: passes when the two strings differ.
@@ -60,6 +66,7 @@ expect_error() {
 		not_ok "$name"
 		{ echo "exit $rc, $lines stderr lines, wanted: $pattern"; cat "$T/.err"; } | diag
 	fi
+	show_nulls "$T/.out" "$T/.err"
 }
 
 # The example's site-packages tree (built from Debian packages once), or skip.

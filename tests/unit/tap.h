@@ -26,8 +26,9 @@ static inline void tap_check_str(const char *got, const char *want, const char *
 				 const char *file, int line)
 {
 	if (!got || !want || strcmp(got, want) != 0) {
-		fprintf(stdout, "#   failed: %s (%s:%d)\n#     got:  \"%s\"\n#     want: \"%s\"\n",
-			what, file, line, got ? got : "(null)", want ? want : "(null)");
+		fprintf(stdout, "#   failed: %s (%s:%d)\n#     got:  %s%s%s\n#     want: %s%s%s\n",
+			what, file, line, got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
+			want ? "\"" : "", want ? want : "NULL", want ? "\"" : "");
 		tap_case_failed = 1;
 	}
 }
