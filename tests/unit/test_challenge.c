@@ -3,8 +3,13 @@
  * them and as registries and corporate fronts send them: several headers,
  * several challenges to a header, quoted commas, any case.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "derrick/challenge.h"
 #include "derrick/util.h"
@@ -163,6 +168,76 @@ static void test_every_header(void)
 	dk_http_resp_release(&resp);
 }
 
+/* One canned answer on a local socket, as a SPNEGO front sends it (a folded line included). */
+static const char canned[] =
+	"HTTP/1.1 401 Unauthorized\r\n"
+	"WWW-Authenticate: Negotiate\r\n"
+	"Content-Type: application/json\r\n"
+	"WWW-Authenticate: Basic\r\n"
+	" realm=\"folded, still\",\r\n"
+	"\tcharset=\"UTF-8\"  \r\n"
+	"www-authenticate: bearer realm=\"https://auth/token\",service=\"reg\"\r\n"
+	"Content-Length: 2\r\n"
+	"Connection: close\r\n"
+	"\r\n"
+	"{}";
+
+static void *serve_once(void *arg)
+{
+	int ls = *(int *)arg, c = accept(ls, NULL, NULL);
+	char buf[4096];
+
+	if (c >= 0) {
+		if (read(c, buf, sizeof(buf)) > 0 && write(c, canned, sizeof(canned) - 1) < 0)
+			perror("write");
+		close(c);
+	}
+	return NULL;
+}
+
+/* Through libcurl: every WWW-Authenticate header is kept, folded lines joined to theirs. */
+static void test_http_keeps_every_header(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	pthread_t th;
+	struct dk_http *h;
+	struct dk_http_req req = { .method = "GET", .body_fd = -1 };
+	struct dk_http_resp resp;
+	struct dk_challenges cs = DK_CHALLENGES_INIT;
+	struct dk_err err = { 0 };
+	char *url;
+
+	CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(ls, 1) == 0 &&
+	      getsockname(ls, (struct sockaddr *)&a, &alen) == 0);
+	pthread_create(&th, NULL, serve_once, &ls);
+	url = dk_xasprintf("http://127.0.0.1:%d/v2/", ntohs(a.sin_port));
+	req.url = url;
+	h = dk_http_new(NULL);
+	CHECK(dk_http_do(h, &req, &resp, &err) == 0);
+	pthread_join(th, NULL);
+	close(ls);
+	CHECK(resp.status == 401);
+	CHECK_STR(resp.method, "GET");
+	CHECK_STR(resp.url, url);
+	dk_challenges_of(&cs, &resp);
+	CHECK(cs.n == 3);
+	if (cs.n == 3) {
+		CHECK_STR(cs.v[0].scheme, "Negotiate");
+		CHECK_STR(cs.v[1].scheme, "Basic");
+		CHECK_STR(dk_challenge_param(&cs.v[1], "realm"), "folded, still");
+		CHECK_STR(dk_challenge_param(&cs.v[1], "charset"), "UTF-8");
+		CHECK_STR(dk_challenge_param(&cs.v[2], "service"), "reg");
+	}
+	CHECK_STR(dk_http_header(&resp, "content-type"), "application/json");
+	dk_challenges_release(&cs);
+	dk_http_resp_release(&resp);
+	CHECK(resp.url == NULL && resp.n_headers == 0);
+	dk_http_free(h);
+	free(url);
+}
+
 int main(void)
 {
 	RUN(test_bearer);
@@ -171,5 +246,6 @@ int main(void)
 	RUN(test_syntax_corners);
 	RUN(test_malformed);
 	RUN(test_every_header);
+	RUN(test_http_keeps_every_header);
 	return tap_done();
 }
