@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "derrick/err.h"
 #include "derrick/sink.h"
@@ -51,6 +52,7 @@ struct dk_http_header {
 
 struct dk_http_resp {
 	long status;                    /* 0 when no response arrived */
+	char *method, *url;             /* the request answered (copies), when an answer arrived */
 	int curl_code;                  /* CURLE_* of a transport failure */
 	struct dk_http_header *headers;
 	size_t n_headers;
@@ -73,8 +75,27 @@ int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_
 	       struct dk_err *err);
 void dk_http_resp_release(struct dk_http_resp *resp);
 
-/* The first header called `name` (lower case), or NULL. */
+/*
+ * The first header called `name` (lower case), or NULL: for headers that
+ * come once (Location, Content-Type, Retry-After...).  The value belongs to
+ * resp.
+ */
 const char *dk_http_header(const struct dk_http_resp *resp, const char *name);
+
+/*
+ * Every header called `name` (lower case), in the order they came, for
+ * headers that may repeat (WWW-Authenticate): start with *pos = 0; each
+ * call returns the next value (owned by resp) and moves *pos past it, NULL
+ * after the last.
+ */
+const char *dk_http_header_next(const struct dk_http_resp *resp, const char *name, size_t *pos);
+
+/*
+ * An HTTP date in any of the three forms RFC 9110 accepts (IMF-fixdate
+ * "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850, asctime) into *t (Unix
+ * seconds).  0, or -1 when s is not a date.
+ */
+int dk_http_date(const char *s, time_t *t);
 
 /* 1 when a transport failure is worth retrying (reset, timeout...), 0 for DNS or TLS errors. */
 int dk_http_transient(int curl_code);

@@ -65,7 +65,11 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 /*
  * Describe a failed answer in one line: "WHAT: HTTP 404 MANIFEST_UNKNOWN:
  * manifest unknown" (the registry's error code and message when it sent
- * some).  Returns -1.
+ * some), and for a 401 or 403 what it means, from its challenges and what
+ * we sent: no credentials, credentials refused, an account lacking pull or
+ * push permission on a repository (403, or a Bearer error
+ * "insufficient_scope"), or only schemes derrick does not speak.
+ * Returns -1.
  */
 int dk_reg_fail(const struct dk_registry *r, const struct dk_http_resp *resp, const char *what,
 		struct dk_err *err);

@@ -28,11 +28,12 @@ int dk_retry_transient(const struct dk_http_resp *resp);
  * request that ended with resp, or -1 when there is no retry: resp is not
  * worth one (dk_retry_transient), or o's retries (o->retries, < 0:
  * DK_RETRIES_DEFAULT) are used up.  resp NULL: a failure the caller already
- * judged worth a retry.  A Retry-After in seconds is honoured (up to
- * DK_RETRY_AFTER_MAX_S), an HTTP date waits DK_BACKOFF_MAX_MS; otherwise
- * the delay doubles from o->backoff_ms (<= 0: DK_BACKOFF_MS_DEFAULT) up to
- * DK_BACKOFF_MAX_MS, with jitter so parallel transfers do not retry in
- * lockstep.
+ * judged worth a retry.  A Retry-After is honoured, up to
+ * DK_RETRY_AFTER_MAX_S, in seconds or as an HTTP date (any of RFC 9110's
+ * three forms, counted from the answer's Date when it has one; a date past
+ * means now); otherwise, or when it cannot be read, the delay doubles from
+ * o->backoff_ms (<= 0: DK_BACKOFF_MS_DEFAULT) up to DK_BACKOFF_MAX_MS, with
+ * jitter so parallel transfers do not retry in lockstep.
  */
 long dk_retry_delay(const struct dk_reg_opts *o, int attempt, const struct dk_http_resp *resp);
 

@@ -3,7 +3,8 @@
  *
  * Authentication follows the registry's lead.  The first request (a probe
  * of /v2/) tells whether it wants Basic credentials or a Bearer token from
- * some realm; tokens are then asked for with the scopes each call needs
+ * some realm (of all the challenges it sends, the best scheme derrick
+ * speaks); tokens are then asked for with the scopes each call needs
  * (not only those of the challenge, so a push with a cross-repository mount
  * gets pull rights on the source too) and kept per scope set.
  * Credentials are looked up once, on the first challenge.
@@ -20,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "derrick/challenge.h"
 #include "derrick/log.h"
 #include "derrick/registry.h"
 #include "derrick/util.h"
@@ -136,10 +138,208 @@ static int load_cert_dir(struct dk_registry *r, struct dk_err *err)
 	return 0;
 }
 
+/* ------------------------------------------------------------ auth schemes */
+
+/*
+ * The schemes derrick speaks, best first: a token is scoped and
+ * short-lived, Basic sends the password with every request.  Any other
+ * (Negotiate, NTLM...) is not answered.
+ */
+static const struct auth_scheme {
+	const char *name;
+	int kind;
+} auth_schemes[] = {
+	{ "Bearer", AUTH_BEARER },
+	{ "Basic", AUTH_BASIC },
+};
+
+/* The best challenge of cs that derrick can answer (its row in *row), or NULL. */
+static const struct dk_challenge *pick_challenge(const struct dk_challenges *cs, const struct auth_scheme **row)
+{
+	for (size_t i = 0; i < sizeof(auth_schemes) / sizeof(*auth_schemes); i++) {
+		const struct dk_challenge *c = dk_challenges_find(cs, auth_schemes[i].name);
+
+		if (c) {
+			*row = &auth_schemes[i];
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* RFC 6750 §3.1: a valid token that does not cover what the request needs. */
+static int lacks_scope(const struct dk_challenge *c, const struct auth_scheme *row)
+{
+	const char *e = row->kind == AUTH_BEARER ? dk_challenge_param(c, "error") : NULL;
+
+	return e && !strcasecmp(e, "insufficient_scope");
+}
+
 /* ------------------------------------------------------------ errors */
 
-int dk_reg_fail(const struct dk_registry *r, const struct dk_http_resp *resp, const char *what,
-		struct dk_err *err)
+/* Why a request was refused, as far as the answer and our state tell. */
+enum refusal {
+	REFUSED_NOT,            /* not a 401 or 403 */
+	REFUSED_UNKNOWN,        /* a 401 we cannot say more about (our credentials never went there) */
+	REFUSED_NO_CREDS,       /* anonymous, where credentials are needed */
+	REFUSED_CREDS,          /* the credentials (or the token got with them) were refused */
+	REFUSED_PERMISSION,     /* known, but may not do this: 403, or a token lacking the scope */
+	REFUSED_SCHEME,         /* only schemes derrick does not speak were offered */
+	REFUSED_UNSAID,         /* a 401 with no challenge at all */
+};
+
+static enum refusal refusal_of(const struct dk_registry *r, const struct dk_http_resp *resp,
+			       const struct dk_challenges *cs)
+{
+	const struct auth_scheme *row;
+	const struct dk_challenge *c;
+
+	if (resp->status == 403)
+		return REFUSED_PERMISSION;
+	if (resp->status != 401)
+		return REFUSED_NOT;
+	c = pick_challenge(cs, &row);
+	if (!c && cs->n)
+		return REFUSED_SCHEME;
+	if (!r->creds_looked_up)
+		return c ? REFUSED_UNKNOWN : REFUSED_UNSAID;
+	if (!r->have_creds)
+		return REFUSED_NO_CREDS;
+	return c && lacks_scope(c, row) ? REFUSED_PERMISSION : REFUSED_CREDS;
+}
+
+/* "push" for "pull,push": the strongest right a scope's actions name. */
+static void add_action(struct strbuf *sb, const char *actions, size_t len)
+{
+	const char *last = actions;
+
+	for (const char *p = actions; p < actions + len; p++)
+		if (*p == ',')
+			last = p + 1;
+	if (memmem(actions, len, "push", 4))
+		sb_adds(sb, "push");
+	else if (memchr(actions, '*', len))
+		sb_adds(sb, "full");
+	else if (last < actions + len)
+		sb_add(sb, last, (size_t)(actions + len - last));
+	else
+		sb_adds(sb, "any");
+}
+
+/* From the scopes "repository:NAME:ACTIONS ...": "push permission on HOST/NAME, or ..." */
+static void describe_scopes(struct strbuf *sb, const struct dk_registry *r, const char *scope)
+{
+	size_t start = sb->len;
+
+	for (const char *p = scope; p && *p;) {
+		size_t n = strcspn(p, " ");
+		const char *c1 = memchr(p, ':', n), *c2 = NULL;
+
+		for (const char *q = p; q < p + n; q++)
+			if (*q == ':')
+				c2 = q;
+		if (c1 && c2 > c1 && !strncmp(p, "repository", 10)) {
+			if (sb->len > start)
+				sb_adds(sb, ", or ");
+			add_action(sb, c2 + 1, (size_t)(p + n - c2 - 1));
+			sb_addf(sb, " permission on %s/%.*s", r->name, (int)(c2 - c1 - 1), c1 + 1);
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* From the request "PUT .../v2/NAME/manifests/v1": "push permission on HOST/NAME"; 0 when it names none. */
+static int describe_request(struct strbuf *sb, const struct dk_registry *r, const struct dk_http_resp *resp)
+{
+	static const char *const parts[] = { "/blobs/", "/manifests/", "/tags/", "/referrers/" };
+	const char *path = resp->url ? strstr(resp->url, "/v2/") : NULL, *end = NULL, *m;
+	size_t len;
+
+	if (!path)
+		return 0;
+	len = strcspn(path, "?#");
+	/* NAME may hold slashes and even "blobs": the last part marker ends it */
+	for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++)
+		for (const char *q = strstr(path, parts[i]); q && q < path + len; q = strstr(q + 1, parts[i]))
+			if (!end || q > end)
+				end = q;
+	if (!end || end <= path + 4)
+		return 0;
+	m = resp->method ? resp->method : "";
+	sb_addf(sb, "%s permission on %s/%.*s",
+		!strcmp(m, "GET") || !strcmp(m, "HEAD") ? "pull" : !strcmp(m, "DELETE") ? "delete" : "push",
+		r->name, (int)(end - path - 4), path + 4);
+	return 1;
+}
+
+/*
+ * What a refused request needed: the scopes the registry's challenge names
+ * (several for a mount), else the request's repository and method, else the
+ * scopes we asked a token for.
+ */
+static void describe_need(struct strbuf *sb, const struct dk_registry *r, const struct dk_http_resp *resp,
+			  const struct dk_challenges *cs, const char *scope)
+{
+	const struct auth_scheme *row;
+	const struct dk_challenge *c = pick_challenge(cs, &row);
+	size_t start = sb->len;
+
+	describe_scopes(sb, r, c ? dk_challenge_param(c, "scope") : NULL);
+	if (sb->len == start && !describe_request(sb, r, resp))
+		describe_scopes(sb, r, scope);
+	if (sb->len == start)
+		sb_adds(sb, "permission for this request");
+}
+
+/* The hint after a refusal, " (...)", saying what we know; "" when there is nothing to add. */
+static char *refusal_hint(const struct dk_registry *r, const struct dk_http_resp *resp,
+			  const struct dk_challenges *cs, enum refusal why, const char *scope)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	switch (why) {
+	case REFUSED_NOT:
+	case REFUSED_UNKNOWN:
+		break;
+	case REFUSED_NO_CREDS:
+		sb_adds(&sb, " (no credentials for this registry: use --creds, --authfile or derrick login)");
+		break;
+	case REFUSED_CREDS:
+		if (r->auth == AUTH_BASIC && !r->creds.password)
+			sb_adds(&sb, " (the credentials are an identity token, which Basic authentication cannot carry)");
+		else
+			sb_adds(&sb, " (the registry refused the credentials)");
+		break;
+	case REFUSED_PERMISSION:
+		if (r->have_creds && r->creds.username)
+			sb_addf(&sb, " (the account \"%s\" lacks ", r->creds.username);
+		else if (r->have_creds)
+			sb_adds(&sb, " (the account lacks ");
+		else if (r->creds_looked_up)
+			sb_adds(&sb, " (anonymous access lacks ");
+		else
+			sb_adds(&sb, " (no ");
+		describe_need(&sb, r, resp, cs, scope);
+		sb_adds(&sb, r->creds_looked_up && !r->have_creds ? ": use --creds, --authfile or derrick login)" : ")");
+		break;
+	case REFUSED_SCHEME:
+		sb_adds(&sb, " (the registry asks for ");
+		for (size_t i = 0; i < cs->n; i++)
+			sb_addf(&sb, "%s%s", i ? " or " : "", cs->v[i].scheme);
+		sb_adds(&sb, " authentication, which derrick does not support)");
+		break;
+	case REFUSED_UNSAID:
+		sb_adds(&sb, " (the registry asks for authentication without a WWW-Authenticate challenge)");
+		break;
+	}
+	return sb_detach(&sb);
+}
+
+/* dk_reg_fail, with the scopes a token request asked for (NULL elsewhere); why it was refused in *why. */
+static int reg_fail(const struct dk_registry *r, const struct dk_http_resp *resp, const char *what,
+		    const char *scope, enum refusal *why, struct dk_err *err)
 {
 	json_t *root = resp->body.len ? json_loadb(resp->body.buf, resp->body.len, 0, NULL) : NULL;
 	json_t *e0 = json_array_get(json_object_get(root, "errors"), 0);
@@ -147,67 +347,33 @@ int dk_reg_fail(const struct dk_registry *r, const struct dk_http_resp *resp, co
 	const char *msg = json_string_value(json_object_get(e0, "message"));
 	enum dk_code c = resp->status == 404 ? DK_E_NOTFOUND :
 			 resp->status == 401 || resp->status == 403 ? DK_E_AUTH : DK_E_REMOTE;
+	struct dk_challenges cs = DK_CHALLENGES_INIT;
+	enum refusal w;
+	char *hint;
 
-	/* a HEAD answer has no body: say what a 401 means here */
-	const char *hint = "";
-
-	if (resp->status == 401)
-		hint = r->have_creds ? " (the registry refused the credentials)"
-				     : " (no credentials for this registry: use --creds, --authfile or derrick login)";
+	/* the hint says what a 401 or 403 means here: a HEAD answer has no body to say it */
+	dk_challenges_of(&cs, resp);
+	w = refusal_of(r, resp, &cs);
+	hint = refusal_hint(r, resp, &cs, w, scope);
+	if (why)
+		*why = w;
 	if (code)
 		dk_fail(err, c, "%s: HTTP %ld %s%s%s%s", what, resp->status, code, msg ? ": " : "", msg ? msg : "", hint);
 	else
 		dk_fail(err, c, "%s: HTTP %ld%s", what, resp->status, hint);
+	free(hint);
+	dk_challenges_release(&cs);
 	json_decref(root);
 	return -1;
 }
 
-/* ------------------------------------------------------------ auth */
-
-/* Parse `Bearer realm="...",service="..."` (or Basic) into the registry's state. */
-static void parse_challenge(struct dk_registry *r, const char *h)
+int dk_reg_fail(const struct dk_registry *r, const struct dk_http_resp *resp, const char *what,
+		struct dk_err *err)
 {
-	const char *p;
-
-	if (!h)
-		return;
-	if (!strncasecmp(h, "Basic", 5)) {
-		r->auth = AUTH_BASIC;
-		return;
-	}
-	if (strncasecmp(h, "Bearer", 6))
-		return;
-	r->auth = AUTH_BEARER;
-	p = h + 6;
-	while (*p) {
-		const char *eq, *v, *end;
-		size_t klen;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		eq = strchr(p, '=');
-		if (!eq)
-			break;
-		klen = (size_t)(eq - p);
-		v = eq + 1;
-		if (*v == '"') {
-			v++;
-			end = strchr(v, '"');
-			if (!end)
-				break;
-		} else {
-			end = v + strcspn(v, ",");
-		}
-		if (klen == 5 && !strncasecmp(p, "realm", 5)) {
-			free(r->realm);
-			r->realm = dk_xstrndup(v, (size_t)(end - v));
-		} else if (klen == 7 && !strncasecmp(p, "service", 7)) {
-			free(r->service);
-			r->service = dk_xstrndup(v, (size_t)(end - v));
-		}
-		p = *end == '"' ? end + 1 : end;
-	}
+	return reg_fail(r, resp, what, NULL, NULL, err);
 }
+
+/* ------------------------------------------------------------ auth */
 
 static int get_creds(struct dk_registry *r, struct dk_err *err)
 {
@@ -248,6 +414,56 @@ static void drop_token(struct dk_registry *r, const char *scope)
 	for (size_t i = 0; i < r->n_tokens; i++)
 		if (!strcmp(r->tokens[i].scope, scope))
 			r->tokens[i].expires = 0;
+}
+
+/*
+ * Learn from a 401's challenges how to authenticate: the best scheme we
+ * speak (and a Bearer one's realm and service).  -1, r unchanged, when no
+ * challenge is one we speak.
+ */
+static int learn_challenge(struct dk_registry *r, const struct dk_challenges *cs)
+{
+	const struct auth_scheme *row;
+	const struct dk_challenge *c = pick_challenge(cs, &row);
+	const char *realm, *service;
+
+	if (!c)
+		return -1;
+	r->auth = row->kind;
+	if (r->auth != AUTH_BEARER)
+		return 0;
+	realm = dk_challenge_param(c, "realm");
+	service = dk_challenge_param(c, "service");
+	free(r->realm);
+	free(r->service);
+	r->realm = realm ? dk_xstrdup(realm) : NULL;
+	r->service = service ? dk_xstrdup(service) : NULL;
+	return 0;
+}
+
+/*
+ * After a 401 to a request that carried an Authorization header (sent) or
+ * not: 1 when another try may succeed (the challenge learnt, a refused
+ * token dropped); 0 when the answer is final: no scheme we speak, Basic
+ * credentials refused (or none to send), or a valid token without the
+ * scope, which the token server would only hand out again.
+ */
+static int auth_again(struct dk_registry *r, const char *scope, const struct dk_http_resp *resp, int sent)
+{
+	struct dk_challenges cs = DK_CHALLENGES_INIT;
+	const struct auth_scheme *row;
+	const struct dk_challenge *c;
+	int was = r->auth, again = 0;
+
+	dk_challenges_of(&cs, resp);
+	c = pick_challenge(&cs, &row);
+	if (c && !(sent && lacks_scope(c, row)) && learn_challenge(r, &cs) == 0 &&
+	    !(was == AUTH_BASIC && r->auth == AUTH_BASIC)) {
+		drop_token(r, scope ? scope : "");
+		again = 1;
+	}
+	dk_challenges_release(&cs);
+	return again;
 }
 
 static void url_escape_into(struct strbuf *sb, const char *s)
@@ -320,16 +536,18 @@ static int fetch_token(struct dk_registry *r, const char *scope, struct dk_err *
 	req.body_fd = -1;
 	req.max_body = 1 << 20;
 	if (dk_http_do(r->http, &req, &resp, err) < 0) {
+		dk_http_resp_release(&resp);
 		dk_err_prefix(err, "%s: token request", r->name);
 		goto out;
 	}
 	if (resp.status != 200) {
 		char *what = dk_xasprintf("%s: token request to %.*s", r->name,
 					  (int)strcspn(r->realm, "?"), r->realm);
+		enum refusal why;
 
-		dk_reg_fail(r, &resp, what, err);
-		if (resp.status == 401)
-			dk_err_prefix(err, "%s", r->have_creds ? "wrong username or password" : "no credentials");
+		reg_fail(r, &resp, what, scope, &why, err);
+		if (why == REFUSED_CREDS || why == REFUSED_NO_CREDS)
+			dk_err_prefix(err, "%s", why == REFUSED_CREDS ? "wrong username or password" : "no credentials");
 		free(what);
 		dk_http_resp_release(&resp);
 		goto out;
@@ -411,7 +629,7 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 		const char **headers;
 		size_t nh = 0;
 		char *auth = NULL;
-		int failed = 0, rc;
+		int failed = 0, sent, rc;
 		long delay = -1;
 
 		for (const char *const *p = call->headers; p && *p; p++)
@@ -435,22 +653,21 @@ int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_h
 		req.url = url;
 		req.headers = headers;
 		rc = dk_http_do(call->http ? call->http : r->http, &req, resp, err);
+		sent = auth != NULL;
 		if (auth) {
 			explicit_bzero(auth, strlen(auth));
 			free(auth);
 		}
 		free(headers);
-		if (rc == 0 && resp->status == 401 && same_host && auth_tries < 1 && r->auth != AUTH_BASIC) {
+		if (rc == 0 && resp->status == 401 && same_host && auth_tries < 1) {
 			/* first challenge on a registry that looked open, or an expired token */
-			int none;
+			int again;
 
 			pthread_mutex_lock(&r->lock);
-			parse_challenge(r, dk_http_header(resp, "www-authenticate"));
-			drop_token(r, call->scope ? call->scope : "");
-			none = r->auth == AUTH_NONE;
+			again = auth_again(r, call->scope, resp, sent);
 			pthread_mutex_unlock(&r->lock);
 			auth_tries++;
-			if (none) {
+			if (!again) {
 				free(url);
 				return 0;
 			}
@@ -507,10 +724,9 @@ static int probe(struct dk_registry *r, struct dk_err *err)
 	call.method = "GET";
 	call.path = "/v2/";
 	call.body.body_fd = -1;
+	/* dk_reg_do learns the challenge of a 401 */
 	if (dk_reg_do(r, &call, &resp, err) < 0)
 		return -1;
-	if (resp.status == 401)
-		parse_challenge(r, dk_http_header(&resp, "www-authenticate"));
 	if (resp.status == 200 || resp.status == 401) {
 		dk_http_resp_release(&resp);
 		return 0;
@@ -612,9 +828,10 @@ int dk_registry_check_auth(struct dk_registry *r, struct dk_err *err)
 		return -1;
 	if (resp.status != 200) {
 		char *what = dk_xasprintf("%s: GET /v2/ with the credentials", r->name);
+		enum refusal why;
 
-		rc = dk_reg_fail(r, &resp, what, err);
-		if (resp.status == 401)
+		rc = reg_fail(r, &resp, what, NULL, &why, err);
+		if (why == REFUSED_CREDS)
 			dk_err_prefix(err, "wrong username or password");
 		free(what);
 	}

@@ -133,12 +133,25 @@ static size_t read_header(char *buf, size_t size, size_t nitems, void *data)
 	const char *colon;
 	struct dk_http_header *hd;
 
-	while (len && (buf[len - 1] == '\r' || buf[len - 1] == '\n'))
+	while (len && (buf[len - 1] == '\r' || buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 		len--;
 	/* a new status line starts a new header block (after a 100 Continue) */
 	if (len >= 5 && !strncmp(buf, "HTTP/", 5)) {
 		clear_headers(resp);
 		resp->status = strtol(memchr(buf, ' ', len) ? (char *)memchr(buf, ' ', len) + 1 : buf, NULL, 10);
+		return n;
+	}
+	/* an obsolete folded line continues the previous header's value (RFC 9112 §5.2) */
+	if (len && (buf[0] == ' ' || buf[0] == '\t') && resp->n_headers) {
+		size_t skip = 0;
+		char *v;
+
+		while (buf[skip] == ' ' || buf[skip] == '\t')
+			skip++;
+		hd = &resp->headers[resp->n_headers - 1];
+		v = dk_xasprintf("%s %.*s", hd->value, (int)(len - skip), buf + skip);
+		free(hd->value);
+		hd->value = v;
 		return n;
 	}
 	colon = memchr(buf, ':', len);
@@ -243,6 +256,8 @@ int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_
 	curl_slist_free_all(hl);
 	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && resp->body_truncated)) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		resp->method = dk_xstrdup(req->method);
+		resp->url = dk_xstrdup(req->url);
 		return 0;
 	}
 	resp->curl_code = (int)rc;
@@ -261,15 +276,39 @@ int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_
 void dk_http_resp_release(struct dk_http_resp *resp)
 {
 	clear_headers(resp);
+	free(resp->method);
+	free(resp->url);
+	resp->method = resp->url = NULL;
 	sb_release(&resp->body);
+}
+
+const char *dk_http_header_next(const struct dk_http_resp *resp, const char *name, size_t *pos)
+{
+	for (size_t i = *pos; i < resp->n_headers; i++)
+		if (!strcmp(resp->headers[i].name, name)) {
+			*pos = i + 1;
+			return resp->headers[i].value;
+		}
+	*pos = resp->n_headers;
+	return NULL;
 }
 
 const char *dk_http_header(const struct dk_http_resp *resp, const char *name)
 {
-	for (size_t i = 0; i < resp->n_headers; i++)
-		if (!strcmp(resp->headers[i].name, name))
-			return resp->headers[i].value;
-	return NULL;
+	size_t pos = 0;
+
+	return dk_http_header_next(resp, name, &pos);
+}
+
+int dk_http_date(const char *s, time_t *t)
+{
+	/* curl_getdate reads all three forms (and a few more, harmlessly) */
+	time_t v = curl_getdate(s, NULL);
+
+	if (v == -1)
+		return -1;
+	*t = v;
+	return 0;
 }
 
 int dk_http_transient(int code)

@@ -78,9 +78,19 @@ expect_error "after logout: 401 again" "HTTP 401" \
 	"$DERRICK" inspect --cert-dir "$SEC_CERT_DIR" --authfile "$AF" "docker://$S/app:v2"
 check "--tls-verify=false accepts the unknown CA" \
 	"$DERRICK" inspect --tls-verify=false --creds "$SEC_USER:$SEC_PASS" "docker://$S/app:v2"
+# a 403 (GHCR, Harbor, Quay: DENIED) is a permission error, never a credential one
+proxy_start pxs sec || exit 1
+proxy_fault pxs PUT 1 403 path=/manifests/
+expect_error "403 on a push: the account lacks push permission on the repository" \
+	"HTTP 403 DENIED: injected by faulty_proxy (fault #1) (the account \"$SEC_USER\" lacks push permission on $PXS_ADDR/team/app)" \
+	"$DERRICK" push -q --cert-dir "$SEC_CERT_DIR" --creds "$SEC_USER:$SEC_PASS" oci:"$T/img":v1 "docker://$PXS_ADDR/team/app:v1"
+proxy_fault pxs GET 1 403 path=/manifests/
+expect_error "403 on a pull: the account lacks pull permission" \
+	"(the account \"$SEC_USER\" lacks pull permission on $PXS_ADDR/app)" \
+	"$DERRICK" pull -q --cert-dir "$SEC_CERT_DIR" --creds "$SEC_USER:$SEC_PASS" "$PXS_ADDR/app:v2" -o oci:"$T/e403"
 
 # --- the Bearer token flow --------------------------------------------------
-registry_start tok token || exit 1
+registry_start tok token reader=1 || exit 1
 K=$TOK_ADDR
 "$DERRICK" push -v --json --cert-dir "$TOK_CERT_DIR" --creds "$TOK_USER:$TOK_PASS" oci:"$T/img":v1 "docker://$K/base:v1" >"$T/tok-push.out" 2>&1
 check "token auth: push" grep -q '"manifest_digest"' "$T/tok-push.out"
@@ -93,6 +103,17 @@ expect_error "token auth: a wrong password" "wrong username or password" \
 	"$DERRICK" pull --cert-dir "$TOK_CERT_DIR" --creds "$TOK_USER:nope" "$K/base:v1" -o oci:"$T/e1"
 expect_error "token auth: anonymous pull of a private repository" "HTTP 401" \
 	"$DERRICK" pull --cert-dir "$TOK_CERT_DIR" "$K/base:v1" -o oci:"$T/e2"
+# a valid pull-only account pushing: the registry's 401 says error="insufficient_scope"
+expect_error "token auth: a pull-only account pushing is told it lacks push permission" \
+	"HTTP 401 UNAUTHORIZED: authentication required (the account \"$TOK_READER_USER\" lacks push permission on $K/ro-push)" \
+	"$DERRICK" push -q --cert-dir "$TOK_CERT_DIR" --creds "$TOK_READER_USER:$TOK_READER_PASS" oci:"$T/img":v1 "docker://$K/ro-push:v1"
+same "  ... and its token is asked for once, not again after the refusal" \
+	"$(grep -c "scopes=repository:ro-push:pull,push user=$TOK_READER_USER " "$TOK_TOKEN_LOG")" 1
+expect_error "token auth: a pull-only account pushing where the blobs exist: the manifest PUT says so too" \
+	"PUT manifest: HTTP 401 UNAUTHORIZED: authentication required (the account \"$TOK_READER_USER\" lacks push permission on $K/base)" \
+	"$DERRICK" push -q --cert-dir "$TOK_CERT_DIR" --creds "$TOK_READER_USER:$TOK_READER_PASS" oci:"$T/img":v1 "docker://$K/base:v9"
+check "token auth: the pull-only account pulls" \
+	"$DERRICK" pull -q --cert-dir "$TOK_CERT_DIR" --creds "$TOK_READER_USER:$TOK_READER_PASS" "$K/base:v1" -o oci:"$T/ro-pull"
 skopeo copy -q --dest-cert-dir "$TOK_CERT_DIR" --dest-creds "$TOK_USER:$TOK_PASS" oci:"$T/img":v1 "docker://$K/by-skopeo:v1" >/dev/null 2>&1
 echo "$TOK_PASS" | "$DERRICK" login --authfile "$T/tok-auth.json" --cert-dir "$TOK_CERT_DIR" -u "$TOK_USER" --password-stdin "$K" >/dev/null 2>&1
 check "token auth: login checks through the token server" test -s "$T/tok-auth.json"
@@ -113,6 +134,6 @@ check "a push that outlives its token (3 s, one chunk takes 4 s) completes" grep
 check "  ... after renewing the token" test "$(grep -c 'repository:slow:pull,push' "$TOK2_TOKEN_LOG")" -ge 2
 
 # --- no secret anywhere ---------------------------------------------------
-leaks=$(grep -rlF -e "$SEC_PASS" -e "$TOK_PASS" -e "$TOK2_PASS" "$T"/*.out "$T"/*.err "$T"/*.json 2>/dev/null)
+leaks=$(grep -rlF -e "$SEC_PASS" -e "$TOK_PASS" -e "$TOK_READER_PASS" -e "$TOK2_PASS" "$T"/*.out "$T"/*.err "$T"/*.json 2>/dev/null)
 same "no password in any output, error or -v log" "$leaks" ""
 echo "1..$_n"
