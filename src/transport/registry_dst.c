@@ -23,7 +23,10 @@
 #include "derrick/util.h"
 #include "registry_transport.h"
 
-#define DEFAULT_CHUNK (16u << 20)
+/* GHCR refuses PATCH bodies over 4 MiB; every other registry known takes that */
+#define DEFAULT_CHUNK (4u << 20)
+/* a registry refusing bodies this small is refusing something else: stop halving */
+#define MIN_BODY (64u << 10)
 
 struct reg_dst {
 	struct dk_image_dst base;
@@ -33,6 +36,9 @@ struct reg_dst {
 	struct dk_manifest_blob manifest;
 	int have_manifest;
 	struct regt_pool pool;  /* connections for parallel uploads */
+	/* what this push learns of the registry, shared by its parallel uploads, under `lock` */
+	pthread_mutex_t lock;
+	uint64_t max_body;      /* the largest request body to send; lowered when the registry refuses one */
 };
 
 /* Record what happened to a blob and, unless quiet, say it in one line. */
@@ -60,6 +66,7 @@ static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query,
 	call.body.has_body = 1;
 	call.http = h;
 	*location = NULL;
+	*status = 0;
 	if (dk_reg_do(d->reg, &call, &resp, err) < 0) {
 		free(path);
 		return dk_err_prefix(err, "%s: start upload", d->base.ref.text);
@@ -157,8 +164,14 @@ static int upload_status(struct reg_dst *d, struct dk_http *h, char **location, 
 	if (resp.status == 204) {
 		const char *dash = range ? strchr(range, '-') : NULL;
 
-		/* "0-N" means N+1 bytes arrived; no Range means none did */
-		*next = dash ? strtoull(dash + 1, NULL, 10) + 1 : 0;
+		long long end = dash ? strtoll(dash + 1, NULL, 10) : 0;
+
+		/*
+		 * "0-N" means N+1 bytes arrived; no Range means none did, and so
+		 * does "0-0": distribution's answer for an empty upload (one stored
+		 * byte is what a broken request all but never leaves)
+		 */
+		*next = end > 0 ? (uint64_t)end + 1 : 0;
 		if (loc) {
 			char *n = dk_http_resolve(*location, loc);
 
@@ -173,6 +186,80 @@ static int upload_status(struct reg_dst *d, struct dk_http *h, char **location, 
 	return rc;
 }
 
+/* ------------------------------------------------------------ request body limits */
+
+/* The largest request body to send now (this push's threads may have lowered it). */
+static uint64_t body_limit(struct reg_dst *d)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&d->lock);
+	v = d->max_body;
+	pthread_mutex_unlock(&d->lock);
+	return v;
+}
+
+/*
+ * The limit a refusal states, in bytes, or 0: GHCR says "the request body
+ * is too large and exceeds the maximum permissible limit of 4.00MiB".
+ */
+static uint64_t stated_limit(const struct dk_http_resp *resp)
+{
+	static const struct { const char *name; double bytes; } units[] = {
+		{ "kib", 1024.0 }, { "mib", 1048576.0 }, { "gib", 1073741824.0 },
+		{ "kb", 1e3 }, { "mb", 1e6 }, { "gb", 1e9 }, { "bytes", 1.0 }, { "b", 1.0 },
+	};
+	const char *p = strcasestr(resp->body.buf, "limit");
+	char *end;
+	double v;
+
+	if (!p)
+		p = strcasestr(resp->body.buf, "maximum");
+	if (!p)
+		return 0;
+	p += strcspn(p, "0123456789");
+	v = strtod(p, &end);
+	if (end == p)
+		return 0;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strncasecmp(end, units[i].name, strlen(units[i].name)))
+			return v * units[i].bytes >= 1 && v * units[i].bytes < 1e18 ? (uint64_t)(v * units[i].bytes) : 0;
+	return 0;
+}
+
+/*
+ * The registry (or a proxy before it) refused a body of `refused` bytes:
+ * 413, or 416 with the upload where we thought it was (GHCR's answer to a
+ * PATCH over 4 MiB).  Lower the limit for every later request of this
+ * push: to the limit the answer states, else to half.  0, or -1 when
+ * bodies this small are refused too (err set).
+ */
+static int learn_limit(struct reg_dst *d, uint64_t refused, const struct dk_http_resp *resp, const char *what,
+		       struct dk_err *err)
+{
+	uint64_t said = stated_limit(resp), lim = said && said < refused ? said : refused / 2;
+
+	if (refused <= MIN_BODY) {
+		char *w = dk_xasprintf("%s (%llu bytes in one request)", what, (unsigned long long)refused);
+
+		dk_reg_fail(d->reg, resp, w, err);
+		free(w);
+		return -1;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (lim < d->max_body) {
+		d->max_body = lim;
+		dk_verbose("%s: the registry refused a request body of %llu bytes (HTTP %ld); sending at most %llu from now on",
+			   d->base.ref.text, (unsigned long long)refused, resp->status, (unsigned long long)lim);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------ uploads */
+
 struct progress {
 	int slot;               /* the live line, or -1 */
 	uint64_t base;          /* bytes of the blob sent before this request */
@@ -186,105 +273,151 @@ static void on_progress(void *ctx, uint64_t now)
 }
 
 /*
- * One upload attempt: POST, then either one PUT with the whole blob or
- * PATCHes of chunk bytes.  A broken PATCH is resumed from the offset the
- * registry reports.  Returns 0, or -1 with *transient set when starting
- * over may help.
+ * After an answer other than success to a request carrying `n` bytes at
+ * *off: 1 when the upload goes on at *off (resumed from the registry's
+ * Range), 2 when it must start again in a new session (the old one is
+ * gone), 0 when it cannot go on (err set; *transient when starting over
+ * may help).  `answered`: resp holds an answer (else the connection broke).
+ */
+static int after_failure(struct reg_dst *d, struct dk_http *h, struct dk_http_resp *resp, int answered,
+			 uint64_t n, char **loc, uint64_t *off, int *resumes, int *transient, const char *what,
+			 struct dk_err *err)
+{
+	int refused = answered && n && (resp->status == 413 || resp->status == 416);
+	uint64_t at = *off;
+	long wait = refused ? -1 : dk_retry_delay(&d->o.reg, *resumes, resp);
+
+	if (!refused && wait < 0) {
+		/* resumes used up, or an error that no retry mends */
+		*transient = dk_retry_transient(resp);
+		if (answered)
+			dk_reg_fail(d->reg, resp, what, err);
+		return 0;
+	}
+	if (wait > 0)
+		dk_sleep_ms(wait);
+	/* ask the registry how far it got: that tells a refused body from a range mismatch too */
+	if (upload_status(d, h, loc, &at, err) < 0) {
+		if (refused && learn_limit(d, n, resp, what, err) == 0)
+			return 2;
+		*transient = 1;
+		return 0;
+	}
+	if (refused && (resp->status == 413 || at == *off)) {
+		if (learn_limit(d, n, resp, what, err) < 0)
+			return 0;
+	} else {
+		/* a broken chunk, or a 416 because the registry holds more or less than we thought */
+		if (refused && *resumes >= (d->o.reg.retries >= 0 ? d->o.reg.retries : DK_RETRIES_DEFAULT)) {
+			dk_reg_fail(d->reg, resp, what, err);
+			*transient = 1;
+			return 0;
+		}
+		(*resumes)++;
+		dk_verbose("%s: chunk failed, resuming at byte %llu", d->base.ref.text, (unsigned long long)at);
+	}
+	*off = at;
+	return 1;
+}
+
+/*
+ * One upload attempt: POST, then
+ * either one PUT with the whole blob, or PATCHes of at most body_limit()
+ * bytes and an empty PUT.  A broken PATCH is resumed from the offset the
+ * registry reports; a refused body makes every later request smaller.
+ * Returns 0, or -1 with *transient set when starting over may help.
  */
 static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, int fd,
 		       uint64_t *sent, int *transient, const int *slot, struct dk_err *err)
 {
-	uint64_t chunk = d->o.chunk_size ? d->o.chunk_size : DEFAULT_CHUNK;
 	struct progress prog = { *slot, 0 };
 	struct dk_reg_call call = { 0 };
 	struct dk_http_resp resp;
-	char *loc = NULL, *url = NULL, *what = dk_xasprintf("%s: upload blob %s", d->base.ref.text, desc->digest);
+	char *loc = NULL, *url = NULL;
+	char *what = dk_xasprintf("%s: upload blob %s", d->base.ref.text, desc->digest);
 	const char *octet[] = { "Content-Type: application/octet-stream", NULL, NULL };
 	uint64_t off = 0;
 	long status;
-	int rc = -1, resumes = 0, answered;
+	int rc = -1, resumes = 0, chunked = 0;
 
 	*transient = 0;
-	if (start_upload(d, h, "", d->scope, &status, &loc, err) < 0 || !loc) {
-		if (!loc && status == 201)
-			dk_fail(err, DK_E_REMOTE, "%s: the registry answered 201 to an upload request", what);
-		*transient = err->code == DK_E_IO;
-		goto out;
-	}
 	call.scope = d->scope;
 	call.http = h;
 	call.no_retry = 1;
 	call.body.body_fd = fd;
+	call.body.has_body = 1;
 	call.body.progress = on_progress;
 	call.body.progress_ctx = &prog;
-	while (desc->size > chunk && off < desc->size) {
-		uint64_t n = desc->size - off < chunk ? desc->size - off : chunk;
+	for (;;) {
+		uint64_t limit = body_limit(d), n;
 		char range[64];
-		long wait;
+		int last, answered, next;
 
+		if (!loc) {
+			if (start_upload(d, h, "", d->scope, &status, &loc, err) < 0 || !loc) {
+				if (!loc && status == 201)
+					dk_fail(err, DK_E_REMOTE, "%s: the registry answered 201 to an upload request", what);
+				*transient = err->code == DK_E_IO;
+				goto out;
+			}
+			off = 0;
+			chunked = 0;
+		}
+		/* the final PUT carries the whole blob (monolithic) or nothing */
+		last = chunked ? off >= desc->size : desc->size <= limit;
+		n = last ? (chunked ? 0 : desc->size) : desc->size - off < limit ? desc->size - off : limit;
+		free(url);
+		url = last ? with_digest(loc, desc->digest) : NULL;
 		snprintf(range, sizeof(range), "Content-Range: %llu-%llu", (unsigned long long)off,
 			 (unsigned long long)(off + n - 1));
-		octet[1] = range;
-		call.method = "PATCH";
-		call.path = loc;
+		octet[1] = last ? NULL : range;
+		call.method = last ? "PUT" : "PATCH";
+		call.path = last ? url : loc;
 		call.headers = octet;
 		call.body.body_off = off;
 		call.body.body_size = n;
-		call.body.has_body = 1;
 		prog.base = off;
 		answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
-		if (answered && resp.status == 202) {
+		if (answered && last && (resp.status == 201 || resp.status == 204)) {
+			rc = check_created(d, &resp, desc->digest, what, err);
+			*sent += rc == 0 ? n : 0;
+			dk_http_resp_release(&resp);
+			goto out;
+		}
+		if (answered && !last && resp.status == 202) {
 			const char *nl = dk_http_header(&resp, "location");
 
 			*sent += n;
 			off += n;
+			chunked = 1;
 			if (nl) {
-				char *next = dk_http_resolve(loc, nl);
+				char *nloc = dk_http_resolve(loc, nl);
 
 				free(loc);
-				loc = next;
+				loc = nloc;
 			}
 			dk_http_resp_release(&resp);
 			continue;
 		}
-		wait = dk_retry_delay(&d->o.reg, resumes++, &resp);
-		if (wait >= 0) {
-			/* broken or refused chunk: ask the registry how far it got, go on from there */
+		if (last && n == 0) {
+			/* the empty final PUT: nothing to resume or shrink */
+			*transient = dk_retry_transient(&resp);
+			if (answered)
+				dk_reg_fail(d->reg, &resp, what, err);
 			dk_http_resp_release(&resp);
-			dk_sleep_ms(wait);
-			if (upload_status(d, h, &loc, &off, err) < 0) {
-				*transient = 1;
-				goto out;
-			}
-			dk_verbose("%s: chunk failed, resuming at byte %llu", d->base.ref.text, (unsigned long long)off);
-			continue;
+			goto out;
 		}
-		/* resumes used up, or 416 (our idea of the offset and the registry's differ): start over */
-		*transient = dk_retry_transient(&resp) || resp.status == 416;
-		if (answered)
-			dk_reg_fail(d->reg, &resp, what, err);
+		next = after_failure(d, h, &resp, answered, n, &loc, &off, &resumes, transient, what, err);
 		dk_http_resp_release(&resp);
-		goto out;
+		if (!next)
+			goto out;
+		if (next == 2) {
+			free(loc);
+			loc = NULL;
+		} else if (!last || off) {
+			chunked = 1;
+		}
 	}
-	/* the final PUT carries the whole blob (monolithic) or nothing */
-	url = with_digest(loc, desc->digest);
-	octet[1] = NULL;
-	call.method = "PUT";
-	call.path = url;
-	call.headers = octet;
-	call.body.body_off = 0;
-	call.body.body_size = off < desc->size ? desc->size : 0;
-	call.body.has_body = 1;
-	prog.base = 0;
-	answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
-	*transient = dk_retry_transient(&resp);
-	if (!answered)
-		goto out;
-	if (check_created(d, &resp, desc->digest, what, err) == 0) {
-		*sent += call.body.body_size;
-		rc = 0;
-	}
-	dk_http_resp_release(&resp);
 out:
 	free(loc);
 	free(url);
@@ -384,6 +517,7 @@ static void rdst_close(struct dk_image_dst *base)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 
+	pthread_mutex_destroy(&d->lock);
 	regt_pool_free(&d->pool);
 	dk_manifest_blob_free(&d->manifest);
 	dk_registry_free(d->reg);
@@ -404,11 +538,13 @@ int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opt
 
 	d->base.ops = &rdst_ops;
 	regt_pool_init(&d->pool, NULL);
+	pthread_mutex_init(&d->lock, NULL);
 	dk_ref_copy(&d->base.ref, ref);
 	if (o)
 		d->o = *o;
 	else
 		d->o.reg.retries = -1;
+	d->max_body = d->o.chunk_size ? d->o.chunk_size : DEFAULT_CHUNK;
 	d->scope = dk_xasprintf("repository:%s:pull,push", ref->docker.repository);
 	if (regt_open(ref, o, &d->reg, err) < 0) {
 		rdst_close(&d->base);
