@@ -28,6 +28,12 @@
 /* a registry refusing bodies this small is refusing something else: stop halving */
 #define MIN_BODY (64u << 10)
 
+/* An upload session the registry opened when asked for a mount (ECR does): the upload goes on there. */
+struct held_upload {
+	char digest[DK_DIGEST_SIZE];
+	char *location;
+};
+
 struct reg_dst {
 	struct dk_image_dst base;
 	struct dk_registry *reg;
@@ -39,6 +45,10 @@ struct reg_dst {
 	/* what this push learns of the registry, shared by its parallel uploads, under `lock` */
 	pthread_mutex_t lock;
 	uint64_t max_body;      /* the largest request body to send; lowered when the registry refuses one */
+	struct held_upload *held;
+	size_t n_held;
+	char **no_mount;        /* repositories the registry will not let us mount from */
+	size_t n_no_mount;
 };
 
 /* Record what happened to a blob and, unless quiet, say it in one line. */
@@ -89,13 +99,97 @@ static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query,
 	return rc;
 }
 
+/* ------------------------------------------------------------ mounts */
+
+static int mount_refused(struct reg_dst *d, const char *repository)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->n_no_mount && !found; i++)
+		found = !strcmp(d->no_mount[i], repository);
+	pthread_mutex_unlock(&d->lock);
+	return found;
+}
+
+static void refuse_mounts(struct reg_dst *d, const char *repository)
+{
+	pthread_mutex_lock(&d->lock);
+	d->no_mount = dk_xrealloc(d->no_mount, (d->n_no_mount + 1) * sizeof(*d->no_mount));
+	d->no_mount[d->n_no_mount++] = dk_xstrdup(repository);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void hold_upload(struct reg_dst *d, const char *digest, char *location)
+{
+	struct held_upload *u;
+
+	pthread_mutex_lock(&d->lock);
+	d->held = dk_xrealloc(d->held, (d->n_held + 1) * sizeof(*d->held));
+	u = &d->held[d->n_held++];
+	snprintf(u->digest, sizeof(u->digest), "%s", digest);
+	u->location = location;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* The session held for `digest` (the caller's now), or NULL. */
+static char *take_upload(struct reg_dst *d, const char *digest)
+{
+	char *loc = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->n_held; i++) {
+		if (!strcmp(d->held[i].digest, digest)) {
+			loc = d->held[i].location;
+			d->held[i] = d->held[--d->n_held];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return loc;
+}
+
+/*
+ * Ask for a mount of desc from repository `from`: 1 mounted, 0 not (its
+ * bytes are needed).  A mount only saves an upload, so every refusal is
+ * a 0: 401/403 (the token does not cover `from`, as on GitLab; later
+ * blobs from there are not tried), 404, or a 202 opening an upload
+ * instead (ECR), whose session the upload then uses.
+ */
+static int try_mount(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, const char *from)
+{
+	/* pull on the source and push on the target in one token, as docker asks */
+	char *scope = dk_xasprintf("%s repository:%s:pull", d->scope, from);
+	char *query = dk_xasprintf("?mount=%s&from=%s", desc->digest, from);
+	char *loc = NULL;
+	struct dk_err err;
+	long status;
+	int rc = 0;
+
+	if (start_upload(d, h, query, scope, &status, &loc, &err) < 0) {
+		dk_verbose("%s: no mount of %s from %s (%s); uploading it", d->base.ref.text, desc->digest, from,
+			   err.msg);
+		if (err.code == DK_E_AUTH)
+			refuse_mounts(d, from);
+	} else if (status == 201) {
+		note(d, desc, "mounted", 0);
+		rc = 1;
+	} else if (loc) {
+		dk_verbose("%s: the registry opened an upload instead of mounting %s", d->base.ref.text, desc->digest);
+		hold_upload(d, desc->digest, loc);
+		loc = NULL;
+	}
+	free(loc);
+	free(query);
+	free(scope);
+	return rc;
+}
+
 static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
 			   struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 	struct dk_http *h = regt_pool_get(&d->pool);
-	char *query = NULL, *scope = NULL, *loc = NULL;
-	long status = 0;
 	int exists, rc = 0;
 
 	exists = regt_head_blob(d->reg, h, &base->ref, d->scope, desc, err);
@@ -106,22 +200,11 @@ static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc
 		rc = 1;
 	} else if (from && from->transport == base->ref.transport &&
 		   !strcmp(from->docker.registry, base->ref.docker.registry) &&
-		   strcmp(from->docker.repository, base->ref.docker.repository)) {
-		/* a mount needs pull rights on the source repository as well */
-		query = dk_xasprintf("?mount=%s&from=%s", desc->digest, from->docker.repository);
-		scope = dk_xasprintf("%s repository:%s:pull", d->scope, from->docker.repository);
-		if (start_upload(d, h, query, scope, &status, &loc, err) < 0) {
-			rc = -1;
-		} else if (status == 201) {
-			note(d, desc, "mounted", 0);
-			rc = 1;
-		}
-		/* 202: the registry opened an upload instead; it expires on its own */
+		   strcmp(from->docker.repository, base->ref.docker.repository) &&
+		   !mount_refused(d, from->docker.repository)) {
+		rc = try_mount(d, h, desc, from->docker.repository);
 	}
 	regt_pool_put(&d->pool, h);
-	free(query);
-	free(scope);
-	free(loc);
 	return rc;
 }
 
@@ -321,7 +404,7 @@ static int after_failure(struct reg_dst *d, struct dk_http *h, struct dk_http_re
 }
 
 /*
- * One upload attempt: POST, then
+ * One upload attempt: POST (or the session a refused mount opened), then
  * either one PUT with the whole blob, or PATCHes of at most body_limit()
  * bytes and an empty PUT.  A broken PATCH is resumed from the offset the
  * registry reports; a refused body makes every later request smaller.
@@ -333,12 +416,12 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 	struct progress prog = { *slot, 0 };
 	struct dk_reg_call call = { 0 };
 	struct dk_http_resp resp;
-	char *loc = NULL, *url = NULL;
+	char *loc = take_upload(d, desc->digest), *url = NULL;
 	char *what = dk_xasprintf("%s: upload blob %s", d->base.ref.text, desc->digest);
 	const char *octet[] = { "Content-Type: application/octet-stream", NULL, NULL };
 	uint64_t off = 0;
 	long status;
-	int rc = -1, resumes = 0, chunked = 0;
+	int rc = -1, resumes = 0, chunked = 0, adopted = loc != NULL;
 
 	*transient = 0;
 	call.scope = d->scope;
@@ -390,6 +473,7 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 			*sent += n;
 			off += n;
 			chunked = 1;
+			adopted = 0;
 			if (nl) {
 				char *nloc = dk_http_resolve(loc, nl);
 
@@ -399,7 +483,7 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 			dk_http_resp_release(&resp);
 			continue;
 		}
-		if (last && n == 0) {
+		if (last && n == 0 && !adopted) {
 			/* the empty final PUT: nothing to resume or shrink */
 			*transient = dk_retry_transient(&resp);
 			if (answered)
@@ -409,9 +493,14 @@ static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_des
 		}
 		next = after_failure(d, h, &resp, answered, n, &loc, &off, &resumes, transient, what, err);
 		dk_http_resp_release(&resp);
-		if (!next)
+		if (!next && !adopted)
 			goto out;
-		if (next == 2) {
+		if (!next)
+			/* a session a mount opened may not take uploads after all: one fresh start */
+			dk_verbose("%s: the upload session of the mount failed (%s); opening another", d->base.ref.text,
+				   err->msg);
+		if (next != 1) {
+			adopted = 0;
 			free(loc);
 			loc = NULL;
 		} else if (!last || off) {
@@ -513,10 +602,34 @@ out:
 	return rc;
 }
 
+/* Cancel the sessions mounts opened that no upload used (the blob's source failed): DELETE, best effort. */
+static void cancel_held(struct reg_dst *d)
+{
+	for (size_t i = 0; i < d->n_held; i++) {
+		struct dk_reg_call call = { 0 };
+		struct dk_http_resp resp;
+		struct dk_err ignored;
+
+		call.method = "DELETE";
+		call.path = d->held[i].location;
+		call.scope = d->scope;
+		call.body.body_fd = -1;
+		call.no_retry = 1;
+		if (dk_reg_do(d->reg, &call, &resp, &ignored) == 0)
+			dk_http_resp_release(&resp);
+		free(d->held[i].location);
+	}
+	free(d->held);
+}
+
 static void rdst_close(struct dk_image_dst *base)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 
+	cancel_held(d);
+	for (size_t i = 0; i < d->n_no_mount; i++)
+		free(d->no_mount[i]);
+	free(d->no_mount);
 	pthread_mutex_destroy(&d->lock);
 	regt_pool_free(&d->pool);
 	dk_manifest_blob_free(&d->manifest);
