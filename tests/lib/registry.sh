@@ -26,6 +26,11 @@
 #   OPTION (KEY=VALUE, one per argument or several in one space-separated argument)
 #         user=U pass=P   the account (default: tester / a random printable password)
 #         reader=1        token modes: an extra pull-only account NAME_READER_USER/_PASS
+#         guest=1         token modes: an account that may log in and do nothing else,
+#                         NAME_GUEST_USER/_PASS (pulls and pushes get 401 insufficient_scope)
+#         job=PREFIX      token modes: an account NAME_JOB_USER/_PASS whose push tokens cover
+#                         only repositories under PREFIX (GitLab's project tokens): a mount
+#                         from elsewhere is refused (401), reading elsewhere is not
 #         anon_pull=1     token modes: anonymous tokens may pull (a public registry)
 #         expires_in=N    token modes: tokens say expires_in N and really stop working
 #                         after N seconds (the registry's 60 s leeway is taken off)
@@ -51,7 +56,8 @@
 #     REG_TOKEN_LOG     token modes: the issuer's request log (method, path, service,
 #                       scopes, user, status, granted access; never a password)
 #     REG_REALM REG_SERVICE REG_ISSUER_PID   token modes
-#     REG_READER_USER REG_READER_PASS        with reader=1
+#     REG_READER_USER REG_READER_PASS        with reader=1 (and _GUEST_, _JOB_ likewise)
+#     REG_ISSUER_URL    token modes: the issuer's base URL (for issuer_quirk)
 #
 # registry_mark NAME            remember the current end of NAME's log
 # registry_count NAME METHOD PATH_REGEX [STATUS]
@@ -62,6 +68,8 @@
 #     status is STATUS (matched in full: 201, '20[12]').  NAME may be a proxy.
 # registry_lines NAME METHOD PATH_REGEX [STATUS]   the same requests, one per line:
 #     "METHOD TARGET STATUS BYTES", and "#ID:ACTION" for a proxy's faulted ones
+# proxy_bodies NAME METHOD PATH_REGEX [STATUS]   the request body sizes of the same
+#     requests through a proxy, one per line (requests without a body are left out)
 # registry_verify NAME REPO:REF [DIR]
 #     pulls the image (every platform) back with skopeo, which checks every digest,
 #     into the OCI layout DIR (default $T/.verify); its output in $T/.verify.log
@@ -69,8 +77,9 @@
 # registry_missing              prints the missing tools and succeeds, or fails when
 #                               everything is there
 #
-# proxy_start NAME TARGET_NAME
-#     starts tests/lib/faulty_proxy.py in front of registry TARGET_NAME; it speaks
+# proxy_start NAME TARGET_NAME [QUIRK[=VALUE]...]
+#     starts tests/lib/faulty_proxy.py in front of registry TARGET_NAME, with those
+#     quirks switched on from the start (see faulty_proxy.py); it speaks
 #     HTTPS when the target does (same CA).  Exports NAME_ADDR NAME_URL NAME_LOG
 #     (the proxy's access log, same format; faulted requests end in
 #     " fault=#ID:ACTION", status 000 when no answer was sent) NAME_PID
@@ -89,6 +98,15 @@
 # proxy_pending NAME / proxy_fired NAME   how many faults wait / have fired
 # proxy_faults NAME             the proxy's fault table as JSON
 # proxy_clear NAME              drops the pending faults
+# proxy_quirk NAME QUIRK[=VALUE]...   switches quirks on (a hosted registry's ways):
+#       proxy_quirk px patch-limit=4M        GHCR: 416 for a PATCH body over 4 MiB
+#       proxy_quirk px no-mount              ECR: a mount starts an upload (202)
+#       proxy_quirk px negotiate=joined      SPNEGO front: "Negotiate, Basic realm=..."
+# proxy_unquirk NAME [QUIRK...]  switches them (no QUIRK: all) off
+# proxy_applied NAME QUIRK      how often QUIRK has acted since the proxy started
+# proxy_quirks NAME             the proxy's quirks as JSON {"set": {...}, "applied": {...}}
+# issuer_quirk NAME QUIRK... / issuer_unquirk NAME [QUIRK...]   the same for the token
+#     issuer of token registry NAME (minimal-answer: only "access_token" in its answer)
 #
 # Notes
 # - Sourcing this exports no_proxy/NO_PROXY with 127.0.0.1 and localhost added
@@ -267,7 +285,7 @@ registry_start() {
 	local name=${1:?registry_start NAME MODE [OPTION...]} mode=${2:?registry_start NAME MODE [OPTION...]}
 	shift 2
 	_reg_setup
-	local u d user=tester pass reader='' anon_pull='' expires_in='' upstream='' readonly='' opt k v opts
+	local u d user=tester pass reader='' guest='' job='' anon_pull='' expires_in='' upstream='' readonly='' opt k v opts
 	u=$(_reg_upper "$name")
 	d=$T/$name
 	pass=$(_reg_password)
@@ -278,6 +296,8 @@ registry_start() {
 		user) user=$v ;;
 		pass) pass=$v ;;
 		reader) reader=$v ;;
+		guest) guest=$v ;;
+		job) job=$v ;;
 		anon_pull) anon_pull=$v ;;
 		expires_in) expires_in=$v ;;
 		upstream) upstream=$v ;;
@@ -311,7 +331,7 @@ registry_start() {
 
 	export "${u}_MODE=$mode" "${u}_USER=$user" "${u}_PASS=$pass" "${u}_CERT_DIR=$d/certs" "${u}_CA=$ca" \
 		"${u}_STORAGE=$d/storage" "${u}_LOG=$d/registry.log" "${u}_HTPASSWD=" "${u}_TOKEN_LOG=" \
-		"${u}_REALM=" "${u}_SERVICE=" "${u}_ISSUER_PID="
+		"${u}_REALM=" "${u}_SERVICE=" "${u}_ISSUER_PID=" "${u}_ISSUER_URL="
 
 	# auth
 	local auth_yaml=
@@ -339,6 +359,18 @@ registry_start() {
 			iargs+=(--account "reader:$rpass:pull")
 			export "${u}_READER_USER=reader" "${u}_READER_PASS=$rpass"
 		fi
+		if [[ -n $guest ]]; then
+			local gpass
+			gpass=$(_reg_password)
+			iargs+=(--account "guest:$gpass:-")
+			export "${u}_GUEST_USER=guest" "${u}_GUEST_PASS=$gpass"
+		fi
+		if [[ -n $job ]]; then
+			local jpass
+			jpass=$(_reg_password)
+			iargs+=(--account "job:$jpass:pull,push" --confine "job=$job")
+			export "${u}_JOB_USER=job" "${u}_JOB_PASS=$jpass"
+		fi
 		local ischeme=http
 		if [[ -n $tls ]]; then
 			ischeme=https
@@ -348,7 +380,8 @@ registry_start() {
 		_reg_python_service "$d" issuer "$d/issuer.err" "$_REG_LIBDIR/token_issuer.py" "${iargs[@]}" || return 1
 		local iport=$_reg_last_port
 		export "${u}_ISSUER_PID=$_reg_last_pid" "${u}_TOKEN_LOG=$d/token.log" \
-			"${u}_REALM=$ischeme://127.0.0.1:$iport/token" "${u}_SERVICE=$name-registry"
+			"${u}_REALM=$ischeme://127.0.0.1:$iport/token" "${u}_SERVICE=$name-registry" \
+			"${u}_ISSUER_URL=$ischeme://127.0.0.1:$iport"
 		auth_yaml="auth:
   token:
     realm: $ischeme://127.0.0.1:$iport/token
@@ -490,6 +523,10 @@ with open(log, "rb") as f:
         if s_re is not None and not s_re.match(m.group(3)):
             continue
         n += 1
+        if what == "bodies":
+            body = re.search(r" in=([0-9]+)", line)
+            if body:
+                print(body.group(1))
         if what == "lines":
             fault = re.search(r" fault=(\S+)", line)
             print(m.group(1), m.group(2), m.group(3), m.group(4), *([fault.group(1)] if fault else []))
@@ -500,6 +537,7 @@ PY
 
 registry_count() { _reg_scan count "$@"; }
 registry_lines() { _reg_scan lines "$@"; }
+proxy_bodies() { _reg_scan bodies "$@"; }
 
 # registry_verify NAME REPO:REF [DIR]
 registry_verify() {
@@ -525,7 +563,8 @@ _reg_policy() {
 }
 
 proxy_start() {
-	local name=${1:?proxy_start NAME TARGET_NAME} target=${2:?proxy_start NAME TARGET_NAME}
+	local name=${1:?proxy_start NAME TARGET_NAME [QUIRK...]} target=${2:?proxy_start NAME TARGET_NAME [QUIRK...]}
+	shift 2
 	_reg_setup
 	local u d turl tca
 	u=$(_reg_upper "$name")
@@ -534,7 +573,8 @@ proxy_start() {
 	[[ -n $turl ]] || { _reg_say "proxy_start $name: no registry '$target'"; return 1; }
 	[[ -e $d ]] && { _reg_say "proxy_start $name: $d exists already"; return 1; }
 	mkdir -p "$d"
-	local args=(--target "$turl" --log "$d/proxy.log") scheme=http
+	local args=(--target "$turl" --log "$d/proxy.log") scheme=http q
+	for q in "$@"; do args+=(--quirk "$q"); done
 	if [[ $turl == https:* ]]; then
 		scheme=https
 		args+=(--cacert "$tca" --tls-cert "$T/.ca/server.crt" --tls-key "$T/.ca/server.key")
@@ -558,14 +598,17 @@ proxy_start() {
 	registry_mark "$name"
 }
 
-# _reg_control NAME METHOD [DATA]
+# _reg_control NAME METHOD [DATA]: a call to NAME's control endpoint, at $_reg_ctl
+# below NAME_URL (the proxy's faults unless set), or at NAME_ISSUER_URL for /__issuer__/
+_reg_ctl=/__proxy__/faults
 _reg_control() {
 	local url ca args=()
 	url=$(_reg_var "$1" URL) ca=$(_reg_var "$1" CA)
-	[[ -n $url ]] || { _reg_say "no proxy '$1'"; return 1; }
+	[[ $_reg_ctl == /__issuer__/* ]] && url=$(_reg_var "$1" ISSUER_URL)
+	[[ -n $url ]] || { _reg_say "no proxy or issuer '$1'"; return 1; }
 	[[ -n $ca ]] && args+=(--cacert "$ca")
 	[[ $# -ge 3 ]] && args+=(--data-binary "$3")
-	curl -sS --noproxy '*' --max-time 5 -X "$2" "${args[@]}" -w '\n%{http_code}' "$url/__proxy__/faults"
+	curl -sS --noproxy '*' --max-time 5 -X "$2" "${args[@]}" -w '\n%{http_code}' "$url$_reg_ctl"
 }
 
 # _reg_control_ok NAME METHOD [DATA]: sets _reg_body; fails unless 200
@@ -591,3 +634,20 @@ proxy_faults() {
 proxy_pending() { proxy_faults "$1" | "$_reg_py" -c 'import json,sys; print(len(json.load(sys.stdin)["pending"]))'; }
 proxy_fired() { proxy_faults "$1" | "$_reg_py" -c 'import json,sys; print(len(json.load(sys.stdin)["fired"]))'; }
 proxy_clear() { _reg_control_ok "$1" DELETE || { _reg_say "proxy_clear $1: $_reg_body"; return 1; }; }
+
+# _reg_switch PATH FUNCTION METHOD NAME [QUIRK...]: POST (set), DELETE (clear) or
+# GET quirks at the control endpoint PATH of proxy or token registry NAME; sets _reg_body
+_reg_switch() {
+	local _reg_ctl=$1 fn=$2 method=$3 name=$4
+	shift 4
+	_reg_control_ok "$name" "$method" "$*" || { _reg_say "$fn $name: $_reg_body"; return 1; }
+}
+
+proxy_quirk() { _reg_switch /__proxy__/quirks proxy_quirk POST "$@"; }
+proxy_unquirk() { _reg_switch /__proxy__/quirks proxy_unquirk DELETE "$@"; }
+proxy_quirks() { _reg_switch /__proxy__/quirks proxy_quirks GET "$1" && echo "$_reg_body"; }
+proxy_applied() {
+	proxy_quirks "$1" | "$_reg_py" -c 'import json,sys; print(json.load(sys.stdin)["applied"].get(sys.argv[1], 0))' "$2"
+}
+issuer_quirk() { _reg_switch /__issuer__/quirks issuer_quirk POST "$@"; }
+issuer_unquirk() { _reg_switch /__issuer__/quirks issuer_unquirk DELETE "$@"; }

@@ -9,6 +9,9 @@ CNCF distribution registry) send clients to:
   POST /token  form: grant_type=password&username=U&password=P&service=S&scope=...
                      grant_type=refresh_token&refresh_token=R&service=S&scope=...
 
+Any path that ends in /token is served (/auth/v2/token as well: a realm with
+a path prefix); query parameters other than the flow's own are logged.
+
 and answers {"token", "access_token", "expires_in", "issued_at"} (plus
 "refresh_token" for offline_token=true / access_type=offline / POST flows).
 The token is an RS256 JWT with an x5c header holding the signer certificate,
@@ -16,13 +19,29 @@ signed with `openssl dgst -sha256 -sign` (no Python packages needed).
 
   * right credentials: every requested scope is granted, limited to the
     actions the account may do (--user/--password: everything; --account
-    USER:PASS:ACTIONS, e.g. "reader:pw:pull");
+    USER:PASS:ACTIONS, e.g. "reader:pw:pull", or "guest:pw:-" for an account
+    that may log in but do nothing);
+  * --confine USER=PREFIX: a token that grants USER push covers repositories
+    whose name starts with PREFIX and nothing else, as GitLab's project-scoped
+    push tokens (google/go-containerregistry#220, moby/moby#20387): a request
+    asking for push on PREFIX/app and pull on other/base gets only the first,
+    so the registry answers a mount from other/base with 401
+    insufficient_scope.  A request for pull alone is granted anywhere (other
+    projects' images stay readable);
   * no credentials: a token with an empty access list (so a private registry
     refuses the request), or pull-only access with --anonymous-pull;
   * wrong credentials: 401 {"details": "invalid username/password"}.
 
-Every request is logged (one line) to --log: time, method, path, service,
-scopes, user, status and what was granted.  Passwords and tokens never are.
+Every request is logged (one line) to --log: time, method, path (with the
+extra query parameters), service, scopes, user, status and what was granted,
+then " answer=minimal" when that quirk is on.  Passwords and tokens never are.
+
+Quirks, set at start (--quirk NAME) or at run time on the same port:
+  POST /__issuer__/quirks body NAME... / DELETE (body NAME..., empty: all) /
+  GET -> JSON {"set": [...]}
+  minimal-answer   (Azure ACR and others; containerd/overlaybd#35) the answer
+                   is {"access_token": T} only: no "token", no "expires_in",
+                   no "issued_at".
 
 The listening port is written to --port-file once the socket is bound (use
 --port 0 to let the kernel pick a free one: no race).  SIGTERM stops it.
@@ -44,6 +63,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # distribution accepts a token up to this long after its "exp" (and before "nbf")
 REGISTRY_LEEWAY = 60
+QUIRKS = ("minimal-answer",)
+QUIRK_CONTROL = "/__issuer__/quirks"
+# the query parameters of the token flow itself; others are logged
+FLOW_PARAMS = {"service", "scope", "offline_token", "client_id", "account"}
 
 
 def b64url(data):
@@ -58,7 +81,9 @@ class Issuer:
             self.accounts[args.user] = (args.password or "", None)
         for spec in args.account:
             user, pw, actions = spec.split(":", 2)
-            self.accounts[user] = (pw, None if actions in ("*", "") else set(actions.split(",")))
+            self.accounts[user] = (pw, None if actions in ("*", "") else
+                                   set() if actions == "-" else set(actions.split(",")))
+        self.confine = dict(c.split("=", 1) for c in args.confine)
         with open(args.cert) as f:
             pem = f.read()
         der_b64 = "".join(l.strip() for l in pem.splitlines() if l and not l.startswith("-----"))
@@ -66,6 +91,17 @@ class Issuer:
         self.refresh = {}  # refresh token -> user
         self.lock = threading.Lock()
         self.logf = open(args.log, "a", buffering=1) if args.log else None
+        self.quirks = set()
+        for q in args.quirk:
+            self.set_quirks(q)
+
+    def set_quirks(self, text):
+        names = text.split()
+        bad = [n for n in names if n not in QUIRKS]
+        if bad or not names:
+            raise ValueError("unknown quirk %r (known: %s)" % (bad[0] if bad else "", " ".join(QUIRKS)))
+        with self.lock:
+            self.quirks.update(names)
 
     def log(self, line):
         if self.logf:
@@ -99,6 +135,9 @@ class Issuer:
                 got = []
             if got:
                 access.append({"type": typ, "name": name, "actions": got})
+        prefix = self.confine.get(user) if user is not None else None
+        if prefix is not None and any("push" in a["actions"] or "*" in a["actions"] for a in access):
+            access = [a for a in access if a["name"].startswith(prefix)]
         return access
 
     def token(self, user, service, access):
@@ -169,16 +208,21 @@ def make_handler(issuer):
                 return
             access = issuer.grant(user, scopes)
             tok, now = issuer.token(user, service, access)
+            with issuer.lock:
+                minimal = "minimal-answer" in issuer.quirks
             obj = {"token": tok, "access_token": tok, "expires_in": issuer.args.expires_in,
                    "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
-            if offline and user is not None:
+            if minimal:
+                obj = {"access_token": tok}
+            elif offline and user is not None:
                 r = secrets.token_urlsafe(24)
                 with issuer.lock:
                     issuer.refresh[r] = user
                 obj["refresh_token"] = r
             granted = ";".join("%s:%s:%s" % (a["type"], a["name"], ",".join(a["actions"])) for a in access)
-            issuer.log("%s %s kind=%s service=%s scopes=%s user=%s status=200 granted=%s" % (
-                self.command, path, kind, service, ",".join(scopes) or "-", shown, granted or "-"))
+            issuer.log("%s %s kind=%s service=%s scopes=%s user=%s status=200 granted=%s%s" % (
+                self.command, path, kind, service, ",".join(scopes) or "-", shown, granted or "-",
+                " answer=minimal" if minimal else ""))
             self.reply(200, obj)
 
         def scopes_of(self, values):
@@ -187,9 +231,34 @@ def make_handler(issuer):
                 out.extend(s for s in v.split(" ") if s)
             return out
 
+        def shown_path(self, u):
+            """The path, with the query parameters that are not the token flow's own."""
+            extra = [(k, v) for k, v in urllib.parse.parse_qsl(u.query, keep_blank_values=True)
+                     if k not in FLOW_PARAMS]
+            return u.path + ("?" + urllib.parse.urlencode(extra) if extra else "")
+
+        def quirk_control(self, body):
+            try:
+                if self.command == "POST":
+                    issuer.set_quirks(body)
+                elif self.command == "DELETE":
+                    with issuer.lock:
+                        if body.split():
+                            issuer.quirks.difference_update(body.split())
+                        else:
+                            issuer.quirks.clear()
+            except ValueError as e:
+                self.reply(400, {"details": str(e)})
+                return
+            with issuer.lock:
+                self.reply(200, {"set": sorted(issuer.quirks)})
+
         def do_GET(self):
             u = urllib.parse.urlsplit(self.path)
-            if u.path != "/token":
+            if u.path == QUIRK_CONTROL:
+                self.quirk_control("")
+                return
+            if not u.path.endswith("/token"):
                 issuer.log("GET %s status=404" % u.path)
                 self.reply(404, {"details": "not found"})
                 return
@@ -197,13 +266,25 @@ def make_handler(issuer):
             user, ok = self.basic_user()
             offline = q.get("offline_token", ["false"])[0] == "true"
             self.answer("basic" if user is not None else "anonymous", user, ok,
-                        q.get("service", [""])[0], self.scopes_of(q.get("scope", [])), offline, u.path)
+                        q.get("service", [""])[0], self.scopes_of(q.get("scope", [])), offline,
+                        self.shown_path(u))
+
+        def do_DELETE(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n).decode(errors="replace") if n else ""
+            if urllib.parse.urlsplit(self.path).path != QUIRK_CONTROL:
+                self.reply(405, {"details": "no"})
+                return
+            self.quirk_control(body)
 
         def do_POST(self):
             u = urllib.parse.urlsplit(self.path)
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n).decode(errors="replace") if n else ""
-            if u.path != "/token":
+            if u.path == QUIRK_CONTROL:
+                self.quirk_control(body)
+                return
+            if not u.path.endswith("/token"):
                 issuer.log("POST %s status=404" % u.path)
                 self.reply(404, {"details": "not found"})
                 return
@@ -213,7 +294,7 @@ def make_handler(issuer):
             scopes = self.scopes_of(f.get("scope", []))
             if grant_type == "password":
                 user, ok = self.check(g("username"), g("password"))
-                self.answer("password", user, ok, g("service"), scopes, True, u.path)
+                self.answer("password", user, ok, g("service"), scopes, True, self.shown_path(u))
             elif grant_type == "refresh_token":
                 with issuer.lock:
                     user = issuer.refresh.get(g("refresh_token"))
@@ -222,7 +303,7 @@ def make_handler(issuer):
                         u.path, g("service"), ",".join(scopes) or "-"))
                     self.reply(401, {"details": "invalid refresh token"})
                     return
-                self.answer("refresh_token", user, True, g("service"), scopes, False, u.path)
+                self.answer("refresh_token", user, True, g("service"), scopes, False, self.shown_path(u))
             else:
                 issuer.log("POST %s kind=%s status=400" % (u.path, grant_type or "-"))
                 self.reply(400, {"details": "unsupported grant_type %r" % grant_type})
@@ -250,8 +331,11 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--user")
     ap.add_argument("--password")
-    ap.add_argument("--account", action="append", default=[], help="USER:PASS:ACTIONS (pull / pull,push / *)")
+    ap.add_argument("--account", action="append", default=[], help="USER:PASS:ACTIONS (pull / pull,push / * / -)")
     ap.add_argument("--anonymous-pull", action="store_true", help="anonymous tokens may pull")
+    ap.add_argument("--confine", action="append", default=[], metavar="USER=PREFIX",
+                    help="a token granting USER push covers only repositories under PREFIX")
+    ap.add_argument("--quirk", action="append", default=[], metavar="NAME", help="minimal-answer")
     ap.add_argument("--key", required=True, help="RSA signing key (PEM)")
     ap.add_argument("--cert", required=True, help="its certificate (PEM): the registry's rootcertbundle")
     ap.add_argument("--issuer", default="test-issuer")
@@ -264,7 +348,10 @@ def main():
     ap.add_argument("--log")
     args = ap.parse_args()
 
-    issuer = Issuer(args)
+    try:
+        issuer = Issuer(args)
+    except ValueError as e:
+        ap.error(str(e))
     srv = Server((args.listen, args.port), make_handler(issuer))
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
