@@ -381,10 +381,12 @@ static int after_failure(struct reg_dst *d, struct dk_http *h, struct dk_http_re
 		dk_sleep_ms(wait);
 	/* ask the registry how far it got: that tells a refused body from a range mismatch too */
 	if (upload_status(d, h, loc, &at, err) < 0) {
-		if (refused && learn_limit(d, n, resp, what, err) == 0)
-			return 2;
-		*transient = 1;
-		return 0;
+		/* the session is gone: a new one, with smaller bodies if the answer surely refused their size */
+		if (!refused || (resp->status != 413 && !stated_limit(resp))) {
+			*transient = 1;
+			return 0;
+		}
+		return learn_limit(d, n, resp, what, err) < 0 ? 0 : 2;
 	}
 	if (refused && (resp->status == 413 || at == *off)) {
 		if (learn_limit(d, n, resp, what, err) < 0)
