@@ -1,7 +1,8 @@
 /*
  * registry_dst.c - writing images to a registry (see registry.c): HEAD,
- * cross-repository mounts, monolithic and chunked uploads with resume, and
- * the manifest PUT at commit.
+ * cross-repository mounts (an optimisation: refused, they become uploads),
+ * monolithic and chunked uploads with resume, under a request body size
+ * that refusals lower for the whole push, and the manifest PUT at commit.
  */
 #include <errno.h>
 #include <fcntl.h>
