@@ -49,7 +49,7 @@ struct dk_manifest_blob {
 struct dk_transport_opts {
 	struct dk_reg_opts reg;         /* credentials, TLS, retries */
 	const char *cache_dir;          /* blob cache; NULL: $XDG_CACHE_HOME/derrick */
-	uint64_t chunk_size;            /* uploads larger than this go in chunks; 0: 16 MiB */
+	uint64_t chunk_size;            /* uploads larger than this go in chunks; 0: 4 MiB */
 	int jobs;                       /* blobs transferred at once; 0: 4 */
 	int jobs_set;                   /* --jobs was given */
 	int progress;                   /* 0 none, 1 a line per finished blob, 2 live lines */

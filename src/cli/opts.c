@@ -114,7 +114,7 @@ static int opt_chunk_size(const char *cmd, const char *arg, void *value)
 	struct dk_transport_opts *o = value;
 
 	if (cli_parse_size(arg, &o->chunk_size) < 0 || o->chunk_size < 1024) {
-		cli_usage(cmd, "--chunk-size %s: expected a size of at least 1k (e.g. 16M)", arg);
+		cli_usage(cmd, "--chunk-size %s: expected a size of at least 1k (e.g. 4M)", arg);
 		return -1;
 	}
 	return 0;
@@ -142,7 +142,7 @@ const struct cli_option cli_registry_options[] = {
 	CLI_CALL(0, "cache-dir", NULL, "DIR", "blob and build cache (default: $XDG_CACHE_HOME/derrick)", opt_cache_dir),
 	CLI_CALL(0, "jobs", NULL, "N", "blobs transferred at once (default: 4); for build also the\n"
 		 "compression threads (default: one per core)", opt_jobs),
-	CLI_CALL(0, "chunk-size", NULL, "SIZE", "upload blobs larger than SIZE in chunks of SIZE (default: 16M)",
+	CLI_CALL(0, "chunk-size", NULL, "SIZE", "upload blobs larger than SIZE in chunks of SIZE (default: 4M)",
 		 opt_chunk_size),
 	CLI_CALL(0, "retries", NULL, "N", "retries for connection errors, 429 and 5xx (default: " CLI_STR(DK_RETRIES_DEFAULT) ")", opt_retries),
 	CLI_END,

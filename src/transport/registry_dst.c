@@ -1,7 +1,8 @@
 /*
  * registry_dst.c - writing images to a registry (see registry.c): HEAD,
- * cross-repository mounts, monolithic and chunked uploads with resume, and
- * the manifest PUT at commit.
+ * cross-repository mounts (an optimisation: refused, they become uploads),
+ * monolithic and chunked uploads with resume, under a request body size
+ * that refusals lower for the whole push, and the manifest PUT at commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,16 @@
 #include "derrick/util.h"
 #include "registry_transport.h"
 
-#define DEFAULT_CHUNK (16u << 20)
+/* GHCR refuses PATCH bodies over 4 MiB; every other registry known takes that */
+#define DEFAULT_CHUNK (4u << 20)
+/* a registry refusing bodies this small is refusing something else: stop halving */
+#define MIN_BODY (64u << 10)
+
+/* An upload session the registry opened when asked for a mount (ECR does): the upload goes on there. */
+struct held_upload {
+	char digest[DK_DIGEST_SIZE];
+	char *location;
+};
 
 struct reg_dst {
 	struct dk_image_dst base;
@@ -33,6 +43,13 @@ struct reg_dst {
 	struct dk_manifest_blob manifest;
 	int have_manifest;
 	struct regt_pool pool;  /* connections for parallel uploads */
+	/* what this push learns of the registry, shared by its parallel uploads, under `lock` */
+	pthread_mutex_t lock;
+	uint64_t max_body;      /* the largest request body to send; lowered when the registry refuses one */
+	struct held_upload *held;
+	size_t n_held;
+	char **no_mount;        /* repositories the registry will not let us mount from */
+	size_t n_no_mount;
 };
 
 /* Record what happened to a blob and, unless quiet, say it in one line. */
@@ -60,6 +77,7 @@ static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query,
 	call.body.has_body = 1;
 	call.http = h;
 	*location = NULL;
+	*status = 0;
 	if (dk_reg_do(d->reg, &call, &resp, err) < 0) {
 		free(path);
 		return dk_err_prefix(err, "%s: start upload", d->base.ref.text);
@@ -82,13 +100,97 @@ static int start_upload(struct reg_dst *d, struct dk_http *h, const char *query,
 	return rc;
 }
 
+/* ------------------------------------------------------------ mounts */
+
+static int mount_refused(struct reg_dst *d, const char *repository)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->n_no_mount && !found; i++)
+		found = !strcmp(d->no_mount[i], repository);
+	pthread_mutex_unlock(&d->lock);
+	return found;
+}
+
+static void refuse_mounts(struct reg_dst *d, const char *repository)
+{
+	pthread_mutex_lock(&d->lock);
+	d->no_mount = dk_xrealloc(d->no_mount, (d->n_no_mount + 1) * sizeof(*d->no_mount));
+	d->no_mount[d->n_no_mount++] = dk_xstrdup(repository);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void hold_upload(struct reg_dst *d, const char *digest, char *location)
+{
+	struct held_upload *u;
+
+	pthread_mutex_lock(&d->lock);
+	d->held = dk_xrealloc(d->held, (d->n_held + 1) * sizeof(*d->held));
+	u = &d->held[d->n_held++];
+	snprintf(u->digest, sizeof(u->digest), "%s", digest);
+	u->location = location;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* The session held for `digest` (the caller's now), or NULL. */
+static char *take_upload(struct reg_dst *d, const char *digest)
+{
+	char *loc = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->n_held; i++) {
+		if (!strcmp(d->held[i].digest, digest)) {
+			loc = d->held[i].location;
+			d->held[i] = d->held[--d->n_held];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return loc;
+}
+
+/*
+ * Ask for a mount of desc from repository `from`: 1 mounted, 0 not (its
+ * bytes are needed).  A mount only saves an upload, so every refusal is
+ * a 0: 401/403 (the token does not cover `from`, as on GitLab; later
+ * blobs from there are not tried), 404, or a 202 opening an upload
+ * instead (ECR), whose session the upload then uses.
+ */
+static int try_mount(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, const char *from)
+{
+	/* pull on the source and push on the target in one token, as docker asks */
+	char *scope = dk_xasprintf("%s repository:%s:pull", d->scope, from);
+	char *query = dk_xasprintf("?mount=%s&from=%s", desc->digest, from);
+	char *loc = NULL;
+	struct dk_err err;
+	long status;
+	int rc = 0;
+
+	if (start_upload(d, h, query, scope, &status, &loc, &err) < 0) {
+		dk_verbose("%s: no mount of %s from %s (%s); uploading it", d->base.ref.text, desc->digest, from,
+			   err.msg);
+		if (err.code == DK_E_AUTH)
+			refuse_mounts(d, from);
+	} else if (status == 201) {
+		note(d, desc, "mounted", 0);
+		rc = 1;
+	} else if (loc) {
+		dk_verbose("%s: the registry opened an upload instead of mounting %s", d->base.ref.text, desc->digest);
+		hold_upload(d, desc->digest, loc);
+		loc = NULL;
+	}
+	free(loc);
+	free(query);
+	free(scope);
+	return rc;
+}
+
 static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc, const struct dk_ref *from,
 			   struct dk_err *err)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 	struct dk_http *h = regt_pool_get(&d->pool);
-	char *query = NULL, *scope = NULL, *loc = NULL;
-	long status = 0;
 	int exists, rc = 0;
 
 	exists = regt_head_blob(d->reg, h, &base->ref, d->scope, desc, err);
@@ -99,22 +201,11 @@ static int rdst_mount_blob(struct dk_image_dst *base, const struct dk_desc *desc
 		rc = 1;
 	} else if (from && from->transport == base->ref.transport &&
 		   !strcmp(from->docker.registry, base->ref.docker.registry) &&
-		   strcmp(from->docker.repository, base->ref.docker.repository)) {
-		/* a mount needs pull rights on the source repository as well */
-		query = dk_xasprintf("?mount=%s&from=%s", desc->digest, from->docker.repository);
-		scope = dk_xasprintf("%s repository:%s:pull", d->scope, from->docker.repository);
-		if (start_upload(d, h, query, scope, &status, &loc, err) < 0) {
-			rc = -1;
-		} else if (status == 201) {
-			note(d, desc, "mounted", 0);
-			rc = 1;
-		}
-		/* 202: the registry opened an upload instead; it expires on its own */
+		   strcmp(from->docker.repository, base->ref.docker.repository) &&
+		   !mount_refused(d, from->docker.repository)) {
+		rc = try_mount(d, h, desc, from->docker.repository);
 	}
 	regt_pool_put(&d->pool, h);
-	free(query);
-	free(scope);
-	free(loc);
 	return rc;
 }
 
@@ -157,8 +248,14 @@ static int upload_status(struct reg_dst *d, struct dk_http *h, char **location, 
 	if (resp.status == 204) {
 		const char *dash = range ? strchr(range, '-') : NULL;
 
-		/* "0-N" means N+1 bytes arrived; no Range means none did */
-		*next = dash ? strtoull(dash + 1, NULL, 10) + 1 : 0;
+		long long end = dash ? strtoll(dash + 1, NULL, 10) : 0;
+
+		/*
+		 * "0-N" means N+1 bytes arrived; no Range means none did, and so
+		 * does "0-0": distribution's answer for an empty upload (one stored
+		 * byte is what a broken request all but never leaves)
+		 */
+		*next = end > 0 ? (uint64_t)end + 1 : 0;
 		if (loc) {
 			char *n = dk_http_resolve(*location, loc);
 
@@ -173,6 +270,80 @@ static int upload_status(struct reg_dst *d, struct dk_http *h, char **location, 
 	return rc;
 }
 
+/* ------------------------------------------------------------ request body limits */
+
+/* The largest request body to send now (this push's threads may have lowered it). */
+static uint64_t body_limit(struct reg_dst *d)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&d->lock);
+	v = d->max_body;
+	pthread_mutex_unlock(&d->lock);
+	return v;
+}
+
+/*
+ * The limit a refusal states, in bytes, or 0: GHCR says "the request body
+ * is too large and exceeds the maximum permissible limit of 4.00MiB".
+ */
+static uint64_t stated_limit(const struct dk_http_resp *resp)
+{
+	static const struct { const char *name; double bytes; } units[] = {
+		{ "kib", 1024.0 }, { "mib", 1048576.0 }, { "gib", 1073741824.0 },
+		{ "kb", 1e3 }, { "mb", 1e6 }, { "gb", 1e9 }, { "bytes", 1.0 }, { "b", 1.0 },
+	};
+	const char *p = strcasestr(resp->body.buf, "limit");
+	char *end;
+	double v;
+
+	if (!p)
+		p = strcasestr(resp->body.buf, "maximum");
+	if (!p)
+		return 0;
+	p += strcspn(p, "0123456789");
+	v = strtod(p, &end);
+	if (end == p)
+		return 0;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strncasecmp(end, units[i].name, strlen(units[i].name)))
+			return v * units[i].bytes >= 1 && v * units[i].bytes < 1e18 ? (uint64_t)(v * units[i].bytes) : 0;
+	return 0;
+}
+
+/*
+ * The registry (or a proxy before it) refused a body of `refused` bytes:
+ * 413, or 416 with the upload where we thought it was (GHCR's answer to a
+ * PATCH over 4 MiB).  Lower the limit for every later request of this
+ * push: to the limit the answer states, else to half.  0, or -1 when
+ * bodies this small are refused too (err set).
+ */
+static int learn_limit(struct reg_dst *d, uint64_t refused, const struct dk_http_resp *resp, const char *what,
+		       struct dk_err *err)
+{
+	uint64_t said = stated_limit(resp), lim = said && said < refused ? said : refused / 2;
+
+	if (refused <= MIN_BODY) {
+		char *w = dk_xasprintf("%s (%llu bytes in one request)", what, (unsigned long long)refused);
+
+		dk_reg_fail(d->reg, resp, w, err);
+		free(w);
+		return -1;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (lim < d->max_body) {
+		d->max_body = lim;
+		dk_verbose("%s: the registry refused a request body of %llu bytes (HTTP %ld); sending at most %llu from now on",
+			   d->base.ref.text, (unsigned long long)refused, resp->status, (unsigned long long)lim);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------ uploads */
+
 struct progress {
 	int slot;               /* the live line, or -1 */
 	uint64_t base;          /* bytes of the blob sent before this request */
@@ -186,105 +357,159 @@ static void on_progress(void *ctx, uint64_t now)
 }
 
 /*
- * One upload attempt: POST, then either one PUT with the whole blob or
- * PATCHes of chunk bytes.  A broken PATCH is resumed from the offset the
- * registry reports.  Returns 0, or -1 with *transient set when starting
- * over may help.
+ * After an answer other than success to a request carrying `n` bytes at
+ * *off: 1 when the upload goes on at *off (resumed from the registry's
+ * Range), 2 when it must start again in a new session (the old one is
+ * gone), 0 when it cannot go on (err set; *transient when starting over
+ * may help).  `answered`: resp holds an answer (else the connection broke).
+ */
+static int after_failure(struct reg_dst *d, struct dk_http *h, struct dk_http_resp *resp, int answered,
+			 uint64_t n, char **loc, uint64_t *off, int *resumes, int *transient, const char *what,
+			 struct dk_err *err)
+{
+	int refused = answered && n && (resp->status == 413 || resp->status == 416);
+	uint64_t at = *off;
+	long wait = refused ? -1 : dk_retry_delay(&d->o.reg, *resumes, resp);
+
+	if (!refused && wait < 0) {
+		/* resumes used up, or an error that no retry mends */
+		*transient = dk_retry_transient(resp);
+		if (answered)
+			dk_reg_fail(d->reg, resp, what, err);
+		return 0;
+	}
+	if (wait > 0)
+		dk_sleep_ms(wait);
+	/* ask the registry how far it got: that tells a refused body from a range mismatch too */
+	if (upload_status(d, h, loc, &at, err) < 0) {
+		/* the session is gone: a new one, with smaller bodies if the answer surely refused their size */
+		if (!refused || (resp->status != 413 && !stated_limit(resp))) {
+			*transient = 1;
+			return 0;
+		}
+		return learn_limit(d, n, resp, what, err) < 0 ? 0 : 2;
+	}
+	if (refused && (resp->status == 413 || at == *off)) {
+		if (learn_limit(d, n, resp, what, err) < 0)
+			return 0;
+	} else {
+		/* a broken chunk, or a 416 because the registry holds more or less than we thought */
+		if (refused && *resumes >= (d->o.reg.retries >= 0 ? d->o.reg.retries : DK_RETRIES_DEFAULT)) {
+			dk_reg_fail(d->reg, resp, what, err);
+			*transient = 1;
+			return 0;
+		}
+		(*resumes)++;
+		dk_verbose("%s: chunk failed, resuming at byte %llu", d->base.ref.text, (unsigned long long)at);
+	}
+	*off = at;
+	return 1;
+}
+
+/*
+ * One upload attempt: POST (or the session a refused mount opened), then
+ * either one PUT with the whole blob, or PATCHes of at most body_limit()
+ * bytes and an empty PUT.  A broken PATCH is resumed from the offset the
+ * registry reports; a refused body makes every later request smaller.
+ * Returns 0, or -1 with *transient set when starting over may help.
  */
 static int upload_once(struct reg_dst *d, struct dk_http *h, const struct dk_desc *desc, int fd,
 		       uint64_t *sent, int *transient, const int *slot, struct dk_err *err)
 {
-	uint64_t chunk = d->o.chunk_size ? d->o.chunk_size : DEFAULT_CHUNK;
 	struct progress prog = { *slot, 0 };
 	struct dk_reg_call call = { 0 };
 	struct dk_http_resp resp;
-	char *loc = NULL, *url = NULL, *what = dk_xasprintf("%s: upload blob %s", d->base.ref.text, desc->digest);
+	char *loc = take_upload(d, desc->digest), *url = NULL;
+	char *what = dk_xasprintf("%s: upload blob %s", d->base.ref.text, desc->digest);
 	const char *octet[] = { "Content-Type: application/octet-stream", NULL, NULL };
 	uint64_t off = 0;
 	long status;
-	int rc = -1, resumes = 0, answered;
+	int rc = -1, resumes = 0, chunked = 0, adopted = loc != NULL;
 
 	*transient = 0;
-	if (start_upload(d, h, "", d->scope, &status, &loc, err) < 0 || !loc) {
-		if (!loc && status == 201)
-			dk_fail(err, DK_E_REMOTE, "%s: the registry answered 201 to an upload request", what);
-		*transient = err->code == DK_E_IO;
-		goto out;
-	}
 	call.scope = d->scope;
 	call.http = h;
 	call.no_retry = 1;
 	call.body.body_fd = fd;
+	call.body.has_body = 1;
 	call.body.progress = on_progress;
 	call.body.progress_ctx = &prog;
-	while (desc->size > chunk && off < desc->size) {
-		uint64_t n = desc->size - off < chunk ? desc->size - off : chunk;
+	for (;;) {
+		uint64_t limit = body_limit(d), n;
 		char range[64];
-		long wait;
+		int last, answered, next;
 
+		if (!loc) {
+			if (start_upload(d, h, "", d->scope, &status, &loc, err) < 0 || !loc) {
+				if (!loc && status == 201)
+					dk_fail(err, DK_E_REMOTE, "%s: the registry answered 201 to an upload request", what);
+				*transient = err->code == DK_E_IO;
+				goto out;
+			}
+			off = 0;
+			chunked = 0;
+		}
+		/* the final PUT carries the whole blob (monolithic) or nothing */
+		last = chunked ? off >= desc->size : desc->size <= limit;
+		n = last ? (chunked ? 0 : desc->size) : desc->size - off < limit ? desc->size - off : limit;
+		free(url);
+		url = last ? with_digest(loc, desc->digest) : NULL;
 		snprintf(range, sizeof(range), "Content-Range: %llu-%llu", (unsigned long long)off,
 			 (unsigned long long)(off + n - 1));
-		octet[1] = range;
-		call.method = "PATCH";
-		call.path = loc;
+		octet[1] = last ? NULL : range;
+		call.method = last ? "PUT" : "PATCH";
+		call.path = last ? url : loc;
 		call.headers = octet;
 		call.body.body_off = off;
 		call.body.body_size = n;
-		call.body.has_body = 1;
 		prog.base = off;
 		answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
-		if (answered && resp.status == 202) {
+		if (answered && last && (resp.status == 201 || resp.status == 204)) {
+			rc = check_created(d, &resp, desc->digest, what, err);
+			*sent += rc == 0 ? n : 0;
+			dk_http_resp_release(&resp);
+			goto out;
+		}
+		if (answered && !last && resp.status == 202) {
 			const char *nl = dk_http_header(&resp, "location");
 
 			*sent += n;
 			off += n;
+			chunked = 1;
+			adopted = 0;
 			if (nl) {
-				char *next = dk_http_resolve(loc, nl);
+				char *nloc = dk_http_resolve(loc, nl);
 
 				free(loc);
-				loc = next;
+				loc = nloc;
 			}
 			dk_http_resp_release(&resp);
 			continue;
 		}
-		wait = dk_retry_delay(&d->o.reg, resumes++, &resp);
-		if (wait >= 0) {
-			/* broken or refused chunk: ask the registry how far it got, go on from there */
+		if (last && n == 0 && !adopted) {
+			/* the empty final PUT: nothing to resume or shrink */
+			*transient = dk_retry_transient(&resp);
+			if (answered)
+				dk_reg_fail(d->reg, &resp, what, err);
 			dk_http_resp_release(&resp);
-			dk_sleep_ms(wait);
-			if (upload_status(d, h, &loc, &off, err) < 0) {
-				*transient = 1;
-				goto out;
-			}
-			dk_verbose("%s: chunk failed, resuming at byte %llu", d->base.ref.text, (unsigned long long)off);
-			continue;
+			goto out;
 		}
-		/* resumes used up, or 416 (our idea of the offset and the registry's differ): start over */
-		*transient = dk_retry_transient(&resp) || resp.status == 416;
-		if (answered)
-			dk_reg_fail(d->reg, &resp, what, err);
+		next = after_failure(d, h, &resp, answered, n, &loc, &off, &resumes, transient, what, err);
 		dk_http_resp_release(&resp);
-		goto out;
+		if (!next && !adopted)
+			goto out;
+		if (!next)
+			/* a session a mount opened may not take uploads after all: one fresh start */
+			dk_verbose("%s: the upload session of the mount failed (%s); opening another", d->base.ref.text,
+				   err->msg);
+		if (next != 1) {
+			adopted = 0;
+			free(loc);
+			loc = NULL;
+		} else if (!last || off) {
+			chunked = 1;
+		}
 	}
-	/* the final PUT carries the whole blob (monolithic) or nothing */
-	url = with_digest(loc, desc->digest);
-	octet[1] = NULL;
-	call.method = "PUT";
-	call.path = url;
-	call.headers = octet;
-	call.body.body_off = 0;
-	call.body.body_size = off < desc->size ? desc->size : 0;
-	call.body.has_body = 1;
-	prog.base = 0;
-	answered = dk_reg_do(d->reg, &call, &resp, err) == 0;
-	*transient = dk_retry_transient(&resp);
-	if (!answered)
-		goto out;
-	if (check_created(d, &resp, desc->digest, what, err) == 0) {
-		*sent += call.body.body_size;
-		rc = 0;
-	}
-	dk_http_resp_release(&resp);
 out:
 	free(loc);
 	free(url);
@@ -380,10 +605,35 @@ out:
 	return rc;
 }
 
+/* Cancel the sessions mounts opened that no upload used (the blob's source failed): DELETE, best effort. */
+static void cancel_held(struct reg_dst *d)
+{
+	for (size_t i = 0; i < d->n_held; i++) {
+		struct dk_reg_call call = { 0 };
+		struct dk_http_resp resp;
+		struct dk_err ignored;
+
+		call.method = "DELETE";
+		call.path = d->held[i].location;
+		call.scope = d->scope;
+		call.body.body_fd = -1;
+		call.no_retry = 1;
+		if (dk_reg_do(d->reg, &call, &resp, &ignored) == 0)
+			dk_http_resp_release(&resp);
+		free(d->held[i].location);
+	}
+	free(d->held);
+}
+
 static void rdst_close(struct dk_image_dst *base)
 {
 	struct reg_dst *d = (struct reg_dst *)base;
 
+	cancel_held(d);
+	for (size_t i = 0; i < d->n_no_mount; i++)
+		free(d->no_mount[i]);
+	free(d->no_mount);
+	pthread_mutex_destroy(&d->lock);
 	regt_pool_free(&d->pool);
 	dk_manifest_blob_free(&d->manifest);
 	dk_registry_free(d->reg);
@@ -404,11 +654,13 @@ int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opt
 
 	d->base.ops = &rdst_ops;
 	regt_pool_init(&d->pool, NULL);
+	pthread_mutex_init(&d->lock, NULL);
 	dk_ref_copy(&d->base.ref, ref);
 	if (o)
 		d->o = *o;
 	else
 		d->o.reg.retries = -1;
+	d->max_body = d->o.chunk_size ? d->o.chunk_size : DEFAULT_CHUNK;
 	d->scope = dk_xasprintf("repository:%s:pull,push", ref->docker.repository);
 	if (regt_open(ref, o, &d->reg, err) < 0) {
 		rdst_close(&d->base);

@@ -40,6 +40,9 @@ SPEC is whitespace-separated:
           an answer;
           pass: forward normally (with delay=SECONDS: a slow request).
   delay=SECONDS waits before acting (any action).
+  forward=1 (with a status): the request is forwarded first (the registry
+          does the work) and the registry's answer replaced by the status:
+          a registry whose state and answer disagree.
 
 Quirks stay on until cleared.  Set them at start (--quirk NAME[=VALUE], any
 number of times) or at run time:
@@ -168,6 +171,7 @@ class Fault:
         self.delay = 0.0
         self.nbytes = None
         self.code = None
+        self.forward = False
         for w in words[3:]:
             k, eq, v = w.partition("=")
             if not eq:
@@ -183,6 +187,8 @@ class Fault:
                 self.nbytes = int(v)
             elif k == "code":
                 self.code = v
+            elif k == "forward":
+                self.forward = v not in ("0", "no", "")
             else:
                 raise ValueError("unknown option %r" % k)
         self.seen = 0
@@ -691,7 +697,7 @@ def make_handler(state):
                 time.sleep(fault.delay)
             action = fault.action if fault is not None else "pass"
 
-            if action == "status":
+            if action == "status" and not fault.forward:
                 self.drain()
                 code = fault.code or CODES.get(fault.status, "UNKNOWN")
                 body = error_body(code, "injected by faulty_proxy (fault #%d)" % fault.id)
@@ -755,6 +761,11 @@ def make_handler(state):
 
             body_in = self.logged_in()
             try:
+                if action == "status":
+                    resp.read()
+                    self.simple(fault.status, error_body(fault.code or CODES.get(fault.status, "UNKNOWN"),
+                                "injected by faulty_proxy after forwarding (fault #%d)" % fault.id), fault=fault)
+                    return
                 if action == "lose":
                     resp.read()
                     state.log(client, method, target, "000", 0, ua, fault, body_in, self.marks)
