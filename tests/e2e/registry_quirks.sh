@@ -290,5 +290,5 @@ done
 proxy_unquirk px
 
 nulls=$(grep -lF '(null)' "$T"/*.err "$T"/*.out "$T"/*.json 2>/dev/null)
-same "no output of any case prints (null)" "$nulls" ""
+same "no output of any case shows a NULL given to printf %s" "$nulls" ""
 echo "1..$_n"
