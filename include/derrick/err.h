@@ -27,13 +27,21 @@ enum dk_code {
 };
 
 #define DK_ERR_MAX 2048
+/* A longer run of non-blank bytes (a deep path) is shown by its start and end: "/a/b/c…/y/z". */
+#define DK_ERR_WORD_MAX 512
 
 struct dk_err {
 	enum dk_code code;
 	char msg[DK_ERR_MAX];
 };
 
-/* Record an error and return -1, so callers can write `return dk_fail(...)`. */
+/*
+ * Record an error and return -1, so callers can write `return dk_fail(...)`.
+ * Every function here keeps the message to one line of fewer than
+ * DK_ERR_MAX bytes by shortening its longest words in the middle (see
+ * DK_ERR_WORD_MAX), so the end of the message, where the reason is,
+ * always shows.
+ */
 int dk_fail(struct dk_err *err, enum dk_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -43,6 +51,10 @@ int dk_fail_errno(struct dk_err *err, enum dk_code code, const char *fmt, ...)
 
 /* Put "PREFIX: " in front of an error already recorded, keeping its code. */
 int dk_err_prefix(struct dk_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Put TEXT (no separator added) after an error already recorded, keeping its code. */
+int dk_err_append(struct dk_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* A short, stable name for a code ("spec", "io"...), for --json output. */

@@ -344,15 +344,13 @@ out:
 static int doc_fits(struct run *r, enum dk_doc kind, const char *bytes, size_t len)
 {
 	char digest[DK_DIGEST_SIZE];
-	size_t n;
 
 	dk_sha256_buf(bytes, len, digest);
 	if (dk_doc_check_size(kind, r->spec.path, digest, len, r->err) == 0)
 		return 0;
 	/* what in the spec makes it that large */
-	n = strlen(r->err->msg);
-	snprintf(r->err->msg + n, sizeof(r->err->msg) - n, " (%s)",
-		 kind == DK_DOC_MANIFEST ? "it holds the annotations" : "it holds the base's config, the labels and env");
+	dk_err_append(r->err, " (%s)",
+		      kind == DK_DOC_MANIFEST ? "it holds the annotations" : "it holds the base's config, the labels and env");
 	r->err->code = DK_E_SPEC;
 	return -1;
 }

@@ -151,6 +151,22 @@ else
 	skip "unreadable sources" "needs root and setpriv to run as an unprivileged user"
 fi
 
+# --- a tree nested deeper than PATH_MAX: the message keeps the reason ------
+mkdir -p "$P/deepsrc"
+P=$P python3 -c 'import os
+os.chdir(os.environ["P"] + "/deepsrc")
+for i in range(25):
+    os.mkdir("d" * 200); os.chdir("d" * 200)
+open("leaf", "w").write("x")'
+spec deep '{"stages":[{"name":"a","layers":[{"source":"deepsrc","dest":"/x"}]}]}'
+expect_error "a tree deeper than PATH_MAX: the reason shows" ": File name too long" \
+	"$DERRICK" build -f "$P/deep.json" -o oci:"$OUT":new
+check "  ... the path keeps its start and its end around an ellipsis" \
+	grep -qF "open directory $P/deepsrc/dddddddddd" "$T/.err"
+check "  ... shortened in the middle" grep -qE "d…d+/d+: File name too long" "$T/.err"
+check "  ... in one line well under 2 KB" test "$(wc -c <"$T/.err")" -lt 1200
+unchanged "deep tree"
+
 # --- a full disk in the middle of a layer ---------------------------------
 if mkdir -p "$T/small" && mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
 	"$DERRICK" build -q -f "$P/derrick.json" --version 1 -o oci:"$T/small/out":keep
