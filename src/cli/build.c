@@ -77,6 +77,9 @@ static int opt_output(const char *cmd, const char *arg, void *value)
 	return 0;
 }
 
+/* The last second of 9999: image dates are RFC 3339, whose years have four digits. */
+#define EPOCH_MAX 253402300799LL
+
 /* SOURCE_DATE_EPOCH: unset means 0; anything but a plain non-negative integer is refused. */
 static int epoch_from_env(int64_t *out, struct dk_err *err)
 {
@@ -89,8 +92,15 @@ static int epoch_from_env(int64_t *out, struct dk_err *err)
 		return 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno || *end || v < 0 || v > 253402300799LL)
+	/* strtoll would take " 5" and "+5"; a '-' in front is a date before 1970 */
+	if (*end || (!(*s >= '0' && *s <= '9') && !(*s == '-' && s[1] >= '0' && s[1] <= '9')))
 		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": expected seconds since 1970 (a non-negative integer)", s);
+	if (*s == '-')
+		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": a date before 1970: expected seconds since 1970 "
+			       "(a non-negative integer)", s);
+	if (errno == ERANGE || v > EPOCH_MAX)
+		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": a date after the year 9999 (the largest is %lld, "
+			       "9999-12-31T23:59:59Z)", s, EPOCH_MAX);
 	*out = v;
 	return 0;
 }

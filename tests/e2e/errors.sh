@@ -75,6 +75,20 @@ unchanged "spec errors"
 
 expect_error "a bad SOURCE_DATE_EPOCH" "SOURCE_DATE_EPOCH=\"yesterday\"" \
 	env SOURCE_DATE_EPOCH=yesterday "$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$OUT":new
+expect_error "a SOURCE_DATE_EPOCH past the year 9999 says so" \
+	"SOURCE_DATE_EPOCH=\"253402300800\": a date after the year 9999" \
+	env SOURCE_DATE_EPOCH=253402300800 "$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$OUT":new
+expect_error "  ... also when it does not fit 64 bits" "a date after the year 9999" \
+	env SOURCE_DATE_EPOCH=99999999999999999999999 "$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$OUT":new
+expect_error "a negative SOURCE_DATE_EPOCH" "SOURCE_DATE_EPOCH=\"-1\": a date before 1970" \
+	env SOURCE_DATE_EPOCH=-1 "$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$OUT":new
+expect_error "a SOURCE_DATE_EPOCH with a sign or blanks" "SOURCE_DATE_EPOCH=\" 5\": expected seconds since 1970" \
+	env SOURCE_DATE_EPOCH=" 5" "$DERRICK" build -f "$P/derrick.json" --version 1 -o oci:"$OUT":new
+check "the last second of 9999 is a valid SOURCE_DATE_EPOCH" \
+	env SOURCE_DATE_EPOCH=253402300799 "$DERRICK" build -q -f "$P/derrick.json" --version 1 -o oci:"$T/y9999":x
+same "  ... and the config says so" "$(python3 -c 'import json,sys; l=sys.argv[1]; i=json.load(open(l+"/index.json"));
+m=json.load(open(l+"/blobs/sha256/"+i["manifests"][0]["digest"][7:]));
+print(json.load(open(l+"/blobs/sha256/"+m["config"]["digest"][7:]))["created"])' "$T/y9999")" "9999-12-31T23:59:59Z"
 expect_error "a bad --platform" "unknown architecture \"x86_64\"" \
 	"$DERRICK" build -f "$P/derrick.json" --version 1 --platform linux/x86_64 -o oci:"$OUT":new
 expect_error "no output" "no output: give at least one -o DEST" \
