@@ -25,6 +25,7 @@ struct dk_build_opts {
 	struct dk_transport_opts transport;     /* cache_dir is also the build cache's home */
 	const char *const *outputs;     /* references, e.g. "oci:out:latest" */
 	size_t n_outputs;
+	const char *const *own_files;   /* NULL or NULL-terminated: what the caller writes too (--digest-file) */
 };
 
 struct dk_built_layer {

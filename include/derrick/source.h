@@ -17,6 +17,7 @@
 #include "derrick/entry.h"
 #include "derrick/err.h"
 
+struct dk_own_paths;
 struct dk_platform;
 struct dk_spec_layer;
 
@@ -44,6 +45,7 @@ struct dk_layer_plan {
 	 * NULL for the directory and tar kinds, whose keys must never change.
 	 */
 	char *key_extra;
+	const struct dk_own_paths *own;     /* set by the build: what no walk may pack (walk.h), or NULL */
 };
 
 /* A list of planned layers; free with dk_layer_plans_free. */

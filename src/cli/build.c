@@ -172,7 +172,7 @@ int cmd_build(int argc, char **argv)
 	struct dk_build_result res;
 	struct dk_err err = { 0 };
 	const char **outputs = dk_xcalloc((size_t)argc + 1, sizeof(char *));
-	const char *platform = NULL, *digest_file = NULL;
+	const char *platform = NULL, *digest_file = NULL, *own_files[2] = { NULL, NULL };
 	int json = 0, quiet = 0, verbose = 0, rc;
 	struct cli_option options[] = {
 		CLI_STRING('f', "file", &o.spec_path, "FILE", "build spec (default: ./derrick.json)"),
@@ -218,6 +218,9 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	cli_set_verbosity(quiet, verbose);
+	/* written after the build, so in a source it would land in the next build's layer */
+	own_files[0] = digest_file;
+	o.own_files = own_files;
 	if (quiet || json)
 		o.transport.progress = 0;
 	/* --jobs given: the same for compression; else one thread per core */

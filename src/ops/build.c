@@ -25,6 +25,7 @@
 #include "derrick/source.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
+#include "derrick/walk.h"
 
 struct base_image {
 	struct dk_image_src *src;
@@ -42,6 +43,7 @@ struct run {
 	struct base_image base;
 	char *stage_dir;
 	struct dk_blobs stage;
+	struct dk_own_paths *own;       /* what this build writes: never packed (walk.h) */
 	struct dk_lcache *lcache;       /* NULL with --no-cache, or when it cannot be opened */
 	struct dk_rcache *rcache;       /* NULL without a cache repository */
 	struct dk_compress compress;    /* the flags', else the spec's compression */
@@ -192,6 +194,29 @@ static int open_stage(struct run *r)
 		}
 	}
 	return dk_blobs_open(&r->stage, r->stage_dir, 1, r->err);
+}
+
+/*
+ * Everything this build writes, for every walk to leave out: with a source
+ * "." and the output inside it, the staging directory beside the output
+ * would otherwise be packed, and no two builds would be the same.
+ */
+static void collect_own(struct run *r)
+{
+	char *cache = dk_cache_dir(&r->o->transport), *tmp = dk_tmp_path("");
+
+	r->own = dk_own_paths_new();
+	for (size_t i = 0; i < r->n_dsts; i++)
+		dk_own_paths_add(r->own, dk_ref_local_path(&r->dsts[i]->ref));
+	for (const char *const *f = r->o->own_files; f && *f; f++)
+		dk_own_paths_add(r->own, *f);
+	dk_own_paths_add(r->own, r->stage_dir);
+	dk_own_paths_add(r->own, cache);
+	dk_own_paths_add_temp_dir(r->own, tmp);     /* spools, a registry's CA bundle */
+	for (size_t i = 0; i < r->plan.layers.n; i++)
+		r->plan.layers.v[i].own = r->own;
+	free(cache);
+	free(tmp);
 }
 
 /* A registry hit whose blob we hold: is it what the entry claims? */
@@ -480,6 +505,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	}
 	if (open_outputs(&r) < 0 || open_base(&r) < 0 || open_stage(&r) < 0)
 		goto out;
+	collect_own(&r);
 	if (!o->no_cache) {
 		char *dir = dk_cache_dir(&o->transport);
 		struct dk_err cerr;
@@ -521,6 +547,7 @@ out:
 		dk_blobs_close(&r.stage);
 	}
 	close_base(&r.base);
+	dk_own_paths_free(r.own);
 	dk_rcache_close(r.rcache);
 	dk_lcache_close(r.lcache);
 	dk_plan_free(&r.plan);

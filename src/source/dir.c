@@ -70,7 +70,7 @@ static int dir_read(const struct dk_layer_plan *lp, const char *spec_file, struc
 	/* a file source needs its own name under a directory dest */
 	if (stat(lp->input, &st) == 0 && !S_ISDIR(st.st_mode))
 		dest = file_dest(sl, lp->input);
-	rc = dk_walk(lp->input, dest ? dest : sl->dest, ig, out, &stats, err);
+	rc = dk_walk(lp->input, dest ? dest : sl->dest, ig, lp->own, out, &stats, err);
 	if (rc == 0 && stats.stale_pyc)
 		dk_warn("%s: %zu .pyc files are validated by source mtime, which derrick normalises: "
 			"Python will ignore them (exclude **/__pycache__, or compile with "

@@ -22,6 +22,7 @@
 
 struct walker {
 	const struct dk_ignore *ig;
+	const struct dk_own_view *own;  /* NULL: nothing to leave out */
 	const char *dest;
 	struct dk_entries *out;
 	struct dk_walk_stats *stats;
@@ -110,10 +111,10 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /*
- * Walk the directory abs (rel is its path inside the source, "" at the top).
- * Returns the number of entries added below it, or -1.
+ * Walk the directory abs (rel is its path inside the source, "" at the top;
+ * dst its stat).  Returns the number of entries added below it, or -1.
  */
-static long walk_dir(struct walker *w, const char *abs, const char *rel)
+static long walk_dir(struct walker *w, const char *abs, const char *rel, const struct stat *dst)
 {
 	DIR *d = opendir(abs);
 	struct dirent *de;
@@ -143,15 +144,20 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel)
 	for (size_t i = 0; i < n && added >= 0; i++) {
 		char *cabs = dk_path_join(abs, names[i]);
 		char *crel = dk_path_join(rel, names[i]);
-		int excluded = w->ig && dk_ignore_excluded(w->ig, crel);
 		struct stat st;
 
 		/* relative to the open directory: no walk down the whole path for every file */
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			added = dk_fail_errno(w->err, DK_E_IO, "lstat %s", cabs);
+		} else if (w->own && dk_own_view_has(w->own, dst, names[i], crel, &st)) {
+			/* before the patterns: no '!' brings it back */
+			dk_verbose("%s: not packed: derrick writes it", cabs);
+			w->stats->own++;
 		} else if (S_ISDIR(st.st_mode)) {
+			int excluded = w->ig && dk_ignore_excluded(w->ig, crel);
+
 			if (!excluded || dk_ignore_may_reinclude_below(w->ig, crel)) {
-				long below = walk_dir(w, cabs, crel);
+				long below = walk_dir(w, cabs, crel, &st);
 
 				/* An excluded directory appears only to hold what a '!' pattern brought back. */
 				if (below < 0) {
@@ -166,7 +172,7 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel)
 					added += below + 1;
 				}
 			}
-		} else if (!excluded) {
+		} else if (!(w->ig && dk_ignore_excluded(w->ig, crel))) {
 			int r = add_leaf(w, cabs, crel, &st);
 
 			if (r < 0)
@@ -185,22 +191,34 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel)
 }
 
 int dk_walk(const char *source, const char *dest, const struct dk_ignore *ig,
-	    struct dk_entries *out, struct dk_walk_stats *stats, struct dk_err *err)
+	    const struct dk_own_paths *own, struct dk_entries *out, struct dk_walk_stats *stats,
+	    struct dk_err *err)
 {
-	struct walker w = { ig, dest, out, stats, err };
+	struct walker w = { ig, NULL, dest, out, stats, err };
+	struct dk_own_view *view = NULL;
 	struct stat st;
+	long rc;
 
 	memset(stats, 0, sizeof(*stats));
 	if (lstat(source, &st) < 0)
 		return dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "source %s", source);
 	if (S_ISLNK(st.st_mode) && stat(source, &st) < 0)
 		return dk_fail_errno(err, DK_E_NOTFOUND, "source %s is a dangling symlink", source);
+	/* this refuses a source that is derrick's own, a file source included */
+	if (own && dk_own_view_open(own, source, &view, err) < 0)
+		return -1;
 	if (S_ISDIR(st.st_mode)) {
-		if (access(source, R_OK | X_OK) < 0)
-			return dk_fail_errno(err, DK_E_IO, "source %s", source);
-		dk_entries_add_parents(out, dest);
-		return walk_dir(&w, source, "") < 0 ? -1 : 0;
+		w.own = view;
+		if (access(source, R_OK | X_OK) < 0) {
+			rc = dk_fail_errno(err, DK_E_IO, "source %s", source);
+		} else {
+			dk_entries_add_parents(out, dest);
+			rc = walk_dir(&w, source, "", &st);
+		}
+		dk_own_view_free(view);
+		return rc < 0 ? -1 : 0;
 	}
+	dk_own_view_free(view);
 	if (!S_ISREG(st.st_mode))
 		return dk_fail(err, DK_E_SPEC, "source %s is neither a directory nor a regular file", source);
 	if (access(source, R_OK) < 0)

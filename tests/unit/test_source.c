@@ -124,7 +124,7 @@ static void make_tar(void)
 	int fd;
 
 	dk_entries_init(&l);
-	CHECK(dk_walk(tree, "", NULL, &l, &st, &err) == 0);
+	CHECK(dk_walk(tree, "", NULL, NULL, &l, &st, &err) == 0);
 	dk_entries_finish(&l);
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	s = dk_sink_fd(fd, out);

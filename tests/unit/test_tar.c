@@ -56,7 +56,7 @@ static char *make_tar(const char *dest, const char *const *patterns, struct dk_t
 		for (; *patterns; patterns++)
 			CHECK(dk_ignore_add(ig, *patterns, "test", &err) == 0);
 	}
-	CHECK(dk_walk(root, dest, ig, &l, &st, &err) == 0);
+	CHECK(dk_walk(root, dest, ig, NULL, &l, &st, &err) == 0);
 	dk_entries_finish(&l);
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	s = dk_sink_fd(fd, out);
@@ -302,10 +302,10 @@ static void test_walk_errors(void)
 	char *missing = dk_path_join(root, "missing"), *dangling = dk_path_join(root, "dangling");
 
 	dk_entries_init(&l);
-	CHECK(dk_walk(missing, "x", NULL, &l, &st, &err) < 0);
+	CHECK(dk_walk(missing, "x", NULL, NULL, &l, &st, &err) < 0);
 	CHECK(err.code == DK_E_NOTFOUND && strstr(err.msg, missing) != NULL);
 	CHECK(symlink("nowhere", dangling) == 0);
-	CHECK(dk_walk(dangling, "x", NULL, &l, &st, &err) < 0);
+	CHECK(dk_walk(dangling, "x", NULL, NULL, &l, &st, &err) < 0);
 	CHECK(strstr(err.msg, "dangling symlink") != NULL);
 	dk_entries_release(&l);
 	unlink(dangling);
