@@ -112,13 +112,16 @@ static int cmp_name(const void *a, const void *b)
 
 /*
  * Walk the directory abs (rel is its path inside the source, "" at the top;
- * dst its stat).  Returns the number of entries added below it, or -1.
+ * dst its stat; igstate what the ignore patterns left for its children, see
+ * dk_ignore_step).  Returns the number of entries added below it, or -1.
  */
-static long walk_dir(struct walker *w, const char *abs, const char *rel, const struct stat *dst)
+static long walk_dir(struct walker *w, const char *abs, const char *rel, const struct stat *dst,
+		     const unsigned char *igstate)
 {
 	DIR *d = opendir(abs);
 	struct dirent *de;
 	char **names = NULL;
+	unsigned char *state = NULL;
 	size_t n = 0, alloc = 0;
 	long added = 0;
 
@@ -140,6 +143,8 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel, const s
 	/* Sorted only so that warnings and errors come out in a stable order. */
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_name);
+	if (w->ig)
+		state = dk_xmalloc(dk_ignore_count(w->ig) + 1);
 
 	for (size_t i = 0; i < n && added >= 0; i++) {
 		char *cabs = dk_path_join(abs, names[i]);
@@ -154,10 +159,10 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel, const s
 			dk_verbose("%s: not packed: derrick writes it", cabs);
 			w->stats->own++;
 		} else if (S_ISDIR(st.st_mode)) {
-			int excluded = w->ig && dk_ignore_excluded(w->ig, crel);
+			int excluded = w->ig && dk_ignore_step(w->ig, crel, igstate, state);
 
-			if (!excluded || dk_ignore_may_reinclude_below(w->ig, crel)) {
-				long below = walk_dir(w, cabs, crel, &st);
+			if (!excluded || dk_ignore_step_may_reinclude(w->ig, crel, state)) {
+				long below = walk_dir(w, cabs, crel, &st, state);
 
 				/* An excluded directory appears only to hold what a '!' pattern brought back. */
 				if (below < 0) {
@@ -172,7 +177,7 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel, const s
 					added += below + 1;
 				}
 			}
-		} else if (!(w->ig && dk_ignore_excluded(w->ig, crel))) {
+		} else if (!(w->ig && dk_ignore_step(w->ig, crel, igstate, state))) {
 			int r = add_leaf(w, cabs, crel, &st);
 
 			if (r < 0)
@@ -187,6 +192,7 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel, const s
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	free(state);
 	return added;
 }
 
@@ -213,7 +219,7 @@ int dk_walk(const char *source, const char *dest, const struct dk_ignore *ig,
 			rc = dk_fail_errno(err, DK_E_IO, "source %s", source);
 		} else {
 			dk_entries_add_parents(out, dest);
-			rc = walk_dir(&w, source, "", &st);
+			rc = walk_dir(&w, source, "", &st, NULL);
 		}
 		dk_own_view_free(view);
 		return rc < 0 ? -1 : 0;

@@ -2,12 +2,16 @@
  * test_ignore.c - the .dockerignore matcher.  Expected answers are what
  * `docker build` (moby/patternmatcher) does with the same patterns.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "derrick/ignore.h"
+#include "derrick/util.h"
+#include "derrick/walk.h"
 #include "tap.h"
 
 struct want {
@@ -69,11 +73,10 @@ static size_t count_of(const char *const *pats)
 	return n;
 }
 
-/* Write `text` to a new temporary file; the caller unlinks `path`. */
-static int write_temp(char *path, const char *text)
+/* Write n bytes of `text` to a new temporary file; the caller unlinks `path`. */
+static int write_temp_n(char *path, const char *text, size_t n)
 {
 	int fd = mkstemp(path);
-	size_t n = strlen(text);
 
 	if (fd < 0)
 		return -1;
@@ -83,6 +86,27 @@ static int write_temp(char *path, const char *text)
 	}
 	return close(fd);
 }
+
+static int write_temp(char *path, const char *text)
+{
+	return write_temp_n(path, text, strlen(text));
+}
+
+/* The patterns of an ignore file of n bytes (which may hold NULs); NULL if it fails to load. */
+static struct dk_ignore *load_bytes(const char *text, size_t n, struct dk_err *err)
+{
+	char path[] = "/tmp/derrick-ignore-XXXXXX";
+	struct dk_ignore *ig = dk_ignore_new();
+	int rc = write_temp_n(path, text, n) == 0 ? dk_ignore_load_file(ig, path, err) : -1;
+
+	unlink(path);
+	if (rc == 0)
+		return ig;
+	dk_ignore_free(ig);
+	return NULL;
+}
+
+#define LOAD(lit, err) load_bytes((lit), sizeof(lit) - 1, (err))
 
 /* ---- the list itself ---- */
 
@@ -395,6 +419,112 @@ static void test_exclude_again_inside_reincluded(void)
 			    { NULL, 0 } }));
 }
 
+/*
+ * What `docker build` sends: BuildKit walks the tree and a directory hands
+ * down only the patterns it tried (patternmatcher's
+ * MatchesUsingParentResults), not every pattern that matches a parent.
+ */
+static void test_walk_hands_down_only_tried_patterns(void)
+{
+	/* "!logs" is never tried on logs (nothing excluded it), so it brings nothing back below */
+	CHECK_PATHS(((const char *[]){ "**/*.log", "!logs", NULL }),
+		    ((struct want[]){
+			    { "logs", 0 }, { "logs/x.log", 1 }, { "logs/sub/x.log", 1 },
+			    { "logs/readme", 0 }, { "x.log", 1 }, { "a/x.log", 1 }, { NULL, 0 } }));
+	/* the same with the exception spelled to match the file itself */
+	CHECK_PATHS(((const char *[]){ "**/*.log", "!logs/**", NULL }),
+		    ((struct want[]){
+			    { "logs/x.log", 0 }, { "logs/sub/x.log", 0 }, { "a/x.log", 1 }, { NULL, 0 } }));
+	CHECK_PATHS(((const char *[]){ "**/*.log", "!logs/*.log", NULL }),
+		    ((struct want[]){
+			    { "logs/x.log", 0 }, { "logs/sub/x.log", 1 }, { NULL, 0 } }));
+	CHECK_PATHS(((const char *[]){ "**.log", "!logs", NULL }),
+		    ((struct want[]){ { "logs", 0 }, { "logs/x.log", 1 }, { NULL, 0 } }));
+	/* a kept directory deeper down: its exception is not tried on it either */
+	CHECK_PATHS(((const char *[]){ "**/*.log", "!logs/keep", NULL }),
+		    ((struct want[]){
+			    { "logs/keep", 0 }, { "logs/keep/x.log", 1 }, { "logs/keep/y", 0 },
+			    { NULL, 0 } }));
+	/* an exception that was tried on an excluded directory does carry down */
+	CHECK_PATHS(((const char *[]){ "**/*.log", "!x.log", NULL }),
+		    ((struct want[]){ { "x.log", 0 }, { "x.log/a", 0 }, { "y.log", 1 }, { NULL, 0 } }));
+	CHECK_PATHS(((const char *[]){ "build", "!build", NULL }),
+		    ((struct want[]){ { "build", 0 }, { "build/x/y", 0 }, { NULL, 0 } }));
+	/*
+	 * The third "a" is not tried on a (already excluded there), so it does
+	 * not hand a down; below, "!a/b" brings a/b back and "a" no longer
+	 * matches a/b whole.
+	 */
+	CHECK_PATHS(((const char *[]){ "a", "!a/b", "a", NULL }),
+		    ((struct want[]){
+			    { "a", 1 }, { "a/b", 0 }, { "a/b/c", 0 }, { "a/c", 1 }, { NULL, 0 } }));
+	/* an exclusion tried on a directory does carry down past an exception */
+	CHECK_PATHS(((const char *[]){ "docs", "!docs/keep", "docs/keep/secret", NULL }),
+		    ((struct want[]){ { "docs/keep/secret/x", 1 }, { "docs/keep/y", 0 }, { NULL, 0 } }));
+	/* what cannot be re-included below an excluded directory is pruned */
+	CHECK(may_reinclude((const char *[]){ "**/*.log", "!logs", NULL }, "a.log") == 0);
+	CHECK(may_reinclude((const char *[]){ "**/*.log", "!logs", NULL }, "logs") == 1);
+	CHECK(may_reinclude((const char *[]){ "a", "!a/b", "a", NULL }, "a") == 1);
+}
+
+/* dk_ignore_step, as a walker calls it, agrees with dk_ignore_excluded. */
+static void test_step_by_step(void)
+{
+	struct dk_ignore *ig = build((const char *[]){ "**/*.log", "!logs", "tmp", "!tmp/keep", NULL },
+				     __LINE__);
+	unsigned char top[4], mid[4], leaf[4];
+
+	CHECK(dk_ignore_step(ig, "logs", NULL, top) == 0);
+	CHECK(dk_ignore_step(ig, "logs/x.log", top, leaf) == 1);
+	CHECK(dk_ignore_step(ig, "logs/x.txt", top, leaf) == 0);
+	CHECK(dk_ignore_step(ig, "tmp", NULL, top) == 1);
+	CHECK(dk_ignore_step_may_reinclude(ig, "tmp", top) == 1);
+	CHECK(dk_ignore_step(ig, "tmp/keep", top, mid) == 0);
+	/* "!tmp/keep" was tried on tmp/keep and matched: it carries down, and comes last */
+	CHECK(dk_ignore_step(ig, "tmp/keep/a.log", mid, leaf) == 0);
+	CHECK(dk_ignore_step(ig, "tmp/keep/a", mid, leaf) == 0);
+	CHECK(dk_ignore_step(ig, "tmp/other", top, mid) == 1);
+	CHECK(dk_ignore_step_may_reinclude(ig, "tmp/other", mid) == 0);
+	CHECK(dk_ignore_step(ig, "", NULL, top) == 0);
+	dk_ignore_free(ig);
+}
+
+/* The walker follows the same rules: what a directory source puts in a layer. */
+static void test_walk_packs_what_docker_sends(void)
+{
+	static const char *const files[] = {
+		"logs/x.log", "logs/readme", "a.log", "src/b.log", "src/main.c", "tmp/keep/k.log",
+		"tmp/keep/k.txt", "tmp/junk", NULL,
+	};
+	char root[] = "/tmp/derrick-walk-XXXXXX";
+	struct dk_ignore *ig = build((const char *[]){ "**/*.log", "!logs", "tmp", "!tmp/keep", NULL },
+				     __LINE__);
+	struct dk_entries l;
+	struct dk_walk_stats st;
+	struct dk_err err = { 0 };
+	struct strbuf got = STRBUF_INIT;
+
+	CHECK(mkdtemp(root) != NULL);
+	for (size_t i = 0; files[i]; i++) {
+		char *p = dk_path_join(root, files[i]), *d = dk_dirname(p);
+
+		CHECK(dk_mkdir_p(d, 0755, &err) == 0);
+		CHECK(dk_write_file_atomic(p, "x", 1, 0644, &err) == 0);
+		free(p);
+		free(d);
+	}
+	dk_entries_init(&l);
+	CHECK(dk_walk(root, "", ig, NULL, &l, &st, &err) == 0);
+	dk_entries_finish(&l);
+	for (size_t i = 0; i < l.n; i++)
+		sb_join(&got, " ", l.v[i].path);
+	CHECK_STR(got.buf, "logs logs/readme src src/main.c tmp tmp/keep tmp/keep/k.log tmp/keep/k.txt");
+	sb_release(&got);
+	dk_entries_release(&l);
+	dk_ignore_free(ig);
+	dk_rm_rf(root);
+}
+
 /* ---- pruning ---- */
 
 static void test_may_reinclude_below_docs(void)
@@ -627,6 +757,94 @@ static void test_load_file(void)
 	dk_ignore_free(ig);
 }
 
+/*
+ * Docker reads a NUL byte as part of the line (Go strings hold NULs): the
+ * pattern "a<NUL>b" matches nothing, where cutting the line at the NUL
+ * would have excluded "a".
+ */
+static void test_load_file_nul_bytes(void)
+{
+	struct dk_err err = { 0 };
+	struct dk_ignore *ig;
+
+	ig = LOAD("a\0b\n\0\n \0 \n#\0x\nkeep\0\n", &err);
+	CHECK(ig != NULL);
+	CHECK(ig && dk_ignore_count(ig) == 4);
+	CHECK(ig && dk_ignore_excluded(ig, "a") == 0);
+	CHECK(ig && dk_ignore_excluded(ig, "b") == 0);
+	CHECK(ig && dk_ignore_excluded(ig, "a/b") == 0);
+	CHECK(ig && dk_ignore_excluded(ig, "keep") == 0);
+	CHECK(ig && dk_ignore_excluded(ig, "#") == 0);
+	dk_ignore_free(ig);
+	/* an exception holding a NUL re-includes nothing, and is no lone "!" */
+	ig = LOAD("*\n!\0\n!a\0\n", &err);
+	CHECK(ig && dk_ignore_count(ig) == 3);
+	CHECK(ig && dk_ignore_excluded(ig, "a") == 1);
+	dk_ignore_free(ig);
+	/* "**" then a NUL: no path ends with it */
+	ig = LOAD("**\0.pyc\nfoo/**\0\n", &err);
+	CHECK(ig && dk_ignore_excluded(ig, "x.pyc") == 0);
+	CHECK(ig && dk_ignore_excluded(ig, "foo/x") == 0);
+	dk_ignore_free(ig);
+	/* inside a class a NUL is the character U+0000: "[<NUL>-z]" takes every letter */
+	ig = LOAD("[\0-z]\n", &err);
+	CHECK(ig && dk_ignore_excluded(ig, "a") == 1);
+	CHECK(ig && dk_ignore_excluded(ig, "{") == 0);
+	dk_ignore_free(ig);
+	ig = LOAD("x[^\0]\n", &err);
+	CHECK(ig && dk_ignore_excluded(ig, "xy") == 1);
+	dk_ignore_free(ig);
+	/* the rest of the line is still checked, and the message shows the NUL */
+	memset(&err, 0, sizeof(err));
+	CHECK(LOAD("ok\na\0[\n", &err) == NULL);
+	CHECK(err.code == DK_E_SPEC);
+	CHECK(strstr(err.msg, ":2: invalid pattern \"a\\0[\": unterminated") != NULL);
+}
+
+/* Docker trims with Go's strings.TrimSpace, which knows Unicode's spaces. */
+static void test_unicode_white_space_is_trimmed(void)
+{
+	static const char *const spaced[] = {
+		"foo\xc2\xa0", "\xc2\x85" "foo", "\xe3\x80\x80" "foo\xe2\x80\x8a",
+		"\xe2\x80\xa8" "foo\xe2\x80\xa9", "foo\xe2\x80\xaf\xe2\x81\x9f\xe1\x9a\x80", "! \xc2\xa0" "foo", NULL,
+	};
+
+	for (size_t i = 0; spaced[i]; i++) {
+		const char *const pats[] = { i == 5 ? "*" : "!nothing", spaced[i], NULL };
+		int want = i == 5 ? 0 : 1;
+
+		CHECK_PATHS(pats, ((struct want[]){ { "foo", want }, { NULL, 0 } }));
+	}
+	/* not spaces: a lone byte of one, U+200B (zero width), and a space inside */
+	CHECK_PATHS(((const char *[]){ "foo\xc2", "bar\xe2\x80\x8b", "a\xc2\xa0" "b", NULL }),
+		    ((struct want[]){ { "foo", 0 }, { "foo\xc2", 1 }, { "bar", 0 }, { "a\xc2\xa0" "b", 1 },
+				      { NULL, 0 } }));
+	CHECK(count_of((const char *[]){ "\xc2\xa0", "\xe3\x80\x80 \t", NULL }) == 0);
+}
+
+/* Docker's line reader (bufio.Scanner) refuses a line of 64 KiB or more. */
+static void test_load_file_line_limit(void)
+{
+	size_t n = 65535;
+	char *text = malloc(n + 2);
+	struct dk_err err = { 0 };
+	struct dk_ignore *ig;
+
+	memset(text, 'x', n);
+	text[0] = '#';
+	text[n] = '\n';
+	ig = load_bytes(text, n + 1, &err);
+	CHECK(ig != NULL);
+	CHECK(ig && dk_ignore_count(ig) == 0);
+	dk_ignore_free(ig);
+	text[n] = 'x';
+	text[n + 1] = '\n';
+	CHECK(load_bytes(text, n + 2, &err) == NULL);
+	CHECK(err.code == DK_E_SPEC);
+	CHECK(strstr(err.msg, ":1: a line of 64 KiB or more") != NULL);
+	free(text);
+}
+
 static void test_load_file_bad_line_names_line(void)
 {
 	char path[] = "/tmp/derrick-ignore-XXXXXX";
@@ -698,6 +916,9 @@ int main(void)
 	RUN(test_parent_directory_exclusion);
 	RUN(test_reinclude_file_in_excluded_dir);
 	RUN(test_exception_spellings);
+	RUN(test_walk_hands_down_only_tried_patterns);
+	RUN(test_step_by_step);
+	RUN(test_walk_packs_what_docker_sends);
 	RUN(test_later_pattern_wins);
 	RUN(test_exclude_again_inside_reincluded);
 	RUN(test_may_reinclude_below_docs);
@@ -711,6 +932,9 @@ int main(void)
 	RUN(test_pattern_length_limit);
 	RUN(test_invalid_pattern_leaves_list_alone);
 	RUN(test_load_file);
+	RUN(test_load_file_nul_bytes);
+	RUN(test_unicode_white_space_is_trimmed);
+	RUN(test_load_file_line_limit);
 	RUN(test_load_file_bad_line_names_line);
 	RUN(test_load_file_missing);
 	RUN(test_load_file_unreadable);
