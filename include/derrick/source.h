@@ -85,7 +85,12 @@ extern const struct dk_source_kind *const dk_source_kinds[];
 int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
 		   struct dk_layer_plans *out, struct dk_err *err);
 
-/* Read planned layer `lp` into `out` through its kind's row (see read above). */
+/*
+ * Read planned layer `lp` into `out` through its kind's row (see read
+ * above) and finish it (dk_entries_finish): sorted and checked, ready for
+ * the build cache and the tar writer.  0, or -1 with err set; errors in
+ * the entries name the layer's input ("tar in.tar: entry ...").
+ */
 int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		   struct dk_err *err);
 

@@ -19,7 +19,7 @@
 #include "derrick/util.h"
 
 /* Bump when anything about how a layer is written changes: old entries then never match. */
-#define LAYER_FORMAT "derrick-layer-1"
+#define LAYER_FORMAT "derrick-layer-2"
 
 struct dk_lcache {
 	char *dir;

@@ -307,7 +307,6 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 		dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
 		goto out;
 	}
-	dk_entries_finish(&entries);
 	rc = produce_layer(r, lp, &entries, &topts, &lr, &cache, &remote);
 	if (rc < 0) {
 		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);

@@ -1,11 +1,13 @@
 /*
- * entry.c - the list of a layer's entries and its final ordering.
+ * entry.c - the list of a layer's entries, its final ordering, and the
+ * checks that make every layer unpack the way it reads, whatever filled it.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "derrick/entry.h"
+#include "derrick/err.h"
 #include "derrick/util.h"
 
 void dk_entries_init(struct dk_entries *l)
@@ -41,19 +43,9 @@ struct dk_entry *dk_entries_add(struct dk_entries *l)
 	return &l->v[l->n++];
 }
 
-/*
- * Sort by path with strcmp (bytes, never the locale); among equal paths keep
- * insertion order, so the last one added can win.  qsort is not stable,
- * hence the index as a tie-breaker.
- */
-struct order {
-	const char *path;
-	size_t idx;
-};
-
-static int cmp_order(const void *a, const void *b)
+int dk_path_order_cmp(const void *a, const void *b)
 {
-	const struct order *x = a, *y = b;
+	const struct dk_path_order *x = a, *y = b;
 	int c = strcmp(x->path, y->path);
 
 	if (c)
@@ -80,7 +72,7 @@ static void link_hardlinks(struct dk_entries *l)
 	size_t m = 0;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].type == DK_ENT_FILE && l->v[i].nlink > 1 && l->v[i].src)
+		if (l->v[i].type == DK_ENT_FILE && l->v[i].nlink > 1)
 			multi[m++] = &l->v[i];
 	qsort(multi, m, sizeof(*multi), cmp_inode);
 	for (size_t i = 0; i < m;) {
@@ -100,17 +92,123 @@ static void link_hardlinks(struct dk_entries *l)
 	free(multi);
 }
 
-void dk_entries_finish(struct dk_entries *l)
+const char *dk_whiteout_component(const char *path)
 {
-	struct order *ord = dk_xmalloc((l->n + 1) * sizeof(*ord));
+	const char *p = path;
+
+	while (*p) {
+		if (!strncmp(p, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX)))
+			return p;
+		p = strchr(p, '/');
+		if (!p)
+			break;
+		p++;
+	}
+	return NULL;
+}
+
+/* The entry at `path` in a sorted list of unique paths, or NULL. */
+static const struct dk_entry *find_entry(const struct dk_entries *l, const char *path)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->v[mid].path, path);
+
+		if (!c)
+			return &l->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* " (from SRC)" for an entry read from a file on disk, so the user finds it; "" otherwise. */
+static char *from(const struct dk_entry *e)
+{
+	return e->src ? dk_xasprintf(" (from %s)", e->src) : dk_xstrdup("");
+}
+
+static const char *type_noun(enum dk_etype t)
+{
+	static const char *const nouns[] = {
+		[DK_ENT_FILE] = "a regular file", [DK_ENT_DIR] = "a directory",
+		[DK_ENT_SYMLINK] = "a symlink", [DK_ENT_HARDLINK] = "a hardlink",
+		[DK_ENT_WHITEOUT] = "a whiteout",
+	};
+
+	return nouns[t];
+}
+
+/*
+ * A reserved name would delete from the layers below when unpacked; a path
+ * below a symlink of the same layer would be written wherever the link
+ * points (GNU tar and umoci follow it), and one below a file cannot be
+ * unpacked at all.  A parent missing from the list is fine: unpackers make
+ * it, as a directory.
+ */
+static int check_entry(const struct dk_entries *l, const struct dk_entry *e, char *buf, struct dk_err *err)
+{
+	const char *wh = dk_whiteout_component(e->path);
+	char *f = from(e);
+	int rc = -1;
+
+	if (wh && (e->type != DK_ENT_WHITEOUT || strchr(wh, '/'))) {
+		dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s: the name \"%.*s\" starts with \".wh.\", which OCI layers "
+			"reserve for whiteouts (unpacking it would delete from the layers below): rename it, or "
+			"delete paths on purpose with the layer's \"delete\" key", e->path, f, (int)strcspn(wh, "/"), wh);
+		goto out;
+	}
+	strcpy(buf, e->path);
+	for (char *slash = strchr(buf, '/'); slash; slash = strchr(slash + 1, '/')) {
+		const struct dk_entry *p;
+
+		*slash = '\0';
+		p = find_entry(l, buf);
+		if (p && p->type == DK_ENT_SYMLINK) {
+			dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s lies below \"%s\", a symlink to \"%s\" in the "
+				"same layer: unpacking would write through the link", e->path, f, p->path, p->link);
+			goto out;
+		}
+		if (p && p->type != DK_ENT_DIR) {
+			dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s lies below \"%s\", which the same layer makes %s, "
+				"not a directory", e->path, f, p->path, type_noun(p->type));
+			goto out;
+		}
+		*slash = '/';
+	}
+	if (e->type == DK_ENT_HARDLINK) {
+		const struct dk_entry *t = find_entry(l, e->link);
+
+		if (!t || t->type != DK_ENT_FILE || t > e) {
+			dk_fail(err, DK_E_CORRUPT, "entry \"%s\" is a hardlink to \"%s\", which is not a regular file "
+				"before it in the layer", e->path, e->link);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(f);
+	return rc;
+}
+
+int dk_entries_finish(struct dk_entries *l, struct dk_err *err)
+{
+	struct dk_path_order *ord = dk_xmalloc((l->n + 1) * sizeof(*ord));
 	struct dk_entry *sorted = dk_xmalloc((l->n + 1) * sizeof(*sorted));
-	size_t out = 0;
+	size_t out = 0, longest = 0;
+	char *buf;
+	int rc = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
 		ord[i].path = l->v[i].path;
 		ord[i].idx = i;
 	}
-	qsort(ord, l->n, sizeof(*ord), cmp_order);
+	/* equal paths keep insertion order, so the last one added can win */
+	qsort(ord, l->n, sizeof(*ord), dk_path_order_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		struct dk_entry *e = &l->v[ord[i].idx];
 
@@ -127,6 +225,14 @@ void dk_entries_finish(struct dk_entries *l)
 	l->n = out;
 	l->alloc = l->n + 1;
 	link_hardlinks(l);
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->v[i].path) > longest)
+			longest = strlen(l->v[i].path);
+	buf = dk_xmalloc(longest + 1);
+	for (size_t i = 0; i < l->n && rc == 0; i++)
+		rc = check_entry(l, &l->v[i], buf, err);
+	free(buf);
+	return rc;
 }
 
 void dk_entries_add_parents(struct dk_entries *l, const char *dest)

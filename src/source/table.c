@@ -35,7 +35,13 @@ int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struc
 int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		   struct dk_err *err)
 {
-	return lp->entry->kind->read(lp, spec_file, out, err);
+	const struct dk_source_kind *k = lp->entry->kind;
+
+	if (k->read(lp, spec_file, out, err) < 0)
+		return -1;
+	if (dk_entries_finish(out, err) < 0)
+		return dk_err_prefix(err, "%s %s", k->key, lp->entry->origin);
+	return 0;
 }
 
 int dk_source_plan_one(const struct dk_spec_layer *l, const struct dk_platform *platform,

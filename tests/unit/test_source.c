@@ -125,7 +125,7 @@ static void make_tar(void)
 
 	dk_entries_init(&l);
 	CHECK(dk_walk(tree, "", NULL, &l, &st, &err) == 0);
-	dk_entries_finish(&l);
+	CHECK(dk_entries_finish(&l, &err) == 0);
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	s = dk_sink_fd(fd, out);
 	CHECK(dk_tar_write(&l, &o, s, &err) == 0);
@@ -146,7 +146,6 @@ static char *read_paths(const struct dk_layer_plan *lp)
 	dk_entries_init(&l);
 	if (dk_source_read(lp, "d.json", &l, &err) < 0)
 		sb_addf(&sb, "error: %s", err.msg);
-	dk_entries_finish(&l);
 	for (size_t i = 0; i < l.n; i++)
 		sb_addf(&sb, "%s%s", i ? " " : "", l.v[i].path);
 	dk_entries_release(&l);
