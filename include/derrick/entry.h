@@ -28,7 +28,7 @@ enum dk_etype {
 
 
 struct dk_entry {
-	char *path;         /* in-layer path: no leading '/', no trailing '/' */
+	char *path;         /* in-layer path: no leading '/', no trailing '/' (first: dk_path_lower_bound) */
 	enum dk_etype type;
 	mode_t perm;        /* the source's permission bits, before normalisation */
 	uint64_t size;      /* content bytes of a regular file */
@@ -78,6 +78,19 @@ struct dk_entry *dk_entries_add(struct dk_entries *l);
  * Running it again on a finished list changes nothing.
  */
 int dk_entries_finish(struct dk_entries *l, struct dk_err *err);
+
+/*
+ * In an array of n structs of `size` bytes each, sorted by the path (a
+ * char *) that is their first member, bytewise: the index of the first
+ * whose path is not before `key`.  n when there is none.
+ */
+size_t dk_path_lower_bound(const void *v, size_t n, size_t size, const char *key);
+
+/*
+ * In a finished list: the entry at in-layer path `path`, or NULL; *below
+ * (unless NULL) says whether some entry lies below it ("path/...").
+ */
+const struct dk_entry *dk_entries_find(const struct dk_entries *l, const char *path, int *below);
 
 /* The first component of `path` that starts with ".wh." (a pointer into path), or NULL. */
 const char *dk_whiteout_component(const char *path);

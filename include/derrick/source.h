@@ -41,7 +41,8 @@ struct dk_layer_plan {
 	 * What else, besides its entries and the common layer options, decides
 	 * this layer's bytes and so belongs in its build-cache key (a kind that
 	 * picks files by platform names the platform here), or NULL for nothing.
-	 * NULL for the directory and tar kinds, whose keys must never change.
+	 * NULL for the directory and tar kinds, whose keys must never change;
+	 * a layer with a "delete" list names it here.
 	 */
 	char *key_extra;
 };
@@ -58,6 +59,11 @@ struct dk_source_kind {
 	const char *noun;   /* the kind in a sentence: "a source directory" */
 	const char *verb;   /* the history verb: "COPY" */
 	const struct dk_source_opt *opts;   /* its own options, ending with { NULL } */
+	/*
+	 * The row takes no input: it is the kind of a layer that names no input
+	 * but has a "delete" list (key and hint then describe that list).
+	 */
+	int no_input;
 	/*
 	 * Append the layers entry `l` gives for `platform` to `out` (with
 	 * dk_layer_plans_add); 0, or -1 with err set.  Cheap: the plan is made

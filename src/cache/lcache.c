@@ -418,7 +418,7 @@ static void list_dir(const char *dir, struct cfile **v, size_t *n, uint64_t *tot
 
 int dk_lcache_prune(const char *dir, uint64_t max_bytes, uint64_t *freed, struct dk_err *err)
 {
-	static const char *const subdirs[] = { "blobs/sha256", "layers", "stat" };
+	static const char *const subdirs[] = { "blobs/sha256", "layers", "stat", "listings" };
 	struct cfile *v = NULL;
 	size_t n = 0;
 	uint64_t total = 0;

@@ -107,23 +107,39 @@ const char *dk_whiteout_component(const char *path)
 	return NULL;
 }
 
-/* The entry at `path` in a sorted list of unique paths, or NULL. */
-static const struct dk_entry *find_entry(const struct dk_entries *l, const char *path)
+size_t dk_path_lower_bound(const void *v, size_t n, size_t size, const char *key)
 {
-	size_t lo = 0, hi = l->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(l->v[mid].path, path);
+		const char *path = *(char *const *)((const char *)v + mid * size);
 
-		if (!c)
-			return &l->v[mid];
-		if (c < 0)
+		if (strcmp(path, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+static size_t lower_bound(const struct dk_entries *l, const char *key)
+{
+	return dk_path_lower_bound(l->v, l->n, sizeof(*l->v), key);
+}
+
+const struct dk_entry *dk_entries_find(const struct dk_entries *l, const char *path, int *below)
+{
+	size_t i = lower_bound(l, path);
+
+	if (below) {
+		char *key = dk_xasprintf("%s/", path);
+		size_t j = lower_bound(l, key);
+
+		*below = j < l->n && !strncmp(l->v[j].path, key, strlen(key));
+		free(key);
+	}
+	return i < l->n && !strcmp(l->v[i].path, path) ? &l->v[i] : NULL;
 }
 
 /* " (from SRC)" for an entry read from a file on disk, so the user finds it; "" otherwise. */
@@ -167,7 +183,7 @@ static int check_entry(const struct dk_entries *l, const struct dk_entry *e, cha
 		const struct dk_entry *p;
 
 		*slash = '\0';
-		p = find_entry(l, buf);
+		p = dk_entries_find(l, buf, NULL);
 		if (p && p->type == DK_ENT_SYMLINK) {
 			dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s lies below \"%s\", a symlink to \"%s\" in the "
 				"same layer: unpacking would write through the link", e->path, f, p->path, p->link);
@@ -181,7 +197,7 @@ static int check_entry(const struct dk_entries *l, const struct dk_entry *e, cha
 		*slash = '/';
 	}
 	if (e->type == DK_ENT_HARDLINK) {
-		const struct dk_entry *t = find_entry(l, e->link);
+		const struct dk_entry *t = dk_entries_find(l, e->link, NULL);
 
 		if (!t || t->type != DK_ENT_FILE || t > e) {
 			dk_fail(err, DK_E_CORRUPT, "entry \"%s\" is a hardlink to \"%s\", which is not a regular file "
