@@ -142,12 +142,6 @@ const struct dk_entry *dk_entries_find(const struct dk_entries *l, const char *p
 	return i < l->n && !strcmp(l->v[i].path, path) ? &l->v[i] : NULL;
 }
 
-/* " (from SRC)" for an entry read from a file on disk, so the user finds it; "" otherwise. */
-static char *from(const struct dk_entry *e)
-{
-	return e->src ? dk_xasprintf(" (from %s)", e->src) : dk_xstrdup("");
-}
-
 static const char *type_noun(enum dk_etype t)
 {
 	static const char *const nouns[] = {
@@ -169,46 +163,37 @@ static const char *type_noun(enum dk_etype t)
 static int check_entry(const struct dk_entries *l, const struct dk_entry *e, char *buf, struct dk_err *err)
 {
 	const char *wh = dk_whiteout_component(e->path);
-	char *f = from(e);
-	int rc = -1;
+	/* " (from SRC)" for an entry read from a file on disk, so the user finds it */
+	const char *f1 = e->src ? " (from " : "", *f2 = e->src ? e->src : "", *f3 = e->src ? ")" : "";
 
-	if (wh && (e->type != DK_ENT_WHITEOUT || strchr(wh, '/'))) {
-		dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s: the name \"%.*s\" starts with \".wh.\", which OCI layers "
-			"reserve for whiteouts (unpacking it would delete from the layers below): rename it, or "
-			"delete paths on purpose with the layer's \"delete\" key", e->path, f, (int)strcspn(wh, "/"), wh);
-		goto out;
-	}
+	if (wh && (e->type != DK_ENT_WHITEOUT || strchr(wh, '/')))
+		return dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s%s%s: the name \"%.*s\" starts with \".wh.\", which OCI "
+			       "layers reserve for whiteouts (unpacking it would delete from the layers below): rename "
+			       "it, or delete paths on purpose with the layer's \"delete\" key", e->path, f1, f2, f3,
+			       (int)strcspn(wh, "/"), wh);
 	strcpy(buf, e->path);
 	for (char *slash = strchr(buf, '/'); slash; slash = strchr(slash + 1, '/')) {
 		const struct dk_entry *p;
 
 		*slash = '\0';
 		p = dk_entries_find(l, buf, NULL);
-		if (p && p->type == DK_ENT_SYMLINK) {
-			dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s lies below \"%s\", a symlink to \"%s\" in the "
-				"same layer: unpacking would write through the link", e->path, f, p->path, p->link);
-			goto out;
-		}
-		if (p && p->type != DK_ENT_DIR) {
-			dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s lies below \"%s\", which the same layer makes %s, "
-				"not a directory", e->path, f, p->path, type_noun(p->type));
-			goto out;
-		}
+		if (p && p->type == DK_ENT_SYMLINK)
+			return dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s%s%s lies below \"%s\", a symlink to \"%s\" in "
+				       "the same layer: unpacking would write through the link", e->path, f1, f2, f3,
+				       p->path, p->link);
+		if (p && p->type != DK_ENT_DIR)
+			return dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s%s%s lies below \"%s\", which the same layer "
+				       "makes %s, not a directory", e->path, f1, f2, f3, p->path, type_noun(p->type));
 		*slash = '/';
 	}
 	if (e->type == DK_ENT_HARDLINK) {
 		const struct dk_entry *t = dk_entries_find(l, e->link, NULL);
 
-		if (!t || t->type != DK_ENT_FILE || t > e) {
-			dk_fail(err, DK_E_CORRUPT, "entry \"%s\" is a hardlink to \"%s\", which is not a regular file "
-				"before it in the layer", e->path, e->link);
-			goto out;
-		}
+		if (!t || t->type != DK_ENT_FILE || t > e)
+			return dk_fail(err, DK_E_CORRUPT, "entry \"%s\" is a hardlink to \"%s\", which is not a regular "
+				       "file before it in the layer", e->path, e->link);
 	}
-	rc = 0;
-out:
-	free(f);
-	return rc;
+	return 0;
 }
 
 int dk_entries_finish(struct dk_entries *l, struct dk_err *err)
