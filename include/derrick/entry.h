@@ -19,17 +19,23 @@ enum dk_etype {
 	DK_ENT_DIR,
 	DK_ENT_SYMLINK,
 	DK_ENT_HARDLINK,    /* link = the in-layer path of the first name */
+	DK_ENT_WHITEOUT,    /* an empty file ".wh.NAME" or ".wh..wh..opq": only the "delete" key makes these */
 };
 
+/* The name prefix the OCI image spec reserves for whiteouts, and the opaque marker's name. */
+#define DK_WHITEOUT_PREFIX ".wh."
+#define DK_WHITEOUT_OPAQUE ".wh..wh..opq"
+
+
 struct dk_entry {
-	char *path;         /* in-layer path: no leading '/', no trailing '/' */
+	char *path;         /* in-layer path: no leading '/', no trailing '/' (first: dk_path_lower_bound) */
 	enum dk_etype type;
 	mode_t perm;        /* the source's permission bits, before normalisation */
 	uint64_t size;      /* content bytes of a regular file */
 	char *link;         /* symlink target or hardlink target path */
 	char *src;          /* file to read the content from (walk), or NULL */
 	uint64_t spool_off; /* offset of the content in the spool (tar input) */
-	dev_t dev;          /* identity, to find hardlinks inside one layer */
+	dev_t dev;          /* identity, to find hardlinks inside one layer (a tar source numbers its own) */
 	ino_t ino;
 	nlink_t nlink;
 	int64_t mtime_ns;   /* for the build cache's stat records, never written to a layer */
@@ -43,6 +49,18 @@ struct dk_entries {
 	int spool_fd;       /* content of tar-sourced entries, or -1 */
 };
 
+/*
+ * A path and its position in a list.  dk_path_order_cmp (for qsort) orders
+ * them bytewise by path (never the locale), equal paths by position: so
+ * the last of a name is found, or kept, whatever qsort does with ties.
+ */
+struct dk_path_order {
+	const char *path;
+	size_t idx;
+};
+
+int dk_path_order_cmp(const void *a, const void *b);
+
 void dk_entries_init(struct dk_entries *l);
 void dk_entries_release(struct dk_entries *l);
 /* Appends a zeroed entry and returns it; strings it gets are owned by the list. */
@@ -50,10 +68,32 @@ struct dk_entry *dk_entries_add(struct dk_entries *l);
 
 /*
  * Put the entries in their final order (bytewise by path), drop duplicate
- * paths (the last one added wins, as when a tar is extracted), and turn the
- * later names of a multiply-linked file into hardlink entries to the first.
+ * paths (the last one added wins, as when a tar is extracted), turn the
+ * later names of a multiply-linked file (same dev and ino, nlink > 1) into
+ * hardlink entries to the first, and check that the result unpacks as it
+ * reads: no entry below a symlink or a non-directory of the list, every
+ * hardlink after its regular-file target, no name component starting with
+ * ".wh." outside DK_ENT_WHITEOUT entries.  0, or -1 with err naming the
+ * entry (DK_E_CORRUPT); the list is then still the caller's to release.
+ * Running it again on a finished list changes nothing.
  */
-void dk_entries_finish(struct dk_entries *l);
+int dk_entries_finish(struct dk_entries *l, struct dk_err *err);
+
+/*
+ * In an array of n structs of `size` bytes each, sorted by the path (a
+ * char *) that is their first member, bytewise: the index of the first
+ * whose path is not before `key`.  n when there is none.
+ */
+size_t dk_path_lower_bound(const void *v, size_t n, size_t size, const char *key);
+
+/*
+ * In a finished list: the entry at in-layer path `path`, or NULL; *below
+ * (unless NULL) says whether some entry lies below it ("path/...").
+ */
+const struct dk_entry *dk_entries_find(const struct dk_entries *l, const char *path, int *below);
+
+/* The first component of `path` that starts with ".wh." (a pointer into path), or NULL. */
+const char *dk_whiteout_component(const char *path);
 
 /*
  * Add `dest`'s parent directories (and dest itself, a directory) so the

@@ -42,7 +42,8 @@ struct dk_layer_plan {
 	 * What else, besides its entries and the common layer options, decides
 	 * this layer's bytes and so belongs in its build-cache key (a kind that
 	 * picks files by platform names the platform here), or NULL for nothing.
-	 * NULL for the directory and tar kinds, whose keys must never change.
+	 * NULL for the directory and tar kinds, whose keys must never change;
+	 * a layer with a "delete" list names it here.
 	 */
 	char *key_extra;
 	const struct dk_own_paths *own;     /* set by the build: what no walk may pack (walk.h), or NULL */
@@ -60,6 +61,11 @@ struct dk_source_kind {
 	const char *noun;   /* the kind in a sentence: "a source directory" */
 	const char *verb;   /* the history verb: "COPY" */
 	const struct dk_source_opt *opts;   /* its own options, ending with { NULL } */
+	/*
+	 * The row takes no input: it is the kind of a layer that names no input
+	 * but has a "delete" list (key and hint then describe that list).
+	 */
+	int no_input;
 	/*
 	 * Append the layers entry `l` gives for `platform` to `out` (with
 	 * dk_layer_plans_add); 0, or -1 with err set.  Cheap: the plan is made
@@ -87,7 +93,12 @@ extern const struct dk_source_kind *const dk_source_kinds[];
 int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
 		   struct dk_layer_plans *out, struct dk_err *err);
 
-/* Read planned layer `lp` into `out` through its kind's row (see read above). */
+/*
+ * Read planned layer `lp` into `out` through its kind's row (see read
+ * above) and finish it (dk_entries_finish): sorted and checked, ready for
+ * the build cache and the tar writer.  0, or -1 with err set; errors in
+ * the entries name the layer's input ("tar in.tar: entry ...").
+ */
 int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		   struct dk_err *err);
 

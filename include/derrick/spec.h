@@ -48,6 +48,7 @@ struct dk_spec_layer {
 	uint32_t uid, gid;
 	int file_mode;      /* -1 when not set */
 	int dir_mode;
+	struct dk_strlist deletes;  /* "delete": in-layer paths ("etc/app.conf"), checked, spec order */
 	struct dk_spec_opt *opts;   /* the kind's options that were given */
 	size_t n_opts;
 };

@@ -19,7 +19,7 @@
 #include "derrick/util.h"
 
 /* Bump when anything about how a layer is written changes: old entries then never match. */
-#define LAYER_FORMAT "derrick-layer-1"
+#define LAYER_FORMAT "derrick-layer-2"
 
 struct dk_lcache {
 	char *dir;
@@ -418,7 +418,7 @@ static void list_dir(const char *dir, struct cfile **v, size_t *n, uint64_t *tot
 
 int dk_lcache_prune(const char *dir, uint64_t max_bytes, uint64_t *freed, struct dk_err *err)
 {
-	static const char *const subdirs[] = { "blobs/sha256", "layers", "stat" };
+	static const char *const subdirs[] = { "blobs/sha256", "layers", "stat", "listings" };
 	struct cfile *v = NULL;
 	size_t n = 0;
 	uint64_t total = 0;

@@ -70,6 +70,7 @@ static void fill_header(struct archive_entry *ae, const struct dk_entry *e,
 	static const unsigned types[] = {
 		[DK_ENT_FILE] = AE_IFREG, [DK_ENT_DIR] = AE_IFDIR,
 		[DK_ENT_SYMLINK] = AE_IFLNK, [DK_ENT_HARDLINK] = AE_IFREG,
+		[DK_ENT_WHITEOUT] = AE_IFREG,   /* empty, as the OCI spec has them */
 	};
 
 	archive_entry_clear(ae);

@@ -17,9 +17,11 @@
 #include "derrick/blobs.h"
 #include "derrick/build.h"
 #include "derrick/config.h"
+#include "derrick/delete.h"
 #include "derrick/image.h"
 #include "derrick/layer.h"
 #include "derrick/lcache.h"
+#include "derrick/lower.h"
 #include "derrick/rcache.h"
 #include "derrick/log.h"
 #include "derrick/source.h"
@@ -48,6 +50,8 @@ struct run {
 	struct dk_rcache *rcache;       /* NULL without a cache repository */
 	struct dk_compress compress;    /* the flags', else the spec's compression */
 	int need_bytes;                 /* some output is local: registry hits must be downloaded */
+	char *cache_dir;                /* NULL with --no-cache */
+	struct dk_lower *below;         /* the layers built so far, when a layer has "delete" */
 	struct dk_build_result *res;
 	struct dk_err *err;
 };
@@ -219,6 +223,37 @@ static void collect_own(struct run *r)
 	free(tmp);
 }
 
+/*
+ * The tree of the base's layers, which a "delete" checks against.  Each
+ * base layer's listing comes from the cache (by diff_id), else from its
+ * blob: a registry base's layers are downloaded for it once per cache.
+ */
+static int open_below(struct run *r)
+{
+	json_t *cfg, *ids;
+	int rc = 0;
+
+	r->below = dk_lower_new();
+	if (!r->base.src)
+		return 0;
+	cfg = json_loadb(r->base.config, r->base.config_len, 0, NULL);
+	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	for (size_t i = 0; i < r->base.manifest.n_layers && rc == 0; i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		struct dk_listing l = { NULL, 0, 0 };
+
+		rc = dk_listing_of_layer(r->base.src, &r->base.manifest.layers[i], dk_str_or(id, ""), r->cache_dir,
+					 &l, r->err);
+		if (rc == 0)
+			dk_lower_apply(r->below, &l);
+		else
+			dk_err_prefix(r->err, "base image %s, for what \"delete\" may delete", r->spec.base);
+		dk_listing_free(&l);
+	}
+	json_decref(cfg);
+	return rc;
+}
+
 /* A registry hit whose blob we hold: is it what the entry claims? */
 static int check_hit(struct run *r, const char *key, const struct dk_layer_result *lr, char **path)
 {
@@ -328,15 +363,23 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 
 	dk_entries_init(&entries);
 	rc = dk_source_read(lp, r->spec.path, &entries, r->err);
+	if (rc == 0 && r->below)
+		rc = dk_delete_check(sl, r->below, r->err);
 	if (rc < 0) {
 		dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
 		goto out;
 	}
-	dk_entries_finish(&entries);
 	rc = produce_layer(r, lp, &entries, &topts, &lr, &cache, &remote);
 	if (rc < 0) {
 		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
 		goto out;
+	}
+	if (r->below) {
+		struct dk_listing l = { NULL, 0, 0 };
+
+		dk_listing_of_entries(&entries, &l);
+		dk_lower_apply(r->below, &l);
+		dk_listing_free(&l);
 	}
 	bl = add_result_layer(r->res);
 	bl->stage = dk_xstrdup(lp->stage);
@@ -507,7 +550,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 		goto out;
 	collect_own(&r);
 	if (!o->no_cache) {
-		char *dir = dk_cache_dir(&o->transport);
+		char *dir = r.cache_dir = dk_cache_dir(&o->transport);
 		struct dk_err cerr;
 
 		/* a cache that cannot be used costs speed, not the build */
@@ -520,11 +563,13 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 			r.rcache = dk_rcache_open(o->cache_repo ? o->cache_repo : r.spec.cache_repo, mode,
 						  &o->transport, dir);
 		}
-		free(dir);
 		for (size_t i = 0; i < r.n_dsts; i++)
 			if (!dk_ref_is_remote(&r.dsts[i]->ref))
 				r.need_bytes = 1;
 	}
+	for (size_t i = 0; i < r.plan.layers.n; i++)
+		if (r.plan.layers.v[i].entry->deletes.n && !r.below && open_below(&r) < 0)
+			goto out;
 	for (size_t i = 0; i < r.plan.layers.n; i++)
 		if (build_layer(&r, &r.plan.layers.v[i]) < 0)
 			goto out;
@@ -550,6 +595,8 @@ out:
 	dk_own_paths_free(r.own);
 	dk_rcache_close(r.rcache);
 	dk_lcache_close(r.lcache);
+	dk_lower_free(r.below);
+	free(r.cache_dir);
 	dk_plan_free(&r.plan);
 	dk_spec_free(&r.spec);
 	if (rc < 0)

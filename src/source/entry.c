@@ -1,11 +1,13 @@
 /*
- * entry.c - the list of a layer's entries and its final ordering.
+ * entry.c - the list of a layer's entries, its final ordering, and the
+ * checks that make every layer unpack the way it reads, whatever filled it.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "derrick/entry.h"
+#include "derrick/err.h"
 #include "derrick/util.h"
 
 void dk_entries_init(struct dk_entries *l)
@@ -41,19 +43,9 @@ struct dk_entry *dk_entries_add(struct dk_entries *l)
 	return &l->v[l->n++];
 }
 
-/*
- * Sort by path with strcmp (bytes, never the locale); among equal paths keep
- * insertion order, so the last one added can win.  qsort is not stable,
- * hence the index as a tie-breaker.
- */
-struct order {
-	const char *path;
-	size_t idx;
-};
-
-static int cmp_order(const void *a, const void *b)
+int dk_path_order_cmp(const void *a, const void *b)
 {
-	const struct order *x = a, *y = b;
+	const struct dk_path_order *x = a, *y = b;
 	int c = strcmp(x->path, y->path);
 
 	if (c)
@@ -80,7 +72,7 @@ static void link_hardlinks(struct dk_entries *l)
 	size_t m = 0;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].type == DK_ENT_FILE && l->v[i].nlink > 1 && l->v[i].src)
+		if (l->v[i].type == DK_ENT_FILE && l->v[i].nlink > 1)
 			multi[m++] = &l->v[i];
 	qsort(multi, m, sizeof(*multi), cmp_inode);
 	for (size_t i = 0; i < m;) {
@@ -100,17 +92,124 @@ static void link_hardlinks(struct dk_entries *l)
 	free(multi);
 }
 
-void dk_entries_finish(struct dk_entries *l)
+const char *dk_whiteout_component(const char *path)
 {
-	struct order *ord = dk_xmalloc((l->n + 1) * sizeof(*ord));
+	const char *p = path;
+
+	while (*p) {
+		if (!strncmp(p, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX)))
+			return p;
+		p = strchr(p, '/');
+		if (!p)
+			break;
+		p++;
+	}
+	return NULL;
+}
+
+size_t dk_path_lower_bound(const void *v, size_t n, size_t size, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *path = *(char *const *)((const char *)v + mid * size);
+
+		if (strcmp(path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t lower_bound(const struct dk_entries *l, const char *key)
+{
+	return dk_path_lower_bound(l->v, l->n, sizeof(*l->v), key);
+}
+
+const struct dk_entry *dk_entries_find(const struct dk_entries *l, const char *path, int *below)
+{
+	size_t i = lower_bound(l, path);
+
+	if (below) {
+		char *key = dk_xasprintf("%s/", path);
+		size_t j = lower_bound(l, key);
+
+		*below = j < l->n && !strncmp(l->v[j].path, key, strlen(key));
+		free(key);
+	}
+	return i < l->n && !strcmp(l->v[i].path, path) ? &l->v[i] : NULL;
+}
+
+static const char *type_noun(enum dk_etype t)
+{
+	static const char *const nouns[] = {
+		[DK_ENT_FILE] = "a regular file", [DK_ENT_DIR] = "a directory",
+		[DK_ENT_SYMLINK] = "a symlink", [DK_ENT_HARDLINK] = "a hardlink",
+		[DK_ENT_WHITEOUT] = "a whiteout",
+	};
+
+	return nouns[t];
+}
+
+/*
+ * A reserved name would delete from the layers below when unpacked; a path
+ * below a symlink of the same layer would be written wherever the link
+ * points (GNU tar and umoci follow it), and one below a file cannot be
+ * unpacked at all.  A parent missing from the list is fine: unpackers make
+ * it, as a directory.
+ */
+static int check_entry(const struct dk_entries *l, const struct dk_entry *e, char *buf, struct dk_err *err)
+{
+	const char *wh = dk_whiteout_component(e->path);
+	/* " (from SRC)" for an entry read from a file on disk, so the user finds it */
+	const char *f1 = e->src ? " (from " : "", *f2 = e->src ? e->src : "", *f3 = e->src ? ")" : "";
+
+	if (wh && (e->type != DK_ENT_WHITEOUT || strchr(wh, '/')))
+		return dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s%s%s: the name \"%.*s\" starts with \".wh.\", which OCI "
+			       "layers reserve for whiteouts (unpacking it would delete from the layers below): rename "
+			       "it, or delete paths on purpose with the layer's \"delete\" key", e->path, f1, f2, f3,
+			       (int)strcspn(wh, "/"), wh);
+	strcpy(buf, e->path);
+	for (char *slash = strchr(buf, '/'); slash; slash = strchr(slash + 1, '/')) {
+		const struct dk_entry *p;
+
+		*slash = '\0';
+		p = dk_entries_find(l, buf, NULL);
+		if (p && p->type == DK_ENT_SYMLINK)
+			return dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s%s%s lies below \"%s\", a symlink to \"%s\" in "
+				       "the same layer: unpacking would write through the link", e->path, f1, f2, f3,
+				       p->path, p->link);
+		if (p && p->type != DK_ENT_DIR)
+			return dk_fail(err, DK_E_CORRUPT, "entry \"%s\"%s%s%s lies below \"%s\", which the same layer "
+				       "makes %s, not a directory", e->path, f1, f2, f3, p->path, type_noun(p->type));
+		*slash = '/';
+	}
+	if (e->type == DK_ENT_HARDLINK) {
+		const struct dk_entry *t = dk_entries_find(l, e->link, NULL);
+
+		if (!t || t->type != DK_ENT_FILE || t > e)
+			return dk_fail(err, DK_E_CORRUPT, "entry \"%s\" is a hardlink to \"%s\", which is not a regular "
+				       "file before it in the layer", e->path, e->link);
+	}
+	return 0;
+}
+
+int dk_entries_finish(struct dk_entries *l, struct dk_err *err)
+{
+	struct dk_path_order *ord = dk_xmalloc((l->n + 1) * sizeof(*ord));
 	struct dk_entry *sorted = dk_xmalloc((l->n + 1) * sizeof(*sorted));
-	size_t out = 0;
+	size_t out = 0, longest = 0;
+	char *buf;
+	int rc = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
 		ord[i].path = l->v[i].path;
 		ord[i].idx = i;
 	}
-	qsort(ord, l->n, sizeof(*ord), cmp_order);
+	/* equal paths keep insertion order, so the last one added can win */
+	qsort(ord, l->n, sizeof(*ord), dk_path_order_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		struct dk_entry *e = &l->v[ord[i].idx];
 
@@ -127,6 +226,14 @@ void dk_entries_finish(struct dk_entries *l)
 	l->n = out;
 	l->alloc = l->n + 1;
 	link_hardlinks(l);
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->v[i].path) > longest)
+			longest = strlen(l->v[i].path);
+	buf = dk_xmalloc(longest + 1);
+	for (size_t i = 0; i < l->n && rc == 0; i++)
+		rc = check_entry(l, &l->v[i], buf, err);
+	free(buf);
+	return rc;
 }
 
 void dk_entries_add_parents(struct dk_entries *l, const char *dest)

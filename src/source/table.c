@@ -7,18 +7,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "derrick/delete.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
-extern const struct dk_source_kind dk_source_dir, dk_source_tar;
+extern const struct dk_source_kind dk_source_dir, dk_source_tar, dk_source_delete;
 
 /* The order is the one the spec's messages list the keys in. */
 const struct dk_source_kind *const dk_source_kinds[] = {
 	&dk_source_dir,
 	&dk_source_tar,
+	&dk_source_delete,
 	NULL
 };
+
+/*
+ * A "delete" list decides the layer's bytes (its whiteouts) whatever the
+ * kind, and a tar layer's key is its tar's bytes: so the list goes into the
+ * key, each path with its length (paths may hold spaces).  Beside an input,
+ * the history says what the layer deletes.
+ */
+static void plan_deletes(const struct dk_spec_layer *l, struct dk_layer_plan *lp)
+{
+	struct strbuf key = STRBUF_INIT, hist = STRBUF_INIT;
+
+	if (!l->deletes.n)
+		return;
+	sb_adds(&key, lp->key_extra ? lp->key_extra : "");
+	sb_addf(&key, "%sdelete=%zu", key.len ? " " : "", l->deletes.n);
+	for (size_t i = 0; i < l->deletes.n; i++) {
+		sb_addf(&key, ":%zu:%s", strlen(l->deletes.v[i]), l->deletes.v[i]);
+		sb_addf(&hist, " /%s", l->deletes.v[i]);
+	}
+	free(lp->key_extra);
+	lp->key_extra = sb_detach(&key);
+	if (!l->kind->no_input) {
+		char *h = dk_xasprintf("%s; %s%s", lp->history, dk_source_delete.verb, hist.buf);
+
+		free(lp->history);
+		lp->history = h;
+	}
+	sb_release(&hist);
+}
 
 int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
 		   struct dk_layer_plans *out, struct dk_err *err)
@@ -27,15 +58,23 @@ int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struc
 
 	if (l->kind->plan(l, platform, out, err) < 0)
 		return -1;
-	for (size_t i = first; i < out->n; i++)
+	for (size_t i = first; i < out->n; i++) {
 		out->v[i].stage = stage;
+		plan_deletes(l, &out->v[i]);
+	}
 	return 0;
 }
 
 int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		   struct dk_err *err)
 {
-	return lp->entry->kind->read(lp, spec_file, out, err);
+	const struct dk_source_kind *k = lp->entry->kind;
+
+	if (k->read(lp, spec_file, out, err) < 0)
+		return -1;
+	if (dk_entries_finish(out, err) < 0 || dk_delete_whiteouts(lp->entry, out, err) < 0)
+		return dk_err_prefix(err, "%s %s", k->key, lp->entry->origin);
+	return 0;
 }
 
 int dk_source_plan_one(const struct dk_spec_layer *l, const struct dk_platform *platform,

@@ -3,9 +3,16 @@
  * libarchive reads), read into entries below the layer's dest.  Contents
  * are copied to a spool file: entries are sorted before the layer is
  * written, and a tar can only be read front to back.
+ *
+ * A hardlink in a tar names an earlier entry; once the entries are sorted
+ * that entry may come after its link, which no unpacker can follow.  So
+ * hardlinks are resolved here, in archive order, into names of one file
+ * (a number of our own as the inode), and dk_entries_finish makes the first
+ * name in the layer's order the file, as for a directory source.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -19,6 +26,80 @@
 
 #define COPY_BUF (1 << 17)
 
+/* The last entry named `path` before index `before`, from the sorted index, or NULL. */
+static struct dk_entry *named_before(struct dk_entries *l, const struct dk_path_order *ix, size_t n,
+				     const char *path, size_t before)
+{
+	size_t lo = 0, hi = n;
+
+	/* the first index entry not below (path, before) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix[mid].path, path);
+
+		if (c < 0 || (!c && ix[mid].idx < before))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || strcmp(ix[lo - 1].path, path))
+		return NULL;
+	return &l->v[ix[lo - 1].idx];
+}
+
+/*
+ * Turn the hardlink entries of l (from index `first` on, in archive order)
+ * into what they link to, as extraction would: a link to a file becomes
+ * another name of that file's content (the name it links to may be
+ * replaced later in the archive; the link keeps the content it had), a link
+ * to a symlink becomes the same symlink (two names of one symlink, as a
+ * directory walk gives them).  A link to a name that is no file or symlink
+ * earlier in the archive is refused.
+ */
+static int resolve_hardlinks(struct dk_entries *l, size_t first, const char *tarfile, struct dk_err *err)
+{
+	size_t n = l->n - first, group = 0;
+	struct dk_path_order *ix = dk_xmalloc((n + 1) * sizeof(*ix));
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ix[i].path = l->v[first + i].path;
+		ix[i].idx = first + i;
+	}
+	qsort(ix, n, sizeof(*ix), dk_path_order_cmp);
+	for (size_t i = first; i < l->n && rc == 0; i++) {
+		struct dk_entry *e = &l->v[i], *t;
+
+		if (e->type != DK_ENT_HARDLINK)
+			continue;
+		t = named_before(l, ix, n, e->link, i);
+		if (t && t->type == DK_ENT_FILE) {
+			if (t->nlink < 2) {
+				t->ino = (ino_t)++group;
+				t->nlink = 2;
+			}
+			e->type = DK_ENT_FILE;
+			e->spool_off = t->spool_off;
+			e->size = t->size;
+			e->perm = t->perm;      /* one inode, one mode */
+			e->ino = t->ino;
+			e->nlink = 2;
+			free(e->link);
+			e->link = NULL;
+		} else if (t && t->type == DK_ENT_SYMLINK) {
+			e->type = DK_ENT_SYMLINK;
+			free(e->link);
+			e->link = dk_xstrdup(t->link);
+		} else {
+			rc = dk_fail(err, DK_E_CORRUPT, "tar %s: entry \"%s\" is a hardlink to \"%s\", which is %s",
+				     tarfile, e->path, e->link,
+				     t ? "a directory" : "no regular file or symlink earlier in the archive");
+		}
+	}
+	free(ix);
+	return rc;
+}
+
 int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 		struct dk_err *err)
 {
@@ -27,6 +108,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 	char *buf = dk_xmalloc(COPY_BUF);
 	uint64_t spool_len = 0;
 	int rc = -1, r;
+	size_t first = 0;
 	char *spool_path = dk_tmp_path("derrick-spool-XXXXXX");
 
 	/* libarchive's own message for a missing file lacks the reason: ask the OS first */
@@ -50,6 +132,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 		goto done;
 	}
 	dk_entries_add_parents(out, dest);
+	first = out->n;
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		const char *name = archive_entry_pathname(ae);
 		char *clean = dk_path_clean(name ? name : "");
@@ -118,7 +201,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 		goto done;
 	}
-	rc = 0;
+	rc = resolve_hardlinks(out, first, tarfile, err);
 done:
 	archive_read_free(a);
 	free(buf);

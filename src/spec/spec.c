@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "derrick/compress.h"
+#include "derrick/entry.h"
 #include "derrick/ref.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
@@ -265,16 +266,22 @@ static const char *list_sep(size_t i, size_t n, const char *last)
 static int no_single_kind(struct ctx *c, const char *where)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t n = 0;
+	size_t n = 0, n_bare = 0;
 
 	while (dk_source_kinds[n])
-		n++;
+		n_bare += dk_source_kinds[n++]->no_input != 0;
 	sb_adds(&sb, "needs exactly one of ");
-	for (size_t i = 0; i < n; i++) {
-		sb_addf(&sb, "%s\"%s\"", list_sep(i, n, " or "), dk_source_kinds[i]->key);
+	for (size_t i = 0, j = 0; i < n; i++) {
+		if (dk_source_kinds[i]->no_input)
+			continue;
+		sb_addf(&sb, "%s\"%s\"", list_sep(j++, n - n_bare, " or "), dk_source_kinds[i]->key);
 		if (dk_source_kinds[i]->hint)
 			sb_addf(&sb, " (%s)", dk_source_kinds[i]->hint);
 	}
+	for (size_t i = 0; i < n; i++)
+		if (dk_source_kinds[i]->no_input)
+			sb_addf(&sb, ", or \"%s\" alone (%s)", dk_source_kinds[i]->key,
+				dk_str_or(dk_source_kinds[i]->hint, dk_source_kinds[i]->noun));
 	bad(c, where, sb.buf);
 	sb_release(&sb);
 	return -1;
@@ -337,9 +344,76 @@ static int parse_kind_opts(struct ctx *c, json_t *obj, const char *where, struct
 	return 0;
 }
 
+/* Why in-layer path p cannot be deleted beside the ones before it, or NULL. */
+static char *delete_conflict(const struct dk_strlist *before, const char *p)
+{
+	for (size_t j = 0; j < before->n; j++) {
+		const char *q = before->v[j];
+		size_t lq = strlen(q), lp = strlen(p);
+
+		if (!strcmp(p, q))
+			return dk_xasprintf("\"/%s\" is already in delete[%zu]", p, j);
+		if (lp > lq && !strncmp(p, q, lq) && p[lq] == '/')
+			return dk_xasprintf("\"/%s\" lies in \"/%s\", which delete[%zu] deletes whole", p, q, j);
+		if (lq > lp && !strncmp(q, p, lp) && q[lp] == '/')
+			return dk_xasprintf("\"/%s\" holds \"/%s\" of delete[%zu]: delete only \"/%s\"", p, q, j, p);
+	}
+	return NULL;
+}
+
+/*
+ * "delete": absolute paths in the image, kept as in-layer paths.  Each is
+ * named once, none inside another (deleting a directory deletes all of
+ * it), and none is a whiteout name: those are written, never deleted.
+ */
+static int parse_deletes(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l)
+{
+	struct dk_strlist raw = { NULL, 0 };
+	int rc = get_strlist(c, obj, where, "delete", &raw);
+
+	l->deletes.v = dk_xcalloc(raw.n + 1, sizeof(char *));
+	for (size_t i = 0; i < raw.n && rc >= 0; i++) {
+		char *p = dk_xasprintf("%s.delete[%zu]", where, i);
+		char *clean = raw.v[i][0] == '/' ? dk_path_clean(raw.v[i]) : NULL;
+		char *why = NULL;
+
+		if (raw.v[i][0] != '/')
+			why = dk_xstrdup("must be an absolute path in the image (start with '/')");
+		else if (!clean)
+			why = dk_xstrdup("must not contain \"..\"");
+		else if (!*clean)
+			why = dk_xstrdup("cannot delete \"/\"");
+		else if (dk_whiteout_component(clean))
+			why = dk_xstrdup("names starting with \".wh.\" are whiteouts, not paths that can be deleted");
+		else
+			why = delete_conflict(&l->deletes, clean);
+		if (why) {
+			rc = bad(c, p, why);
+			free(clean);
+		} else {
+			l->deletes.v[l->deletes.n++] = clean;
+		}
+		free(why);
+		free(p);
+	}
+	dk_strlist_free(&raw);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A layer that only deletes: its paths, as written, are its input in messages and history. */
+static char *deletes_text(const struct dk_spec_layer *l)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < l->deletes.n; i++)
+		sb_addf(&sb, "%s/%s", i ? " " : "", l->deletes.v[i]);
+	return sb_detach(&sb);
+}
+
 static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l)
 {
 	char *input = NULL, *dest = NULL;
+	const struct dk_source_kind *bare = NULL;
 	int rc = -1, n_inputs = 0;
 
 	l->where = dk_xstrdup(where);
@@ -350,7 +424,13 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 		return -1;
 	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
 		char *s = NULL;
-		int r = get_string(c, obj, where, (*k)->key, &s);
+		int r;
+
+		if ((*k)->no_input) {
+			bare = *k;
+			continue;
+		}
+		r = get_string(c, obj, where, (*k)->key, &s);
 
 		if (r < 0)
 			goto out;
@@ -365,9 +445,20 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 	    get_id(c, obj, where, "uid", &l->uid) < 0 ||
 	    get_id(c, obj, where, "gid", &l->gid) < 0 ||
 	    get_mode(c, obj, where, "file_mode", &l->file_mode) < 0 ||
-	    get_mode(c, obj, where, "dir_mode", &l->dir_mode) < 0)
+	    get_mode(c, obj, where, "dir_mode", &l->dir_mode) < 0 ||
+	    parse_deletes(c, obj, where, l) < 0)
 		goto out;
-	if (n_inputs != 1) {
+	if (!n_inputs && bare && l->deletes.n) {
+		l->kind = bare;
+		input = deletes_text(l);
+		if (dest) {
+			char *msg = dk_xasprintf("dest does not apply to %s (its paths are absolute)", bare->noun);
+
+			bad(c, where, msg);
+			free(msg);
+			goto out;
+		}
+	} else if (n_inputs != 1) {
 		no_single_kind(c, where);
 		goto out;
 	}
@@ -382,7 +473,8 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 	    clean_dest(c, where, dest ? dest : "/", &l->dest, &l->dest_is_dir) < 0)
 		goto out;
 	l->origin = dk_xstrdup(input);
-	l->input = resolve(c, input);
+	/* a layer without input reads no file: the spec's directory stands in for one */
+	l->input = l->kind->no_input ? dk_xstrdup(c->dir) : resolve(c, input);
 	if (parse_kind_opts(c, obj, where, l) < 0)
 		goto out;
 	rc = 0;
@@ -661,6 +753,7 @@ static void layer_free(struct dk_spec_layer *l)
 	free(l->input);
 	free(l->origin);
 	free(l->dest);
+	dk_strlist_free(&l->deletes);
 	for (size_t i = 0; i < l->n_opts; i++) {
 		free(l->opts[i].value);
 		dk_strlist_free(&l->opts[i].list);

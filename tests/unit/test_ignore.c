@@ -515,7 +515,7 @@ static void test_walk_packs_what_docker_sends(void)
 	}
 	dk_entries_init(&l);
 	CHECK(dk_walk(root, "", ig, NULL, &l, &st, &err) == 0);
-	dk_entries_finish(&l);
+	CHECK(dk_entries_finish(&l, &err) == 0);
 	for (size_t i = 0; i < l.n; i++)
 		sb_join(&got, " ", l.v[i].path);
 	CHECK_STR(got.buf, "logs logs/readme src src/main.c tmp tmp/keep tmp/keep/k.log tmp/keep/k.txt");

@@ -34,6 +34,12 @@ static void test_rows_are_complete(void)
 	CHECK(n >= 2);
 }
 
+/* What a row's key takes in a spec: a path, or (a row without input: "delete") a list of image paths. */
+static const char *input_json(const struct dk_source_kind *k)
+{
+	return k->no_input ? "[\"/in\"]" : "\"in\"";
+}
+
 /* The spec picks each row by its key, and lists every row's keys when a key is unknown. */
 static void test_spec_picks_the_row(void)
 {
@@ -41,12 +47,14 @@ static void test_spec_picks_the_row(void)
 	struct dk_err err;
 
 	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
-		char *text = dk_xasprintf(ONE_LAYER("{\"%s\":\"in\",\"dest\":\"/d\"}"), (*k)->key);
+		char *text = dk_xasprintf(ONE_LAYER("{\"%s\":%s%s}"), (*k)->key, input_json(*k),
+					  (*k)->no_input ? "" : ",\"dest\":\"/d\"");
 
 		CHECK(dk_spec_parse(text, "/p/d.json", &s, &err) == 0);
 		CHECK(s.stages[0].layers[0].kind == *k);
-		CHECK_STR(s.stages[0].layers[0].input, "/p/in");
-		CHECK_STR(s.stages[0].layers[0].origin, "in");
+		/* a row without input reads no file: the spec's directory stands in */
+		CHECK_STR(s.stages[0].layers[0].input, (*k)->no_input ? "/p" : "/p/in");
+		CHECK_STR(s.stages[0].layers[0].origin, (*k)->no_input ? "/in" : "in");
 		dk_spec_free(&s);
 		free(text);
 
@@ -69,7 +77,7 @@ static int takes(const struct dk_source_kind *k, const char *key)
 static void check_refused(const struct dk_source_kind *k, const struct dk_source_kind *j,
 			  const struct dk_source_opt *o)
 {
-	char *text = dk_xasprintf(ONE_LAYER("{\"%s\":\"in\",\"%s\":%s}"), k->key, o->key,
+	char *text = dk_xasprintf(ONE_LAYER("{\"%s\":%s,\"%s\":%s}"), k->key, input_json(k), o->key,
 				  o->type == DK_OPT_STRINGS ? "[\"x\"]" : "\"x\"");
 	char *want = dk_xasprintf("to %s, not to %s", j->noun, k->noun);
 	struct dk_spec s;
@@ -125,7 +133,7 @@ static void make_tar(void)
 
 	dk_entries_init(&l);
 	CHECK(dk_walk(tree, "", NULL, NULL, &l, &st, &err) == 0);
-	dk_entries_finish(&l);
+	CHECK(dk_entries_finish(&l, &err) == 0);
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	s = dk_sink_fd(fd, out);
 	CHECK(dk_tar_write(&l, &o, s, &err) == 0);
@@ -146,7 +154,6 @@ static char *read_paths(const struct dk_layer_plan *lp)
 	dk_entries_init(&l);
 	if (dk_source_read(lp, "d.json", &l, &err) < 0)
 		sb_addf(&sb, "error: %s", err.msg);
-	dk_entries_finish(&l);
 	for (size_t i = 0; i < l.n; i++)
 		sb_addf(&sb, "%s%s", i ? " " : "", l.v[i].path);
 	dk_entries_release(&l);

@@ -57,7 +57,7 @@ static char *make_tar(const char *dest, const char *const *patterns, struct dk_t
 			CHECK(dk_ignore_add(ig, *patterns, "test", &err) == 0);
 	}
 	CHECK(dk_walk(root, dest, ig, NULL, &l, &st, &err) == 0);
-	dk_entries_finish(&l);
+	CHECK(dk_entries_finish(&l, &err) == 0);
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	s = dk_sink_fd(fd, out);
 	CHECK(dk_tar_write(&l, o, s, &err) == 0);
@@ -274,7 +274,7 @@ static void test_tar_input_is_renormalised(void)
 
 	dk_entries_init(&l);
 	CHECK(dk_tar_read(in, "opt", &l, &err) == 0);
-	dk_entries_finish(&l);
+	CHECK(dk_entries_finish(&l, &err) == 0);
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	s = dk_sink_fd(fd, out);
 	CHECK(dk_tar_write(&l, &defaults, s, &err) == 0);
