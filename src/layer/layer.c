@@ -51,6 +51,11 @@ int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, c
 
 int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *err)
 {
+	return dk_layer_read(blob, NULL, out, err);
+}
+
+int dk_layer_read(const char *blob, struct dk_sink *next, char out[DK_DIGEST_SIZE], struct dk_err *err)
+{
 	unsigned char magic[DK_COMPRESS_MAGIC_MAX];
 	const struct dk_compressor *kind;
 	struct dk_sink *hash, *dec;
@@ -72,7 +77,7 @@ int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *
 		free(names);
 		goto out;
 	}
-	hash = dk_sink_hash(NULL);
+	hash = dk_sink_hash(next);
 	dec = dk_decompress_sink(kind, hash, blob);
 	rc = dk_sink_write_fd(dec, fd, blob, err);
 	if (rc == 0)
