@@ -68,11 +68,11 @@ void dk_layer_map_finish(struct dk_layer_map *m);
 void dk_layer_map_from_entries(const struct dk_entries *l, struct dk_layer_map *m);
 
 /*
- * The map of a stored layer (a compressed tar blob, any compressor of the
- * table), read in one pass that also checks that it decompresses to
+ * The map of a stored layer (a tar blob, compressed by any compressor of
+ * the table, or not compressed), read in one pass that also checks that it decompresses to
  * `diff_id`: 0 and m filled (initialised, empty, finished), or -1 with
- * DK_E_CORRUPT (not a tar of a known compression, or another diff_id) or
- * DK_E_IO.
+ * DK_E_CORRUPT (not a tar, a stream that does not decompress, or another
+ * diff_id) or DK_E_IO.
  */
 int dk_layer_map_read_blob(const char *blob, const char *diff_id, struct dk_layer_map *m, struct dk_err *err);
 

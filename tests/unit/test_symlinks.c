@@ -318,6 +318,24 @@ static void test_map_of_a_stored_layer(void)
 	CHECK(m.n == 0);
 	unlink(blob);
 	free(blob);
+	/* an uncompressed layer (a base may have those), and a file that is neither */
+	{
+		char *plain = dk_tmp_path("dk-map-XXXXXX");
+		int fd = mkstemp(plain);
+
+		CHECK(write(fd, t.data, t.len) == (ssize_t)t.len);
+		close(fd);
+		CHECK(dk_layer_map_read_blob(plain, diff_id, &m, &err) == 0);
+		CHECK(m.n == 9);
+		dk_layer_map_release(&m);
+		fd = open(plain, O_WRONLY | O_TRUNC);
+		CHECK(write(fd, "not a layer", 11) == 11);
+		close(fd);
+		CHECK(dk_layer_map_read_blob(plain, diff_id, &m, &err) < 0);
+		CHECK(err.code == DK_E_CORRUPT && strstr(err.msg, "ends inside an entry") != NULL);
+		unlink(plain);
+		free(plain);
+	}
 	free(t.data);
 }
 
