@@ -238,8 +238,8 @@ int dk_symview_resolve(const struct dk_symview *v, const char *path, int follow_
 		       struct dk_err *err)
 {
 	struct walk w = { STRBUF_INIT, NULL, NULL, 0, 0 };
-	char *rest = dk_xstrdup(path);
-	const char *p = rest;
+	char *rest = NULL;      /* what is left once a link was followed; until then `path` */
+	const char *p = path;
 	int links = 0, rc = 0;
 
 	for (;;) {

@@ -240,16 +240,25 @@ static int open_view(struct run *r)
 	return rc;
 }
 
-/* A layer just produced goes onto the tree, and its map into the build cache for images built on this one. */
-static void add_to_view(struct run *r, const struct dk_entries *entries, const char *diff_id)
+/*
+ * A layer just produced goes onto the tree (when a layer follows), and its
+ * map into the build cache (when not there yet), for images built on this one.
+ */
+static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			const char *diff_id)
 {
+	int more = lp != &r->plan.layers.v[r->plan.layers.n - 1];
+	int store = r->lcache && !dk_lcache_has_map(r->lcache, diff_id);
 	struct dk_layer_map m;
 	struct dk_err cerr;
 
+	if (!more && !store)
+		return;
 	dk_layer_map_init(&m);
 	dk_layer_map_from_entries(entries, &m);
-	dk_symview_apply(r->view, &m);
-	if (r->lcache && !dk_lcache_has_map(r->lcache, diff_id)) {
+	if (more)
+		dk_symview_apply(r->view, &m);
+	if (store) {
 		size_t len;
 		char *buf = dk_layer_map_encode(&m, diff_id, &len);
 
@@ -442,7 +451,7 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	}
 	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes, cache: %s)", sl->origin, lr.digest,
 		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size, cache);
-	add_to_view(r, &entries, lr.diff_id);
+	add_to_view(r, lp, &entries, lr.diff_id);
 out:
 	free(moves);
 	free(extra);
