@@ -98,6 +98,8 @@ const char *dk_whiteout_component(const char *path);
 /*
  * Add `dest`'s parent directories (and dest itself, a directory) so the
  * layer unpacks on its own.  `dest` is an in-layer path ("" for the root).
+ * The build then moves them, as every entry, through the symlinks of the
+ * layers below (symlinks.h): none of them replaces a symlink.
  */
 void dk_entries_add_parents(struct dk_entries *l, const char *dest);
 

@@ -28,6 +28,15 @@ struct dk_layer_result {
  */
 int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *err);
 
+/*
+ * The same, passing the decompressed tar to `next` on its way (NULL for
+ * none): one read of the blob both checks it and feeds a reader such as
+ * dk_sink_tar_scan.  A blob no compressor claims is taken as an
+ * uncompressed tar (a base image may have those layers), for `next` to
+ * judge.  `next` is closed, not freed; its errors come back.
+ */
+int dk_layer_read(const char *blob, struct dk_sink *next, char out[DK_DIGEST_SIZE], struct dk_err *err);
+
 int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, const struct dk_compress *c,
 		   const struct dk_blobs *store, struct dk_layer_result *res, struct dk_err *err);
 

@@ -15,6 +15,7 @@
  *   blobs/sha256/<hex>     layer blobs (shared with the registry blob cache)
  *   layers/<key hex>       {"digest","diff_id","size","media_type"}
  *   stat/<hex>             stat records of one source (tab-separated)
+ *   maps/<diff_id hex>     the layer map (layermap.h) of a layer, by its diff_id
  * Every file is written to a temporary name and renamed, so concurrent
  * builds are safe; an entry that is missing, unreadable or whose blob is
  * gone or corrupt is a miss, and is rebuilt.
@@ -45,6 +46,16 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 int dk_lcache_get(struct dk_lcache *c, const char *key, struct dk_layer_result *res);
 int dk_lcache_put(struct dk_lcache *c, const char *key, const struct dk_layer_result *res,
 		  struct dk_err *err);
+
+/*
+ * Layer maps by diff_id: the bytes dk_layer_map_encode gives, which the
+ * cache stores and returns without reading them (the reader checks them).
+ * get: 1 and *buf (a new buffer of *len bytes) when there is one, else 0.
+ */
+int dk_lcache_has_map(struct dk_lcache *c, const char *diff_id);
+int dk_lcache_get_map(struct dk_lcache *c, const char *diff_id, char **buf, size_t *len);
+int dk_lcache_put_map(struct dk_lcache *c, const char *diff_id, const char *buf, size_t len,
+		      struct dk_err *err);
 
 /* Remove least recently used blobs and entries until the cache is at most max_bytes. */
 int dk_lcache_prune(const char *dir, uint64_t max_bytes, uint64_t *freed, struct dk_err *err);

@@ -41,4 +41,16 @@ int dk_rcache_get(struct dk_rcache *c, const char *key, struct dk_layer_result *
 void dk_rcache_put(struct dk_rcache *c, const char *key, const struct dk_layer_result *res,
 		   const char *path);
 
+/*
+ * Layer maps (layermap.h) by the layer's diff_id, so that a runner with an
+ * empty disk need not download a base layer to learn its symlinks: each a
+ * small artifact tagged "derrick-map-<hex of the diff_id>", of type
+ * application/vnd.derrick.layer-map.v1, whose one blob is the encoded map
+ * and whose diff_id is an annotation.  get: 1 and *buf (a new buffer of
+ * *len bytes, checked against its digest, not decoded), or 0 for a miss
+ * (a warning when something is wrong).  put warns on failure.
+ */
+int dk_rcache_get_map(struct dk_rcache *c, const char *diff_id, char **buf, size_t *len);
+void dk_rcache_put_map(struct dk_rcache *c, const char *diff_id, const char *buf, size_t len);
+
 #endif

@@ -20,6 +20,7 @@
 struct dk_own_paths;
 struct dk_platform;
 struct dk_spec_layer;
+struct dk_symview;
 
 /* How the spec parser reads and checks a kind's own option. */
 enum dk_source_opt_type {
@@ -94,13 +95,17 @@ int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struc
 		   struct dk_layer_plans *out, struct dk_err *err);
 
 /*
- * Read planned layer `lp` into `out` through its kind's row (see read
- * above) and finish it (dk_entries_finish): sorted and checked, ready for
- * the build cache and the tar writer.  0, or -1 with err set; errors in
- * the entries name the layer's input ("tar in.tar: entry ...").
+ * Read planned layer `lp` into `out` (initialised, empty) through its
+ * kind's row, write its entries through the symlinks of `below` (the
+ * image's tree under this layer, NULL for none: see symlinks.h), then put
+ * them in their final order and check them (dk_entries_finish) and add the
+ * layer's whiteouts.  Placing comes before ordering, so that hardlinks
+ * still point forward after entries moved.  *moves is NULL when nothing
+ * moved, else a new string naming the moves for the build-cache key.
+ * 0, or -1 with err set (out is then still the caller's to release).
  */
-int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
-		   struct dk_err *err);
+int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, const struct dk_symview *below,
+		   struct dk_entries *out, char **moves, struct dk_err *err);
 
 /*
  * The plan step of kinds whose entry is one layer: one layer of l's input,

@@ -25,6 +25,7 @@ struct dk_lcache {
 	char *dir;
 	char *layers;
 	char *stat;
+	char *maps;
 	struct dk_blobs blobs;
 };
 
@@ -35,13 +36,11 @@ int dk_lcache_open(const char *dir, struct dk_lcache **out, struct dk_err *err)
 	c->dir = dk_xstrdup(dir);
 	c->layers = dk_path_join(dir, "layers");
 	c->stat = dk_path_join(dir, "stat");
+	c->maps = dk_path_join(dir, "maps");
 	if (dk_blobs_open(&c->blobs, dir, 1, err) < 0 || dk_mkdir_p(c->layers, 0755, err) < 0 ||
-	    dk_mkdir_p(c->stat, 0755, err) < 0) {
+	    dk_mkdir_p(c->stat, 0755, err) < 0 || dk_mkdir_p(c->maps, 0755, err) < 0) {
 		dk_err_prefix(err, "build cache %s", dir);
-		free(c->dir);
-		free(c->layers);
-		free(c->stat);
-		free(c);
+		dk_lcache_close(c);
 		return -1;
 	}
 	*out = c;
@@ -56,6 +55,7 @@ void dk_lcache_close(struct dk_lcache *c)
 	free(c->dir);
 	free(c->layers);
 	free(c->stat);
+	free(c->maps);
 	free(c);
 }
 
@@ -369,6 +369,47 @@ int dk_lcache_put(struct dk_lcache *c, const char *key, const struct dk_layer_re
 	return rc;
 }
 
+/* ------------------------------------------------------------ layer maps */
+
+/* A map is the size of a listing of the layer's paths: far below this. */
+#define MAP_MAX ((size_t)256 << 20)
+
+static char *map_file(const struct dk_lcache *c, const char *diff_id)
+{
+	return dk_path_join(c->maps, dk_digest_hex(diff_id));
+}
+
+int dk_lcache_has_map(struct dk_lcache *c, const char *diff_id)
+{
+	char *file = map_file(c, diff_id);
+	int has = access(file, F_OK) == 0;
+
+	free(file);
+	return has;
+}
+
+int dk_lcache_get_map(struct dk_lcache *c, const char *diff_id, char **buf, size_t *len)
+{
+	char *file = map_file(c, diff_id);
+	struct dk_err ignored;
+	int hit = dk_read_file(file, MAP_MAX, buf, len, &ignored) == 0;
+
+	if (hit)
+		touch_used(file);
+	free(file);
+	return hit;
+}
+
+int dk_lcache_put_map(struct dk_lcache *c, const char *diff_id, const char *buf, size_t len,
+		      struct dk_err *err)
+{
+	char *file = map_file(c, diff_id);
+	int rc = dk_write_file_atomic(file, buf, len, 0644, err);
+
+	free(file);
+	return rc;
+}
+
 /* ------------------------------------------------------------ prune */
 
 struct cfile {
@@ -418,7 +459,7 @@ static void list_dir(const char *dir, struct cfile **v, size_t *n, uint64_t *tot
 
 int dk_lcache_prune(const char *dir, uint64_t max_bytes, uint64_t *freed, struct dk_err *err)
 {
-	static const char *const subdirs[] = { "blobs/sha256", "layers", "stat", "listings" };
+	static const char *const subdirs[] = { "blobs/sha256", "layers", "stat", "listings", "maps" };
 	struct cfile *v = NULL;
 	size_t n = 0;
 	uint64_t total = 0;

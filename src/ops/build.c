@@ -20,12 +20,14 @@
 #include "derrick/delete.h"
 #include "derrick/image.h"
 #include "derrick/layer.h"
+#include "derrick/layermap.h"
 #include "derrick/lcache.h"
 #include "derrick/lower.h"
 #include "derrick/rcache.h"
 #include "derrick/log.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
+#include "derrick/symlinks.h"
 #include "derrick/util.h"
 #include "derrick/walk.h"
 
@@ -52,6 +54,7 @@ struct run {
 	int need_bytes;                 /* some output is local: registry hits must be downloaded */
 	char *cache_dir;                /* NULL with --no-cache */
 	struct dk_lower *below;         /* the layers built so far, when a layer has "delete" */
+	struct dk_symview *view;        /* the image's tree below the next layer */
 	struct dk_build_result *res;
 	struct dk_err *err;
 };
@@ -162,6 +165,114 @@ static void close_base(struct base_image *b)
 	free(b->config);
 	dk_manifest_free(&b->manifest);
 	dk_image_src_close(b->src);
+}
+
+/*
+ * The map of base layer i (symlinks.h says why a layer needs the maps of
+ * those below it): from the local cache, else from the registry cache
+ * (unless hits are to be verified), else read from the layer itself,
+ * once: both caches keep it then, so no later build reads the layer.
+ */
+static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct dk_layer_map *m)
+{
+	const struct dk_desc *d = &r->base.manifest.layers[i];
+	const char *from = NULL;
+	char *buf = NULL, *path = NULL;
+	size_t len;
+	struct dk_err cerr;
+	int remote = 0;
+
+	if (r->lcache && dk_lcache_get_map(r->lcache, diff_id, &buf, &len))
+		from = "build cache";
+	else if (!r->o->cache_verify && (remote = dk_rcache_get_map(r->rcache, diff_id, &buf, &len)))
+		from = "registry cache";
+	if (from && dk_layer_map_decode(buf, len, diff_id, m, &cerr) == 0) {
+		if (remote && r->lcache && dk_lcache_put_map(r->lcache, diff_id, buf, len, &cerr) < 0)
+			dk_warn("build cache: %s", cerr.msg);
+		dk_verbose("base layer %s: its map from the %s", d->digest, from);
+		free(buf);
+		return 0;
+	}
+	if (from)
+		dk_warn("%s: %s: reading the layer again", from, cerr.msg);
+	free(buf);
+	if (dk_image_src_blob_file(r->base.src, d, &path, r->err) < 0 ||
+	    dk_layer_map_read_blob(path, diff_id, m, r->err) < 0) {
+		free(path);
+		return dk_err_prefix(r->err, "base image %s: layer %s", r->spec.base, d->digest);
+	}
+	free(path);
+	dk_verbose("base layer %s: read once for its map", d->digest);
+	buf = dk_layer_map_encode(m, diff_id, &len);
+	if (r->lcache && dk_lcache_put_map(r->lcache, diff_id, buf, len, &cerr) < 0)
+		dk_warn("build cache: %s", cerr.msg);
+	dk_rcache_put_map(r->rcache, diff_id, buf, len);
+	free(buf);
+	return 0;
+}
+
+/* The tree the first new layer goes on: the base's layers, by their maps. */
+static int open_view(struct run *r)
+{
+	const struct dk_manifest *bm = &r->base.manifest;
+	json_t *cfg, *ids;
+	int rc = 0;
+
+	r->view = dk_symview_new();
+	if (!r->base.src || !r->plan.layers.n)
+		return 0;
+	cfg = json_loadb(r->base.config, r->base.config_len, 0, NULL);
+	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	/* a map is kept by diff_id: one taken from the wrong layer would misplace files */
+	if (json_array_size(ids) != bm->n_layers)
+		rc = dk_fail(r->err, DK_E_CORRUPT, "base image %s: its config lists %zu diff_ids for %zu layers",
+			     r->spec.base, json_array_size(ids), bm->n_layers);
+	for (size_t i = 0; rc == 0 && i < bm->n_layers; i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		struct dk_layer_map m;
+
+		if (!dk_digest_valid(id)) {
+			rc = dk_fail(r->err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
+				     r->spec.base, i);
+			break;
+		}
+		dk_layer_map_init(&m);
+		rc = base_layer_map(r, i, id, &m);
+		if (rc == 0)
+			dk_symview_apply(r->view, &m);
+		dk_layer_map_release(&m);
+	}
+	json_decref(cfg);
+	return rc;
+}
+
+/*
+ * A layer just produced goes onto the tree (when a layer follows), and its
+ * map into the build cache (when not there yet), for images built on this one.
+ */
+static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			const char *diff_id)
+{
+	int more = lp != &r->plan.layers.v[r->plan.layers.n - 1];
+	int store = r->lcache && !dk_lcache_has_map(r->lcache, diff_id);
+	struct dk_layer_map m;
+	struct dk_err cerr;
+
+	if (!more && !store)
+		return;
+	dk_layer_map_init(&m);
+	dk_layer_map_from_entries(entries, &m);
+	if (more)
+		dk_symview_apply(r->view, &m);
+	if (store) {
+		size_t len;
+		char *buf = dk_layer_map_encode(&m, diff_id, &len);
+
+		if (dk_lcache_put_map(r->lcache, diff_id, buf, len, &cerr) < 0)
+			dk_warn("build cache: %s", cerr.msg);
+		free(buf);
+	}
+	dk_layer_map_release(&m);
 }
 
 /*
@@ -359,17 +470,24 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	struct dk_built_layer *bl;
 	const char *cache = "built";
 	struct dk_image_src *remote = NULL;
+	/* the plan, with what the tree below changed about the entries added to its key */
+	struct dk_layer_plan keyed = *lp;
+	char *moves = NULL, *extra = NULL;
 	int rc;
 
 	dk_entries_init(&entries);
-	rc = dk_source_read(lp, r->spec.path, &entries, r->err);
+	rc = dk_source_read(lp, r->spec.path, r->view, &entries, &moves, r->err);
 	if (rc == 0 && r->below)
 		rc = dk_delete_check(sl, r->below, r->err);
 	if (rc < 0) {
 		dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
 		goto out;
 	}
-	rc = produce_layer(r, lp, &entries, &topts, &lr, &cache, &remote);
+	if (moves) {
+		extra = lp->key_extra ? dk_xasprintf("%s %s", lp->key_extra, moves) : dk_xstrdup(moves);
+		keyed.key_extra = extra;
+	}
+	rc = produce_layer(r, &keyed, &entries, &topts, &lr, &cache, &remote);
 	if (rc < 0) {
 		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
 		goto out;
@@ -399,7 +517,10 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	}
 	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes, cache: %s)", sl->origin, lr.digest,
 		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size, cache);
+	add_to_view(r, lp, &entries, lr.diff_id);
 out:
+	free(moves);
+	free(extra);
 	dk_entries_release(&entries);
 	return rc;
 }
@@ -567,6 +688,8 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 			if (!dk_ref_is_remote(&r.dsts[i]->ref))
 				r.need_bytes = 1;
 	}
+	if (open_view(&r) < 0)
+		goto out;
 	for (size_t i = 0; i < r.plan.layers.n; i++)
 		if (r.plan.layers.v[i].entry->deletes.n && !r.below && open_below(&r) < 0)
 			goto out;
@@ -593,6 +716,7 @@ out:
 	}
 	close_base(&r.base);
 	dk_own_paths_free(r.own);
+	dk_symview_free(r.view);
 	dk_rcache_close(r.rcache);
 	dk_lcache_close(r.lcache);
 	dk_lower_free(r.below);

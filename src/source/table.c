@@ -9,6 +9,7 @@
 
 #include "derrick/delete.h"
 #include "derrick/source.h"
+#include "derrick/symlinks.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
@@ -65,12 +66,15 @@ int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struc
 	return 0;
 }
 
-int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
-		   struct dk_err *err)
+int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, const struct dk_symview *below,
+		   struct dk_entries *out, char **moves, struct dk_err *err)
 {
 	const struct dk_source_kind *k = lp->entry->kind;
 
+	*moves = NULL;
 	if (k->read(lp, spec_file, out, err) < 0)
+		return -1;
+	if (below && dk_symview_place(below, out, lp->entry->dest, moves, err) < 0)
 		return -1;
 	if (dk_entries_finish(out, err) < 0 || dk_delete_whiteouts(lp->entry, out, err) < 0)
 		return dk_err_prefix(err, "%s %s", k->key, lp->entry->origin);

@@ -150,13 +150,15 @@ static char *read_paths(const struct dk_layer_plan *lp)
 	struct dk_entries l;
 	struct dk_err err;
 	struct strbuf sb = STRBUF_INIT;
+	char *moves = NULL;
 
 	dk_entries_init(&l);
-	if (dk_source_read(lp, "d.json", &l, &err) < 0)
+	if (dk_source_read(lp, "d.json", NULL, &l, &moves, &err) < 0)
 		sb_addf(&sb, "error: %s", err.msg);
 	for (size_t i = 0; i < l.n; i++)
 		sb_addf(&sb, "%s%s", i ? " " : "", l.v[i].path);
 	dk_entries_release(&l);
+	free(moves);
 	return sb_detach(&sb);
 }
 
