@@ -94,6 +94,8 @@ each after a public report of the hosted registry that behaves so:
           a HEAD is answered 401 with the registry's challenge and no body:
           once per target (a client that renews its token and asks again gets
           through), or always.
+  no-realm   a Bearer challenge without its realm (a broken front): a
+          client has nowhere to ask for a token, and must say so.
   realm-path[=PATH?QUERY]   (Artifactory, Nexus, Harbor;
           dotnet/sdk-container-builds#284) the realm of a Bearer challenge
           keeps its host and port but gets this path and query (default
@@ -246,6 +248,7 @@ QUIRKS = {q.name: q for q in (
     Quirk("redirect-blobs", True),
     Quirk("head-401", "once", choices=("once", "always")),
     Quirk("realm-path", "/auth/v2/token?tenant=derrick", parse=parse_realm_path),
+    Quirk("no-realm", True),
     Quirk("scheme-case", "upper", choices=("upper", "lower")),
     Quirk("digest-header", "missing", choices=("missing", "bare")),
 )}
@@ -393,7 +396,11 @@ class Abort(Exception):
 
 
 def rewrite_challenge(state, value, marks):
-    """A registry's WWW-Authenticate value, with realm-path and scheme-case applied."""
+    """A registry's WWW-Authenticate value, with realm-path, no-realm and scheme-case applied."""
+    if state.quirk("no-realm") and value[:6].lower() == "bearer":
+        value, n = re.subn(r'realm="[^"]*",?', "", value, count=1)
+        if n:
+            state.hit("no-realm", marks)
     rp = state.quirk("realm-path")
     if rp is not None and value[:6].lower() == "bearer":
         def new_realm(m):
