@@ -64,6 +64,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from die_with_parent import die_with_parent
+
 # distribution accepts a token up to this long after its "exp" (and before "nbf")
 REGISTRY_LEEWAY = 60
 QUIRKS = ("minimal-answer", "huge-expiry")
@@ -329,6 +331,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
+    die_with_parent()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
