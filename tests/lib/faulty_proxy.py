@@ -19,7 +19,7 @@ Faults are programmed at run time through a control endpoint on the same port
 
 SPEC is whitespace-separated:
 
-  METHOD NTH ACTION [path=REGEX] [retry-after=N] [delay=SECONDS] [bytes=N] [code=CODE]
+  METHOD NTH ACTION [path=REGEX] [retry-after=N] [delay=SECONDS] [bytes=N] [code=CODE] [range=VALUE]
 
   METHOD  GET HEAD POST PATCH PUT DELETE, or * for any
   NTH     1 (or "next", "1st"), 2 ("2nd"), ...: the NTH request matching METHOD
@@ -40,6 +40,8 @@ SPEC is whitespace-separated:
           an answer;
           pass: forward normally (with delay=SECONDS: a slow request).
   delay=SECONDS waits before acting (any action).
+  range=VALUE (with pass): the answer's Range header says VALUE (an upload
+          status that misreports how much the registry holds).
   forward=1 (with a status): the request is forwarded first (the registry
           does the work) and the registry's answer replaced by the status:
           a registry whose state and answer disagree.
@@ -176,6 +178,7 @@ class Fault:
         self.nbytes = None
         self.code = None
         self.forward = False
+        self.range = None
         for w in words[3:]:
             k, eq, v = w.partition("=")
             if not eq:
@@ -193,6 +196,8 @@ class Fault:
                 self.code = v
             elif k == "forward":
                 self.forward = v not in ("0", "no", "")
+            elif k == "range":
+                self.range = v
             else:
                 raise ValueError("unknown option %r" % k)
         self.seen = 0
@@ -788,6 +793,8 @@ def make_handler(state):
                         continue
                     if lk == "location":
                         v = self.rewrite_location(v)
+                    if lk == "range" and fault is not None and fault.range is not None:
+                        v = fault.range
                     if lk == "content-length" and not nobody and resp.chunked:
                         continue
                     headers.append((k, v))
