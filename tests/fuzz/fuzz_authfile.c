@@ -26,8 +26,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsetenv("DOCKER_CONFIG");
 		ready = 1;
 	}
-	if (dk_creds_lookup(&o, "registry.example:5000", &c, &found, &err) == 0 && found)
-		dk_creds_free(&c);
+	if (dk_creds_lookup(&o, "registry.example:5000", &c, &found, &err) == 0) {
+		/* JSON never holds a NUL byte: a file with one is refused, never read as empty */
+		if (memchr(data, 0, size))
+			abort();
+		if (found)
+			dk_creds_free(&c);
+	}
 	if (dk_creds_lookup(&o, "docker.io", &c, &found, &err) == 0 && found)
 		dk_creds_free(&c);
 	return 0;
