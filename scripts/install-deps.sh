@@ -9,7 +9,8 @@ build=(build-essential autoconf automake pkg-config git
        libarchive-dev libssl-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev libzstd-dev libdeflate-dev)
 # The test suite checks derrick's output with independent tools and real data.
 test=(python3 skopeo umoci podman runc oci-image-tool debootstrap util-linux
-      docker-registry apache2-utils openssl curl)
+      docker-registry apache2-utils openssl curl
+      clang libclang-rt-14-dev)   # make fuzz: libFuzzer
 
 pkgs=("${build[@]}")
 [[ ${1:-} == --build ]] || pkgs+=("${test[@]}")

@@ -62,6 +62,17 @@ struct dk_reg_call {
 int dk_reg_do(struct dk_registry *r, const struct dk_reg_call *call, struct dk_http_resp *resp,
 	      struct dk_err *err);
 
+/* The longest token lifetime believed, in seconds (a day): tokens live for minutes. */
+#define DK_TOKEN_TTL_MAX 86400
+/*
+ * Read a token server's answer (JSON; RFC 6750 and the distribution token
+ * spec): 0 with *token the "token", else the "access_token" (a new string,
+ * non-empty), and *ttl its "expires_in" in seconds, 60 when absent or not
+ * a positive integer, at most DK_TOKEN_TTL_MAX; or -1 with DK_E_AUTH and
+ * *token NULL.  The message never quotes the answer (it holds secrets).
+ */
+int dk_reg_token_answer(const char *body, size_t len, char **token, int64_t *ttl, struct dk_err *err);
+
 /*
  * Describe a failed answer in one line: "WHAT: HTTP 404 MANIFEST_UNKNOWN:
  * manifest unknown" (the registry's error code and message when it sent

@@ -193,6 +193,14 @@ int creds_load_authfile(const char *path, json_t **root, struct dk_err *err)
 		return -1;
 	if (!buf)
 		return 0;
+	/* JSON text has no NUL byte: such a file is damaged, however much of it parses */
+	if (memchr(buf, 0, len)) {
+		size_t at = (size_t)((char *)memchr(buf, 0, len) - buf);
+
+		wipe(buf, len);
+		free(buf);
+		return dk_fail(err, DK_E_CORRUPT, "%s: not JSON: a NUL byte at offset %zu", path, at);
+	}
 	if (blank(buf, len))
 		*root = json_object();
 	else

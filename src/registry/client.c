@@ -416,6 +416,50 @@ static void drop_token(struct dk_registry *r, const char *scope)
 			r->tokens[i].expires = 0;
 }
 
+/* Keep a new token for scope (value taken over): a renewed one replaces the old, so the list holds one per scope. */
+static struct token *keep_token(struct dk_registry *r, const char *scope, char *value, int64_t ttl)
+{
+	struct token *t = NULL;
+
+	for (size_t i = 0; i < r->n_tokens && !t; i++)
+		if (!strcmp(r->tokens[i].scope, scope))
+			t = &r->tokens[i];
+	if (t) {
+		explicit_bzero(t->value, strlen(t->value));
+		free(t->value);
+	} else {
+		r->tokens = dk_xrealloc(r->tokens, (r->n_tokens + 1) * sizeof(*r->tokens));
+		t = &r->tokens[r->n_tokens++];
+		t->scope = dk_xstrdup(scope);
+	}
+	t->value = value;
+	/* renew a little early (a quarter of a short lifetime); ttl is at most DK_TOKEN_TTL_MAX */
+	t->expires = time(NULL) + (time_t)(ttl - (ttl > 40 ? 10 : ttl / 4));
+	return t;
+}
+
+int dk_reg_token_answer(const char *body, size_t len, char **token, int64_t *ttl, struct dk_err *err)
+{
+	json_t *root = json_loadb(body, len, 0, NULL);
+	json_t *exp = json_object_get(root, "expires_in");
+	const char *tok = json_string_value(json_object_get(root, "token"));
+
+	*token = NULL;
+	*ttl = 60;
+	if (!tok || !*tok)
+		tok = json_string_value(json_object_get(root, "access_token"));
+	if (!tok || !*tok) {
+		json_decref(root);
+		return dk_fail(err, DK_E_AUTH, "the token server's answer has no token");
+	}
+	/* the spec's default for an absent or senseless lifetime; a huge one is held to a day */
+	if (json_is_integer(exp) && json_integer_value(exp) > 0)
+		*ttl = json_integer_value(exp) > DK_TOKEN_TTL_MAX ? DK_TOKEN_TTL_MAX : json_integer_value(exp);
+	*token = dk_xstrdup(tok);
+	json_decref(root);
+	return 0;
+}
+
 /*
  * Learn from a 401's challenges how to authenticate: the best scheme we
  * speak (and a Bearer one's realm and service).  -1, r unchanged, when no
@@ -479,21 +523,20 @@ static void url_escape_into(struct strbuf *sb, const char *s)
 	}
 }
 
-/* GET (or, with an identity token, POST) the realm for a token covering `scope`. */
-static int fetch_token(struct dk_registry *r, const char *scope, struct dk_err *err)
+/* GET (or, with an identity token, POST) the realm for a token covering `scope`, kept in r and *out. */
+static int fetch_token(struct dk_registry *r, const char *scope, struct token **out, struct dk_err *err)
 {
 	struct strbuf url = STRBUF_INIT, form = STRBUF_INIT;
 	struct dk_http_req req = { 0 };
 	struct dk_http_resp resp;
 	const char *headers[3] = { NULL, NULL, NULL };
-	char *auth = NULL, *sc = dk_xstrdup(scope), *save = NULL;
-	json_t *root = NULL;
-	const char *tok;
-	struct token *t;
+	char *auth = NULL, *sc, *save = NULL, *tok;
+	int64_t ttl;
 	int rc = -1;
 
 	if (!r->realm)
 		return dk_fail(err, DK_E_AUTH, "%s: Bearer challenge without a realm", r->name);
+	sc = dk_xstrdup(scope);
 	if (get_creds(r, err) < 0)
 		goto out;
 	sb_adds(&url, r->realm);
@@ -552,29 +595,14 @@ static int fetch_token(struct dk_registry *r, const char *scope, struct dk_err *
 		dk_http_resp_release(&resp);
 		goto out;
 	}
-	root = json_loadb(resp.body.buf, resp.body.len, 0, NULL);
+	rc = dk_reg_token_answer(resp.body.buf, resp.body.len, &tok, &ttl, err);
 	dk_http_resp_release(&resp);
-	tok = json_string_value(json_object_get(root, "token"));
-	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(root, "access_token"));
-	if (!tok || !*tok) {
-		dk_fail(err, DK_E_AUTH, "%s: the token server's answer has no token", r->name);
+	if (rc < 0) {
+		dk_err_prefix(err, "%s", r->name);
 		goto out;
 	}
-	r->tokens = dk_xrealloc(r->tokens, (r->n_tokens + 1) * sizeof(*r->tokens));
-	t = &r->tokens[r->n_tokens++];
-	t->scope = dk_xstrdup(scope);
-	t->value = dk_xstrdup(tok);
-	{
-		json_int_t ttl = json_integer_value(json_object_get(root, "expires_in"));
-
-		/* renew a little early (a quarter of a short lifetime); the spec's default is 60 s */
-		ttl = ttl > 0 ? ttl : 60;
-		t->expires = time(NULL) + ttl - (ttl > 40 ? 10 : ttl / 4);
-	}
-	rc = 0;
+	*out = keep_token(r, scope, tok, ttl);
 out:
-	json_decref(root);
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
@@ -604,11 +632,10 @@ static char *auth_header(struct dk_registry *r, const char *scope, struct dk_err
 	scope = scope ? scope : "";
 	t = find_token(r, scope);
 	if (!t) {
-		if (fetch_token(r, scope, err) < 0) {
+		if (fetch_token(r, scope, &t, err) < 0) {
 			*failed = 1;
 			return NULL;
 		}
-		t = &r->tokens[r->n_tokens - 1];
 	}
 	return dk_xasprintf("Authorization: Bearer %s", t->value);
 }

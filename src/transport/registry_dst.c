@@ -389,6 +389,13 @@ static int after_failure(struct reg_dst *d, struct dk_http *h, struct dk_http_re
 		}
 		return learn_limit(d, n, resp, what, err) < 0 ? 0 : 2;
 	}
+	/* the registry cannot hold more than was sent: resuming past that would skip bytes */
+	if (at > *off + n) {
+		dk_fail(err, DK_E_REMOTE, "%s: the registry reports %llu bytes received, of %llu sent", what,
+			(unsigned long long)at, (unsigned long long)(*off + n));
+		*transient = 1;
+		return 0;
+	}
 	if (refused && (resp->status == 413 || at == *off)) {
 		if (learn_limit(d, n, resp, what, err) < 0)
 			return 0;

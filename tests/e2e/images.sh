@@ -186,6 +186,7 @@ same "inspect of an artifact in a registry: the same description" "$(cat "$T/reg
 # manifests over 4 MiB, from a server that serves what a registry refuses to store
 python3 "$TOP_SRCDIR/tests/lib/big_manifest_server.py" >"$T/big.port" &
 big_pid=$!
+track_pid "$big_pid"
 for _ in $(seq 50); do [[ -s $T/big.port ]] && break; sleep 0.1; done
 B=127.0.0.1:$(head -n 1 "$T/big.port")
 expect_error "a registry's manifest over 4 MiB: a manifest, its size, the limit" \

@@ -18,7 +18,7 @@ fi
 # podman names an image after its layout path, and names must be lowercase
 L=/tmp/derrick-podman-$$
 mkdir -p "$L"
-trap 'chmod -R u+w "$L" 2>/dev/null; rm -rf "$L" "$T"' EXIT
+at_exit 'chmod -R u+w "$L" 2>/dev/null; rm -rf "$L"'
 copy_example "$T/app"
 ln -sfn "$root" "$T/app/build/debian-root"
 (cd "$T/app" && "$DERRICK" build -f derrick-debian.json --version 2.5.0 --json -o oci:"$L/out":2.5.0 >"$T/build.json") 2>"$T/build.err"

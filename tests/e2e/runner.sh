@@ -7,7 +7,7 @@
 null='(nu''ll)'         # never in this script's own output
 mkdir -p "$T/tree/tests/e2e" "$T/tree/tests/lib" "$T/tree/tests/unit"
 cp "$TOP_SRCDIR/tests/run" "$T/tree/tests/"
-cp "$TOP_SRCDIR/tests/lib/e2e.sh" "$T/tree/tests/lib/"
+cp "$TOP_SRCDIR/tests/lib/e2e.sh" "$TOP_SRCDIR/tests/lib/survivors.sh" "$T/tree/tests/lib/"
 cat >"$T/tree/tests/e2e/direct.sh" <<EOF
 echo "ok 1 - created: $null"
 echo "1..1"

@@ -18,6 +18,8 @@ import json
 import sys
 import threading
 
+from die_with_parent import die_with_parent
+
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 INDEX = "application/vnd.oci.image.index.v1+json"
 
@@ -67,6 +69,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
+    die_with_parent()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(srv.server_address[1], flush=True)
     threading.Timer(120, srv.shutdown).start()

@@ -2,6 +2,7 @@
 # Print (last line of stdout) the path of a cached minimal Debian root with python3.
 #
 #   tests/lib/debian-root.sh            -> /var/cache/derrick-tests/debian-root-<hash>
+#   tests/lib/debian-root.sh --mirror   -> the mirror it would build from
 #
 # The root is built once with debootstrap and reused; the cache key covers the
 # suite, variant and package list, so changing any of them builds a fresh root.
@@ -12,7 +13,11 @@
 #      DERRICK_DEBIAN_PACKAGES extra packages, comma separated (default python3-minimal;
 #                           use "python3" for the full stdlib: http.server, ssl, email...)
 #      DERRICK_DEBIAN_MIRROR  override the mirror read from the apt sources
+#      DERRICK_APT_ETC      where the apt sources are (default /etc/apt)
 set -euo pipefail
+
+mode=${1:-}
+apt_etc=${DERRICK_APT_ETC:-/etc/apt}
 
 suite=${DERRICK_DEBIAN_SUITE:-bookworm}
 variant=minbase
@@ -24,28 +29,33 @@ skip() { echo "debian-root: SKIP: $*" >&2; exit 77; }
 key=$(printf '%s\n' "v2" "$suite" "$variant" "$packages" | sha256sum | cut -c1-16)
 root="$cache/debian-root-$key"
 
-# Fast path: the rename below is atomic, so an existing dir is a complete root.
-if [ -x "$root/usr/bin/python3" ]; then
-    echo "$root"
-    exit 0
-fi
-
-command -v debootstrap >/dev/null 2>&1 || skip "debootstrap not installed (apt-get install debootstrap)"
-[ "$(id -u)" = 0 ] || skip "building $root needs root (debootstrap); run once as root to warm the cache"
-
-# The mirror apt already uses (a local mirror or proxy in CI) rather than a
-# hard-coded host: the first non-security http(s) URI of the apt sources,
-# preferring one whose path ends in /debian (deb.debian.org-like).
+# The mirror apt already uses (a local mirror or proxy in CI), never a host
+# named here: the first non-security http(s) URI of a "deb" source, preferring
+# one whose path ends in /debian.  No such source: skip, saying so.
 apt_uris() {
     local f
-    # one-line style: deb [opts] URI suite comp...
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] && awk '$1 == "deb" { for (i = 2; i <= NF; i++)
-            if ($i !~ /^\[/ && $i !~ /=/ && $i !~ /\]$/) { print $i; break } }' "$f"
+    # one-line style: deb [opts] URI suite comp...  (options may hold blanks: [ arch=amd64 ])
+    for f in "$apt_etc"/sources.list "$apt_etc"/sources.list.d/*.list; do
+        [ -f "$f" ] && awk '$1 == "deb" { inopt = 0
+            for (i = 2; i <= NF; i++) {
+                if ($i ~ /^\[/) inopt = 1
+                if (!inopt) { print $i; break }
+                if ($i ~ /\]$/) inopt = 0
+            } }' "$f"
     done
-    # deb822 style: URIs: a b
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] && awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' "$f"
+    # deb822 style: stanzas of "Key: value" (keys in any case), blank-line separated;
+    # only those whose Types include deb and that are not "Enabled: no"
+    for f in "$apt_etc"/sources.list.d/*.sources; do
+        [ -f "$f" ] && awk '
+            function flush() { if (types ~ /(^| )deb( |$)/ && enabled != "no") printf "%s", uris
+                               types = ""; uris = ""; enabled = "" }
+            /^[ \t]*#/ { next }
+            /^[ \t]*$/ { flush(); next }
+            { key = tolower($1) }
+            key == "types:" { for (i = 2; i <= NF; i++) types = types " " $i; sub(/^ /, "", types) }
+            key == "uris:" { for (i = 2; i <= NF; i++) uris = uris $i "\n" }
+            key == "enabled:" { enabled = tolower($2) }
+            END { flush() }' "$f"
     done
     return 0
 }
@@ -54,8 +64,25 @@ find_mirror() {
     uris=$(apt_uris 2>/dev/null | grep -E '^https?://' | grep -v -- '-security' || true)
     { printf '%s\n' "$uris" | grep -E '/debian/?$' || printf '%s\n' "$uris"; } | sed -n 1p
 }
-mirror=${DERRICK_DEBIAN_MIRROR:-$(find_mirror || true)}
-mirror=${mirror:-http://deb.debian.org/debian}
+mirror() {
+    mirror=${DERRICK_DEBIAN_MIRROR:-$(find_mirror || true)}
+    [ -n "$mirror" ] || skip "no Debian mirror: the apt sources ($apt_etc/sources.list, sources.list.d/*.list and *.sources) name no http(s) deb source; set DERRICK_DEBIAN_MIRROR"
+}
+if [ "$mode" = --mirror ]; then
+    mirror
+    echo "$mirror"
+    exit 0
+fi
+
+# Fast path: the rename below is atomic, so an existing dir is a complete root.
+if [ -x "$root/usr/bin/python3" ]; then
+    echo "$root"
+    exit 0
+fi
+
+command -v debootstrap >/dev/null 2>&1 || skip "debootstrap not installed (apt-get install debootstrap)"
+[ "$(id -u)" = 0 ] || skip "building $root needs root (debootstrap); run once as root to warm the cache"
+mirror
 
 mkdir -p "$cache"
 # Leftovers of runs killed with SIGKILL (other exits are cleaned by the trap).

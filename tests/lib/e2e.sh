@@ -1,13 +1,85 @@
 # tests/lib/e2e.sh - shared helpers for the end-to-end scripts (sourced).
 #
 # Each check prints one TAP line; tests/run counts them.  Every script gets
-# its own scratch directory $T, removed on exit.
+# its own scratch directory $T, removed on exit, and every process it starts
+# in the background and records with track_pid is stopped on exit.
 set -u
 : "${DERRICK:?set DERRICK to the derrick binary}"
 : "${TOP_SRCDIR:?set TOP_SRCDIR to the source tree}"
 EXAMPLE=$TOP_SRCDIR/examples/python-app
 T=$(mktemp -d "${TMPDIR:-/tmp}/derrick-e2e.XXXXXX")
-[[ -n ${KEEP_TMP:-} ]] || trap 'rm -rf "$T"' EXIT
+# Background servers, one file per pid (holding its start time, so a pid the
+# kernel gave to another process since is left alone) in a directory rather
+# than a variable: a subshell or a $(...) can record them too.
+mkdir "$T/.pids"
+
+# _pid_start PID: the process's start time (field 22 of /proc/PID/stat), or nothing.
+_pid_start() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+
+# track_pid PID: stop PID when the script ends, however it ends.  The first
+# call also starts a watchdog that stops them should the script be killed
+# outright (SIGKILL runs no trap).
+track_pid() {
+	local s
+	s=$(_pid_start "$1")
+	[[ -n $s ]] || return 0
+	echo "$s" >"$T/.pids/$1"
+	mkdir "$T/.pids/.watchdog" 2>/dev/null || return 0
+	mkfifo "$T/.pids/.watchdog/tick"
+	(
+		trap - EXIT INT TERM HUP
+		# a read that times out on a fifo nobody writes: a 1 s pause without a
+		# `sleep` child that would outlive the watchdog when it is killed
+		exec 3<>"$T/.pids/.watchdog/tick"
+		while kill -0 "$$" 2>/dev/null; do read -r -t 1 -u 3 _; done
+		_stop_tracked
+	) </dev/null >/dev/null 2>&1 &
+	echo "$!" >"$T/.pids/.watchdog/pid"
+	# not a job of the script: a bare `wait` does not wait for it, nor is its end reported
+	disown "$!"
+}
+
+# The tracked processes still running (same pid, same start time).
+_tracked_alive() {
+	local f pid
+	for f in "$T"/.pids/[0-9]*; do
+		[[ -f $f ]] || continue
+		pid=${f##*/}
+		[[ $(_pid_start "$pid") == "$(<"$f")" ]] && echo "$pid"
+	done
+}
+
+# Stop every tracked process: TERM, then KILL what is left after 2 s.
+_stop_tracked() {
+	local pids i
+	pids=$(_tracked_alive)
+	[[ -n $pids ]] && kill -TERM $pids 2>/dev/null
+	for i in $(seq 40); do
+		pids=$(_tracked_alive)
+		[[ -n $pids ]] || break
+		sleep 0.05
+	done
+	[[ -n $pids ]] && kill -KILL $pids 2>/dev/null
+	[[ -f $T/.pids/.watchdog/pid && $BASHPID == "$$" ]] && kill -KILL "$(<"$T/.pids/.watchdog/pid")" 2>/dev/null
+	return 0
+}
+# at_exit CMD: run CMD when the script ends (the last added first), before
+# the tracked processes are stopped and $T is removed.  Scripts use this,
+# never a `trap ... EXIT` of their own: that would replace the one below, and
+# so leave servers running (an old registry_redirect.sh did, for 50 minutes).
+_at_exit=()
+at_exit() { _at_exit+=("$1"); }
+_e2e_exit() {
+	local i
+	for ((i = ${#_at_exit[@]} - 1; i >= 0; i--)); do eval "${_at_exit[i]}"; done
+	_stop_tracked
+	[[ -n ${KEEP_TMP:-} ]] || rm -rf "$T"
+}
+trap _e2e_exit EXIT
+# signals end the script through the EXIT trap too
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 export SOURCE_DATE_EPOCH=1700000000
 # every run gets its own build and blob cache: tests never share state, nor touch the user's
 export XDG_CACHE_HOME=$T/xdg-cache

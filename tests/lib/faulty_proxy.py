@@ -19,7 +19,7 @@ Faults are programmed at run time through a control endpoint on the same port
 
 SPEC is whitespace-separated:
 
-  METHOD NTH ACTION [path=REGEX] [retry-after=N] [delay=SECONDS] [bytes=N] [code=CODE]
+  METHOD NTH ACTION [path=REGEX] [retry-after=N] [delay=SECONDS] [bytes=N] [code=CODE] [range=VALUE]
 
   METHOD  GET HEAD POST PATCH PUT DELETE, or * for any
   NTH     1 (or "next", "1st"), 2 ("2nd"), ...: the NTH request matching METHOD
@@ -40,6 +40,8 @@ SPEC is whitespace-separated:
           an answer;
           pass: forward normally (with delay=SECONDS: a slow request).
   delay=SECONDS waits before acting (any action).
+  range=VALUE (with pass): the answer's Range header says VALUE (an upload
+          status that misreports how much the registry holds).
   forward=1 (with a status): the request is forwarded first (the registry
           does the work) and the registry's answer replaced by the status:
           a registry whose state and answer disagree.
@@ -94,6 +96,8 @@ each after a public report of the hosted registry that behaves so:
           a HEAD is answered 401 with the registry's challenge and no body:
           once per target (a client that renews its token and asks again gets
           through), or always.
+  no-realm   a Bearer challenge without its realm (a broken front): a
+          client has nowhere to ask for a token, and must say so.
   realm-path[=PATH?QUERY]   (Artifactory, Nexus, Harbor;
           dotnet/sdk-container-builds#284) the realm of a Bearer challenge
           keeps its host and port but gets this path and query (default
@@ -131,6 +135,8 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from die_with_parent import die_with_parent
 
 HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
        "te", "trailer", "trailers", "transfer-encoding", "upgrade", "expect"}
@@ -172,6 +178,7 @@ class Fault:
         self.nbytes = None
         self.code = None
         self.forward = False
+        self.range = None
         for w in words[3:]:
             k, eq, v = w.partition("=")
             if not eq:
@@ -189,6 +196,8 @@ class Fault:
                 self.code = v
             elif k == "forward":
                 self.forward = v not in ("0", "no", "")
+            elif k == "range":
+                self.range = v
             else:
                 raise ValueError("unknown option %r" % k)
         self.seen = 0
@@ -246,6 +255,7 @@ QUIRKS = {q.name: q for q in (
     Quirk("redirect-blobs", True),
     Quirk("head-401", "once", choices=("once", "always")),
     Quirk("realm-path", "/auth/v2/token?tenant=derrick", parse=parse_realm_path),
+    Quirk("no-realm", True),
     Quirk("scheme-case", "upper", choices=("upper", "lower")),
     Quirk("digest-header", "missing", choices=("missing", "bare")),
 )}
@@ -393,7 +403,11 @@ class Abort(Exception):
 
 
 def rewrite_challenge(state, value, marks):
-    """A registry's WWW-Authenticate value, with realm-path and scheme-case applied."""
+    """A registry's WWW-Authenticate value, with realm-path, no-realm and scheme-case applied."""
+    if state.quirk("no-realm") and value[:6].lower() == "bearer":
+        value, n = re.subn(r'realm="[^"]*",?', "", value, count=1)
+        if n:
+            state.hit("no-realm", marks)
     rp = state.quirk("realm-path")
     if rp is not None and value[:6].lower() == "bearer":
         def new_realm(m):
@@ -779,6 +793,8 @@ def make_handler(state):
                         continue
                     if lk == "location":
                         v = self.rewrite_location(v)
+                    if lk == "range" and fault is not None and fault.range is not None:
+                        v = fault.range
                     if lk == "content-length" and not nobody and resp.chunked:
                         continue
                     headers.append((k, v))
@@ -915,6 +931,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
+    die_with_parent()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)

@@ -11,9 +11,9 @@
 #   same "one manifest PUT" "$(registry_count reg PUT '^/v2/app/manifests/' 201)" 1
 #
 # Everything listens on 127.0.0.1 only, on ports the kernel picks, and is
-# stopped when the script exits (the EXIT trap of e2e.sh is chained, not
-# replaced; INT/TERM/HUP exit through it too, and a watchdog stops the
-# servers should the script be killed outright).  Call the functions in the
+# stopped when the script exits (through e2e.sh's at_exit; INT/TERM/HUP exit
+# through it too, and e2e.sh's track_pid watchdog and the servers'
+# parent-death signal stop them should the script be killed outright).  Call the functions in the
 # script's own shell, not in $(...): they export variables.
 #
 # registry_start NAME MODE [OPTION...]
@@ -122,15 +122,14 @@
 #   PUTs and mounts together, when counting what skopeo did.
 
 _REG_LIBDIR=${TOP_SRCDIR:?}/tests/lib
-_reg_pids=()
+_reg_pdeath=()
+setpriv --pdeathsig TERM true 2>/dev/null && _reg_pdeath=(setpriv --pdeathsig TERM)
 declare -gA _reg_mark=() _reg_pid_of=()
-_reg_ready=''
 # Debian's python3 when there is one: the suite installs it, and a pyenv shim
 # earlier in PATH costs 100+ ms a call
 _reg_py=python3
 [[ -x /usr/bin/python3 ]] && _reg_py=/usr/bin/python3
 _reg_last_pid='' _reg_last_port='' _reg_body=''
-_reg_old_exit=''
 
 # local requests must never go through a proxy from the environment
 export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
@@ -161,55 +160,8 @@ _reg_var() {
 
 _reg_export() { export "$(_reg_upper "$1")_$2=$3"; }
 
-_reg_stop_all() {
-	local pid i
-	for ((i = ${#_reg_pids[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${_reg_pids[i]}" 2>/dev/null
-	done
-	for i in $(seq 40); do
-		local alive=0
-		for pid in "${_reg_pids[@]}"; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		((alive)) || break
-		sleep 0.05
-	done
-	for pid in "${_reg_pids[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	_reg_pids=()
-}
-
-# once: chain the EXIT trap, make INT/TERM/HUP go through it, start a watchdog
-_reg_setup() {
-	[[ -n $_reg_ready ]] && return 0
-	_reg_ready=1
-	_reg_old_exit=$(trap -p EXIT)
-	if [[ -n $_reg_old_exit ]]; then
-		eval "_reg_tmp() { set -- $_reg_old_exit; _reg_old_exit=\$3; }"
-		_reg_tmp
-		unset -f _reg_tmp
-	fi
-	trap '_reg_stop_all; eval "$_reg_old_exit"' EXIT
-	[[ -n $(trap -p INT) ]] || trap 'exit 130' INT
-	[[ -n $(trap -p TERM) ]] || trap 'exit 143' TERM
-	[[ -n $(trap -p HUP) ]] || trap 'exit 129' HUP
-	# should the script die by SIGKILL, stop what it started anyway
-	: >"$T/.registry-pids"
-	(
-		trap - EXIT INT TERM HUP
-		parent=$$ pids=$T/.registry-pids
-		while kill -0 "$parent" 2>/dev/null; do sleep 1; done
-		[[ -f $pids ]] && xargs -r kill -TERM <"$pids"
-	) </dev/null >/dev/null 2>&1 &
-	_reg_pids+=($!)
-}
-
-_reg_track() {
-	_reg_pids+=("$1")
-	echo "$1" >>"$T/.registry-pids"
-}
+# every server is stopped by e2e.sh when the script ends (a server started in a subshell included)
+_reg_track() { track_pid "$1"; }
 
 # the CA, and one server certificate for 127.0.0.1 and localhost, made once
 _reg_ca() {
@@ -284,7 +236,6 @@ _reg_python_service() {
 registry_start() {
 	local name=${1:?registry_start NAME MODE [OPTION...]} mode=${2:?registry_start NAME MODE [OPTION...]}
 	shift 2
-	_reg_setup
 	local u d user=tester pass reader='' guest='' job='' anon_pull='' expires_in='' upstream='' readonly='' opt k v opts
 	u=$(_reg_upper "$name")
 	d=$T/$name
@@ -448,7 +399,8 @@ EOF
 		# REGISTRY_* variables would override the config file
 		(
 			while read -r v; do unset "$v"; done < <(compgen -e | grep '^REGISTRY_')
-			exec env "${env_ca[@]}" docker-registry serve "$d/config.yml"
+			# the kernel stops it when this script dies, even by SIGKILL
+			exec env "${env_ca[@]}" "${_reg_pdeath[@]}" docker-registry serve "$d/config.yml"
 		) </dev/null >>"$d/registry.log" 2>&1 &
 		pid=$!
 		_reg_track "$pid"
@@ -565,7 +517,6 @@ _reg_policy() {
 proxy_start() {
 	local name=${1:?proxy_start NAME TARGET_NAME [QUIRK...]} target=${2:?proxy_start NAME TARGET_NAME [QUIRK...]}
 	shift 2
-	_reg_setup
 	local u d turl tca
 	u=$(_reg_upper "$name")
 	d=$T/$name

@@ -42,6 +42,9 @@ Quirks, set at start (--quirk NAME) or at run time on the same port:
   minimal-answer   (Azure ACR and others; containerd/overlaybd#35) the answer
                    is {"access_token": T} only: no "token", no "expires_in",
                    no "issued_at".
+  huge-expiry      the answer says "expires_in": 2^63-1 (the token itself
+                   still expires as --expires-in says): a client must not
+                   overflow its clock with it.
 
 The listening port is written to --port-file once the socket is bound (use
 --port 0 to let the kernel pick a free one: no race).  SIGTERM stops it.
@@ -61,9 +64,11 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from die_with_parent import die_with_parent
+
 # distribution accepts a token up to this long after its "exp" (and before "nbf")
 REGISTRY_LEEWAY = 60
-QUIRKS = ("minimal-answer",)
+QUIRKS = ("minimal-answer", "huge-expiry")
 QUIRK_CONTROL = "/__issuer__/quirks"
 # the query parameters of the token flow itself; others are logged
 FLOW_PARAMS = {"service", "scope", "offline_token", "client_id", "account"}
@@ -210,7 +215,8 @@ def make_handler(issuer):
             tok, now = issuer.token(user, service, access)
             with issuer.lock:
                 minimal = "minimal-answer" in issuer.quirks
-            obj = {"token": tok, "access_token": tok, "expires_in": issuer.args.expires_in,
+                huge = "huge-expiry" in issuer.quirks
+            obj = {"token": tok, "access_token": tok, "expires_in": (1 << 63) - 1 if huge else issuer.args.expires_in,
                    "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
             if minimal:
                 obj = {"access_token": tok}
@@ -325,6 +331,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
+    die_with_parent()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
@@ -335,7 +342,7 @@ def main():
     ap.add_argument("--anonymous-pull", action="store_true", help="anonymous tokens may pull")
     ap.add_argument("--confine", action="append", default=[], metavar="USER=PREFIX",
                     help="a token granting USER push covers only repositories under PREFIX")
-    ap.add_argument("--quirk", action="append", default=[], metavar="NAME", help="minimal-answer")
+    ap.add_argument("--quirk", action="append", default=[], metavar="NAME", help=" or ".join(QUIRKS))
     ap.add_argument("--key", required=True, help="RSA signing key (PEM)")
     ap.add_argument("--cert", required=True, help="its certificate (PEM): the registry's rootcertbundle")
     ap.add_argument("--issuer", default="test-issuer")

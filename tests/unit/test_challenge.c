@@ -52,6 +52,38 @@ static void test_bearer(void)
 	CHECK(cs.n == 0 && cs.v == NULL);
 }
 
+/*
+ * A scheme is a token followed by a blank or the end: "Bearerrealm=" and
+ * "Basicrealm=" are parameters with no challenge (junk), not challenges,
+ * and a scheme glued to its first parameter is not one either.
+ */
+static void test_scheme_needs_a_blank(void)
+{
+	static const char *const junk[] = {
+		"Bearerrealm=\"https://auth.example/token\",service=\"r\"",
+		"Basicrealm=\"x\"",
+		"Bearer=\"x\", realm=\"y\"",
+		"bearerREALM=https://auth.example/token",
+	};
+	struct dk_challenges cs = DK_CHALLENGES_INIT;
+
+	for (size_t i = 0; i < sizeof(junk) / sizeof(*junk); i++) {
+		dk_challenges_add(&cs, junk[i]);
+		CHECK(dk_challenges_find(&cs, "bearer") == NULL);
+		CHECK(dk_challenges_find(&cs, "basic") == NULL);
+		CHECK(cs.n == 0);
+		dk_challenges_release(&cs);
+	}
+	/* ... while the junk does not hide a real challenge after it */
+	dk_challenges_add(&cs, "Bearerrealm=\"evil\", Bearer realm=\"https://auth.example/token\"");
+	CHECK(cs.n == 1);
+	if (cs.n == 1) {
+		CHECK_STR(cs.v[0].scheme, "Bearer");
+		CHECK_STR(dk_challenge_param(&cs.v[0], "realm"), "https://auth.example/token");
+	}
+	dk_challenges_release(&cs);
+}
+
 /* Several challenges in one header, the second's params after commas too. */
 static void test_several_in_one_header(void)
 {
@@ -241,6 +273,7 @@ static void test_http_keeps_every_header(void)
 int main(void)
 {
 	RUN(test_bearer);
+	RUN(test_scheme_needs_a_blank);
 	RUN(test_several_in_one_header);
 	RUN(test_token68);
 	RUN(test_syntax_corners);

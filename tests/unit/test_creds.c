@@ -77,6 +77,19 @@ static char *put(const char *rel, const char *text)
 	return path;
 }
 
+/* put() for bytes that may hold NULs. */
+static char *put_bytes(const char *rel, const char *bytes, size_t len)
+{
+	char *path = at(rel);
+	struct dk_err err;
+
+	if (dk_write_file_atomic(path, bytes, len, 0644, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+	return path;
+}
+
 static char *entry_file(const char *registry_key, const char *b64)
 {
 	return dk_xasprintf("{\"auths\": {\"%s\": {\"auth\": \"%s\"}}}", registry_key, b64);
@@ -399,6 +412,44 @@ static void test_identity_token(void)
 	CHECK_STR(c.password, "pw-e");
 	dk_creds_free(&c);
 	free((char *)o.authfile);
+	teardown();
+}
+
+/*
+ * NUL bytes are never JSON: a file of them is not an empty file, and "{}"
+ * followed by one is not "{}".  Both are an error naming the file, as is
+ * the same NUL behind a complete entry (the good entry is not used).
+ */
+static void test_nul_bytes(void)
+{
+	static const struct { const char *bytes; size_t len, at; } cases[] = {
+		{ "\0\0\0\0", 4, 0 },
+		{ "{}\0", 3, 2 },
+		{ "\n\0\n", 3, 1 },
+		{ "{\"auths\": {\"r.example\": {\"auth\": \"" B64_ALICE "\"}}}\0junk", 59, 54 },
+	};
+	struct dk_creds_opts o = { 0 };
+	struct dk_creds c;
+	struct dk_err err;
+	int found;
+
+	setup();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *f = put_bytes("nul.json", cases[i].bytes, cases[i].len);
+		char *want = dk_xasprintf("%s: not JSON: a NUL byte at offset %zu", f, cases[i].at);
+
+		o.authfile = f;
+		found = 1;
+		CHECK(dk_creds_lookup(&o, "r.example", &c, &found, &err) < 0);
+		CHECK(err.code == DK_E_CORRUPT);
+		CHECK_STR(err.msg, want);
+		CHECK(found == 0);
+		/* login refuses to rewrite it too, rather than losing what it holds */
+		CHECK(dk_authfile_store(f, "r.example", "u", "p", &err) < 0);
+		CHECK_STR(err.msg, want);
+		free(want);
+		free(f);
+	}
 	teardown();
 }
 
@@ -837,6 +888,7 @@ int main(void)
 	RUN(test_docker_io);
 	RUN(test_identity_token);
 	RUN(test_malformed_json);
+	RUN(test_nul_bytes);
 	RUN(test_bad_entries);
 	RUN(test_cred_helpers);
 	RUN(test_creds_store);

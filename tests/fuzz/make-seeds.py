@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of tests/fuzz/corpus/ from the project's test data.
+
+Seeds are the string literals the unit tests give each parser, the specs of
+testdata/ and examples/, the golden tars, and a few hand-written answers of
+registries and token servers.  Run from the top of the source tree; the
+result is committed, so this only needs running when the tests grow.
+"""
+import ast
+import hashlib
+import json
+import os
+import re
+import sys
+
+top = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+out = os.path.join(top, 'tests', 'fuzz', 'corpus')
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), 'wb') as f:
+        f.write(data)
+
+
+def c_literals(path, call):
+    """The first string argument of every call `call(` in a C file (adjacent literals joined)."""
+    src = open(os.path.join(top, path), encoding='utf-8').read()
+    src = re.sub(r'\bDG\b', '"sha256:' + 'a' * 64 + '"', src)
+    # test_spec.c's one-stage wrapper, spelt out
+    src = re.sub(r'ONE_STAGE\(((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
+                 lambda m: '"{\\"stages\\":[{\\"name\\":\\"a\\",\\"layers\\":[" ' + m.group(1) + ' "]}]}"', src)
+    for m in re.finditer(re.escape(call) + r'\(\s*[^"()]*?((?:"(?:[^"\\]|\\.)*"\s*)+)', src):
+        parts = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))
+        try:
+            yield ''.join(ast.literal_eval('"' + p + '"') for p in parts)
+        except (ValueError, SyntaxError):
+            pass
+
+
+for s in c_literals('tests/unit/test_challenge.c', 'dk_challenges_add'):
+    put('challenge', s)
+for f, call in (('tests/unit/test_ref.c', 'dk_ref_parse'), ('tests/unit/test_dockerref.c', 'dk_dockerref_parse')):
+    for s in c_literals(f, call):
+        put('ref', s)
+put('ignore', open(os.path.join(top, 'examples/python-app/src/.dockerignore'), 'rb').read())
+put('ignore', '\n'.join(c_literals('tests/unit/test_ignore.c', 'dk_ignore_add')) + '\n')
+put('ignore', '**/*.log\n!logs\n# comment\n\ufeffa/b\r\n[a-c]?\\*\n!**/keep/**\n')
+
+for spec in ('testdata/golden/derrick.json', 'testdata/golden/full/full.json',
+             'examples/python-app/derrick.json', 'examples/python-app/derrick-debian.json'):
+    put('spec', open(os.path.join(top, spec), 'rb').read())
+for call in ('dk_spec_parse', 'parse_error'):
+    for s in c_literals('tests/unit/test_spec.c', call):
+        if s.lstrip().startswith('{'):
+            put('spec', s)
+
+put('tar', open(os.path.join(top, 'testdata/golden/full/ustar.tar.gz'), 'rb').read())
+put('tar', open(os.path.join(top, 'testdata/golden/full/pax.tar'), 'rb').read())
+
+put('token', '{"token": "abc", "expires_in": 300, "issued_at": "2024-01-01T00:00:00Z"}')
+put('token', '{"access_token": "abc", "expires_in": 9223372036854775807}')
+put('token', '{"token": "", "access_token": "x", "expires_in": -5}')
+put('token', '{"token": "t", "expires_in": 1.5e300}')
+
+put('authfile', '{"auths": {"registry.example:5000": {"auth": "dXNlcjpwYXNz"}}}')
+put('authfile', '{"auths": {"https://index.docker.io/v1/": {"username": "u", "password": "p"}},'
+                ' "credHelpers": {"other.example": "pass"}, "credsStore": "none"}')
+put('authfile', '{"auths": {"http://registry.example:5000/v2/": {"identitytoken": "tok"}}}')
+put('authfile', '')
+put('authfile', '{}\0')
+
+D = 'sha256:' + 'b' * 64
+desc = {'mediaType': 'application/vnd.oci.image.layer.v1.tar+gzip', 'digest': D, 'size': 3}
+manifest = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+            'config': dict(desc, mediaType='application/vnd.oci.image.config.v1+json'),
+            'layers': [desc, desc], 'annotations': {'a': 'b'}, 'subject': desc}
+artifact = dict(manifest, artifactType='application/example', layers=[])
+index = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json',
+         'manifests': [dict(desc, mediaType='application/vnd.oci.image.manifest.v1+json',
+                            platform={'os': 'linux', 'architecture': a, 'variant': v})
+                       for a, v in (('amd64', ''), ('arm', 'v7'), ('arm64', 'v8'), ('unknown', ''))]}
+config = {'architecture': 'amd64', 'os': 'linux',
+          'config': {'Env': ['PATH=/usr/bin:/bin', 'A=1'], 'Cmd': ['sh'], 'Labels': {'l': 'v'},
+                     'ExposedPorts': {'80/tcp': {}}},
+          'rootfs': {'type': 'layers', 'diff_ids': [D]},
+          'history': [{'created_by': 'x'}, {'empty_layer': True}]}
+put('image', b'\0' + json.dumps(manifest).encode())
+put('image', b'\1' + json.dumps(dict(manifest, mediaType='application/vnd.docker.distribution.manifest.v2+json')).encode())
+put('image', b'\0' + json.dumps(artifact).encode())
+put('image', b'\2' + json.dumps(index).encode())
+put('image', b'\3' + json.dumps(config).encode())
