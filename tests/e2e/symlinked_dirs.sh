@@ -10,14 +10,6 @@
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 . "$TOP_SRCDIR/tests/lib/registry.sh"
 
-# chain_exit CMD: run CMD when the script exits, then what the EXIT trap ran before
-chain_exit() {
-	local cmd=$1 old
-	old=$(trap -p EXIT)
-	[[ -z $old ]] || { eval "set -- $old"; old=$3; }
-	trap "$cmd; $old" EXIT
-}
-
 # --- a base built by derrick from a tar, and a later layer added by hand ----
 mkdir -p "$T/r/usr/bin" "$T/r/usr/share/alt" "$T/r/c/d" "$T/r/var/data" "$T/r/opt" "$T/r/srv" "$T/r/guard"
 echo "the shell" >"$T/r/usr/bin/sh"
@@ -206,7 +198,7 @@ elif [[ -z $root || ! -L $root/bin ]]; then
 	skip "podman on a merged-/usr Debian root" "no Debian root: $(tail -n 1 "$T/root.err")"
 else
 	L=/tmp/derrick-symlinks-$$    # podman names the image after this path: lowercase
-	chain_exit 'chmod -R u+w "$L" 2>/dev/null; rm -rf "$L"'
+	at_exit 'chmod -R u+w "$L" 2>/dev/null; rm -rf "$L"'
 	mkdir -p "$L" "$T/deb/libdir/lib/mytool"
 	tar -C "$root" --no-recursion -cf "$T/deb/root.tar" bin lib lib64 sbin usr usr/bin usr/bin/sh usr/bin/dash \
 		usr/lib usr/lib64 usr/lib64/ld-linux-x86-64.so.2 usr/lib/x86_64-linux-gnu \
