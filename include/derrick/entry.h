@@ -41,6 +41,7 @@ struct dk_entries {
 	struct dk_entry *v;
 	size_t n, alloc;
 	int spool_fd;       /* content of tar-sourced entries, or -1 */
+	char input_hash[65]; /* SHA-256 hex of the whole input the spool was filled from, or "" */
 };
 
 void dk_entries_init(struct dk_entries *l);

@@ -11,6 +11,9 @@
  * files whose stat moved are read again (a fresh git checkout reads every
  * file once, and still hits when the contents are the same).
  *
+ * A tar layer's key has the tar's own SHA-256 instead of the entries,
+ * taken by its reader from the very bytes that filled the spool.
+ *
  * Layout under the cache directory:
  *   blobs/sha256/<hex>     layer blobs (shared with the registry blob cache)
  *   layers/<key hex>       {"digest","diff_id","size","media_type"}

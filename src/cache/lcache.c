@@ -211,28 +211,13 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 	dk_sha256_init(&h);
 	dk_sha256_update(&h, LAYER_FORMAT "\n", strlen(LAYER_FORMAT) + 1);
 	dk_sha256_update(&h, options, strlen(options) + 1);
-	if (l->spool_fd >= 0) {
-		/* a tar layer: the tar's bytes decide everything */
-		struct dk_entry tar = { 0 };
-		struct stat st;
-
-		if (stat(source, &st) < 0) {
-			rc = dk_fail_errno(err, DK_E_IO, "stat %s", source);
-		} else {
-			tar.src = (char *)source;
-			tar.ino = st.st_ino;
-			tar.size = (uint64_t)st.st_size;
-			tar.perm = st.st_mode & 07777;
-			tar.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-			tar.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-			rc = content_hash(&recs, &tar, &hashed, err);
-			if (rc == 0) {
-				struct dk_entries one = { &tar, 1, 1, -1 };
-
-				dk_sha256_update(&h, tar.content, 64);
-				save_records(file, &one);
-			}
-		}
+	if (l->spool_fd >= 0 && l->input_hash[0]) {
+		/*
+		 * A tar layer: the tar's bytes decide everything.  Its reader hashed
+		 * them as it filled the spool; the file itself is not read again, as
+		 * it may have changed since.
+		 */
+		dk_sha256_update(&h, l->input_hash, DK_DIGEST_HEX);
 	} else {
 		for (size_t i = 0; i < l->n && rc == 0; i++) {
 			struct dk_entry *e = &l->v[i];

@@ -11,10 +11,12 @@
  * the current locale, so we pin LC_CTYPE to C.UTF-8 while writing: the
  * same name gives the same bytes whatever LANG the user has.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -89,6 +91,22 @@ static void fill_header(struct archive_entry *ae, const struct dk_entry *e,
 		archive_entry_copy_hardlink(ae, e->link);
 }
 
+static int64_t ns(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/*
+ * Whether st shows the file of that inode, size, mtime and ctime: any write
+ * moves one of them.  The device is left out: some stacked filesystems
+ * report another one for an open file than for its path.
+ */
+static int stat_is(const struct stat *st, ino_t ino, uint64_t size, int64_t mtime_ns, int64_t ctime_ns)
+{
+	return st->st_ino == ino && (uint64_t)st->st_size == size && ns(st->st_mtim) == mtime_ns &&
+	       ns(st->st_ctim) == ctime_ns;
+}
+
 /*
  * Copy exactly e->size bytes of content.  A file that shrank while we read
  * it would leave the tar inconsistent, so that is an error; one that grew
@@ -135,6 +153,89 @@ fail:
 		close(fd);
 	return -1;
 }
+
+/* ------------------------------------------------------------ the tar source's input */
+
+struct dk_tar_input {
+	int fd;
+	char *path;
+	struct stat st;         /* at open: the file must still be this one at the end */
+	struct dk_sha256 h;
+	int hashing;            /* h is still to be finished or aborted */
+	char buf[COPY_BUF];
+};
+
+static la_ssize_t input_read(struct archive *a, void *data, const void **buf)
+{
+	struct dk_tar_input *in = data;
+	ssize_t n = dk_read(in->fd, in->buf, sizeof(in->buf));
+
+	if (n < 0) {
+		archive_set_error(a, errno, "read %s: %s", in->path, strerror(errno));
+		return -1;
+	}
+	dk_sha256_update(&in->h, in->buf, (size_t)n);
+	*buf = in->buf;
+	return n;
+}
+
+int dk_tar_input_open(struct archive *a, const char *path, struct dk_tar_input **out, struct dk_err *err)
+{
+	struct dk_tar_input *in = dk_xcalloc(1, sizeof(*in));
+
+	*out = NULL;
+	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0 || fstat(in->fd, &in->st) < 0) {
+		dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s", path);
+		if (in->fd >= 0)
+			close(in->fd);
+		free(in);
+		return -1;
+	}
+	in->path = dk_xstrdup(path);
+	dk_sha256_init(&in->h);
+	in->hashing = 1;
+	*out = in;
+	/* no skip or seek callback: every byte passes through input_read, in order */
+	if (archive_read_open(a, in, NULL, input_read, NULL) != ARCHIVE_OK)
+		return dk_fail(err, DK_E_IO, "tar %s: %s", path,
+			       dk_str_or(archive_error_string(a), "libarchive gave no reason"));
+	return 0;
+}
+
+int dk_tar_input_finish(struct dk_tar_input *in, char hex[DK_DIGEST_HEX + 1], struct dk_err *err)
+{
+	char d[DK_DIGEST_SIZE];
+	struct stat st;
+	ssize_t n;
+
+	/* what libarchive left after the end-of-archive blocks is part of the file's hash too */
+	while ((n = dk_read(in->fd, in->buf, sizeof(in->buf))) > 0)
+		dk_sha256_update(&in->h, in->buf, (size_t)n);
+	if (n < 0)
+		return dk_fail_errno(err, DK_E_IO, "read %s", in->path);
+	if (fstat(in->fd, &st) < 0)
+		return dk_fail_errno(err, DK_E_IO, "stat %s", in->path);
+	if (!stat_is(&st, in->st.st_ino, (uint64_t)in->st.st_size, ns(in->st.st_mtim), ns(in->st.st_ctim)))
+		return dk_fail(err, DK_E_CHANGED, "tar %s changed while derrick read it", in->path);
+	dk_sha256_final(&in->h, d);
+	in->hashing = 0;
+	memcpy(hex, dk_digest_hex(d), DK_DIGEST_HEX + 1);
+	return 0;
+}
+
+void dk_tar_input_free(struct dk_tar_input *in)
+{
+	if (!in)
+		return;
+	if (in->hashing)
+		dk_sha256_abort(&in->h);
+	close(in->fd);
+	free(in->path);
+	free(in);
+}
+
+/* ------------------------------------------------------------ the writer */
 
 int dk_tar_write(const struct dk_entries *l, const struct dk_tar_opts *opts,
 		 struct dk_sink *out, struct dk_err *err)
