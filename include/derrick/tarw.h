@@ -26,9 +26,25 @@ struct dk_tar_opts {
 	int dir_mode;      /* -1: 0755 */
 };
 
-/* Write the finished entry list `l` as one tar stream into `out`. */
+/*
+ * Write the finished entry list `l` as one tar stream into `out`.  A file
+ * read from disk (e->src) must be the file the walk saw (inode, size,
+ * mtime, ctime) from before its first byte to after its last, and when
+ * its content hash is set (e->content, from the build-cache key) its bytes
+ * must hash to it: otherwise DK_E_CHANGED, naming the file, and what was
+ * written to `out` must be thrown away.
+ */
 int dk_tar_write(const struct dk_entries *l, const struct dk_tar_opts *opts,
 		 struct dk_sink *out, struct dk_err *err);
+
+/*
+ * The SHA-256 of file entry e's content as 64 lowercase hex digits and a
+ * NUL in `hex`, read as dk_tar_write reads it: from e->src, under the same
+ * checks (DK_E_CHANGED naming the file), or from `spool_fd` at
+ * e->spool_off.  0, or -1 with err set (DK_E_IO for a failed read).
+ */
+int dk_tar_hash_content(const struct dk_entry *e, int spool_fd, char hex[DK_DIGEST_HEX + 1],
+			struct dk_err *err);
 
 /*
  * Read a tar (any compression libarchive knows) into entries below the

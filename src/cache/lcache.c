@@ -174,24 +174,23 @@ static void save_records(const char *file, const struct dk_entries *l)
 	sb_release(&sb);
 }
 
-/* The content hash of e, from its stat record when its stat did not move. */
-static int content_hash(const struct records *r, struct dk_entry *e, size_t *hashed,
+/*
+ * The content hash of file entry e: from its stat record when its stat did
+ * not move (the tar writer then checks it against the bytes it copies),
+ * else read, under the tar writer's own checks.
+ */
+static int content_hash(const struct records *r, struct dk_entry *e, int spool_fd, size_t *hashed,
 			struct dk_err *err)
 {
-	const struct record *rec = find_record(r, e->src);
-	char d[DK_DIGEST_SIZE];
-	uint64_t size;
+	const struct record *rec = e->src ? find_record(r, e->src) : NULL;
 
 	if (rec && rec->ino == (uint64_t)e->ino && rec->size == e->size && rec->mtime_ns == e->mtime_ns &&
 	    rec->ctime_ns == e->ctime_ns && rec->mode == (unsigned)e->perm) {
 		memcpy(e->content, rec->hash, 65);
 		return 0;
 	}
-	if (dk_sha256_file(e->src, d, &size, err) < 0)
+	if (dk_tar_hash_content(e, spool_fd, e->content, err) < 0)
 		return -1;
-	if (size != e->size)
-		return dk_fail(err, DK_E_IO, "%s: file changed while being read", e->src);
-	memcpy(e->content, dk_digest_hex(d), 65);
 	(*hashed)++;
 	return 0;
 }
@@ -223,7 +222,7 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 			struct dk_entry *e = &l->v[i];
 			char line[128];
 
-			if (e->type == DK_ENT_FILE && e->src && (rc = content_hash(&recs, e, &hashed, err)) < 0)
+			if (e->type == DK_ENT_FILE && (rc = content_hash(&recs, e, l->spool_fd, &hashed, err)) < 0)
 				break;
 			/* what the tar writer uses: the path, the type, the execute bits, the size, links, content */
 			snprintf(line, sizeof(line), "%d %o %llu ", (int)e->type, (unsigned)(e->perm & 0111),
@@ -247,6 +246,15 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 	free_records(&recs);
 	free(file);
 	return rc;
+}
+
+void dk_lcache_forget(struct dk_lcache *c, const char *source)
+{
+	char *file = records_file(c, source);
+
+	if (unlink(file) < 0 && errno != ENOENT)
+		dk_verbose("build cache: remove %s: %s", file, strerror(errno));
+	free(file);
 }
 
 static char *entry_file(const struct dk_lcache *c, const char *key)

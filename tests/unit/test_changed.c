@@ -1,6 +1,8 @@
 /*
- * test_changed.c - a source that changes while derrick reads it never gives
- * a build-cache key that says one content and a layer that holds another.
+ * test_changed.c - a file that is not what the walk saw, or not what its
+ * content hash says, fails the tar writer and the key pass with
+ * DK_E_CHANGED naming it; nothing else does.  (The build's re-read and its
+ * caches: tests/e2e/cache_honesty.sh.)
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +18,8 @@
 #include "tap.h"
 
 static char root[] = "/tmp/dk-changed-XXXXXX";
-static const struct dk_tar_opts opts = { 0, 0, 0, -1, -1 };
+/* SHA-256 of "hello\n" */
+static const char hello_hex[] = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
 
 /* Write root/rel in place (its inode stays when it exists); returns its path. */
 static char *put(const char *rel, const char *content)
@@ -50,6 +53,141 @@ static void walk(struct dk_entries *l, struct dk_entry **f)
 			*f = &l->v[i];
 	CHECK(*f != NULL);
 	free(tree);
+}
+
+static const struct dk_tar_opts opts = { 0, 0, 0, -1, -1 };
+
+/* dk_tar_write of l into /dev/null: 0, or -1 with err. */
+static int tar(const struct dk_entries *l, struct dk_err *err)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	struct dk_sink *s = dk_sink_fd(fd, "/dev/null");
+	int rc = dk_tar_write(l, &opts, s, err);
+
+	dk_sink_free(s);
+	close(fd);
+	return rc;
+}
+
+/* Both readers refuse the entry with DK_E_CHANGED, naming the file and saying `how`. */
+static void expect_changed(const struct dk_entries *l, const struct dk_entry *f, const char *how)
+{
+	char hex[DK_DIGEST_HEX + 1];
+	struct dk_err err;
+
+	memset(&err, 0, sizeof(err));
+	CHECK(tar(l, &err) < 0);
+	CHECK(err.code == DK_E_CHANGED);
+	CHECK(strstr(err.msg, f->src) != NULL);
+	CHECK(strstr(err.msg, how) != NULL);
+	if (!f->content[0]) {
+		memset(&err, 0, sizeof(err));
+		CHECK(dk_tar_hash_content(f, l->spool_fd, hex, &err) < 0);
+		CHECK(err.code == DK_E_CHANGED && strstr(err.msg, f->src) != NULL);
+	}
+}
+
+static void test_unchanged_file_is_read_and_hashed(void)
+{
+	struct dk_entries l;
+	struct dk_entry *f;
+	char hex[DK_DIGEST_HEX + 1];
+	struct dk_err err;
+
+	free(put("tree/f.txt", "hello\n"));
+	walk(&l, &f);
+	CHECK(dk_tar_hash_content(f, l.spool_fd, hex, &err) == 0);
+	CHECK_STR(hex, hello_hex);
+	CHECK(tar(&l, &err) == 0);
+	/* the hash the key was made of, checked on the way into the tar */
+	memcpy(f->content, hex, sizeof(hex));
+	CHECK(tar(&l, &err) == 0);
+	dk_entries_release(&l);
+}
+
+static void test_content_not_what_was_hashed(void)
+{
+	struct dk_entries l;
+	struct dk_entry *f;
+
+	free(put("tree/f.txt", "hello\n"));
+	walk(&l, &f);
+	/* a stat record that lies, or a write the stat did not show: only the bytes tell */
+	memset(f->content, 'a', DK_DIGEST_HEX);
+	f->content[DK_DIGEST_HEX] = '\0';
+	expect_changed(&l, f, "content");
+	dk_entries_release(&l);
+}
+
+static void test_stat_moved_since_the_walk(void)
+{
+	struct dk_entries l;
+	struct dk_entry *f;
+	char *p;
+
+	free(put("tree/f.txt", "hello\n"));
+	/* grown: the header already says 6 bytes */
+	walk(&l, &f);
+	p = put("tree/f.txt", "hello, world\n");
+	expect_changed(&l, f, "moved");
+	dk_entries_release(&l);
+	/* shrunk */
+	walk(&l, &f);
+	free(put("tree/f.txt", "hi\n"));
+	expect_changed(&l, f, "moved");
+	dk_entries_release(&l);
+	/* the same size, written again: its times say so (set apart here, a clock tick may be long) */
+	walk(&l, &f);
+	f->mtime_ns -= 1000000000;
+	expect_changed(&l, f, "moved");
+	f->mtime_ns += 1000000000;
+	f->ctime_ns -= 1000000000;
+	expect_changed(&l, f, "moved");
+	dk_entries_release(&l);
+	/* removed */
+	walk(&l, &f);
+	CHECK(unlink(p) == 0);
+	expect_changed(&l, f, "removed");
+	/* replaced by a fifo: refused, and the build does not hang opening it */
+	CHECK(mkfifo(p, 0644) == 0);
+	expect_changed(&l, f, "moved");
+	CHECK(unlink(p) == 0);
+	dk_entries_release(&l);
+	/* replaced by a symlink to another file with the same bytes: another inode */
+	free(put("tree/f.txt", "hello\n"));
+	free(put("other.txt", "hello\n"));
+	walk(&l, &f);
+	CHECK(unlink(p) == 0);
+	CHECK(symlink("../other.txt", p) == 0);
+	expect_changed(&l, f, "moved");
+	CHECK(unlink(p) == 0);
+	dk_entries_release(&l);
+	free(p);
+}
+
+/* A file source that is a symlink is read through it, as the walk stat()ed it. */
+static void test_symlinked_file_source(void)
+{
+	char *target = put("target.txt", "hello\n"), *link = dk_path_join(root, "link.txt");
+	struct dk_entries l;
+	struct dk_walk_stats st;
+	struct dk_err err;
+	char hex[DK_DIGEST_HEX + 1];
+
+	CHECK(symlink("target.txt", link) == 0);
+	dk_entries_init(&l);
+	CHECK(dk_walk(link, "etc/x.txt", NULL, &l, &st, &err) == 0);
+	dk_entries_finish(&l);
+	CHECK(l.n == 2 && l.v[1].type == DK_ENT_FILE);
+	if (l.n == 2) {
+		CHECK(dk_tar_hash_content(&l.v[1], l.spool_fd, hex, &err) == 0);
+		CHECK_STR(hex, hello_hex);
+		memcpy(l.v[1].content, hex, sizeof(hex));
+		CHECK(tar(&l, &err) == 0);
+	}
+	dk_entries_release(&l);
+	free(target);
+	free(link);
 }
 
 /* root/NAME: a tar of root/tree as it is now, written by the tar writer. */
@@ -122,10 +260,47 @@ static void test_tar_key_is_what_was_read(void)
 	free(cache);
 }
 
+/* A file rewritten after its key was made fails the tar, whether its stat moved or not. */
+static void test_rewritten_after_the_key(void)
+{
+	char *cache = dk_path_join(root, "cache2"), *tree = dk_path_join(root, "tree"), *k, *p;
+	struct dk_lcache *c;
+	struct dk_entries l;
+	struct dk_entry *f;
+	struct dk_err err;
+
+	p = put("tree/f.txt", "hello\n");
+	CHECK(dk_lcache_open(cache, &c, &err) == 0);
+	walk(&l, &f);
+	k = key_of(c, tree, &l);
+	CHECK_STR(f->content, hello_hex);
+	free(put("tree/f.txt", "HELLO\n"));
+	/* as when the write falls in the same clock tick as the walk: only the bytes tell */
+	{
+		struct stat st;
+
+		CHECK(stat(p, &st) == 0);
+		f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		f->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	}
+	expect_changed(&l, f, "content");
+	dk_entries_release(&l);
+	dk_lcache_close(c);
+	free(k);
+	free(p);
+	free(tree);
+	free(cache);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(root) != NULL);
+	RUN(test_unchanged_file_is_read_and_hashed);
+	RUN(test_content_not_what_was_hashed);
+	RUN(test_stat_moved_since_the_walk);
+	RUN(test_symlinked_file_source);
 	RUN(test_tar_key_is_what_was_read);
+	RUN(test_rewritten_after_the_key);
 	dk_rm_rf(root);
 	return tap_done();
 }
