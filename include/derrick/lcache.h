@@ -9,7 +9,8 @@
  * source keeps a stat record (path, size, mode, mtime and ctime in ns,
  * inode) and a file whose stat matches its record keeps its hash; only
  * files whose stat moved are read again (a fresh git checkout reads every
- * file once, and still hits when the contents are the same).
+ * file once, and still hits when the contents are the same).  A record is
+ * only kept for a file whose stat must move on its next write (see racy()).
  *
  * A tar layer's key has the tar's own SHA-256 instead of the entries,
  * taken by its reader from the very bytes that filled the spool.

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -154,8 +155,43 @@ static const struct record *find_record(const struct records *r, const char *pat
 	return r->n ? bsearch(&key, r->v, r->n, sizeof(*r->v), cmp_record) : NULL;
 }
 
+/*
+ * A record is kept only when any later write must move the file's stat.
+ * The kernel stamps ctime from its coarse clock, cut to the filesystem's
+ * granularity: a file last changed in the tick the key pass started in
+ * could be written again after we read it and keep its ctime (git's "racy
+ * clean" entries).  Such a file is hashed again next time.  The
+ * granularity shows in the stamp's trailing zeros (whole seconds on a
+ * 1 s filesystem; FAT's 2 s look the same, hence 2 s for those).
+ */
+static int racy(int64_t ctime_ns, int64_t start_ns)
+{
+	int64_t frac = ctime_ns % 1000000000, g = 1;
+
+	if (frac == 0)
+		g = 2000000000;
+	else
+		while (g < 100000000 && frac % (g * 10) == 0)
+			g *= 10;
+	return ctime_ns > start_ns - g;
+}
+
+static int64_t coarse_now_ns(void)
+{
+	struct timespec t;
+
+#ifdef CLOCK_REALTIME_COARSE
+	/* the clock file stamps come from, so never ahead of a stamp taken after it */
+	clock_gettime(CLOCK_REALTIME_COARSE, &t);
+#else
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec--;
+#endif
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* One line per file whose name can be written in the format (no tab or newline). */
-static void save_records(const char *file, const struct dk_entries *l)
+static void save_records(const char *file, const struct dk_entries *l, int64_t start_ns)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct dk_err ignored;
@@ -163,7 +199,7 @@ static void save_records(const char *file, const struct dk_entries *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct dk_entry *e = &l->v[i];
 
-		if (!e->src || !e->content[0] || strpbrk(e->src, "\t\n"))
+		if (!e->src || !e->content[0] || strpbrk(e->src, "\t\n") || racy(e->ctime_ns, start_ns))
 			continue;
 		sb_addf(&sb, "%llu\t%llu\t%lld\t%lld\t%o\t%s\t%s\n", (unsigned long long)e->ino,
 			(unsigned long long)e->size, (long long)e->mtime_ns, (long long)e->ctime_ns,
@@ -201,6 +237,7 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 		  const char *options, char key[DK_DIGEST_SIZE], struct dk_err *err)
 {
 	char *file = records_file(c, source);
+	int64_t start_ns = coarse_now_ns();
 	struct records recs;
 	struct dk_sha256 h;
 	size_t hashed = 0;
@@ -235,7 +272,7 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 			dk_sha256_update(&h, "\n", 1);
 		}
 		if (rc == 0 && hashed)
-			save_records(file, l);
+			save_records(file, l, start_ns);
 	}
 	if (rc == 0) {
 		dk_sha256_final(&h, key);

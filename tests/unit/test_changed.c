@@ -5,10 +5,12 @@
  * caches: tests/e2e/cache_honesty.sh.)
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "derrick/lcache.h"
@@ -292,6 +294,81 @@ static void test_rewritten_after_the_key(void)
 	free(cache);
 }
 
+static int64_t coarse_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Whether cache holds a stat record for `file` among those of source `dir`. */
+static int has_record(const char *cache, const char *dir, const char *file)
+{
+	char real[PATH_MAX], id[DK_DIGEST_SIZE], *records, *text = NULL;
+	struct dk_err err;
+	size_t len;
+	int found;
+
+	CHECK(realpath(dir, real) != NULL);
+	dk_sha256_buf(real, strlen(real), id);
+	records = dk_xasprintf("%s/stat/%s", cache, dk_digest_hex(id));
+	found = dk_read_file(records, 1 << 20, &text, &len, &err) == 0 && strstr(text, file) != NULL;
+	free(text);
+	free(records);
+	return found;
+}
+
+/*
+ * A file changed in the clock tick the key pass started in gets no stat
+ * record: written again in that same tick, after it was read, its stat
+ * would not move, and the record would lie.
+ */
+static void test_racy_file_gets_no_record(void)
+{
+	/* a cache on tmpfs when there is one: no fsync, so more attempts fit in one tick */
+	char shm[] = "/dev/shm/dk-changed-XXXXXX";
+	char *cache = mkdtemp(shm) ? dk_xstrdup(shm) : dk_path_join(root, "cache3");
+	char *tree = dk_path_join(root, "tree"), *p = NULL, *k;
+	struct dk_lcache *c;
+	struct dk_entries l;
+	struct dk_entry *f;
+	struct dk_err err;
+	int decided = 0;
+
+	CHECK(dk_lcache_open(cache, &c, &err) == 0);
+	/* the file written, listed and keyed within one tick of the clock file stamps come from */
+	for (int attempt = 0; attempt < 50 && !decided; attempt++) {
+		int64_t t0 = coarse_now();
+
+		while (coarse_now() == t0)
+			;
+		t0 = coarse_now();
+		free(p);
+		p = put("tree/f.txt", attempt % 2 ? "tick\n" : "tock\n");
+		walk(&l, &f);
+		free(key_of(c, tree, &l));
+		dk_entries_release(&l);
+		if (coarse_now() != t0)
+			continue;   /* the tick ended meanwhile: this attempt cannot tell */
+		CHECK(!has_record(cache, tree, p));
+		decided = 1;
+	}
+	CHECK(decided);
+	/* a later key pass starts in a later tick: the file, unchanged since, is hashed and recorded */
+	usleep(20000);
+	walk(&l, &f);
+	k = key_of(c, tree, &l);
+	CHECK(has_record(cache, tree, p));
+	dk_entries_release(&l);
+	dk_lcache_close(c);
+	dk_rm_rf(cache);
+	free(k);
+	free(p);
+	free(tree);
+	free(cache);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(root) != NULL);
@@ -301,6 +378,7 @@ int main(void)
 	RUN(test_symlinked_file_source);
 	RUN(test_tar_key_is_what_was_read);
 	RUN(test_rewritten_after_the_key);
+	RUN(test_racy_file_gets_no_record);
 	dk_rm_rf(root);
 	return tap_done();
 }
