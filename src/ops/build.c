@@ -317,12 +317,14 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	for (again = 0;; again++) {
 		dk_entries_init(&entries);
 		rc = dk_source_read(lp, r->spec.path, &entries, r->err);
-		if (rc < 0) {
+		if (rc < 0 && r->err->code != DK_E_CHANGED) {
 			dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
 			goto out;
 		}
-		dk_entries_finish(&entries);
-		rc = produce_layer(r, lp, &entries, &topts, again, &lr, &cache, &remote);
+		if (rc == 0) {
+			dk_entries_finish(&entries);
+			rc = produce_layer(r, lp, &entries, &topts, again, &lr, &cache, &remote);
+		}
 		if (rc == 0 || r->err->code != DK_E_CHANGED || again)
 			break;
 		snprintf(first, sizeof(first), "%s", r->err->msg);

@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "derrick/lcache.h"
 #include "derrick/tarw.h"
 #include "derrick/util.h"
@@ -262,6 +265,34 @@ static void test_tar_key_is_what_was_read(void)
 	free(cache);
 }
 
+/* A tar that changes while it is read is DK_E_CHANGED, and gives no hash. */
+static void test_tar_changed_while_read(void)
+{
+	char *t, hex[DK_DIGEST_HEX + 1] = "";
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	struct dk_tar_input *in = NULL;
+	struct dk_err err;
+	int fd;
+
+	free(put("tree/f.txt", "hello\n"));
+	t = tar_of_tree("c.tar");
+	archive_read_support_format_tar(a);
+	CHECK(dk_tar_input_open(a, t, &in, &err) == 0);
+	CHECK(archive_read_next_header(a, &ae) == ARCHIVE_OK);
+	/* another writer appends to it meanwhile */
+	fd = open(t, O_WRONLY | O_APPEND | O_CLOEXEC);
+	CHECK(fd >= 0 && write(fd, "more", 4) == 4);
+	close(fd);
+	memset(&err, 0, sizeof(err));
+	CHECK(dk_tar_input_finish(in, hex, &err) < 0);
+	CHECK(err.code == DK_E_CHANGED && strstr(err.msg, t) != NULL);
+	CHECK(hex[0] == '\0');
+	archive_read_free(a);
+	dk_tar_input_free(in);
+	free(t);
+}
+
 /* A file rewritten after its key was made fails the tar, whether its stat moved or not. */
 static void test_rewritten_after_the_key(void)
 {
@@ -377,6 +408,7 @@ int main(void)
 	RUN(test_stat_moved_since_the_walk);
 	RUN(test_symlinked_file_source);
 	RUN(test_tar_key_is_what_was_read);
+	RUN(test_tar_changed_while_read);
 	RUN(test_rewritten_after_the_key);
 	RUN(test_racy_file_gets_no_record);
 	dk_rm_rf(root);
