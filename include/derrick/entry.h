@@ -33,20 +33,23 @@ struct dk_entry {
 	mode_t perm;        /* the source's permission bits, before normalisation */
 	uint64_t size;      /* content bytes of a regular file */
 	char *link;         /* symlink target or hardlink target path */
-	char *src;          /* file to read the content from (walk), or NULL */
+	char *src;          /* file to read the content from (walk), or NULL; it must still
+			       match ino, size, mtime_ns and ctime_ns when it is read */
 	uint64_t spool_off; /* offset of the content in the spool (tar input) */
 	dev_t dev;          /* identity, to find hardlinks inside one layer (a tar source numbers its own) */
 	ino_t ino;
 	nlink_t nlink;
 	int64_t mtime_ns;   /* for the build cache's stat records, never written to a layer */
 	int64_t ctime_ns;
-	char content[65];   /* SHA-256 hex of the content, when the build cache computed it */
+	char content[65];   /* SHA-256 hex of the content, when the build cache computed it:
+			       the tar writer then checks the bytes it copies against it */
 };
 
 struct dk_entries {
 	struct dk_entry *v;
 	size_t n, alloc;
 	int spool_fd;       /* content of tar-sourced entries, or -1 */
+	char input_hash[65]; /* SHA-256 hex of the whole input the spool was filled from, or "" */
 };
 
 /*

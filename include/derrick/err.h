@@ -24,6 +24,7 @@ enum dk_code {
 	DK_E_AUTH,      /* a registry refused our credentials (401, 403) */
 	DK_E_REMOTE,    /* a registry answered with an error */
 	DK_E_INTERNAL,  /* a bug or an allocation failure */
+	DK_E_CHANGED,   /* a source file changed while it was read: reading it again may succeed */
 };
 
 #define DK_ERR_MAX 2048

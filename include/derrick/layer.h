@@ -37,6 +37,16 @@ int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *
  */
 int dk_layer_read(const char *blob, struct dk_sink *next, char out[DK_DIGEST_SIZE], struct dk_err *err);
 
+/*
+ * Write the layer of the finished entry list `l` into `store` and fill res.
+ * A file that changed while it was read (dk_tar_write) is DK_E_CHANGED,
+ * and nothing is stored.
+ *
+ * Test hook: when DERRICK_TEST_PAUSE_FIFO names a fifo, each call first
+ * opens it and reads one line from it, so that a test can change a source
+ * file at that moment (after the build-cache key was made, before any byte
+ * is tarred) and then let the build go on.  Nothing else reads it.
+ */
 int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, const struct dk_compress *c,
 		   const struct dk_blobs *store, struct dk_layer_result *res, struct dk_err *err);
 

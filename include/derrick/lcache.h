@@ -9,7 +9,17 @@
  * source keeps a stat record (path, size, mode, mtime and ctime in ns,
  * inode) and a file whose stat matches its record keeps its hash; only
  * files whose stat moved are read again (a fresh git checkout reads every
- * file once, and still hits when the contents are the same).
+ * file once, and still hits when the contents are the same).  A record is
+ * only kept for a file whose stat must move on its next write (see racy()).
+ *
+ * A tar layer's key has the tar's own SHA-256 instead of the entries,
+ * taken by its reader from the very bytes that filled the spool.
+ *
+ * An entry never lies: the tar writer checks every file it copies against
+ * the content hash its key was made of (and its stat against the walk's),
+ * so a file that changed between the key and the layer fails the layer
+ * (DK_E_CHANGED) before anything is stored; the caller reads the source
+ * again (dk_lcache_forget first) or gives up.
  *
  * Layout under the cache directory:
  *   blobs/sha256/<hex>     layer blobs (shared with the registry blob cache)
@@ -37,10 +47,15 @@ const struct dk_blobs *dk_lcache_blobs(const struct dk_lcache *c);
 /*
  * The key of a layer made of the finished entry list `l` (read from
  * `source`, a directory, file or tar) with the settings in `options`
- * (any text that names them all).  Fills each file entry's content hash.
+ * (any text that names them all).  Fills each file entry's content hash:
+ * from the stat records, else by reading the file (or the spool).  A file
+ * that changed since the walk is DK_E_CHANGED, naming it.
  */
 int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 		  const char *options, char key[DK_DIGEST_SIZE], struct dk_err *err);
+
+/* Drop the stat records of `source`: its next key reads every file. */
+void dk_lcache_forget(struct dk_lcache *c, const char *source);
 
 /* 1 and res filled when the key has a whole, verified blob; 0 for a miss. */
 int dk_lcache_get(struct dk_lcache *c, const char *key, struct dk_layer_result *res);

@@ -229,6 +229,7 @@ const char *dk_code_name(enum dk_code code)
 	case DK_E_AUTH: return "auth";
 	case DK_E_REMOTE: return "remote";
 	case DK_E_INTERNAL: return "internal";
+	case DK_E_CHANGED: return "changed";
 	}
 	return "unknown";
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -154,8 +155,43 @@ static const struct record *find_record(const struct records *r, const char *pat
 	return r->n ? bsearch(&key, r->v, r->n, sizeof(*r->v), cmp_record) : NULL;
 }
 
+/*
+ * A record is kept only when any later write must move the file's stat.
+ * The kernel stamps ctime from its coarse clock, cut to the filesystem's
+ * granularity: a file last changed in the tick the key pass started in
+ * could be written again after we read it and keep its ctime (git's "racy
+ * clean" entries).  Such a file is hashed again next time.  The
+ * granularity shows in the stamp's trailing zeros (whole seconds on a
+ * 1 s filesystem; FAT's 2 s look the same, hence 2 s for those).
+ */
+static int racy(int64_t ctime_ns, int64_t start_ns)
+{
+	int64_t frac = ctime_ns % 1000000000, g = 1;
+
+	if (frac == 0)
+		g = 2000000000;
+	else
+		while (g < 100000000 && frac % (g * 10) == 0)
+			g *= 10;
+	return ctime_ns > start_ns - g;
+}
+
+static int64_t coarse_now_ns(void)
+{
+	struct timespec t;
+
+#ifdef CLOCK_REALTIME_COARSE
+	/* the clock file stamps come from, so never ahead of a stamp taken after it */
+	clock_gettime(CLOCK_REALTIME_COARSE, &t);
+#else
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec--;
+#endif
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* One line per file whose name can be written in the format (no tab or newline). */
-static void save_records(const char *file, const struct dk_entries *l)
+static void save_records(const char *file, const struct dk_entries *l, int64_t start_ns)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct dk_err ignored;
@@ -163,7 +199,7 @@ static void save_records(const char *file, const struct dk_entries *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct dk_entry *e = &l->v[i];
 
-		if (!e->src || !e->content[0] || strpbrk(e->src, "\t\n"))
+		if (!e->src || !e->content[0] || strpbrk(e->src, "\t\n") || racy(e->ctime_ns, start_ns))
 			continue;
 		sb_addf(&sb, "%llu\t%llu\t%lld\t%lld\t%o\t%s\t%s\n", (unsigned long long)e->ino,
 			(unsigned long long)e->size, (long long)e->mtime_ns, (long long)e->ctime_ns,
@@ -174,24 +210,23 @@ static void save_records(const char *file, const struct dk_entries *l)
 	sb_release(&sb);
 }
 
-/* The content hash of e, from its stat record when its stat did not move. */
-static int content_hash(const struct records *r, struct dk_entry *e, size_t *hashed,
+/*
+ * The content hash of file entry e: from its stat record when its stat did
+ * not move (the tar writer then checks it against the bytes it copies),
+ * else read, under the tar writer's own checks.
+ */
+static int content_hash(const struct records *r, struct dk_entry *e, int spool_fd, size_t *hashed,
 			struct dk_err *err)
 {
-	const struct record *rec = find_record(r, e->src);
-	char d[DK_DIGEST_SIZE];
-	uint64_t size;
+	const struct record *rec = e->src ? find_record(r, e->src) : NULL;
 
 	if (rec && rec->ino == (uint64_t)e->ino && rec->size == e->size && rec->mtime_ns == e->mtime_ns &&
 	    rec->ctime_ns == e->ctime_ns && rec->mode == (unsigned)e->perm) {
 		memcpy(e->content, rec->hash, 65);
 		return 0;
 	}
-	if (dk_sha256_file(e->src, d, &size, err) < 0)
+	if (dk_tar_hash_content(e, spool_fd, e->content, err) < 0)
 		return -1;
-	if (size != e->size)
-		return dk_fail(err, DK_E_IO, "%s: file changed while being read", e->src);
-	memcpy(e->content, dk_digest_hex(d), 65);
 	(*hashed)++;
 	return 0;
 }
@@ -202,6 +237,7 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 		  const char *options, char key[DK_DIGEST_SIZE], struct dk_err *err)
 {
 	char *file = records_file(c, source);
+	int64_t start_ns = coarse_now_ns();
 	struct records recs;
 	struct dk_sha256 h;
 	size_t hashed = 0;
@@ -211,34 +247,19 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 	dk_sha256_init(&h);
 	dk_sha256_update(&h, LAYER_FORMAT "\n", strlen(LAYER_FORMAT) + 1);
 	dk_sha256_update(&h, options, strlen(options) + 1);
-	if (l->spool_fd >= 0) {
-		/* a tar layer: the tar's bytes decide everything */
-		struct dk_entry tar = { 0 };
-		struct stat st;
-
-		if (stat(source, &st) < 0) {
-			rc = dk_fail_errno(err, DK_E_IO, "stat %s", source);
-		} else {
-			tar.src = (char *)source;
-			tar.ino = st.st_ino;
-			tar.size = (uint64_t)st.st_size;
-			tar.perm = st.st_mode & 07777;
-			tar.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-			tar.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-			rc = content_hash(&recs, &tar, &hashed, err);
-			if (rc == 0) {
-				struct dk_entries one = { &tar, 1, 1, -1 };
-
-				dk_sha256_update(&h, tar.content, 64);
-				save_records(file, &one);
-			}
-		}
+	if (l->spool_fd >= 0 && l->input_hash[0]) {
+		/*
+		 * A tar layer: the tar's bytes decide everything.  Its reader hashed
+		 * them as it filled the spool; the file itself is not read again, as
+		 * it may have changed since.
+		 */
+		dk_sha256_update(&h, l->input_hash, DK_DIGEST_HEX);
 	} else {
 		for (size_t i = 0; i < l->n && rc == 0; i++) {
 			struct dk_entry *e = &l->v[i];
 			char line[128];
 
-			if (e->type == DK_ENT_FILE && e->src && (rc = content_hash(&recs, e, &hashed, err)) < 0)
+			if (e->type == DK_ENT_FILE && (rc = content_hash(&recs, e, l->spool_fd, &hashed, err)) < 0)
 				break;
 			/* what the tar writer uses: the path, the type, the execute bits, the size, links, content */
 			snprintf(line, sizeof(line), "%d %o %llu ", (int)e->type, (unsigned)(e->perm & 0111),
@@ -251,7 +272,7 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 			dk_sha256_update(&h, "\n", 1);
 		}
 		if (rc == 0 && hashed)
-			save_records(file, l);
+			save_records(file, l, start_ns);
 	}
 	if (rc == 0) {
 		dk_sha256_final(&h, key);
@@ -262,6 +283,15 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 	free_records(&recs);
 	free(file);
 	return rc;
+}
+
+void dk_lcache_forget(struct dk_lcache *c, const char *source)
+{
+	char *file = records_file(c, source);
+
+	if (unlink(file) < 0 && errno != ENOENT)
+		dk_verbose("build cache: remove %s: %s", file, strerror(errno));
+	free(file);
 }
 
 static char *entry_file(const struct dk_lcache *c, const char *key)

@@ -10,11 +10,17 @@
  * Names are bytes.  libarchive converts them to UTF-8 for pax records using
  * the current locale, so we pin LC_CTYPE to C.UTF-8 while writing: the
  * same name gives the same bytes whatever LANG the user has.
+ *
+ * Every file is read once, by read_content(), whether for the build-cache
+ * key or into the tar, under the same checks: the file must still be the
+ * one the walk saw, and hold exactly the bytes its header and its key say.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -90,25 +96,72 @@ static void fill_header(struct archive_entry *ae, const struct dk_entry *e,
 		archive_entry_copy_hardlink(ae, e->link);
 }
 
-/*
- * Copy exactly e->size bytes of content.  A file that shrank while we read
- * it would leave the tar inconsistent, so that is an error; one that grew
- * is cut at the size we announced in its header.
- */
-static int copy_content(struct archive *a, const struct dk_entry *e, int spool_fd,
-			char *buf, struct out_ctx *c, struct dk_err *err)
+static int64_t ns(struct timespec t)
 {
-	uint64_t left = e->size;
-	uint64_t off = e->spool_off;
-	int fd = spool_fd;
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/*
+ * Whether st shows the file of that inode, size, mtime and ctime: any write
+ * moves one of them.  The device is left out: some stacked filesystems
+ * report another one for an open file than for its path.
+ */
+static int stat_is(const struct stat *st, ino_t ino, uint64_t size, int64_t mtime_ns, int64_t ctime_ns)
+{
+	return st->st_ino == ino && (uint64_t)st->st_size == size && ns(st->st_mtim) == mtime_ns &&
+	       ns(st->st_ctim) == ctime_ns;
+}
+
+/* Whether st is still the file the walk saw. */
+static int same_file(const struct dk_entry *e, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && stat_is(st, e->ino, e->size, e->mtime_ns, e->ctime_ns);
+}
+
+static int changed(const struct dk_entry *e, const char *how, struct dk_err *err)
+{
+	return dk_fail(err, DK_E_CHANGED, "%s changed while derrick read it (%s)", e->src, how);
+}
+
+/* Where each piece of content goes: the tar stream, or nowhere (hashing only). */
+typedef int (*put_fn)(void *arg, const void *buf, size_t len, struct dk_err *err);
+
+/*
+ * Read e's content once, in pieces of up to `bufsize` bytes, into put
+ * (when not NULL), and its SHA-256 into hex (when not NULL).  A file on
+ * disk is read exactly once from its first byte to one past its last, and
+ * must be the file the walk saw both before and after: a file that grew,
+ * shrank, was replaced or was written to is DK_E_CHANGED, and whatever
+ * was read of it must not be used.  The spool is ours alone: only read.
+ */
+static int read_content(const struct dk_entry *e, int spool_fd, char *buf, size_t bufsize, char *hex,
+			put_fn put, void *arg, struct dk_err *err)
+{
+	struct dk_sha256 h;
+	struct stat st;
+	uint64_t left = e->size, off = e->spool_off;
+	char d[DK_DIGEST_SIZE];
+	int fd = spool_fd, rc = -1;
 
 	if (e->src) {
-		fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* O_NONBLOCK: a path swapped for a fifo must not hang the build (same_file refuses it) */
+		fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
-			return dk_fail_errno(err, DK_E_IO, "open %s", e->src);
+			return errno == ENOENT ? changed(e, "it was removed", err)
+					       : dk_fail_errno(err, DK_E_IO, "open %s", e->src);
+		if (fstat(fd, &st) < 0) {
+			dk_fail_errno(err, DK_E_IO, "stat %s", e->src);
+			goto out;
+		}
+		if (!same_file(e, &st)) {
+			changed(e, "its size, times or inode moved since derrick listed it", err);
+			goto out;
+		}
 	}
+	if (hex)
+		dk_sha256_init(&h);
 	while (left) {
-		size_t want = left < COPY_BUF ? (size_t)left : COPY_BUF;
+		size_t want = left < bufsize ? (size_t)left : bufsize;
 		ssize_t n = e->src ? dk_read(fd, buf, want) : pread(fd, buf, want, (off_t)off);
 
 		if (n < 0) {
@@ -116,26 +169,178 @@ static int copy_content(struct archive *a, const struct dk_entry *e, int spool_f
 			goto fail;
 		}
 		if (n == 0) {
-			dk_fail(err, DK_E_IO, "%s: file shrank while it was being read", e->src ? e->src : e->path);
+			if (e->src)
+				changed(e, "it shrank", err);
+			else
+				dk_fail(err, DK_E_IO, "tar spool: %s is cut short", e->path);
 			goto fail;
 		}
-		if (archive_write_data(a, buf, (size_t)n) != n) {
-			if (!c->failed)
-				dk_fail(err, DK_E_IO, "tar %s: %s", e->path,
-					dk_str_or(archive_error_string(a), "libarchive gave no reason"));
+		if (hex)
+			dk_sha256_update(&h, buf, (size_t)n);
+		if (put && put(arg, buf, (size_t)n, err) < 0)
 			goto fail;
-		}
 		left -= (uint64_t)n;
 		off += (uint64_t)n;
 	}
-	if (e->src)
-		close(fd);
-	return 0;
+	if (e->src) {
+		ssize_t n = dk_read(fd, buf, 1);
+
+		if (n > 0) {
+			changed(e, "it grew", err);
+			goto fail;
+		}
+		if (n < 0) {
+			dk_fail_errno(err, DK_E_IO, "read %s", e->src);
+			goto fail;
+		}
+		if (fstat(fd, &st) < 0 || !same_file(e, &st)) {
+			changed(e, "its size or times moved while it was read", err);
+			goto fail;
+		}
+	}
+	if (hex) {
+		dk_sha256_final(&h, d);
+		memcpy(hex, dk_digest_hex(d), DK_DIGEST_HEX + 1);
+	}
+	rc = 0;
+	goto out;
 fail:
+	if (hex)
+		dk_sha256_abort(&h);
+out:
 	if (e->src)
 		close(fd);
+	return rc;
+}
+
+int dk_tar_hash_content(const struct dk_entry *e, int spool_fd, char hex[DK_DIGEST_HEX + 1],
+			struct dk_err *err)
+{
+	char buf[1 << 16];
+
+	return read_content(e, spool_fd, buf, sizeof(buf), hex, NULL, NULL, err);
+}
+
+struct tar_put {
+	struct archive *a;
+	const struct dk_entry *e;
+	struct out_ctx *c;
+};
+
+static int put_tar(void *arg, const void *buf, size_t len, struct dk_err *err)
+{
+	struct tar_put *p = arg;
+
+	if (archive_write_data(p->a, buf, len) == (la_ssize_t)len)
+		return 0;
+	if (!p->c->failed)
+		dk_fail(err, DK_E_IO, "tar %s: %s", p->e->path,
+			dk_str_or(archive_error_string(p->a), "libarchive gave no reason"));
 	return -1;
 }
+
+/*
+ * Copy exactly e->size bytes, announced in the header just written.  A
+ * file whose content came into the build-cache key (e->content) is hashed
+ * on its way into the tar: the layer holds the bytes the key was made of,
+ * or the layer is not made.
+ */
+static int copy_content(struct archive *a, const struct dk_entry *e, int spool_fd, char *buf,
+			struct out_ctx *c, struct dk_err *err)
+{
+	struct tar_put p = { a, e, c };
+	char hex[DK_DIGEST_HEX + 1];
+	int verify = e->src && e->content[0];
+
+	if (read_content(e, spool_fd, buf, COPY_BUF, verify ? hex : NULL, put_tar, &p, err) < 0)
+		return -1;
+	if (verify && strcmp(hex, e->content))
+		return changed(e, "its content is not what the build-cache key was computed from", err);
+	return 0;
+}
+
+/* ------------------------------------------------------------ the tar source's input */
+
+struct dk_tar_input {
+	int fd;
+	char *path;
+	struct stat st;         /* at open: the file must still be this one at the end */
+	struct dk_sha256 h;
+	int hashing;            /* h is still to be finished or aborted */
+	char buf[COPY_BUF];
+};
+
+static la_ssize_t input_read(struct archive *a, void *data, const void **buf)
+{
+	struct dk_tar_input *in = data;
+	ssize_t n = dk_read(in->fd, in->buf, sizeof(in->buf));
+
+	if (n < 0) {
+		archive_set_error(a, errno, "read %s: %s", in->path, strerror(errno));
+		return -1;
+	}
+	dk_sha256_update(&in->h, in->buf, (size_t)n);
+	*buf = in->buf;
+	return n;
+}
+
+int dk_tar_input_open(struct archive *a, const char *path, struct dk_tar_input **out, struct dk_err *err)
+{
+	struct dk_tar_input *in = dk_xcalloc(1, sizeof(*in));
+
+	*out = NULL;
+	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0 || fstat(in->fd, &in->st) < 0) {
+		dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s", path);
+		if (in->fd >= 0)
+			close(in->fd);
+		free(in);
+		return -1;
+	}
+	in->path = dk_xstrdup(path);
+	dk_sha256_init(&in->h);
+	in->hashing = 1;
+	*out = in;
+	/* no skip or seek callback: every byte passes through input_read, in order */
+	if (archive_read_open(a, in, NULL, input_read, NULL) != ARCHIVE_OK)
+		return dk_fail(err, DK_E_IO, "tar %s: %s", path,
+			       dk_str_or(archive_error_string(a), "libarchive gave no reason"));
+	return 0;
+}
+
+int dk_tar_input_finish(struct dk_tar_input *in, char hex[DK_DIGEST_HEX + 1], struct dk_err *err)
+{
+	char d[DK_DIGEST_SIZE];
+	struct stat st;
+	ssize_t n;
+
+	/* what libarchive left after the end-of-archive blocks is part of the file's hash too */
+	while ((n = dk_read(in->fd, in->buf, sizeof(in->buf))) > 0)
+		dk_sha256_update(&in->h, in->buf, (size_t)n);
+	if (n < 0)
+		return dk_fail_errno(err, DK_E_IO, "read %s", in->path);
+	if (fstat(in->fd, &st) < 0)
+		return dk_fail_errno(err, DK_E_IO, "stat %s", in->path);
+	if (!stat_is(&st, in->st.st_ino, (uint64_t)in->st.st_size, ns(in->st.st_mtim), ns(in->st.st_ctim)))
+		return dk_fail(err, DK_E_CHANGED, "tar %s changed while derrick read it", in->path);
+	dk_sha256_final(&in->h, d);
+	in->hashing = 0;
+	memcpy(hex, dk_digest_hex(d), DK_DIGEST_HEX + 1);
+	return 0;
+}
+
+void dk_tar_input_free(struct dk_tar_input *in)
+{
+	if (!in)
+		return;
+	if (in->hashing)
+		dk_sha256_abort(&in->h);
+	close(in->fd);
+	free(in->path);
+	free(in);
+}
+
+/* ------------------------------------------------------------ the writer */
 
 int dk_tar_write(const struct dk_entries *l, const struct dk_tar_opts *opts,
 		 struct dk_sink *out, struct dk_err *err)

@@ -393,11 +393,13 @@ static int check_hit(struct run *r, const char *key, const struct dk_layer_resul
  * The layer's blob: from the local build cache, else from the registry
  * cache, else built (into the local cache, or into staging with
  * --no-cache) and recorded in both.  *cache says which; *remote is where
- * a destination can mount or fetch the blob from, when somewhere.
+ * a destination can mount or fetch the blob from, when somewhere.  `again`:
+ * the source is being read a second time, since a file changed during the
+ * first reading (its stat records are not trusted then).
  */
 static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct dk_entries *entries,
-			 const struct dk_tar_opts *topts, struct dk_layer_result *lr, const char **cache,
-			 struct dk_image_src **remote)
+			 const struct dk_tar_opts *topts, int again, struct dk_layer_result *lr,
+			 const char **cache, struct dk_image_src **remote)
 {
 	char key[DK_DIGEST_SIZE];
 	char *options, *comp, *path = NULL;
@@ -406,8 +408,10 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 	*cache = "built";
 	*remote = NULL;
 	if (!r->lcache) {
+		if (dk_layer_write(entries, topts, &r->compress, &r->stage, lr, r->err) < 0)
+			return -1;
 		r->res->compressed++;
-		return dk_layer_write(entries, topts, &r->compress, &r->stage, lr, r->err);
+		return 0;
 	}
 	/* everything besides the entries that decides the bytes (threads do not) */
 	comp = dk_compress_id(&r->compress);
@@ -421,6 +425,8 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 		free(options);
 		options = more;
 	}
+	if (again)
+		dk_lcache_forget(r->lcache, lp->input);
 	rc = dk_lcache_key(r->lcache, lp->input, entries, options, key, r->err);
 	free(options);
 	if (rc < 0)
@@ -447,9 +453,10 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 		}
 		free(path);
 	}
-	r->res->compressed++;
+	/* a file that changed since its hash fails this, and nothing reaches either cache */
 	if (dk_layer_write(entries, topts, &r->compress, dk_lcache_blobs(r->lcache), lr, r->err) < 0)
 		return -1;
+	r->res->compressed++;
 	if (dk_lcache_put(r->lcache, key, lr, r->err) < 0)
 		dk_warn("build cache: %s", r->err->msg);
 	if (r->rcache) {
@@ -461,6 +468,11 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 	return 0;
 }
 
+/*
+ * A file that changes while its layer is read fails that reading
+ * (DK_E_CHANGED), which stores nothing: the layer is read again from the
+ * walk on, once.  A file that changes again fails the build.
+ */
 static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 {
 	const struct dk_spec_layer *sl = lp->entry;
@@ -473,25 +485,45 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	/* the plan, with what the tree below changed about the entries added to its key */
 	struct dk_layer_plan keyed = *lp;
 	char *moves = NULL, *extra = NULL;
-	int rc;
+	char first[DK_ERR_MAX] = "";
+	int rc, again;
 
-	dk_entries_init(&entries);
-	rc = dk_source_read(lp, r->spec.path, r->view, &entries, &moves, r->err);
-	if (rc == 0 && r->below)
-		rc = dk_delete_check(sl, r->below, r->err);
+	/* a file that changed while it was read gets one more reading (dk_layer_write) */
+	for (again = 0;; again++) {
+		dk_entries_init(&entries);
+		rc = dk_source_read(lp, r->spec.path, r->view, &entries, &moves, r->err);
+		if (rc == 0 && r->below)
+			rc = dk_delete_check(sl, r->below, r->err);
+		if (rc < 0 && r->err->code != DK_E_CHANGED) {
+			dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
+			goto out;
+		}
+		if (rc == 0) {
+			keyed.key_extra = lp->key_extra;
+			if (moves) {
+				extra = lp->key_extra ? dk_xasprintf("%s %s", lp->key_extra, moves) : dk_xstrdup(moves);
+				keyed.key_extra = extra;
+			}
+			rc = produce_layer(r, &keyed, &entries, &topts, again, &lr, &cache, &remote);
+		}
+		if (rc == 0 || r->err->code != DK_E_CHANGED || again)
+			break;
+		snprintf(first, sizeof(first), "%s", r->err->msg);
+		dk_entries_release(&entries);
+		free(moves);
+		free(extra);
+		moves = extra = NULL;
+	}
 	if (rc < 0) {
-		dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
+		if (again && r->err->code == DK_E_CHANGED)
+			dk_err_prefix(r->err, "layer %s (stage %s): read twice, and a file changed during each "
+				      "reading (stop what writes to it, or exclude it)", sl->origin, lp->stage);
+		else
+			dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
 		goto out;
 	}
-	if (moves) {
-		extra = lp->key_extra ? dk_xasprintf("%s %s", lp->key_extra, moves) : dk_xstrdup(moves);
-		keyed.key_extra = extra;
-	}
-	rc = produce_layer(r, &keyed, &entries, &topts, &lr, &cache, &remote);
-	if (rc < 0) {
-		dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
-		goto out;
-	}
+	if (again)
+		dk_warn("layer %s (stage %s): %s: read the layer again", sl->origin, lp->stage, first);
 	if (r->below) {
 		struct dk_listing l = { NULL, 0, 0 };
 

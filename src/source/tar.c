@@ -104,6 +104,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 		struct dk_err *err)
 {
 	struct archive *a = archive_read_new();
+	struct dk_tar_input *in = NULL;
 	struct archive_entry *ae;
 	char *buf = dk_xmalloc(COPY_BUF);
 	uint64_t spool_len = 0;
@@ -126,11 +127,9 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, tarfile, COPY_BUF) != ARCHIVE_OK) {
-		dk_fail(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s: %s", tarfile,
-			dk_str_or(archive_error_string(a), "libarchive gave no reason"));
+	/* hashed as it is read: the build-cache key is made of the bytes the entries come from */
+	if (dk_tar_input_open(a, tarfile, &in, err) < 0)
 		goto done;
-	}
 	dk_entries_add_parents(out, dest);
 	first = out->n;
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
@@ -201,9 +200,12 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 		goto done;
 	}
+	if (dk_tar_input_finish(in, out->input_hash, err) < 0)
+		goto done;
 	rc = resolve_hardlinks(out, first, tarfile, err);
 done:
 	archive_read_free(a);
+	dk_tar_input_free(in);
 	free(buf);
 	free(spool_path);
 	return rc;
