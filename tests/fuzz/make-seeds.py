@@ -60,6 +60,13 @@ for call in ('dk_spec_parse', 'parse_error'):
 
 put('tar', open(os.path.join(top, 'testdata/golden/full/ustar.tar.gz'), 'rb').read())
 put('tar', open(os.path.join(top, 'testdata/golden/full/pax.tar'), 'rb').read())
+# base layer blobs: listed for "delete" (listing), scanned for symlink maps
+# (layermap, first byte even); corpus/layermap/map-symlinks, a cached map
+# (first byte odd), was written once with dk_layer_map_encode and is kept
+for name in ('ustar.tar.gz', 'pax.tar'):
+    blob = open(os.path.join(top, 'testdata/golden/full', name), 'rb').read()
+    put('listing', blob)
+    put('layermap', b'\0' + blob)
 
 put('token', '{"token": "abc", "expires_in": 300, "issued_at": "2024-01-01T00:00:00Z"}')
 put('token', '{"access_token": "abc", "expires_in": 9223372036854775807}')
