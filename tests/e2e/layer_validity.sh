@@ -184,6 +184,7 @@ build etcgone '{"base":"oci:'"$T/lay"':base","stages":[{"name":"s","layers":[{"d
 check "umoci unpacks a whole directory deleted" unpack etcgone
 same "  ... it is gone, etc-x (sorting between etc and etc/...) stays" "$(ls "$T/b-etcgone/rootfs" | tr '\n' ' ')" "bin etc-x opt srv tmp usr "
 
+lay_before=$(tree_state "$T/lay")
 expect_error "delete: a path no lower layer has" 'delete[0]: "/nope": no layer below' \
 	build e1 '{"base":"oci:'"$T/lay"':base","stages":[{"name":"s","layers":[{"delete":["/nope"]}]}]}'
 expect_error "delete: a path below a symlink of a lower layer names the link" '"/bin" is a symlink to "usr/bin"' \
@@ -194,6 +195,8 @@ expect_error "delete: on scratch nothing can be deleted" 'no layer below' \
 	build e4 '{"stages":[{"name":"s","layers":[{"delete":["/x"]}]}]}'
 expect_error "delete: the spec refuses overlapping paths" 'delete[1]: "/etc/keep" lies in "/etc"' \
 	build e5 '{"base":"oci:'"$T/lay"':base","stages":[{"name":"s","layers":[{"delete":["/etc","/etc/keep"]}]}]}'
+same "  ... and each refusal left the layout it was to write into as it was" "$(tree_state "$T/lay")" "$lay_before"
+same "no refused build created its output layout" "$(exists "$T/never")" absent
 
 # the base's paths come from the cache after the first build
 cat >cached.json <<JSON

@@ -98,6 +98,7 @@ rm -f "$P/outlink"
 
 # A source that is, or lies in, what derrick writes cannot be packed.
 "$DERRICK" build -q -f "$P/plain.json" -o oci:"$P/out":x --cache-dir "$P/.cache" --digest-file "$P/digests.txt"
+out_before=$(tree_state "$P/out")
 printf '{"stages":[{"name":"a","layers":[{"source":".cache","dest":"/c"}]}]}\n' >"$P/cache-src.json"
 expect_error "a source that is the build cache" "source $P/.cache is or lies in $P/.cache, which this build writes" \
 	"$DERRICK" build -f "$P/cache-src.json" -o oci:"$T/o-c":x --cache-dir "$P/.cache"
@@ -107,5 +108,7 @@ expect_error "a source inside the output layout" "source $P/out/blobs is or lies
 printf '{"stages":[{"name":"a","layers":[{"source":"digests.txt","dest":"/d"}]}]}\n' >"$P/digest-src.json"
 expect_error "a file source that is the digest file" "which this build writes" \
 	"$DERRICK" build -f "$P/digest-src.json" -o oci:"$T/o-d":x --digest-file "$P/digests.txt"
+same "  ... the refused builds created no output and left $P/out as it was" \
+	"$(exists "$T/o-c") $(exists "$T/o-d") $(tree_state "$P/out")" "absent absent $out_before"
 
 echo "1..$_n"

@@ -155,6 +155,7 @@ cat >"$T/app/loop.json" <<JSON
 JSON
 expect_error "a symlink loop on the way to dest is refused" "/loop/in: more than 40 symlinks of the image met on the way (a loop?)" \
 	"$DERRICK" build -q -f "$T/app/loop.json" -o oci:"$T/no":x
+same "  ... neither refused build created its output layout" "$(exists "$T/no")" absent
 
 # --- a cold runner with a warm registry cache downloads no base layer ------
 if m=$(registry_missing); then

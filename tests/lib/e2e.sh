@@ -115,6 +115,9 @@ differ() {
 # json_get FILE EXPR: a value from a JSON file, EXPR in Python (d is the document).
 json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
+# exists PATH: "exists" or "absent", for checks that a failed run created nothing.
+exists() { if [[ -e $1 || -L $1 ]]; then echo exists; else echo absent; fi; }
+
 # tree_state DIR: a fingerprint of every path, type, mode, size and content below DIR.
 tree_state() {
 	if [[ -e $1 ]]; then
