@@ -6,11 +6,14 @@
 set -euo pipefail
 
 build=(build-essential autoconf automake pkg-config git
-       libarchive-dev libssl-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev libzstd-dev libdeflate-dev)
+       libarchive-dev libssl-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev libzstd-dev libdeflate-dev
+       g++ libtomlplusplus-dev)   # pylock.toml: one C++ file wraps toml++
 # The test suite checks derrick's output with independent tools and real data.
 test=(python3 skopeo umoci podman runc oci-image-tool debootstrap util-linux
       docker-registry apache2-utils openssl curl
-      clang libclang-rt-14-dev)   # make fuzz: libFuzzer
+      clang libclang-rt-14-dev    # make fuzz: libFuzzer
+      python3-packaging python3-installer python3-setuptools python3-wheel
+      python3-pip-whl python3-setuptools-whl python3-wheel-whl)   # wheel oracles and test wheels
 
 pkgs=("${build[@]}")
 [[ ${1:-} == --build ]] || pkgs+=("${test[@]}")
