@@ -33,6 +33,8 @@ void dk_ref_free(struct dk_ref *ref);
 void dk_ref_copy(struct dk_ref *dst, const struct dk_ref *src);
 /* 1 when the image is in a registry (blobs cross the network and can be mounted), else 0. */
 int dk_ref_is_remote(const struct dk_ref *ref);
+/* 1 when the image can be a multi-platform one (an image index), else 0. */
+int dk_ref_holds_index(const struct dk_ref *ref);
 /* The file or directory on this machine holding the image (a layout's directory), or NULL. */
 const char *dk_ref_local_path(const struct dk_ref *ref);
 /* The reference as text (a new string) with its local path replaced by `path`. */

@@ -70,7 +70,10 @@ struct dk_blob_note {
  */
 struct dk_image_src;
 struct dk_image_src_ops {
-	/* The manifest the reference names; an index is resolved to `want`. */
+	/*
+	 * The manifest the reference names; an index is resolved to `want`,
+	 * or, with `want` NULL, returned as it is (its bytes as stored).
+	 */
 	int (*get_manifest)(struct dk_image_src *s, const struct dk_platform *want,
 			    struct dk_manifest_blob *out, struct dk_err *err);
 	/* A small blob's bytes (a config), checked against d. */
@@ -82,6 +85,12 @@ struct dk_image_src_ops {
 	/* 1 when the source holds the blob, 0 when not, -1 when it cannot tell */
 	int (*has_blob)(struct dk_image_src *s, const struct dk_desc *d, struct dk_err *err);
 	void (*close)(struct dk_image_src *s);
+	/*
+	 * A manifest an index names, by its descriptor, checked against it; NULL
+	 * when the transport keeps manifests as blobs (read_blob reads them).
+	 */
+	int (*read_manifest)(struct dk_image_src *s, const struct dk_desc *d, struct dk_manifest_blob *out,
+			     struct dk_err *err);
 };
 
 struct dk_image_src {
@@ -108,6 +117,12 @@ struct dk_image_dst_ops {
 	int (*commit)(struct dk_image_dst *d, struct dk_err *err);
 	/* Without a commit, undo what this destination added. */
 	void (*close)(struct dk_image_dst *d);
+	/*
+	 * Store a manifest that the index put_manifest stores later names: by
+	 * its digest, never tagged (after its blobs, before the index).  NULL
+	 * for transports without DK_TRANSPORT_INDEX.
+	 */
+	int (*put_child)(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
 };
 
 struct dk_image_dst {
@@ -144,11 +159,19 @@ void dk_image_src_close(struct dk_image_src *s);
 void dk_image_dst_close(struct dk_image_dst *d);
 
 /*
- * The manifest s names, an index resolved to the platform `want`: 0 and
- * *out filled (its bytes as stored, free with dk_manifest_blob_free), or -1.
+ * The manifest s names, an index resolved to the platform `want` (with
+ * `want` NULL, the index itself): 0 and *out filled (its bytes as stored,
+ * free with dk_manifest_blob_free), or -1.
  */
 int dk_image_src_get_manifest(struct dk_image_src *s, const struct dk_platform *want,
 			      struct dk_manifest_blob *out, struct dk_err *err);
+/*
+ * The manifest (or index) an index of s names by descriptor d, checked
+ * against d's digest and size limit: 0 and *out (free with
+ * dk_manifest_blob_free), or -1.
+ */
+int dk_image_src_read_manifest(struct dk_image_src *s, const struct dk_desc *d, struct dk_manifest_blob *out,
+			       struct dk_err *err);
 /*
  * A small blob (a config) read whole and checked against d: 0 and *buf (a
  * new buffer of *len bytes), or -1 (DK_E_CORRUPT when larger than max bytes
@@ -166,6 +189,12 @@ int dk_image_src_has_blob(struct dk_image_src *s, const struct dk_desc *d, struc
 
 /* Store the manifest m (after its blobs), to be named by d's tag at commit: 0 or -1. */
 int dk_image_dst_put_manifest(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
+/*
+ * Store a manifest (or index) that the index stored later by put_manifest
+ * names, untagged, after its blobs: 0, or -1 (DK_E_REF when d's transport
+ * holds no indexes).
+ */
+int dk_image_dst_put_child(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err);
 /* Make the image visible (index.json, a tag in a registry): 0 or -1; without it, close undoes. */
 int dk_image_dst_commit(struct dk_image_dst *d, struct dk_err *err);
 
@@ -200,6 +229,7 @@ void dk_manifest_blob_free(struct dk_manifest_blob *m);
 #define DK_TRANSPORT_MULTI 4u   /* what a reference names holds several images, told apart by tag */
 #define DK_TRANSPORT_REMOTE 8u  /* a registry: blobs cross the network and can be mounted */
 #define DK_TRANSPORT_BARE 16u   /* a reference without a prefix means this transport */
+#define DK_TRANSPORT_INDEX 32u  /* holds image indexes: multi-platform images (put_child) */
 
 /*
  * A row of the table in transport.c, one per transport.  A row without

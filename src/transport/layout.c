@@ -169,6 +169,13 @@ static int lsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 	memset(out, 0, sizeof(*out));
 	if (find_entry(s, &d, err) < 0)
 		return -1;
+	if (dk_media_is_index(d.media_type) && !want) {
+		if (dk_doc_check_size(DK_DOC_INDEX, base->ref.text, d.digest, d.size, err) < 0 ||
+		    dk_blobs_read(&s->blobs, d.digest, d.size, DK_MANIFEST_MAX, &out->bytes, &out->len, err) < 0)
+			return -1;
+		out->desc = d;
+		return 0;
+	}
 	if (dk_media_is_index(d.media_type)) {
 		char *buf;
 		size_t len;
@@ -227,7 +234,7 @@ static void lsrc_close(struct dk_image_src *base)
 }
 
 static const struct dk_image_src_ops lsrc_ops = {
-	lsrc_get_manifest, lsrc_read_blob, lsrc_blob_file, lsrc_has_blob, lsrc_close,
+	lsrc_get_manifest, lsrc_read_blob, lsrc_blob_file, lsrc_has_blob, lsrc_close, NULL,
 };
 
 int dk_layout_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
@@ -333,8 +340,8 @@ static int ldst_put_blob(struct dk_image_dst *base, const struct dk_desc *desc, 
 	return 0;
 }
 
-static int ldst_put_manifest(struct dk_image_dst *base, const struct dk_manifest_blob *m,
-			     struct dk_err *err)
+/* A manifest an index names is a blob like any other: index.json lists the index only. */
+static int ldst_put_child(struct dk_image_dst *base, const struct dk_manifest_blob *m, struct dk_err *err)
 {
 	struct layout_dst *d = (struct layout_dst *)base;
 	char digest[DK_DIGEST_SIZE];
@@ -347,6 +354,16 @@ static int ldst_put_manifest(struct dk_image_dst *base, const struct dk_manifest
 		return dk_err_prefix(err, "%s", base->ref.text);
 	if (!had)
 		remember(d, digest);
+	return 0;
+}
+
+static int ldst_put_manifest(struct dk_image_dst *base, const struct dk_manifest_blob *m,
+			     struct dk_err *err)
+{
+	struct layout_dst *d = (struct layout_dst *)base;
+
+	if (ldst_put_child(base, m, err) < 0)
+		return -1;
 	d->manifest = m->desc;
 	d->have_manifest = 1;
 	return 0;
@@ -460,7 +477,7 @@ static void ldst_close(struct dk_image_dst *base)
 }
 
 static const struct dk_image_dst_ops ldst_ops = {
-	ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close,
+	ldst_mount_blob, ldst_put_blob, ldst_put_manifest, ldst_commit, ldst_close, ldst_put_child,
 };
 
 /*

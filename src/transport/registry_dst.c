@@ -569,47 +569,58 @@ static int rdst_put_manifest(struct dk_image_dst *base, const struct dk_manifest
 	return 0;
 }
 
-/* The manifest goes last, once every blob it names is there: that makes the image visible. */
-static int rdst_commit(struct dk_image_dst *base, struct dk_err *err)
+/* PUT m as /manifests/REFERENCE (a tag or its digest). */
+static int put_manifest_as(struct reg_dst *d, const struct dk_manifest_blob *m, const char *reference,
+			   struct dk_err *err)
 {
-	struct reg_dst *d = (struct reg_dst *)base;
-	const struct dk_dockerref *r = &base->ref.docker;
-	const char *reference = r->tag ? r->tag : r->digest ? r->digest : "latest";
 	struct dk_reg_call call = { 0 };
 	struct dk_http_resp resp;
-	char *ct = dk_xasprintf("Content-Type: %s", d->manifest.desc.media_type);
+	char *ct = dk_xasprintf("Content-Type: %s", m->desc.media_type);
 	const char *headers[] = { ct, NULL };
-	char *path = dk_xasprintf("/v2/%s/manifests/%s", r->repository, reference);
-	char *what = dk_xasprintf("%s: PUT manifest", base->ref.text);
+	char *path = dk_xasprintf("/v2/%s/manifests/%s", d->base.ref.docker.repository, reference);
+	/* the image's own manifest is "the" manifest; one an index names is told by its digest */
+	char *what = strcmp(reference, m->desc.digest) ? dk_xasprintf("%s: PUT manifest", d->base.ref.text) :
+		     dk_xasprintf("%s: PUT manifest %s", d->base.ref.text, reference);
 	int rc = -1;
 
-	if (!d->have_manifest) {
-		rc = dk_fail(err, DK_E_INTERNAL, "%s: commit without a manifest", base->ref.text);
-		goto out;
-	}
-	if (!r->tag && r->digest && strcmp(r->digest, d->manifest.desc.digest)) {
-		rc = dk_fail(err, DK_E_REF, "%s: the image's digest is %s", base->ref.text, d->manifest.desc.digest);
-		goto out;
-	}
 	call.method = "PUT";
 	call.path = path;
 	call.scope = d->scope;
 	call.headers = headers;
-	call.body.body = d->manifest.bytes;
-	call.body.body_len = d->manifest.len;
+	call.body.body = m->bytes;
+	call.body.body_len = m->len;
 	call.body.body_fd = -1;
 	call.body.has_body = 1;
 	if (dk_reg_do(d->reg, &call, &resp, err) < 0) {
 		dk_err_prefix(err, "%s", what);
 		goto out;
 	}
-	rc = check_created(d, &resp, d->manifest.desc.digest, what, err);
+	rc = check_created(d, &resp, m->desc.digest, what, err);
 	dk_http_resp_release(&resp);
 out:
 	free(ct);
 	free(path);
 	free(what);
 	return rc;
+}
+
+/* A manifest an index names goes up by digest, before the index: a registry checks the index's references. */
+static int rdst_put_child(struct dk_image_dst *base, const struct dk_manifest_blob *m, struct dk_err *err)
+{
+	return put_manifest_as((struct reg_dst *)base, m, m->desc.digest, err);
+}
+
+/* The manifest goes last, once every blob it names is there: that makes the image visible. */
+static int rdst_commit(struct dk_image_dst *base, struct dk_err *err)
+{
+	struct reg_dst *d = (struct reg_dst *)base;
+	const struct dk_dockerref *r = &base->ref.docker;
+
+	if (!d->have_manifest)
+		return dk_fail(err, DK_E_INTERNAL, "%s: commit without a manifest", base->ref.text);
+	if (!r->tag && r->digest && strcmp(r->digest, d->manifest.desc.digest))
+		return dk_fail(err, DK_E_REF, "%s: the image's digest is %s", base->ref.text, d->manifest.desc.digest);
+	return put_manifest_as(d, &d->manifest, r->tag ? r->tag : r->digest ? r->digest : "latest", err);
 }
 
 /* Cancel the sessions mounts opened that no upload used (the blob's source failed): DELETE, best effort. */
@@ -651,7 +662,7 @@ static void rdst_close(struct dk_image_dst *base)
 }
 
 static const struct dk_image_dst_ops rdst_ops = {
-	rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close,
+	rdst_mount_blob, rdst_put_blob, rdst_put_manifest, rdst_commit, rdst_close, rdst_put_child,
 };
 
 int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,

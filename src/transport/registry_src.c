@@ -115,6 +115,20 @@ done:
 	return rc;
 }
 
+/* Manifests an index names live under /manifests/, not /blobs/. */
+static int rsrc_read_manifest(struct dk_image_src *base, const struct dk_desc *d, struct dk_manifest_blob *out,
+			      struct dk_err *err)
+{
+	if (fetch_manifest((struct reg_src *)base, d->digest, d->digest, out, err) < 0)
+		return -1;
+	if (out->desc.size != d->size) {
+		dk_manifest_blob_free(out);
+		return dk_fail(err, DK_E_CORRUPT, "%s: manifest %s has %zu bytes, the index says %llu",
+			       base->ref.text, d->digest, out->len, (unsigned long long)d->size);
+	}
+	return 0;
+}
+
 static int rsrc_get_manifest(struct dk_image_src *base, const struct dk_platform *want,
 			     struct dk_manifest_blob *out, struct dk_err *err)
 {
@@ -124,22 +138,16 @@ static int rsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 
 	if (fetch_manifest(s, dk_dockerref_reference(d), d->digest, out, err) < 0)
 		return -1;
-	if (!dk_media_is_index(out->desc.media_type))
+	if (!want || !dk_media_is_index(out->desc.media_type))
 		return 0;
 	if (dk_index_select(out->bytes, out->len, base->ref.text, want, &pick, err) < 0) {
 		dk_manifest_blob_free(out);
 		return -1;
 	}
 	dk_manifest_blob_free(out);
-	if (dk_doc_check_size(DK_DOC_MANIFEST, base->ref.text, pick.digest, pick.size, err) < 0 ||
-	    fetch_manifest(s, pick.digest, pick.digest, out, err) < 0)
+	if (dk_doc_check_size(DK_DOC_MANIFEST, base->ref.text, pick.digest, pick.size, err) < 0)
 		return -1;
-	if (out->desc.size != pick.size) {
-		dk_manifest_blob_free(out);
-		return dk_fail(err, DK_E_CORRUPT, "%s: manifest %s has %zu bytes, the index says %llu",
-			       base->ref.text, pick.digest, out->len, (unsigned long long)pick.size);
-	}
-	return 0;
+	return rsrc_read_manifest(base, &pick, out, err);
 }
 
 static int rsrc_read_blob(struct dk_image_src *base, const struct dk_desc *d, size_t max,
@@ -347,7 +355,7 @@ static void rsrc_close(struct dk_image_src *base)
 }
 
 static const struct dk_image_src_ops rsrc_ops = {
-	rsrc_get_manifest, rsrc_read_blob, rsrc_blob_file, rsrc_has_blob, rsrc_close,
+	rsrc_get_manifest, rsrc_read_blob, rsrc_blob_file, rsrc_has_blob, rsrc_close, rsrc_read_manifest,
 };
 
 int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "derrick/image.h"
 #include "derrick/transport.h"
 #include "derrick/util.h"
 
@@ -19,9 +20,9 @@
  * the archives are planned, so their rows already say what they will do.
  */
 static const struct dk_transport transports[] = {
-	{ "oci", "oci:", READ_WRITE | DK_TRANSPORT_MULTI,
+	{ "oci", "oci:", READ_WRITE | DK_TRANSPORT_MULTI | DK_TRANSPORT_INDEX,
 	  dk_layout_parse, dk_layout_format, dk_layout_src_open, dk_layout_dst_open },
-	{ "docker", "docker://", READ_WRITE | DK_TRANSPORT_REMOTE | DK_TRANSPORT_BARE,
+	{ "docker", "docker://", READ_WRITE | DK_TRANSPORT_REMOTE | DK_TRANSPORT_BARE | DK_TRANSPORT_INDEX,
 	  dk_registry_parse, dk_registry_format, dk_registry_src_open, dk_registry_dst_open },
 	{ "oci-archive", "oci-archive:", READ_WRITE | DK_TRANSPORT_MULTI, NULL, NULL, NULL, NULL },
 	{ "docker-archive", "docker-archive:", READ_WRITE | DK_TRANSPORT_MULTI, NULL, NULL, NULL, NULL },
@@ -103,6 +104,11 @@ int dk_ref_is_remote(const struct dk_ref *r)
 	return (r->transport->caps & DK_TRANSPORT_REMOTE) != 0;
 }
 
+int dk_ref_holds_index(const struct dk_ref *r)
+{
+	return (r->transport->caps & DK_TRANSPORT_INDEX) != 0;
+}
+
 const char *dk_ref_local_path(const struct dk_ref *r)
 {
 	return dk_ref_is_remote(r) ? NULL : r->path;
@@ -156,6 +162,20 @@ int dk_image_src_get_manifest(struct dk_image_src *s, const struct dk_platform *
 	return s->ops->get_manifest(s, want, out, err);
 }
 
+int dk_image_src_read_manifest(struct dk_image_src *s, const struct dk_desc *d, struct dk_manifest_blob *out,
+			       struct dk_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (dk_doc_check_size(dk_doc_of_media(d->media_type), s->ref.text, d->digest, d->size, err) < 0)
+		return -1;
+	if (s->ops->read_manifest)
+		return s->ops->read_manifest(s, d, out, err);
+	if (dk_image_src_read_blob(s, d, DK_MANIFEST_MAX, &out->bytes, &out->len, err) < 0)
+		return -1;
+	out->desc = *d;
+	return 0;
+}
+
 int dk_image_src_read_blob(struct dk_image_src *s, const struct dk_desc *d, size_t max, char **buf,
 			   size_t *len, struct dk_err *err)
 {
@@ -175,6 +195,14 @@ int dk_image_src_has_blob(struct dk_image_src *s, const struct dk_desc *d, struc
 int dk_image_dst_put_manifest(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err)
 {
 	return d->ops->put_manifest(d, m, err);
+}
+
+int dk_image_dst_put_child(struct dk_image_dst *d, const struct dk_manifest_blob *m, struct dk_err *err)
+{
+	if (!dk_ref_holds_index(&d->ref) || !d->ops->put_child)
+		return dk_fail(err, DK_E_REF, "%s: transport \"%s\" holds one image per reference, not an image index "
+			       "(a multi-platform image): choose one platform", d->ref.text, d->ref.transport->name);
+	return d->ops->put_child(d, m, err);
 }
 
 int dk_image_dst_commit(struct dk_image_dst *d, struct dk_err *err)
