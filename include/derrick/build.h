@@ -26,6 +26,13 @@ struct dk_build_opts {
 	const char *const *outputs;     /* references, e.g. "oci:out:latest" */
 	size_t n_outputs;
 	const char *const *own_files;   /* NULL or NULL-terminated: what the caller writes too (--digest-file) */
+	/*
+	 * Several platforms (2 or more): one image each, in an image index; 0
+	 * for one image, for plan.platform.  Their order does not matter: the
+	 * index lists them sorted.
+	 */
+	const struct dk_platform *platforms;
+	size_t n_platforms;
 };
 
 struct dk_built_layer {
@@ -46,7 +53,14 @@ struct dk_build_result {
 	char *version;
 	char *revision;
 	char platform[100];
-	size_t compressed;              /* layers tarred and compressed by this build */
+	size_t compressed;              /* layers tarred and compressed by this build (each once) */
+	/*
+	 * A multi-platform build: manifest is the index's, and each image's
+	 * result is here, in the index's order (their version and revision
+	 * NULL); config, layers and platform are empty.
+	 */
+	struct dk_build_result *images;
+	size_t n_images;
 };
 
 int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err);

@@ -28,4 +28,12 @@ int dk_config_make(const char *base_json, size_t base_len, const char *base_wher
 char *dk_manifest_make(const struct dk_desc *config, const struct dk_desc *layers, size_t n,
 		       const struct dk_kvlist *annotations, size_t *len);
 
+/*
+ * The image index over n manifests, entry i for platforms[i], in the order
+ * given, with annotations (NULL or empty for none): a new string of *len
+ * bytes.
+ */
+char *dk_index_make(const struct dk_desc *manifests, const struct dk_platform *platforms, size_t n,
+		    const struct dk_kvlist *annotations, size_t *len);
+
 #endif

@@ -105,19 +105,10 @@ static int epoch_from_env(int64_t *out, struct dk_err *err)
 	return 0;
 }
 
-static void print_json(const struct dk_build_result *r, const struct dk_build_opts *o)
+static json_t *layers_json(const struct dk_build_result *r)
 {
-	json_t *doc = json_object(), *layers = json_array(), *outs = json_array();
-	char *s;
+	json_t *layers = json_array();
 
-	json_object_set_new(doc, "manifest_digest", json_string(r->manifest.digest));
-	json_object_set_new(doc, "manifest_size", json_integer((json_int_t)r->manifest.size));
-	json_object_set_new(doc, "config_digest", json_string(r->config.digest));
-	json_object_set_new(doc, "platform", json_string(r->platform));
-	json_object_set_new(doc, "compressed_layers", json_integer((json_int_t)r->compressed));
-	json_object_set_new(doc, "version", r->version ? json_string(r->version) : json_null());
-	if (r->revision)
-		json_object_set_new(doc, "revision", json_string(r->revision));
 	for (size_t i = 0; i < r->n_layers; i++) {
 		json_t *l = json_object();
 
@@ -130,7 +121,49 @@ static void print_json(const struct dk_build_result *r, const struct dk_build_op
 		json_object_set_new(l, "cache", r->layers[i].cache ? json_string(r->layers[i].cache) : json_null());
 		json_array_append_new(layers, l);
 	}
-	json_object_set_new(doc, "layers", layers);
+	return layers;
+}
+
+/*
+ * One image: its manifest, config, platform and layers.  Several: the
+ * index's digest and size, and under "manifests" each platform's image as
+ * one image would be described.
+ */
+static void print_json(const struct dk_build_result *r, const struct dk_build_opts *o)
+{
+	json_t *doc = json_object(), *outs = json_array();
+	char *s;
+
+	json_object_set_new(doc, "manifest_digest", json_string(r->manifest.digest));
+	json_object_set_new(doc, "manifest_size", json_integer((json_int_t)r->manifest.size));
+	if (r->n_images)
+		json_object_set_new(doc, "media_type", json_string(r->manifest.media_type));
+	else
+		json_object_set_new(doc, "config_digest", json_string(r->config.digest));
+	if (!r->n_images)
+		json_object_set_new(doc, "platform", json_string(r->platform));
+	json_object_set_new(doc, "compressed_layers", json_integer((json_int_t)r->compressed));
+	json_object_set_new(doc, "version", r->version ? json_string(r->version) : json_null());
+	if (r->revision)
+		json_object_set_new(doc, "revision", json_string(r->revision));
+	if (r->n_images) {
+		json_t *ms = json_array();
+
+		for (size_t i = 0; i < r->n_images; i++) {
+			const struct dk_build_result *im = &r->images[i];
+			json_t *m = json_object();
+
+			json_object_set_new(m, "platform", json_string(im->platform));
+			json_object_set_new(m, "manifest_digest", json_string(im->manifest.digest));
+			json_object_set_new(m, "manifest_size", json_integer((json_int_t)im->manifest.size));
+			json_object_set_new(m, "config_digest", json_string(im->config.digest));
+			json_object_set_new(m, "layers", layers_json(im));
+			json_array_append_new(ms, m);
+		}
+		json_object_set_new(doc, "manifests", ms);
+	} else {
+		json_object_set_new(doc, "layers", layers_json(r));
+	}
 	for (size_t i = 0; i < o->n_outputs; i++)
 		json_array_append_new(outs, json_string(o->outputs[i]));
 	json_object_set_new(doc, "outputs", outs);
@@ -140,7 +173,7 @@ static void print_json(const struct dk_build_result *r, const struct dk_build_op
 	json_decref(doc);
 }
 
-static void print_text(const struct dk_build_result *r, const struct dk_build_opts *o)
+static void print_image(const struct dk_build_result *r)
 {
 	for (size_t i = 0; i < r->n_layers; i++)
 		printf("layer %-14s %s %10llu  cache: %-5s  %s\n", r->layers[i].stage, r->layers[i].desc.digest,
@@ -148,6 +181,18 @@ static void print_text(const struct dk_build_result *r, const struct dk_build_op
 		       r->layers[i].created_by);
 	printf("config               %s\n", r->config.digest);
 	printf("manifest             %s\n", r->manifest.digest);
+}
+
+static void print_text(const struct dk_build_result *r, const struct dk_build_opts *o)
+{
+	if (!r->n_images)
+		print_image(r);
+	for (size_t i = 0; i < r->n_images; i++) {
+		printf("platform %s\n", r->images[i].platform);
+		print_image(&r->images[i]);
+	}
+	if (r->n_images)
+		printf("index                %s\n", r->manifest.digest);
 	for (size_t i = 0; i < o->n_outputs; i++)
 		printf("wrote %s@%s\n", o->outputs[i], r->manifest.digest);
 }
@@ -166,12 +211,41 @@ static int write_digests(const char *file, const struct dk_build_result *r, cons
 	return rc;
 }
 
+/*
+ * --platform P[,P...]: one platform is plan.platform; several (a new
+ * array in *out) make a multi-platform build.
+ */
+static int parse_platforms(const char *arg, struct dk_build_opts *o, struct dk_platform **out, struct dk_err *err)
+{
+	char *copy = dk_xstrdup(arg), *save = NULL;
+	size_t n = 1;
+	int rc = 0;
+
+	for (const char *p = arg; *p; p++)
+		n += *p == ',';
+	*out = dk_xcalloc(n, sizeof(**out));
+	o->n_platforms = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
+		rc = dk_platform_parse(tok, &(*out)[o->n_platforms++], err);
+	if (rc == 0 && o->n_platforms != n)
+		rc = dk_fail(err, DK_E_USAGE, "--platform \"%s\": an empty platform in the list", arg);
+	free(copy);
+	if (rc < 0)
+		return -1;
+	o->plan.platform = (*out)[0];
+	if (n == 1)
+		o->n_platforms = 0;
+	o->platforms = *out;
+	return 0;
+}
+
 int cmd_build(int argc, char **argv)
 {
 	struct dk_build_opts o;
 	struct dk_build_result res;
 	struct dk_err err = { 0 };
 	const char **outputs = dk_xcalloc((size_t)argc + 1, sizeof(char *));
+	struct dk_platform *platforms = NULL;
 	const char *platform = NULL, *digest_file = NULL, *own_files[2] = { NULL, NULL };
 	int json = 0, quiet = 0, verbose = 0, rc;
 	struct cli_option options[] = {
@@ -181,7 +255,8 @@ int cmd_build(int argc, char **argv)
 			   "set ${VERSION} and the org.opencontainers.image.version label"),
 		CLI_FLAG(0, "version-from-git", &o.plan.version_from_git,
 			 "the version from `git describe --tags --always --dirty`"),
-		CLI_STRING(0, "platform", &platform, "OS/ARCH[/VARIANT]", "the image's platform (default: this machine's)"),
+		CLI_STRING(0, "platform", &platform, "OS/ARCH[/VARIANT][,...]",
+			   "the image's platform (default: this machine's); several: an image index over one image each"),
 		CLI_CALL(0, "compression", &o, "gzip|zstd", "gzip (default) or zstd; overrides the spec's \"compression\"",
 			 opt_compression),
 		CLI_CALL(0, "compression-level", &o, "N", "gzip 1-9 (default 6), zstd 1-19 (default 3)",
@@ -226,7 +301,7 @@ int cmd_build(int argc, char **argv)
 	/* --jobs given: the same for compression; else one thread per core */
 	o.compress.threads = o.transport.jobs_set ? o.transport.jobs : 0;
 	if (platform) {
-		if (dk_platform_parse(platform, &o.plan.platform, &err) < 0) {
+		if (parse_platforms(platform, &o, &platforms, &err) < 0) {
 			err.code = DK_E_USAGE;
 			rc = cli_error(&err);
 			goto out;
@@ -247,6 +322,7 @@ int cmd_build(int argc, char **argv)
 		print_text(&res, &o);
 	dk_build_result_free(&res);
 out:
+	free(platforms);
 	free(outputs);
 	return rc;
 }

@@ -193,19 +193,11 @@ int dk_config_make(const char *base_json, size_t base_len, const char *base_wher
 	return 0;
 }
 
-char *dk_manifest_make(const struct dk_desc *config, const struct dk_desc *layers, size_t n,
-		       const struct dk_kvlist *annotations, size_t *len)
+/* The document's bytes: the annotations last, as the image spec lists them. */
+static char *finish_doc(json_t *root, const struct dk_kvlist *annotations, size_t *len)
 {
-	json_t *root = json_object();
-	json_t *arr = json_array();
 	char *s;
 
-	json_object_set_new(root, "schemaVersion", json_integer(2));
-	json_object_set_new(root, "mediaType", json_string(DK_MT_OCI_MANIFEST));
-	json_object_set_new(root, "config", dk_desc_to_json(config));
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, dk_desc_to_json(&layers[i]));
-	json_object_set_new(root, "layers", arr);
 	if (annotations && annotations->n) {
 		json_t *ann = json_object();
 
@@ -216,4 +208,48 @@ char *dk_manifest_make(const struct dk_desc *config, const struct dk_desc *layer
 	s = dk_json_dump(root, len);
 	json_decref(root);
 	return s;
+}
+
+static json_t *new_doc(const char *media_type)
+{
+	json_t *root = json_object();
+
+	json_object_set_new(root, "schemaVersion", json_integer(2));
+	json_object_set_new(root, "mediaType", json_string(media_type));
+	return root;
+}
+
+char *dk_manifest_make(const struct dk_desc *config, const struct dk_desc *layers, size_t n,
+		       const struct dk_kvlist *annotations, size_t *len)
+{
+	json_t *root = new_doc(DK_MT_OCI_MANIFEST);
+	json_t *arr = json_array();
+
+	json_object_set_new(root, "config", dk_desc_to_json(config));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, dk_desc_to_json(&layers[i]));
+	json_object_set_new(root, "layers", arr);
+	return finish_doc(root, annotations, len);
+}
+
+char *dk_index_make(const struct dk_desc *manifests, const struct dk_platform *platforms, size_t n,
+		    const struct dk_kvlist *annotations, size_t *len)
+{
+	json_t *root = new_doc(DK_MT_OCI_INDEX);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = dk_desc_to_json(&manifests[i]);
+		json_t *p = json_object();
+
+		/* the image spec's order, and the config's values: the entry says what the image says */
+		json_object_set_new(p, "architecture", json_string(platforms[i].arch));
+		json_object_set_new(p, "os", json_string(platforms[i].os));
+		if (platforms[i].variant[0])
+			json_object_set_new(p, "variant", json_string(platforms[i].variant));
+		json_object_set_new(m, "platform", p);
+		json_array_append_new(arr, m);
+	}
+	json_object_set_new(root, "manifests", arr);
+	return finish_doc(root, annotations, len);
 }

@@ -38,13 +38,38 @@ struct base_image {
 	size_t config_len;
 };
 
+/* One platform's image: what it is made of, and what it came to. */
+struct image_run {
+	struct dk_plan plan;
+	struct base_image base;
+	struct dk_build_result res;
+	struct dk_manifest_blob m;
+};
+
+/*
+ * A layer this build made, by what decides its bytes besides the entries
+ * (the spec entry, its input, its key's extras): the next platform's same
+ * layer is this one, not built again.
+ */
+struct made_layer {
+	const struct dk_spec_layer *entry;
+	char *input, *key;
+	struct dk_layer_result lr;
+	const char *cache;
+	struct dk_image_src *remote;
+};
+
 struct run {
 	const struct dk_build_opts *o;
 	struct dk_spec spec;
-	struct dk_plan plan;
+	struct image_run *imgs;         /* one per platform, in the index's order */
+	size_t n_imgs;
+	struct dk_plan *plan;           /* the platform being built: its plan, base and result */
+	struct base_image *base;
+	struct made_layer *made;
+	size_t n_made;
 	struct dk_image_dst **dsts;
 	size_t n_dsts;
-	struct base_image base;
 	char *stage_dir;
 	struct dk_blobs stage;
 	struct dk_own_paths *own;       /* what this build writes: never packed (walk.h) */
@@ -100,7 +125,7 @@ static int open_outputs(struct run *r)
 
 static int open_base(struct run *r)
 {
-	struct base_image *b = &r->base;
+	struct base_image *b = r->base;
 	struct dk_manifest_blob mb;
 	struct dk_ref ref;
 	const char *where = r->spec.base;
@@ -117,7 +142,7 @@ static int open_base(struct run *r)
 		return dk_err_prefix(r->err, "base image");
 	}
 	dk_ref_free(&ref);
-	if (dk_image_src_get_manifest(b->src, &r->plan.platform, &mb, r->err) < 0)
+	if (dk_image_src_get_manifest(b->src, &r->plan->platform, &mb, r->err) < 0)
 		return dk_err_prefix(r->err, "base image");
 	if (dk_manifest_parse(&mb, where, &b->manifest, r->err) < 0) {
 		dk_manifest_blob_free(&mb);
@@ -136,11 +161,11 @@ static int open_base(struct run *r)
 		return dk_err_prefix(r->err, "base image config");
 	cfg = json_loadb(b->config, b->config_len, 0, &jerr);
 	/* the same test as choosing from an index: an arm64 base without a variant suits arm64/v8 */
-	if (dk_platform_from_json(cfg, &base) == 0 && !dk_platform_match(&r->plan.platform, &base)) {
+	if (dk_platform_from_json(cfg, &base) == 0 && !dk_platform_match(&r->plan->platform, &base)) {
 		char have[100], want[100];
 
 		dk_platform_format(&base, have, sizeof(have));
-		dk_platform_format(&r->plan.platform, want, sizeof(want));
+		dk_platform_format(&r->plan->platform, want, sizeof(want));
 		dk_warn("base image %s is %s, the image being built is %s", where, have, want);
 	}
 	json_decref(cfg);
@@ -175,7 +200,7 @@ static void close_base(struct base_image *b)
  */
 static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct dk_layer_map *m)
 {
-	const struct dk_desc *d = &r->base.manifest.layers[i];
+	const struct dk_desc *d = &r->base->manifest.layers[i];
 	const char *from = NULL;
 	char *buf = NULL, *path = NULL;
 	size_t len;
@@ -196,7 +221,7 @@ static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct d
 	if (from)
 		dk_warn("%s: %s: reading the layer again", from, cerr.msg);
 	free(buf);
-	if (dk_image_src_blob_file(r->base.src, d, &path, r->err) < 0 ||
+	if (dk_image_src_blob_file(r->base->src, d, &path, r->err) < 0 ||
 	    dk_layer_map_read_blob(path, diff_id, m, r->err) < 0) {
 		free(path);
 		return dk_err_prefix(r->err, "base image %s: layer %s", r->spec.base, d->digest);
@@ -214,14 +239,14 @@ static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct d
 /* The tree the first new layer goes on: the base's layers, by their maps. */
 static int open_view(struct run *r)
 {
-	const struct dk_manifest *bm = &r->base.manifest;
+	const struct dk_manifest *bm = &r->base->manifest;
 	json_t *cfg, *ids;
 	int rc = 0;
 
 	r->view = dk_symview_new();
-	if (!r->base.src || !r->plan.layers.n)
+	if (!r->base->src || !r->plan->layers.n)
 		return 0;
-	cfg = json_loadb(r->base.config, r->base.config_len, 0, NULL);
+	cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
 	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 	/* a map is kept by diff_id: one taken from the wrong layer would misplace files */
 	if (json_array_size(ids) != bm->n_layers)
@@ -253,7 +278,7 @@ static int open_view(struct run *r)
 static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_entries *entries,
 			const char *diff_id)
 {
-	int more = lp != &r->plan.layers.v[r->plan.layers.n - 1];
+	int more = lp != &r->plan->layers.v[r->plan->layers.n - 1];
 	int store = r->lcache && !dk_lcache_has_map(r->lcache, diff_id);
 	struct dk_layer_map m;
 	struct dk_err cerr;
@@ -328,8 +353,9 @@ static void collect_own(struct run *r)
 	dk_own_paths_add(r->own, r->stage_dir);
 	dk_own_paths_add(r->own, cache);
 	dk_own_paths_add_temp_dir(r->own, tmp);     /* spools, a registry's CA bundle */
-	for (size_t i = 0; i < r->plan.layers.n; i++)
-		r->plan.layers.v[i].own = r->own;
+	for (size_t i = 0; i < r->n_imgs; i++)
+		for (size_t j = 0; j < r->imgs[i].plan.layers.n; j++)
+			r->imgs[i].plan.layers.v[j].own = r->own;
 	free(cache);
 	free(tmp);
 }
@@ -345,15 +371,15 @@ static int open_below(struct run *r)
 	int rc = 0;
 
 	r->below = dk_lower_new();
-	if (!r->base.src)
+	if (!r->base->src)
 		return 0;
-	cfg = json_loadb(r->base.config, r->base.config_len, 0, NULL);
+	cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
 	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	for (size_t i = 0; i < r->base.manifest.n_layers && rc == 0; i++) {
+	for (size_t i = 0; i < r->base->manifest.n_layers && rc == 0; i++) {
 		const char *id = json_string_value(json_array_get(ids, i));
 		struct dk_listing l = { NULL, 0, 0 };
 
-		rc = dk_listing_of_layer(r->base.src, &r->base.manifest.layers[i], dk_str_or(id, ""), r->cache_dir,
+		rc = dk_listing_of_layer(r->base->src, &r->base->manifest.layers[i], dk_str_or(id, ""), r->cache_dir,
 					 &l, r->err);
 		if (rc == 0)
 			dk_lower_apply(r->below, &l);
@@ -468,6 +494,41 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 	return 0;
 }
 
+/* The layer another platform's image already has, when this one is the same: 1 and its result, else 0. */
+static int made_before(struct run *r, const struct dk_layer_plan *lp, struct dk_layer_result *lr,
+		       const char **cache, struct dk_image_src **remote)
+{
+	for (size_t i = 0; i < r->n_made; i++) {
+		const struct made_layer *m = &r->made[i];
+
+		if (m->entry == lp->entry && !strcmp(m->input, lp->input) && !strcmp(m->key, dk_str_or(lp->key_extra, ""))) {
+			*lr = m->lr;
+			*cache = m->cache;
+			*remote = m->remote;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Only a build of several platforms meets a layer twice. */
+static void remember_made(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
+			  const char *cache, struct dk_image_src *remote)
+{
+	struct made_layer *m;
+
+	if (r->n_imgs < 2)
+		return;
+	r->made = dk_xrealloc(r->made, (r->n_made + 1) * sizeof(*r->made));
+	m = &r->made[r->n_made++];
+	m->entry = lp->entry;
+	m->input = dk_xstrdup(lp->input);
+	m->key = dk_xstrdup(dk_str_or(lp->key_extra, ""));
+	m->lr = *lr;
+	m->cache = cache;
+	m->remote = remote;
+}
+
 /*
  * A file that changes while its layer is read fails that reading
  * (DK_E_CHANGED), which stores nothing: the layer is read again from the
@@ -478,7 +539,7 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	const struct dk_spec_layer *sl = lp->entry;
 	struct dk_entries entries;
 	struct dk_layer_result lr;
-	struct dk_tar_opts topts = { r->plan.epoch, sl->uid, sl->gid, sl->file_mode, sl->dir_mode };
+	struct dk_tar_opts topts = { r->plan->epoch, sl->uid, sl->gid, sl->file_mode, sl->dir_mode };
 	struct dk_built_layer *bl;
 	const char *cache = "built";
 	struct dk_image_src *remote = NULL;
@@ -504,7 +565,11 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 				extra = lp->key_extra ? dk_xasprintf("%s %s", lp->key_extra, moves) : dk_xstrdup(moves);
 				keyed.key_extra = extra;
 			}
-			rc = produce_layer(r, &keyed, &entries, &topts, again, &lr, &cache, &remote);
+			if (!made_before(r, &keyed, &lr, &cache, &remote)) {
+				rc = produce_layer(r, &keyed, &entries, &topts, again, &lr, &cache, &remote);
+				if (rc == 0)
+					remember_made(r, &keyed, &lr, cache, remote);
+			}
 		}
 		if (rc == 0 || r->err->code != DK_E_CHANGED || again)
 			break;
@@ -571,7 +636,7 @@ static int doc_fits(struct run *r, enum dk_doc kind, const char *bytes, size_t l
 		return 0;
 	/* what in the spec makes it that large */
 	dk_err_append(r->err, " (%s)",
-		      kind == DK_DOC_MANIFEST ? "it holds the annotations" : "it holds the base's config, the labels and env");
+		      kind == DK_DOC_CONFIG ? "it holds the base's config, the labels and env" : "it holds the annotations");
 	r->err->code = DK_E_SPEC;
 	return -1;
 }
@@ -579,7 +644,7 @@ static int doc_fits(struct run *r, enum dk_doc kind, const char *bytes, size_t l
 static int make_image(struct run *r, struct dk_manifest_blob *m)
 {
 	struct dk_build_result *res = r->res;
-	size_t n_base = r->base.manifest.n_layers, n_new = res->n_layers - n_base;
+	size_t n_base = r->base->manifest.n_layers, n_new = res->n_layers - n_base;
 	struct dk_new_layer *nl = dk_xcalloc(n_new + 1, sizeof(*nl));
 	struct dk_desc *descs = dk_xcalloc(res->n_layers + 1, sizeof(*descs));
 	char *cfg;
@@ -590,7 +655,7 @@ static int make_image(struct run *r, struct dk_manifest_blob *m)
 		nl[i].diff_id = res->layers[n_base + i].diff_id;
 		nl[i].created_by = res->layers[n_base + i].created_by;
 	}
-	rc = dk_config_make(r->base.config, r->base.config_len, r->spec.base, &r->plan, nl, n_new,
+	rc = dk_config_make(r->base->config, r->base->config_len, r->spec.base, r->plan, nl, n_new,
 			    &cfg, &len, r->err);
 	free(nl);
 	if (rc == 0 && (rc = doc_fits(r, DK_DOC_CONFIG, cfg, len)) < 0)
@@ -621,7 +686,7 @@ static int make_image(struct run *r, struct dk_manifest_blob *m)
 	}
 	for (size_t i = 0; i < res->n_layers; i++)
 		descs[i] = res->layers[i].desc;
-	m->bytes = dk_manifest_make(&res->config, descs, res->n_layers, &r->plan.annotations, &m->len);
+	m->bytes = dk_manifest_make(&res->config, descs, res->n_layers, &r->plan->annotations, &m->len);
 	free(descs);
 	if (doc_fits(r, DK_DOC_MANIFEST, m->bytes, m->len) < 0)
 		return -1;
@@ -633,10 +698,11 @@ static int make_image(struct run *r, struct dk_manifest_blob *m)
 	return 0;
 }
 
-static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manifest_blob *m)
+/* Image img's blobs into d: its layers (base layers from its base), then its config. */
+static int deliver_blobs(struct run *r, struct dk_image_dst *d, const struct image_run *img)
 {
-	const struct dk_build_result *res = r->res;
-	size_t n_base = r->base.manifest.n_layers, n = res->n_layers + 1;
+	const struct dk_build_result *res = &img->res;
+	size_t n_base = img->base.manifest.n_layers, n = res->n_layers + 1;
 	struct dk_desc *descs = dk_xcalloc(n, sizeof(*descs));
 	char **locals = dk_xcalloc(n, sizeof(*locals));
 	struct dk_image_src **srcs = dk_xcalloc(n, sizeof(*srcs));
@@ -645,8 +711,8 @@ static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manife
 	for (size_t i = 0; i < res->n_layers; i++) {
 		if (i < n_base) {
 			/* the base's own descriptor (its media type may be Docker's), bytes from the base */
-			descs[i] = r->base.manifest.layers[i];
-			srcs[i] = r->base.src;
+			descs[i] = img->base.manifest.layers[i];
+			srcs[i] = img->base.src;
 		} else {
 			descs[i] = res->layers[i].desc;
 			srcs[i] = res->layers[i].remote;
@@ -657,10 +723,6 @@ static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manife
 	descs[n - 1] = res->config;
 	locals[n - 1] = dk_blobs_path(&r->stage, res->config.digest);
 	rc = dk_transfer_blobs(d, descs, (const char *const *)locals, srcs, n, &r->o->transport, r->err);
-	if (rc == 0)
-		rc = dk_image_dst_put_manifest(d, m, r->err);
-	if (rc == 0)
-		rc = dk_image_dst_commit(d, r->err);
 	for (size_t i = 0; i < n; i++)
 		free(locals[i]);
 	free(locals);
@@ -669,23 +731,171 @@ static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manife
 	return rc;
 }
 
+/* One image: its blobs, its manifest.  Several: each image's, then the index over them. */
+static int deliver(struct run *r, struct dk_image_dst *d, const struct dk_manifest_blob *index)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < r->n_imgs; i++) {
+		rc = deliver_blobs(r, d, &r->imgs[i]);
+		if (rc == 0 && index)
+			rc = dk_image_dst_put_child(d, &r->imgs[i].m, r->err);
+	}
+	if (rc == 0)
+		rc = dk_image_dst_put_manifest(d, index ? index : &r->imgs[0].m, r->err);
+	if (rc == 0)
+		rc = dk_image_dst_commit(d, r->err);
+	return rc;
+}
+
+/* One platform's image: its base, its layers, its config and manifest, all in staging. */
+static int build_image(struct run *r, struct image_run *img)
+{
+	int rc = 0;
+
+	r->plan = &img->plan;
+	r->base = &img->base;
+	r->res = &img->res;
+	dk_platform_format(&img->plan.platform, img->res.platform, sizeof(img->res.platform));
+	if (open_base(r) < 0 || open_view(r) < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < r->plan->layers.n; i++)
+		if (r->plan->layers.v[i].entry->deletes.n && !r->below)
+			rc = open_below(r);
+	for (size_t i = 0; rc == 0 && i < r->plan->layers.n; i++)
+		rc = build_layer(r, &r->plan->layers.v[i]);
+	if (rc == 0)
+		rc = make_image(r, &img->m);
+	/* the tree below is this platform's: the next one starts from its own base */
+	dk_symview_free(r->view);
+	dk_lower_free(r->below);
+	r->view = NULL;
+	r->below = NULL;
+	return rc;
+}
+
+static int cmp_platform(const void *a, const void *b)
+{
+	char pa[100], pb[100];
+
+	dk_platform_format(a, pa, sizeof(pa));
+	dk_platform_format(b, pb, sizeof(pb));
+	return strcmp(pa, pb);
+}
+
+/*
+ * The platforms to build, sorted (the index is the same whatever order
+ * they were given in), and a plan for each: a mistake in the spec for any
+ * platform fails before anything is read.
+ */
+static int plan_images(struct run *r)
+{
+	const struct dk_build_opts *o = r->o;
+	size_t n = o->n_platforms ? o->n_platforms : 1;
+	struct dk_platform *plats = dk_xcalloc(n, sizeof(*plats));
+	int rc = 0;
+
+	if (o->n_platforms)
+		memcpy(plats, o->platforms, n * sizeof(*plats));
+	else
+		plats[0] = o->plan.platform;
+	qsort(plats, n, sizeof(*plats), cmp_platform);
+	for (size_t i = 1; i < n; i++)
+		if (dk_platform_match(&plats[i - 1], &plats[i]) == DK_PLATFORM_EXACT) {
+			char a[100], b[100];
+
+			dk_platform_format(&plats[i - 1], a, sizeof(a));
+			dk_platform_format(&plats[i], b, sizeof(b));
+			if (!strcmp(a, b))
+				rc = dk_fail(r->err, DK_E_USAGE, "--platform: %s is given twice", a);
+			else
+				rc = dk_fail(r->err, DK_E_USAGE, "--platform: %s and %s are the same platform", a, b);
+			break;
+		}
+	r->imgs = dk_xcalloc(n, sizeof(*r->imgs));
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct dk_plan_opts po = o->plan;
+
+		po.platform = plats[i];
+		rc = dk_plan_make(&r->spec, &po, &r->imgs[i].plan, r->err);
+		if (rc == 0)
+			r->n_imgs++;
+	}
+	free(plats);
+	return rc;
+}
+
+/* Several platforms: every output must hold an index (a transport's capability, transport.h). */
+static int check_outputs(struct run *r)
+{
+	for (size_t i = 0; r->n_imgs > 1 && i < r->n_dsts; i++)
+		if (!dk_ref_holds_index(&r->dsts[i]->ref))
+			return dk_fail(r->err, DK_E_USAGE, "-o %s: a %s output holds one platform's image, and "
+				       "--platform names %zu: build one platform into it", r->dsts[i]->ref.text,
+				       r->dsts[i]->ref.transport->name, r->n_imgs);
+	return 0;
+}
+
+/* The index over every platform's manifest, in staging. */
+static int make_index(struct run *r, struct dk_manifest_blob *index)
+{
+	struct dk_desc *ms = dk_xcalloc(r->n_imgs, sizeof(*ms));
+	struct dk_platform *ps = dk_xcalloc(r->n_imgs, sizeof(*ps));
+	int rc;
+
+	for (size_t i = 0; i < r->n_imgs; i++) {
+		ms[i] = r->imgs[i].m.desc;
+		ps[i] = r->imgs[i].plan.platform;
+	}
+	/* the annotations do not depend on the platform: every plan has the same */
+	index->bytes = dk_index_make(ms, ps, r->n_imgs, &r->imgs[0].plan.annotations, &index->len);
+	free(ms);
+	free(ps);
+	if (doc_fits(r, DK_DOC_INDEX, index->bytes, index->len) < 0)
+		return -1;
+	strcpy(index->desc.media_type, DK_MT_OCI_INDEX);
+	index->desc.size = index->len;
+	rc = dk_blobs_put_bytes(&r->stage, index->bytes, index->len, index->desc.digest, r->err);
+	return rc;
+}
+
+/* What the caller gets: the one image's result, or the index's with each image's. */
+static void give_result(struct run *r, const struct dk_manifest_blob *index, struct dk_build_result *res)
+{
+	struct dk_plan *plan = &r->imgs[0].plan;
+
+	if (r->n_imgs == 1) {
+		*res = r->imgs[0].res;
+	} else {
+		res->manifest = index->desc;
+		res->images = dk_xcalloc(r->n_imgs, sizeof(*res->images));
+		for (size_t i = 0; i < r->n_imgs; i++) {
+			res->images[i] = r->imgs[i].res;
+			res->compressed += r->imgs[i].res.compressed;
+		}
+		res->n_images = r->n_imgs;
+	}
+	for (size_t i = 0; i < r->n_imgs; i++)
+		memset(&r->imgs[i].res, 0, sizeof(r->imgs[i].res));
+	res->version = plan->version ? dk_xstrdup(plan->version) : NULL;
+	res->revision = plan->revision ? dk_xstrdup(plan->revision) : NULL;
+}
+
 int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err)
 {
 	struct run r;
-	struct dk_manifest_blob m;
+	struct dk_manifest_blob index;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	memset(res, 0, sizeof(*res));
-	memset(&m, 0, sizeof(m));
+	memset(&index, 0, sizeof(index));
 	r.o = o;
-	r.res = res;
 	r.err = err;
 	if (dk_spec_load(o->spec_path, &r.spec, err) < 0)
 		return -1;
-	if (dk_plan_make(&r.spec, &o->plan, &r.plan, err) < 0)
+	if (plan_images(&r) < 0)
 		goto out;
-	dk_platform_format(&r.plan.platform, res->platform, sizeof(res->platform));
 	r.compress = o->compress;
 	if (!o->compress_kind_set && r.spec.compression)
 		r.compress.kind = dk_compressor_by_name(r.spec.compression);
@@ -699,7 +909,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 			r.compress.kind->name, r.compress.kind->min_level, r.compress.kind->max_level);
 		goto out;
 	}
-	if (open_outputs(&r) < 0 || open_base(&r) < 0 || open_stage(&r) < 0)
+	if (open_outputs(&r) < 0 || check_outputs(&r) < 0 || open_stage(&r) < 0)
 		goto out;
 	collect_own(&r);
 	if (!o->no_cache) {
@@ -720,24 +930,18 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 			if (!dk_ref_is_remote(&r.dsts[i]->ref))
 				r.need_bytes = 1;
 	}
-	if (open_view(&r) < 0)
-		goto out;
-	for (size_t i = 0; i < r.plan.layers.n; i++)
-		if (r.plan.layers.v[i].entry->deletes.n && !r.below && open_below(&r) < 0)
+	for (size_t i = 0; i < r.n_imgs; i++)
+		if (build_image(&r, &r.imgs[i]) < 0)
 			goto out;
-	for (size_t i = 0; i < r.plan.layers.n; i++)
-		if (build_layer(&r, &r.plan.layers.v[i]) < 0)
-			goto out;
-	if (make_image(&r, &m) < 0)
+	if (r.n_imgs > 1 && make_index(&r, &index) < 0)
 		goto out;
 	for (size_t i = 0; i < r.n_dsts; i++)
-		if (deliver(&r, r.dsts[i], &m) < 0)
+		if (deliver(&r, r.dsts[i], r.n_imgs > 1 ? &index : NULL) < 0)
 			goto out;
-	res->version = r.plan.version ? dk_xstrdup(r.plan.version) : NULL;
-	res->revision = r.plan.revision ? dk_xstrdup(r.plan.revision) : NULL;
+	give_result(&r, &index, res);
 	rc = 0;
 out:
-	dk_manifest_blob_free(&m);
+	dk_manifest_blob_free(&index);
 	for (size_t i = 0; i < r.n_dsts; i++)
 		dk_image_dst_close(r.dsts[i]);
 	free(r.dsts);
@@ -746,17 +950,27 @@ out:
 		free(r.stage_dir);
 		dk_blobs_close(&r.stage);
 	}
-	close_base(&r.base);
+	for (size_t i = 0; i < r.n_imgs; i++) {
+		struct image_run *img = &r.imgs[i];
+
+		dk_manifest_blob_free(&img->m);
+		close_base(&img->base);
+		dk_build_result_free(&img->res);
+		dk_plan_free(&img->plan);
+	}
+	free(r.imgs);
+	for (size_t i = 0; i < r.n_made; i++) {
+		free(r.made[i].input);
+		free(r.made[i].key);
+	}
+	free(r.made);
 	dk_own_paths_free(r.own);
 	dk_symview_free(r.view);
 	dk_rcache_close(r.rcache);
 	dk_lcache_close(r.lcache);
 	dk_lower_free(r.below);
 	free(r.cache_dir);
-	dk_plan_free(&r.plan);
 	dk_spec_free(&r.spec);
-	if (rc < 0)
-		dk_build_result_free(res);
 	return rc;
 }
 
@@ -767,6 +981,9 @@ void dk_build_result_free(struct dk_build_result *res)
 		free(res->layers[i].created_by);
 		free(res->layers[i].blob_path);
 	}
+	for (size_t i = 0; i < res->n_images; i++)
+		dk_build_result_free(&res->images[i]);
+	free(res->images);
 	free(res->layers);
 	free(res->version);
 	free(res->revision);
