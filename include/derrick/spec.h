@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "derrick/err.h"
+#include "derrick/platform.h"
 
 struct dk_source_kind;
 
@@ -51,6 +52,14 @@ struct dk_spec_layer {
 	struct dk_strlist deletes;  /* "delete": in-layer paths ("etc/app.conf"), checked, spec order */
 	struct dk_spec_opt *opts;   /* the kind's options that were given */
 	size_t n_opts;
+	/*
+	 * "platforms": a layer whose input differs by platform.  Then kind,
+	 * input and origin are NULL, and variants[i] is the whole layer for
+	 * platform[i] (the outer keys with that platform's input and options).
+	 */
+	struct dk_spec_layer *variants;
+	size_t n_variants;
+	struct dk_platform platform;    /* a variant's platform, as its key named it */
 };
 
 struct dk_spec_stage {

@@ -172,6 +172,56 @@ static int version_valid(const char *v)
 	return 1;
 }
 
+/*
+ * A layer with "platforms" is the variant for the platform being built (the
+ * best match, as an index entry is chosen), and the platform goes into its
+ * build-cache key: its bytes are that platform's.
+ */
+static int plan_layer(const struct dk_spec_layer *l, const char *stage, struct dk_plan *plan, struct dk_err *err)
+{
+	const struct dk_spec_layer *best = NULL;
+	size_t first = plan->layers.n;
+	int best_rank = 0;
+	char want[100];
+
+	if (!l->n_variants)
+		return dk_source_plan(l, stage, &plan->platform, &plan->layers, err);
+	for (size_t i = 0; i < l->n_variants; i++) {
+		int rank = dk_platform_match(&plan->platform, &l->variants[i].platform);
+
+		if (rank > best_rank) {
+			best = &l->variants[i];
+			best_rank = rank;
+		}
+	}
+	dk_platform_format(&plan->platform, want, sizeof(want));
+	if (!best) {
+		struct strbuf has = STRBUF_INIT;
+
+		for (size_t i = 0; i < l->n_variants; i++) {
+			char p[100];
+
+			dk_platform_format(&l->variants[i].platform, p, sizeof(p));
+			sb_join(&has, ", ", p);
+		}
+		dk_fail(err, DK_E_SPEC, "%s: %s.platforms has no entry for %s, a platform being built (it has %s)",
+			plan->spec->path, l->where, want, has.buf);
+		sb_release(&has);
+		return -1;
+	}
+	if (dk_source_plan(best, stage, &plan->platform, &plan->layers, err) < 0)
+		return -1;
+	for (size_t i = first; i < plan->layers.n; i++) {
+		struct dk_layer_plan *lp = &plan->layers.v[i];
+		char *key = lp->key_extra ? dk_xasprintf("platform=%s %s", want, lp->key_extra) :
+			    dk_xasprintf("platform=%s", want);
+
+		free(lp->key_extra);
+		lp->key_extra = key;
+	}
+	return 0;
+}
+
 int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struct dk_plan *plan,
 		 struct dk_err *err)
 {
@@ -223,7 +273,7 @@ int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struc
 		const struct dk_spec_stage *st = &spec->stages[i];
 
 		for (size_t j = 0; j < st->n_layers; j++)
-			if (dk_source_plan(&st->layers[j], st->name, &plan->platform, &plan->layers, err) < 0) {
+			if (plan_layer(&st->layers[j], st->name, plan, err) < 0) {
 				dk_plan_free(plan);
 				return -1;
 			}

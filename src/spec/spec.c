@@ -229,7 +229,7 @@ static int check_layer_keys(struct ctx *c, json_t *obj, const char *where)
 {
 	const struct dk_source_kind *const *k;
 	const struct dk_source_opt *o;
-	size_t n = 0, cap = 2 + sizeof(common_keys) / sizeof(*common_keys);
+	size_t n = 0, cap = 3 + sizeof(common_keys) / sizeof(*common_keys);
 	const char **keys;
 	int rc;
 
@@ -240,6 +240,7 @@ static int check_layer_keys(struct ctx *c, json_t *obj, const char *where)
 	for (k = dk_source_kinds; *k; k++)
 		keys[n++] = (*k)->key;
 	keys[n++] = "dest";
+	keys[n++] = "platforms";
 	for (k = dk_source_kinds; *k; k++)
 		for (o = (*k)->opts; o->key; o++) {
 			size_t i = 0;
@@ -410,11 +411,111 @@ static char *deletes_text(const struct dk_spec_layer *l)
 	return sb_detach(&sb);
 }
 
+static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l);
+
+/* The keys that name a layer's input and its kind's options: what a platform's object holds. */
+static const char **input_keys(void)
+{
+	size_t n = 0, cap = 1;
+	const char **keys;
+
+	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
+		cap++;
+		for (const struct dk_source_opt *o = (*k)->opts; o->key; o++)
+			cap++;
+	}
+	keys = dk_xcalloc(cap, sizeof(*keys));
+	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
+		if (!(*k)->no_input)
+			keys[n++] = (*k)->key;
+		for (const struct dk_source_opt *o = (*k)->opts; o->key; o++) {
+			size_t i = 0;
+
+			while (i < n && strcmp(keys[i], o->key))
+				i++;
+			if (i == n)
+				keys[n++] = o->key;
+		}
+	}
+	return keys;
+}
+
+/*
+ * "platforms": {"linux/arm64": {"source": ...}, ...}.  Each platform's
+ * object holds the input and its kind's options; the layer's other keys
+ * (dest, ownership, modes, delete) hold for every platform.  Each variant
+ * is parsed as the whole layer it stands for, so it is checked as any
+ * layer is.
+ */
+static int parse_platform_layer(struct ctx *c, json_t *obj, json_t *plats, const char *where,
+				struct dk_spec_layer *l)
+{
+	const char **keys = input_keys();
+	char *pw = keypath(where, "platforms");
+	const char *name;
+	json_t *v;
+	int rc = 0;
+
+	for (const char **k = keys; *k && rc == 0; k++)
+		if (json_object_get(obj, *k)) {
+			char *msg = dk_xasprintf("\"%s\" goes in each platform's object of \"platforms\"", *k);
+
+			rc = bad(c, where, msg);
+			free(msg);
+		}
+	if (rc == 0 && (!json_is_object(plats) || !json_object_size(plats)))
+		rc = bad(c, pw, "must be an object of platforms (\"linux/arm64\": { \"source\": ... })");
+	if (rc == 0)
+		l->variants = dk_xcalloc(json_object_size(plats), sizeof(*l->variants));
+	json_object_foreach(plats, name, v) {
+		struct dk_spec_layer *var = &l->variants[l->n_variants];
+		char *vw = dk_xasprintf("%s.%s", pw, name);
+		struct dk_platform p;
+		json_t *whole;
+
+		if (rc < 0) {
+			free(vw);
+			break;
+		}
+		if (dk_platform_parse(name, &p, c->err) < 0) {
+			char *msg = dk_xstrdup(c->err->msg);
+
+			rc = bad(c, vw, msg);
+			free(msg);
+		} else if (!json_is_object(v)) {
+			rc = bad(c, vw, "must be an object: the platform's input and its options");
+		} else {
+			rc = check_keys(c, v, vw, keys);
+		}
+		for (size_t i = 0; rc == 0 && i < l->n_variants; i++)
+			if (dk_platform_match(&l->variants[i].platform, &p) == DK_PLATFORM_EXACT) {
+				char *msg = dk_xasprintf("the same platform as %s", l->variants[i].where + strlen(pw) + 1);
+
+				rc = bad(c, vw, msg);
+				free(msg);
+			}
+		if (rc == 0) {
+			whole = json_deep_copy(obj);
+			json_object_del(whole, "platforms");
+			json_object_update(whole, v);
+			rc = parse_layer(c, whole, vw, var);
+			var->platform = p;
+			l->n_variants++;
+			json_decref(whole);
+		}
+		free(vw);
+	}
+	free(pw);
+	free(keys);
+	return rc;
+}
+
 static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l)
 {
 	char *input = NULL, *dest = NULL;
 	const struct dk_source_kind *bare = NULL;
 	int rc = -1, n_inputs = 0;
+	json_t *plats = json_object_get(obj, "platforms");
 
 	l->where = dk_xstrdup(where);
 	l->file_mode = l->dir_mode = -1;
@@ -422,6 +523,8 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 		return bad(c, where, "must be an object");
 	if (check_layer_keys(c, obj, where) < 0)
 		return -1;
+	if (plats)
+		return parse_platform_layer(c, obj, plats, where, l);
 	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
 		char *s = NULL;
 		int r;
@@ -749,6 +852,9 @@ const struct dk_strlist *dk_spec_opt_list(const struct dk_spec_layer *l, const c
 
 static void layer_free(struct dk_spec_layer *l)
 {
+	for (size_t i = 0; i < l->n_variants; i++)
+		layer_free(&l->variants[i]);
+	free(l->variants);
 	free(l->where);
 	free(l->input);
 	free(l->origin);
