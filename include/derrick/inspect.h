@@ -18,8 +18,11 @@ struct json_t;
  * described instead by manifest digest and media type, artifact_type,
  * config and subject (descriptors: media_type, digest, size; subject null
  * when none), blobs (descriptors with their annotations) and annotations;
- * "artifact_type" is in no image's document.  Values a document lacks are
- * JSON null.  The caller owns the result.
+ * "artifact_type" is in no image's document.  With `want` NULL, an index
+ * is described as itself: manifest digest and media type, "manifests"
+ * (descriptors with their platform, {os, architecture[, variant]}, or null)
+ * and annotations; "manifests" is in no other document.  Values a document
+ * lacks are JSON null.  The caller owns the result.
  */
 int dk_inspect(const char *ref, const struct dk_platform *want, const struct dk_transport_opts *o,
 	       struct json_t **out, struct dk_err *err);

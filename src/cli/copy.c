@@ -91,6 +91,7 @@ static int run_copy(const char *cmd, const char *src, const char *dst, const str
 struct copy_args {
 	struct dk_transport_opts o;
 	struct dk_platform plat;
+	int has_plat;                   /* --platform given: else an index is copied whole */
 	const char *out;                /* pull: -o */
 	const char *digest_file;        /* push: --digest-file */
 	int json;
@@ -99,12 +100,14 @@ struct copy_args {
 /* --platform: a bad one is a usage error of this command. */
 static int opt_platform(const char *cmd, const char *arg, void *value)
 {
+	struct copy_args *a = value;
 	struct dk_err err = { 0 };
 
-	if (dk_platform_parse(arg, value, &err) < 0) {
+	if (dk_platform_parse(arg, &a->plat, &err) < 0) {
 		cli_usage(cmd, "%s", err.msg);
 		return -1;
 	}
+	a->has_plat = 1;
 	return 0;
 }
 
@@ -118,8 +121,9 @@ static int parse_copy(const struct cli_command *cmd, const struct cli_option *ow
 	int quiet = 0, verbose = 0, rc;
 	struct cli_option options[] = {
 		*own,
-		CLI_CALL(0, "platform", &a->plat, "OS/ARCH[/VARIANT]",
-			 "which image of a multi-platform index (default: this machine's)", opt_platform),
+		CLI_CALL(0, "platform", a, "OS/ARCH[/VARIANT]",
+			 "copy only this platform's image of a multi-platform index (default: every platform)",
+			 opt_platform),
 		CLI_FLAG(0, "json", &a->json, "list every blob and what happened to it"),
 		CLI_VERBOSITY(&quiet, &verbose),
 		CLI_GROUP(cli_registry_options, &a->o, "registry flags"),
@@ -128,7 +132,6 @@ static int parse_copy(const struct cli_command *cmd, const struct cli_option *ow
 
 	memset(a, 0, sizeof(*a));
 	cli_transport_defaults(&a->o);
-	dk_platform_host(&a->plat);
 	if ((rc = cli_parse(cmd, options, argc, argv)) >= 0)
 		return rc;
 	cli_set_verbosity(quiet, verbose);
@@ -152,7 +155,7 @@ int cmd_pull(int argc, char **argv)
 		return cli_usage("pull", "expected exactly one REF");
 	if (!a.out)
 		return cli_usage("pull", "missing -o oci:DIR[:TAG]");
-	return run_copy("pull", argv[optind], a.out, &a.plat, &a.o, a.json, NULL);
+	return run_copy("pull", argv[optind], a.out, a.has_plat ? &a.plat : NULL, &a.o, a.json, NULL);
 }
 
 int cmd_push(int argc, char **argv)
@@ -166,5 +169,6 @@ int cmd_push(int argc, char **argv)
 		return rc;
 	if (argc - optind != 2)
 		return cli_usage("push", "expected SRC and DEST");
-	return run_copy("push", argv[optind], argv[optind + 1], &a.plat, &a.o, a.json, a.digest_file);
+	return run_copy("push", argv[optind], argv[optind + 1], a.has_plat ? &a.plat : NULL, &a.o, a.json,
+			a.digest_file);
 }

@@ -21,14 +21,17 @@ static const struct cli_command inspect_cmd = {
 /* --platform: a bad one is "derrick: error: ...", as inspect always said. */
 static int opt_platform(const char *cmd, const char *arg, void *value)
 {
+	const struct dk_platform **want = value;
+	static struct dk_platform plat;
 	struct dk_err err = { 0 };
 
 	(void)cmd;
-	if (dk_platform_parse(arg, value, &err) < 0) {
+	if (dk_platform_parse(arg, &plat, &err) < 0) {
 		err.code = DK_E_USAGE;
 		cli_error(&err);
 		return -1;
 	}
+	*want = &plat;
 	return 0;
 }
 
@@ -115,10 +118,34 @@ static void print_artifact(json_t *d)
 	}
 }
 
+/* Each entry of an index: its platform ("(none)" when it names none), digest and size. */
+static void print_index(json_t *d)
+{
+	json_t *m;
+	size_t i;
+
+	printf("platforms:\n");
+	json_array_foreach(json_object_get(d, "manifests"), i, m) {
+		json_t *p = json_object_get(m, "platform");
+		const char *v = json_string_value(json_object_get(p, "variant"));
+		char plat[200];
+
+		if (json_is_object(p))
+			snprintf(plat, sizeof(plat), "%s/%s%s%s", str(p, "os"), str(p, "architecture"), v ? "/" : "",
+				 v ? v : "");
+		else
+			snprintf(plat, sizeof(plat), "(none)");
+		printf("  %-16s %s %10lld bytes\n", plat, str(m, "digest"),
+		       (long long)json_integer_value(json_object_get(m, "size")));
+	}
+}
+
 static void print_text(json_t *d)
 {
 	printf("manifest:    %s (%s)\n", str(d, "manifest_digest"), str(d, "media_type"));
-	if (json_object_get(d, "artifact_type"))
+	if (json_object_get(d, "manifests"))
+		print_index(d);
+	else if (json_object_get(d, "artifact_type"))
 		print_artifact(d);
 	else
 		print_image(d);
@@ -129,26 +156,25 @@ static void print_text(json_t *d)
 int cmd_inspect(int argc, char **argv)
 {
 	struct dk_transport_opts o;
-	struct dk_platform plat;
+	const struct dk_platform *plat = NULL;
 	struct dk_err err = { 0 };
 	json_t *doc;
 	int json = 0, rc;
 	struct cli_option options[] = {
 		CLI_CALL(0, "platform", &plat, "OS/ARCH[/VARIANT]",
-			 "which image of a multi-platform index (default: this machine's)", opt_platform),
+			 "which image of a multi-platform index (default: list the index's platforms)", opt_platform),
 		CLI_FLAG(0, "json", &json, "print the description as JSON"),
 		CLI_GROUP(cli_registry_options, &o, "registry flags"),
 		CLI_END,
 	};
 
-	dk_platform_host(&plat);
 	cli_transport_defaults(&o);
 	o.progress = 0;
 	if ((rc = cli_parse(&inspect_cmd, options, argc, argv)) >= 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage("inspect", "expected exactly one IMAGE");
-	if (dk_inspect(argv[optind], &plat, &o, &doc, &err) < 0)
+	if (dk_inspect(argv[optind], plat, &o, &doc, &err) < 0)
 		return cli_error(&err);
 	if (json) {
 		char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

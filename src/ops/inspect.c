@@ -99,6 +99,47 @@ static json_t *summarise_artifact(const struct dk_manifest_blob *mb, const struc
 	return doc;
 }
 
+/* The platforms an index offers, each with its manifest's descriptor. */
+static json_t *summarise_index(const struct dk_manifest_blob *mb, const char *where, struct dk_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(mb->bytes, mb->len, 0, &jerr), *ms, *e, *doc, *list;
+	size_t i;
+
+	if (!root) {
+		dk_fail(err, DK_E_CORRUPT, "%s: index %s is not valid JSON: %s", where, mb->desc.digest, jerr.text);
+		return NULL;
+	}
+	ms = json_object_get(root, "manifests");
+	if (!json_is_array(ms)) {
+		dk_fail(err, DK_E_CORRUPT, "%s: index %s has no manifests array", where, mb->desc.digest);
+		json_decref(root);
+		return NULL;
+	}
+	doc = json_object();
+	list = json_array();
+	json_object_set_new(doc, "manifest_digest", json_string(mb->desc.digest));
+	json_object_set_new(doc, "media_type", json_string(mb->desc.media_type));
+	json_array_foreach(ms, i, e) {
+		struct dk_desc d;
+		json_t *entry;
+
+		if (dk_desc_from_json(e, where, &d, err) < 0) {
+			json_decref(list);
+			json_decref(doc);
+			json_decref(root);
+			return NULL;
+		}
+		entry = desc_json(&d);
+		json_object_set_new(entry, "platform", copy_or_null(json_object_get(e, "platform")));
+		json_array_append_new(list, entry);
+	}
+	json_object_set_new(doc, "manifests", list);
+	json_object_set_new(doc, "annotations", copy_or_null(json_object_get(root, "annotations")));
+	json_decref(root);
+	return doc;
+}
+
 int dk_inspect(const char *text, const struct dk_platform *want, const struct dk_transport_opts *o,
 	       json_t **out, struct dk_err *err)
 {
@@ -118,8 +159,14 @@ int dk_inspect(const char *text, const struct dk_platform *want, const struct dk
 		return -1;
 	if (dk_image_src_open(&ref, o, &src, err) < 0)
 		goto out;
-	if (dk_image_src_get_manifest(src, want, &mb, err) < 0 ||
-	    dk_manifest_parse(&mb, text, &m, err) < 0)
+	if (dk_image_src_get_manifest(src, want, &mb, err) < 0)
+		goto out;
+	if (dk_media_is_index(mb.desc.media_type)) {
+		*out = summarise_index(&mb, text, err);
+		rc = *out ? 0 : -1;
+		goto out;
+	}
+	if (dk_manifest_parse(&mb, text, &m, err) < 0)
 		goto out;
 	if (m.artifact_type) {
 		*out = summarise_artifact(&mb, &m);
