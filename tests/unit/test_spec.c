@@ -216,6 +216,54 @@ static void test_plan_targets_and_version_labels(void)
 	dk_spec_free(&s);
 }
 
+/* "platforms": each variant is a whole layer; the plan takes the best match and keys it by platform. */
+static void test_platform_layers(void)
+{
+	static const char *spec = ONE_STAGE("{\"platforms\": {\"linux/arm64\": {\"source\": \"arm\"},"
+					    " \"linux/amd64\": {\"tar\": \"amd.tar\"}}, \"dest\": \"/opt/\", \"uid\": 7}");
+	struct dk_spec s;
+	struct dk_plan p;
+	struct dk_plan_opts o;
+	struct dk_err err;
+	const struct dk_spec_layer *l;
+
+	CHECK(dk_spec_parse(spec, "/proj/d.json", &s, &err) == 0);
+	l = &s.stages[0].layers[0];
+	CHECK(l->n_variants == 2 && l->kind == NULL);
+	CHECK_STR(l->variants[0].kind->key, "source");
+	CHECK_STR(l->variants[0].input, "/proj/arm");
+	CHECK_STR(l->variants[0].dest, "opt");
+	CHECK(l->variants[0].uid == 7);
+	CHECK_STR(l->variants[0].where, "stages[0].layers[0].platforms.linux/arm64");
+	CHECK_STR(l->variants[1].kind->key, "tar");
+	CHECK_STR(l->variants[1].platform.arch, "amd64");
+	memset(&o, 0, sizeof(o));
+	CHECK(dk_platform_parse("linux/arm64/v8", &o.platform, &err) == 0);
+	CHECK(dk_plan_make(&s, &o, &p, &err) == 0);
+	CHECK(p.layers.n == 1 && p.layers.v[0].entry == &l->variants[0]);
+	CHECK_STR(p.layers.v[0].key_extra, "platform=linux/arm64/v8");
+	dk_plan_free(&p);
+	CHECK(dk_platform_parse("linux/riscv64", &o.platform, &err) == 0);
+	CHECK(dk_plan_make(&s, &o, &p, &err) < 0);
+	CHECK(strstr(err.msg, "stages[0].layers[0].platforms has no entry for linux/riscv64, a platform being built "
+			      "(it has linux/arm64, linux/amd64)") != NULL);
+	dk_spec_free(&s);
+
+	CHECK(strstr(parse_error(ONE_STAGE("{\"platforms\": {}}")), "must be an object of platforms") != NULL);
+	CHECK(strstr(parse_error(ONE_STAGE("{\"platforms\": {\"linux\": {\"source\": \"a\"}}}")),
+		     "platforms.linux: platform \"linux\": expected OS/ARCH") != NULL);
+	CHECK(strstr(parse_error(ONE_STAGE("{\"platforms\": {\"linux/arm64\": {\"source\": \"a\", \"dest\": \"/b\"}}}")),
+		     "platforms.linux/arm64.dest: unknown key") != NULL);
+	CHECK(strstr(parse_error(ONE_STAGE("{\"platforms\": {\"linux/arm64\": {}}}")), "exactly one of") != NULL);
+	CHECK(strstr(parse_error(ONE_STAGE("{\"platforms\": {\"linux/arm64\": {\"tar\": \"a\", \"exclude\": [\"x\"]}}}")),
+		     "not to a tar") != NULL);
+	CHECK(strstr(parse_error(ONE_STAGE("{\"exclude\": [\"x\"], \"platforms\": {\"linux/arm64\": {\"source\": \"a\"}}}")),
+		     "\"exclude\" goes in each platform's object") != NULL);
+	CHECK(strstr(parse_error(ONE_STAGE("{\"platforms\": {\"linux/arm64\": {\"source\": \"a\"},"
+					   " \"linux/arm64/v8\": {\"source\": \"b\"}}}")),
+		     "platforms.linux/arm64/v8: the same platform as linux/arm64") != NULL);
+}
+
 int main(void)
 {
 	RUN(test_full_spec);
@@ -227,5 +275,6 @@ int main(void)
 	RUN(test_base_paths);
 	RUN(test_expand);
 	RUN(test_plan_targets_and_version_labels);
+	RUN(test_platform_layers);
 	return tap_done();
 }
