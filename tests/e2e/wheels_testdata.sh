@@ -110,6 +110,25 @@ else
 	skip "python3-installer installs the test set" "Debian's python3-installer is not installed"
 fi
 
+# examples/wheels-app locks Debian's own wheels by hand: its hashes must be theirs.
+if ls /usr/share/python-wheels/pip-*.whl >/dev/null 2>&1; then
+	check "examples/wheels-app: pylock.toml and requirements.txt match /usr/share/python-wheels" $py - "$TOP_SRCDIR/examples/wheels-app" <<'PY'
+import hashlib, os, re, sys, tomllib
+d = sys.argv[1]
+lk = tomllib.load(open(os.path.join(d, "pylock.toml"), "rb"))
+hashes = []
+for p in lk["packages"]:
+    (w,) = p["wheels"]
+    data = open(w["path"], "rb").read()
+    assert len(data) == w["size"] and hashlib.sha256(data).hexdigest() == w["hashes"]["sha256"], w["name"]
+    assert w["name"].startswith("%s-%s-" % (p["name"], p["version"]))
+    hashes.append(w["hashes"]["sha256"])
+assert sorted(hashes) == sorted(re.findall(r"--hash=sha256:([0-9a-f]{64})", open(os.path.join(d, "requirements.txt")).read()))
+PY
+else
+	skip "examples/wheels-app's locks match Debian's wheels" "no /usr/share/python-wheels (python3-pip-whl)"
+fi
+
 # The index, in both forms.
 if ! command -v curl >/dev/null; then skip "local simple index" "no curl"; echo "1..$_n"; exit 0; fi
 simple_index_start idx "$data/wheels" || { not_ok "the simple index starts"; echo "1..$_n"; exit 0; }
