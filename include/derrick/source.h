@@ -26,6 +26,15 @@ struct dk_symview;
 enum dk_source_opt_type {
 	DK_OPT_STRINGS,     /* an array of strings */
 	DK_OPT_INPUT_PATH,  /* a path; a relative one is resolved against the input */
+	DK_OPT_STRING,      /* a string, kept as written */
+	DK_OPT_SPEC_PATH,   /* a path; a relative one is resolved against the spec's directory */
+	DK_OPT_SPEC_PATHS,  /* an array of paths, each resolved as DK_OPT_SPEC_PATH */
+	/*
+	 * Members only (dk_source_kind.members): a DK_OPT_SPEC_PATH that names
+	 * the layer's input.  Exactly one of a row's input members must be
+	 * given; its resolved path becomes the layer's input, its text the origin.
+	 */
+	DK_OPT_SPEC_INPUT,
 };
 
 struct dk_source_opt {
@@ -68,6 +77,24 @@ struct dk_source_kind {
 	 */
 	int no_input;
 	/*
+	 * The key's value is an object (`"wheels": { "lock": ... }`) whose keys
+	 * are these typed members, ending with { NULL }; NULL when the key's
+	 * value is a string naming the input.  The parser refuses unknown and
+	 * mistyped members by their key path and stores the given ones in the
+	 * layer's opts (dk_spec_opt_value/dk_spec_opt_list read them).  Such a
+	 * layer takes no "dest": its check callback sets the layer's dest.
+	 */
+	const struct dk_source_opt *members;
+	/*
+	 * Called once the layer is parsed (members, dest and common options),
+	 * or NULL: check what the types alone cannot (formats, combinations),
+	 * fill in what follows from the options (l->dest for an object kind).
+	 * `spec_file` names the spec in messages, which name the key path
+	 * ("FILE: stages[1].layers[0].wheels.python: ...").  0, or -1 with err
+	 * set (code DK_E_SPEC).
+	 */
+	int (*check)(struct dk_spec_layer *l, const char *spec_file, struct dk_err *err);
+	/*
 	 * Append the layers entry `l` gives for `platform` to `out` (with
 	 * dk_layer_plans_add); 0, or -1 with err set.  Cheap: the plan is made
 	 * before any layer is read, so a mistake shows in milliseconds.
@@ -93,6 +120,12 @@ extern const struct dk_source_kind *const dk_source_kinds[];
  */
 int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
 		   struct dk_layer_plans *out, struct dk_err *err);
+
+/*
+ * The row's check of parsed layer `l` (see dk_source_kind.check), for the
+ * spec parser.  0, or -1 with err set.
+ */
+int dk_source_check(struct dk_spec_layer *l, const char *spec_file, struct dk_err *err);
 
 /*
  * Read planned layer `lp` into `out` (initialised, empty) through its

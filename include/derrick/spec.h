@@ -35,8 +35,8 @@ struct dk_strlist {
 /* One of its kind's own options (source.h), as the spec gave it. */
 struct dk_spec_opt {
 	const char *key;            /* the row's string */
-	char *value;                /* DK_OPT_INPUT_PATH: the resolved path */
-	struct dk_strlist list;     /* DK_OPT_STRINGS */
+	char *value;                /* a string, or a path option's resolved path */
+	struct dk_strlist list;     /* DK_OPT_STRINGS, DK_OPT_SPEC_PATHS (resolved) */
 };
 
 struct dk_spec_layer {

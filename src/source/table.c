@@ -13,12 +13,13 @@
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
-extern const struct dk_source_kind dk_source_dir, dk_source_tar, dk_source_delete;
+extern const struct dk_source_kind dk_source_dir, dk_source_tar, dk_source_wheels, dk_source_delete;
 
 /* The order is the one the spec's messages list the keys in. */
 const struct dk_source_kind *const dk_source_kinds[] = {
 	&dk_source_dir,
 	&dk_source_tar,
+	&dk_source_wheels,
 	&dk_source_delete,
 	NULL
 };
@@ -64,6 +65,11 @@ int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struc
 		plan_deletes(l, &out->v[i]);
 	}
 	return 0;
+}
+
+int dk_source_check(struct dk_spec_layer *l, const char *spec_file, struct dk_err *err)
+{
+	return l->kind->check ? l->kind->check(l, spec_file, err) : 0;
 }
 
 int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, const struct dk_symview *below,

@@ -315,34 +315,119 @@ static int check_foreign_opts(struct ctx *c, json_t *obj, const char *where, con
 	return 0;
 }
 
-/* The kind's own options; a relative path option is relative to the input. */
-static int parse_kind_opts(struct ctx *c, json_t *obj, const char *where, struct dk_spec_layer *l)
+/*
+ * Read option o of obj into so (its key already set): 1 when given, 0 when
+ * absent, -1 on a wrong type.  A relative DK_OPT_INPUT_PATH is relative to
+ * `input`, a relative DK_OPT_SPEC_PATH(S) to the spec's directory.
+ */
+static int parse_opt(struct ctx *c, json_t *obj, const char *where, const struct dk_source_opt *o,
+		     const char *input, struct dk_spec_opt *so)
+{
+	char *s = NULL;
+	int r;
+
+	switch (o->type) {
+	case DK_OPT_STRINGS:
+	case DK_OPT_SPEC_PATHS:
+		r = get_strlist(c, obj, where, o->key, &so->list);
+		for (size_t i = 0; r > 0 && o->type == DK_OPT_SPEC_PATHS && i < so->list.n; i++) {
+			char *abs = resolve(c, so->list.v[i]);
+
+			free(so->list.v[i]);
+			so->list.v[i] = abs;
+		}
+		return r;
+	case DK_OPT_STRING:
+		return get_string(c, obj, where, o->key, &so->value);
+	case DK_OPT_INPUT_PATH:
+	case DK_OPT_SPEC_PATH:
+	case DK_OPT_SPEC_INPUT:
+		r = get_string(c, obj, where, o->key, &s);
+		if (r > 0 && o->type == DK_OPT_INPUT_PATH)
+			so->value = s[0] == '/' ? dk_xstrdup(s) : dk_path_join(input, s);
+		else if (r > 0)
+			so->value = resolve(c, s);
+		free(s);
+		return r;
+	}
+	return 0;
+}
+
+/* Options of row list `opts` given in obj, into l->opts. */
+static int parse_opts(struct ctx *c, json_t *obj, const char *where, const struct dk_source_opt *opts,
+		      struct dk_spec_layer *l)
 {
 	size_t n = 0;
 
-	while (l->kind->opts[n].key)
+	while (opts[n].key)
 		n++;
 	l->opts = dk_xcalloc(n + 1, sizeof(*l->opts));
-	for (const struct dk_source_opt *o = l->kind->opts; o->key; o++) {
+	for (const struct dk_source_opt *o = opts; o->key; o++) {
 		struct dk_spec_opt *so = &l->opts[l->n_opts];
-		char *s = NULL;
 		int r;
 
 		so->key = o->key;
-		if (o->type == DK_OPT_STRINGS) {
-			r = get_strlist(c, obj, where, o->key, &so->list);
-		} else {
-			r = get_string(c, obj, where, o->key, &s);
-			if (r > 0)
-				so->value = s[0] == '/' ? dk_xstrdup(s) : dk_path_join(l->input, s);
-			free(s);
-		}
+		r = parse_opt(c, obj, where, o, l->input, so);
 		if (r != 0)
 			l->n_opts++;
 		if (r < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * An object-valued kind key (`"wheels": {...}`): only its members, typed,
+ * into l->opts; exactly one input member names the input, which is
+ * returned in *input as written.
+ */
+static int parse_members(struct ctx *c, json_t *val, const char *where, struct dk_spec_layer *l, char **input)
+{
+	const struct dk_source_opt *m, *in = NULL;
+	char *mw = dk_xasprintf("%s.%s", where, l->kind->key);
+	const char **keys;
+	size_t n = 0, n_in = 0;
+	int rc = -1;
+
+	for (m = l->kind->members; m->key; m++)
+		n++;
+	keys = dk_xcalloc(n + 1, sizeof(*keys));
+	for (n = 0, m = l->kind->members; m->key; m++)
+		keys[n++] = m->key;
+	if (check_keys(c, val, mw, keys) < 0 || parse_opts(c, val, mw, l->kind->members, l) < 0)
+		goto out;
+	for (m = l->kind->members; m->key; m++)
+		if (m->type == DK_OPT_SPEC_INPUT && json_object_get(val, m->key)) {
+			if (!n_in++)
+				in = m;
+		}
+	if (n_in != 1) {
+		struct strbuf sb = STRBUF_INIT;
+		size_t total = 0, j = 0;
+
+		for (m = l->kind->members; m->key; m++)
+			total += m->type == DK_OPT_SPEC_INPUT;
+		sb_adds(&sb, n_in ? "takes only one of " : "needs one of ");
+		for (m = l->kind->members; m->key; m++)
+			if (m->type == DK_OPT_SPEC_INPUT)
+				sb_addf(&sb, "%s\"%s\"", list_sep(j++, total, " or "), m->key);
+		bad(c, mw, sb.buf);
+		sb_release(&sb);
+		goto out;
+	}
+	*input = dk_xstrdup(json_string_value(json_object_get(val, in->key)));
+	if (!**input) {
+		char *p = keypath(mw, in->key);
+
+		bad(c, p, "is empty");
+		free(p);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(keys);
+	free(mw);
+	return rc;
 }
 
 /* Why in-layer path p cannot be deleted beside the ones before it, or NULL. */
@@ -514,6 +599,7 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 {
 	char *input = NULL, *dest = NULL;
 	const struct dk_source_kind *bare = NULL;
+	json_t *members = NULL;
 	int rc = -1, n_inputs = 0;
 	json_t *plats = json_object_get(obj, "platforms");
 
@@ -526,11 +612,28 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 	if (plats)
 		return parse_platform_layer(c, obj, plats, where, l);
 	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
+		json_t *v = json_object_get(obj, (*k)->key);
 		char *s = NULL;
 		int r;
 
 		if ((*k)->no_input) {
 			bare = *k;
+			continue;
+		}
+		if ((*k)->members) {
+			if (!v)
+				continue;
+			if (!json_is_object(v)) {
+				char *p = keypath(where, (*k)->key);
+
+				bad(c, p, "must be an object");
+				free(p);
+				goto out;
+			}
+			if (!n_inputs++) {
+				l->kind = *k;
+				members = v;
+			}
 			continue;
 		}
 		r = get_string(c, obj, where, (*k)->key, &s);
@@ -564,6 +667,17 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 	} else if (n_inputs != 1) {
 		no_single_kind(c, where);
 		goto out;
+	} else if (members) {
+		if (dest) {
+			char *msg = dk_xasprintf("dest does not apply to %s: its own keys say where it writes",
+						 l->kind->noun);
+
+			bad(c, where, msg);
+			free(msg);
+			goto out;
+		}
+		if (parse_members(c, members, where, l, &input) < 0)
+			goto out;
 	}
 	if (!*input) {
 		char *msg = dk_xasprintf("%s is empty", l->kind->key);
@@ -578,7 +692,9 @@ static int parse_layer(struct ctx *c, json_t *obj, const char *where, struct dk_
 	l->origin = dk_xstrdup(input);
 	/* a layer without input reads no file: the spec's directory stands in for one */
 	l->input = l->kind->no_input ? dk_xstrdup(c->dir) : resolve(c, input);
-	if (parse_kind_opts(c, obj, where, l) < 0)
+	if (!members && parse_opts(c, obj, where, l->kind->opts, l) < 0)
+		goto out;
+	if (dk_source_check(l, c->file, c->err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -33,6 +33,10 @@ def c_literals(path, call):
     # test_spec.c's one-stage wrapper, spelt out
     src = re.sub(r'ONE_STAGE\(((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
                  lambda m: '"{\\"stages\\":[{\\"name\\":\\"a\\",\\"layers\\":[" ' + m.group(1) + ' "]}]}"', src)
+    # test_wheelsrc.c's wheels-layer wrapper, spelt out
+    src = re.sub(r'WHEELS\(((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
+                 lambda m: '"{\\"stages\\":[{\\"name\\":\\"a\\"},{\\"name\\":\\"deps\\",\\"layers\\":[{\\"wheels\\":{" '
+                 + m.group(1) + ' "}}]}]}"', src)
     for m in re.finditer(re.escape(call) + r'\(\s*[^"()]*?((?:"(?:[^"\\]|\\.)*"\s*)+)', src):
         parts = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))
         try:
@@ -51,12 +55,14 @@ put('ignore', '\n'.join(c_literals('tests/unit/test_ignore.c', 'dk_ignore_add'))
 put('ignore', '**/*.log\n!logs\n# comment\n\ufeffa/b\r\n[a-c]?\\*\n!**/keep/**\n')
 
 for spec in ('testdata/golden/derrick.json', 'testdata/golden/full/full.json',
-             'examples/python-app/derrick.json', 'examples/python-app/derrick-debian.json'):
+             'examples/python-app/derrick.json', 'examples/python-app/derrick-debian.json',
+             'examples/wheels-app/derrick.json'):
     put('spec', open(os.path.join(top, spec), 'rb').read())
-for call in ('dk_spec_parse', 'parse_error'):
-    for s in c_literals('tests/unit/test_spec.c', call):
-        if s.lstrip().startswith('{'):
-            put('spec', s)
+for call in ('dk_spec_parse', 'parse_error', 'REFUSED'):
+    for f in ('tests/unit/test_spec.c', 'tests/unit/test_wheelsrc.c'):
+        for s in c_literals(f, call):
+            if s.lstrip().startswith('{'):
+                put('spec', s)
 
 put('tar', open(os.path.join(top, 'testdata/golden/full/ustar.tar.gz'), 'rb').read())
 put('tar', open(os.path.join(top, 'testdata/golden/full/pax.tar'), 'rb').read())

@@ -34,10 +34,22 @@ static void test_rows_are_complete(void)
 	CHECK(n >= 2);
 }
 
-/* What a row's key takes in a spec: a path, or (a row without input: "delete") a list of image paths. */
-static const char *input_json(const struct dk_source_kind *k)
+/*
+ * What a row's key takes in a spec: a path, or (a row without input:
+ * "delete") a list of image paths, or (a row of members: "wheels") an
+ * object whose first input member names the path.  A new string.
+ */
+static char *input_json(const struct dk_source_kind *k)
 {
-	return k->no_input ? "[\"/in\"]" : "\"in\"";
+	if (k->members) {
+		const struct dk_source_opt *m = k->members;
+
+		while (m->key && m->type != DK_OPT_SPEC_INPUT)
+			m++;
+		CHECK(m->key != NULL);
+		return dk_xasprintf("{\"%s\":\"in\"}", m->key ? m->key : "");
+	}
+	return dk_xstrdup(k->no_input ? "[\"/in\"]" : "\"in\"");
 }
 
 /* The spec picks each row by its key, and lists every row's keys when a key is unknown. */
@@ -47,8 +59,9 @@ static void test_spec_picks_the_row(void)
 	struct dk_err err;
 
 	for (const struct dk_source_kind *const *k = dk_source_kinds; *k; k++) {
-		char *text = dk_xasprintf(ONE_LAYER("{\"%s\":%s%s}"), (*k)->key, input_json(*k),
-					  (*k)->no_input ? "" : ",\"dest\":\"/d\"");
+		char *in = input_json(*k);
+		char *text = dk_xasprintf(ONE_LAYER("{\"%s\":%s%s}"), (*k)->key, in,
+					  (*k)->no_input || (*k)->members ? "" : ",\"dest\":\"/d\"");
 
 		CHECK(dk_spec_parse(text, "/p/d.json", &s, &err) == 0);
 		CHECK(s.stages[0].layers[0].kind == *k);
@@ -57,6 +70,7 @@ static void test_spec_picks_the_row(void)
 		CHECK_STR(s.stages[0].layers[0].origin, (*k)->no_input ? "/in" : "in");
 		dk_spec_free(&s);
 		free(text);
+		free(in);
 
 		CHECK(dk_spec_parse(ONE_LAYER("{\"nope\":1}"), "d.json", &s, &err) < 0);
 		CHECK(strstr(err.msg, (*k)->key) != NULL);
@@ -77,7 +91,8 @@ static int takes(const struct dk_source_kind *k, const char *key)
 static void check_refused(const struct dk_source_kind *k, const struct dk_source_kind *j,
 			  const struct dk_source_opt *o)
 {
-	char *text = dk_xasprintf(ONE_LAYER("{\"%s\":%s,\"%s\":%s}"), k->key, input_json(k), o->key,
+	char *in = input_json(k);
+	char *text = dk_xasprintf(ONE_LAYER("{\"%s\":%s,\"%s\":%s}"), k->key, in, o->key,
 				  o->type == DK_OPT_STRINGS ? "[\"x\"]" : "\"x\"");
 	char *want = dk_xasprintf("to %s, not to %s", j->noun, k->noun);
 	struct dk_spec s;
@@ -87,6 +102,7 @@ static void check_refused(const struct dk_source_kind *k, const struct dk_source
 	CHECK(strstr(err.msg, want) != NULL);
 	free(want);
 	free(text);
+	free(in);
 }
 
 /* A kind's option given to another kind is refused, naming the kind it belongs to. */

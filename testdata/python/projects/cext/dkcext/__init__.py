@@ -1,0 +1,1 @@
+from dkcext._speed import add  # noqa: F401

@@ -1,0 +1,1 @@
+FROM = "dk-clash-b"

@@ -1,0 +1,1 @@
+#define DKDATA_VERSION "2.1"
