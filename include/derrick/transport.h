@@ -70,7 +70,7 @@ struct dk_blob_note {
  */
 struct dk_image_src;
 struct dk_image_src_ops {
-	/* The manifest the reference names; an index is resolved to `want`. */
+	/* The manifest the reference names; an index is resolved to `want` (NULL: returned as it is). */
 	int (*get_manifest)(struct dk_image_src *s, const struct dk_platform *want,
 			    struct dk_manifest_blob *out, struct dk_err *err);
 	/* A small blob's bytes (a config), checked against d. */
@@ -146,6 +146,7 @@ void dk_image_dst_close(struct dk_image_dst *d);
 /*
  * The manifest s names, an index resolved to the platform `want`: 0 and
  * *out filled (its bytes as stored, free with dk_manifest_blob_free), or -1.
+ * With want NULL an index is not resolved: *out is the index itself.
  */
 int dk_image_src_get_manifest(struct dk_image_src *s, const struct dk_platform *want,
 			      struct dk_manifest_blob *out, struct dk_err *err);

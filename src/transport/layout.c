@@ -169,7 +169,7 @@ static int lsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 	memset(out, 0, sizeof(*out));
 	if (find_entry(s, &d, err) < 0)
 		return -1;
-	if (dk_media_is_index(d.media_type)) {
+	if (dk_media_is_index(d.media_type) && want) {
 		char *buf;
 		size_t len;
 		int rc;
@@ -182,10 +182,10 @@ static int lsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 		if (rc < 0)
 			return -1;
 	}
-	if (!dk_media_is_manifest(d.media_type))
+	if (!dk_media_is_manifest(d.media_type) && !(dk_media_is_index(d.media_type) && !want))
 		return dk_fail(err, DK_E_CORRUPT, "%s: %s has unsupported media type %s",
 			       base->ref.text, d.digest, d.media_type);
-	if (dk_doc_check_size(DK_DOC_MANIFEST, base->ref.text, d.digest, d.size, err) < 0 ||
+	if (dk_doc_check_size(dk_doc_of_media(d.media_type), base->ref.text, d.digest, d.size, err) < 0 ||
 	    dk_blobs_read(&s->blobs, d.digest, d.size, DK_MANIFEST_MAX, &out->bytes, &out->len, err) < 0)
 		return -1;
 	out->desc = d;

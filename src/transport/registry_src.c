@@ -124,7 +124,7 @@ static int rsrc_get_manifest(struct dk_image_src *base, const struct dk_platform
 
 	if (fetch_manifest(s, dk_dockerref_reference(d), d->digest, out, err) < 0)
 		return -1;
-	if (!dk_media_is_index(out->desc.media_type))
+	if (!dk_media_is_index(out->desc.media_type) || !want)
 		return 0;
 	if (dk_index_select(out->bytes, out->len, base->ref.text, want, &pick, err) < 0) {
 		dk_manifest_blob_free(out);
