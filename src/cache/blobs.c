@@ -130,6 +130,10 @@ int dk_blobs_verify(const struct dk_blobs *b, const char *digest, uint64_t size,
 	if (rc < 0) {
 		if (err && err->code == DK_E_NOTFOUND)
 			dk_fail(err, DK_E_NOTFOUND, "%s: blob %s is missing", b->root, digest);
+	} else if (strcmp(got, digest) != 0 && size && got_size != size) {
+		/* cut short or grown: the sizes say which */
+		rc = dk_fail(err, DK_E_CORRUPT, "%s: blob %s is corrupt: its content hashes to %s (%llu bytes, its descriptor says %llu)",
+			     b->root, digest, got, (unsigned long long)got_size, (unsigned long long)size);
 	} else if (strcmp(got, digest) != 0) {
 		rc = dk_fail(err, DK_E_CORRUPT, "%s: blob %s is corrupt: its content hashes to %s",
 			     b->root, digest, got);
