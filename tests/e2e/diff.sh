@@ -115,6 +115,9 @@ registry_mark reg
 "$DERRICK" verify --tls-verify=false --cache-dir "$T/fresh-cache2" "docker://$R/app:v2" >"$T/rv.out" 2>&1
 same "verify on the registry: intact, and every layer blob was read (the count above can see reads)" \
 	"$? $(registry_count reg GET "^/v2/app/blobs/($layers_re)" 200)" "0 $(json_get "$T/ex2.json" 'len(d["layers"])')"
+same "ls on the registry: the app layer's entries, as from the layout" \
+	"$("$DERRICK" ls --tls-verify=false --cache-dir "$T/fresh-cache3" --layer "$app" "docker://$R/app:v2")" \
+	"$("$DERRICK" ls --layer "$app" oci:"$T/ex-out":v2)"
 "$DERRICK" diff --json --tls-verify=false oci:"$T/ex-out":v1 "docker://$R/app:v2" >"$T/mixed.json"
 same "OLD in a layout, NEW in a registry: the same answer" "$(json_get "$T/mixed.json" 'd["layers"], d["download_bytes"]')" \
 	"$(json_get "$T/ex.json" 'd["layers"], d["download_bytes"]')"
