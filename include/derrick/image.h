@@ -66,6 +66,14 @@ int dk_media_is_manifest(const char *mt);
 /* 1 for media types of image configs (OCI or Docker): what a manifest of an image, not an artifact, has. */
 int dk_media_is_image_config(const char *mt);
 
+/* An uncompressed layer (the compressed kinds' media types are their rows', compress.h). */
+#define DK_MT_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
+
+/* A layer media type under its OCI name: Docker's are mapped, others returned as they are (not copied). */
+const char *dk_layer_media_oci(const char *mt);
+/* 1 for the layer media types derrick reads: an uncompressed tar or a compressor's (OCI or Docker names). */
+int dk_layer_media_known(const char *mt);
+
 /* The JSON documents that have a size limit, and the limit each has. */
 enum dk_doc {
 	DK_DOC_MANIFEST,        /* DK_MANIFEST_MAX: what registries accept */

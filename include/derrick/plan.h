@@ -17,7 +17,7 @@ struct dk_plan_opts {
 	const char *version;        /* --version, or NULL */
 	int version_from_git;       /* --version-from-git */
 	struct dk_platform platform;
-	int64_t epoch;              /* SOURCE_DATE_EPOCH */
+	int64_t epoch;              /* every timestamp: what dk_created_decide chose */
 };
 
 struct dk_plan {
@@ -49,6 +49,26 @@ int dk_expand(const char *s, const char *version, const char *where, char **out,
 
 /* Run `git describe --tags --always --dirty` in dir; "v1.2" gives "1.2". */
 int dk_git_version(const char *dir, char **version, char **revision, struct dk_err *err);
+
+/*
+ * The one place that decides the time every timestamp of an image takes
+ * (config "created", history, layer entries' mtimes), strongest first:
+ * the --created text `flag` (RFC 3339 or @SECONDS, see dk_parse_created)
+ * when not NULL; else `sde`, SOURCE_DATE_EPOCH's value, when set and not
+ * empty; else the time of the last commit of the git repository holding
+ * `dir`, the spec's directory (`git log -1 --format=%ct`, run there);
+ * else 0 (no git, not a repository, no commit).  0 with *out in seconds
+ * and *from naming the choice ("--created", "SOURCE_DATE_EPOCH", "git",
+ * "default"), or -1 with DK_E_USAGE and a line naming the bad value.
+ */
+int dk_created_decide(const char *flag, const char *sde, const char *dir, int64_t *out, const char **from,
+		      struct dk_err *err);
+/*
+ * --created: "2024-05-01T12:00:00Z" (an offset such as "+02:00" instead of
+ * the Z, whole seconds) or "@1714564800", from 1970 to 9999: 0 and *out in
+ * seconds, or -1 with DK_E_USAGE naming the value and the forms accepted.
+ */
+int dk_parse_created(const char *s, int64_t *out, struct dk_err *err);
 
 /* Format seconds since the epoch as RFC 3339 UTC ("1970-01-01T00:00:00Z"). */
 void dk_rfc3339(int64_t t, char buf[32]);

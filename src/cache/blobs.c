@@ -130,6 +130,10 @@ int dk_blobs_verify(const struct dk_blobs *b, const char *digest, uint64_t size,
 	if (rc < 0) {
 		if (err && err->code == DK_E_NOTFOUND)
 			dk_fail(err, DK_E_NOTFOUND, "%s: blob %s is missing", b->root, digest);
+	} else if (strcmp(got, digest) != 0 && size && got_size != size) {
+		/* cut short or grown: the sizes say which */
+		rc = dk_fail(err, DK_E_CORRUPT, "%s: blob %s is corrupt: its content hashes to %s (%llu bytes, its descriptor says %llu)",
+			     b->root, digest, got, (unsigned long long)got_size, (unsigned long long)size);
 	} else if (strcmp(got, digest) != 0) {
 		rc = dk_fail(err, DK_E_CORRUPT, "%s: blob %s is corrupt: its content hashes to %s",
 			     b->root, digest, got);
@@ -155,11 +159,15 @@ int dk_blobs_read(const struct dk_blobs *b, const char *digest, uint64_t size, s
 		return dk_err_prefix(err, "%s: blob %s", b->root, digest);
 	}
 	dk_sha256_buf(*out, *len, got);
-	if (strcmp(got, digest) != 0 || (size && *len != size)) {
+	if (strcmp(got, digest) != 0)
+		rc = dk_fail(err, DK_E_CORRUPT, "%s: blob %s is corrupt: its content hashes to %s (%zu bytes)",
+			     b->root, digest, got, *len);
+	else if (size && *len != size)
+		rc = dk_fail(err, DK_E_CORRUPT, "%s: blob %s has %zu bytes, its descriptor says %llu",
+			     b->root, digest, *len, (unsigned long long)size);
+	if (rc < 0) {
 		free(*out);
 		*out = NULL;
-		return dk_fail(err, DK_E_CORRUPT, "%s: blob %s is corrupt: its content hashes to %s (%zu bytes)",
-			       b->root, digest, got, *len);
 	}
-	return 0;
+	return rc;
 }

@@ -11,13 +11,16 @@
 
 #include "derrick/build.h"
 #include "derrick/image.h"
+#include "derrick/log.h"
 #include "derrick/rcache.h"
 #include "derrick/util.h"
 #include "cli.h"
 
 static const struct cli_command build_cmd = {
 	.name = "build",
-	.footer = "SOURCE_DATE_EPOCH (seconds) sets every timestamp in the image; default 0.\n",
+	.footer = "Every timestamp in the image (created, history, file mtimes) is --created, else\n"
+		  "SOURCE_DATE_EPOCH (seconds), else the spec's git repository's last commit time,\n"
+		  "else 0.\n",
 };
 
 static int opt_compression_level(const char *cmd, const char *arg, void *value)
@@ -74,34 +77,6 @@ static int opt_output(const char *cmd, const char *arg, void *value)
 	while (*outputs)
 		outputs++;
 	*outputs = arg;
-	return 0;
-}
-
-/* The last second of 9999: image dates are RFC 3339, whose years have four digits. */
-#define EPOCH_MAX 253402300799LL
-
-/* SOURCE_DATE_EPOCH: unset means 0; anything but a plain non-negative integer is refused. */
-static int epoch_from_env(int64_t *out, struct dk_err *err)
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	long long v;
-
-	*out = 0;
-	if (!s || !*s)
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	/* strtoll would take " 5" and "+5"; a '-' in front is a date before 1970 */
-	if (*end || (!(*s >= '0' && *s <= '9') && !(*s == '-' && s[1] >= '0' && s[1] <= '9')))
-		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": expected seconds since 1970 (a non-negative integer)", s);
-	if (*s == '-')
-		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": a date before 1970: expected seconds since 1970 "
-			       "(a non-negative integer)", s);
-	if (errno == ERANGE || v > EPOCH_MAX)
-		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": a date after the year 9999 (the largest is %lld, "
-			       "9999-12-31T23:59:59Z)", s, EPOCH_MAX);
-	*out = v;
 	return 0;
 }
 
@@ -246,7 +221,9 @@ int cmd_build(int argc, char **argv)
 	struct dk_err err = { 0 };
 	const char **outputs = dk_xcalloc((size_t)argc + 1, sizeof(char *));
 	struct dk_platform *platforms = NULL;
-	const char *platform = NULL, *digest_file = NULL, *own_files[2] = { NULL, NULL };
+	const char *platform = NULL, *digest_file = NULL, *created = NULL, *created_from;
+	char *spec_dir;
+	const char *own_files[2] = { NULL, NULL };
 	int json = 0, quiet = 0, verbose = 0, rc;
 	struct cli_option options[] = {
 		CLI_STRING('f', "file", &o.spec_path, "FILE", "build spec (default: ./derrick.json)"),
@@ -255,6 +232,8 @@ int cmd_build(int argc, char **argv)
 			   "set ${VERSION} and the org.opencontainers.image.version label"),
 		CLI_FLAG(0, "version-from-git", &o.plan.version_from_git,
 			 "the version from `git describe --tags --always --dirty`"),
+		CLI_STRING(0, "created", &created, "TIME",
+			   "every timestamp in the image: RFC 3339 (2024-05-01T12:00:00Z)\nor @SECONDS"),
 		CLI_STRING(0, "platform", &platform, "OS/ARCH[/VARIANT][,...]",
 			   "the image's platform (default: this machine's); several: an image index over one image each"),
 		CLI_CALL(0, "compression", &o, "gzip|zstd", "gzip (default) or zstd; overrides the spec's \"compression\"",
@@ -309,10 +288,14 @@ int cmd_build(int argc, char **argv)
 	} else {
 		dk_platform_host(&o.plan.platform);
 	}
-	if (epoch_from_env(&o.plan.epoch, &err) < 0 || dk_build(&o, &res, &err) < 0) {
+	spec_dir = dk_dirname(o.spec_path);
+	rc = dk_created_decide(created, getenv("SOURCE_DATE_EPOCH"), spec_dir, &o.plan.epoch, &created_from, &err);
+	free(spec_dir);
+	if (rc < 0 || dk_build(&o, &res, &err) < 0) {
 		rc = cli_error(&err);
 		goto out;
 	}
+	dk_verbose("timestamps from %s: %lld", created_from, (long long)o.plan.epoch);
 	rc = 0;
 	if (digest_file && write_digests(digest_file, &res, &o, &err) < 0)
 		rc = cli_error(&err);

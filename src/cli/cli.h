@@ -13,6 +13,8 @@
 #include "derrick/err.h"
 #include "derrick/transport.h"
 
+struct json_t;
+
 /* Exit statuses: 0 done, 1 failed, 2 the command line was wrong. */
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -24,6 +26,9 @@ int cmd_push(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* A number macro as a string literal, for the help texts. */
 #define CLI_STR(x) CLI_STR_(x)
@@ -106,6 +111,12 @@ struct cli_command {
 int cli_parse(const struct cli_command *cmd, const struct cli_option *opts, int argc, char **argv);
 /* Print the synopsis and option list made from opts. */
 void cli_help(const struct cli_command *cmd, const struct cli_option *opts, FILE *f);
+
+/* --platform OS/ARCH[/VARIANT] into the struct dk_platform at value (a cli_opt_fn). */
+int cli_opt_platform(const char *cmd, const char *arg, void *value);
+
+/* Print a --json document on stdout, indented, keys in their order. */
+void cli_print_json(struct json_t *doc);
 
 /* Defaults for the registry flags. */
 void cli_transport_defaults(struct dk_transport_opts *o);

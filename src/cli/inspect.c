@@ -176,14 +176,10 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage("inspect", "expected exactly one IMAGE");
 	if (dk_inspect(argv[optind], plat, &o, &doc, &err) < 0)
 		return cli_error(&err);
-	if (json) {
-		char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		puts(s);
-		free(s);
-	} else {
+	if (json)
+		cli_print_json(doc);
+	else
 		print_text(doc);
-	}
 	json_decref(doc);
 	return 0;
 }

@@ -23,6 +23,9 @@ static const struct {
 } commands[] = {
 	{ "build", cmd_build, "assemble an image from a build spec" },
 	{ "inspect", cmd_inspect, "describe an image (layers, digests, config)" },
+	{ "diff", cmd_diff, "compare two images: shared and new layers, download size, config" },
+	{ "ls", cmd_ls, "list a layer's entries, or the image's final filesystem" },
+	{ "verify", cmd_verify, "check every blob's digest, size and media type, and every diff_id" },
 	{ "pull", cmd_pull, "copy an image from a registry into an OCI layout" },
 	{ "push", cmd_push, "copy an image between transports (e.g. a layout to a registry)" },
 	{ "login", cmd_login, "check and store credentials for a registry" },

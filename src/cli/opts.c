@@ -7,6 +7,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "derrick/platform.h"
 #include "cli.h"
 
 void cli_transport_defaults(struct dk_transport_opts *o)
@@ -46,6 +49,25 @@ int cli_parse_int(const char *s, long min, long max, int *out)
 	if (*end || n < min || n > max)
 		return -1;
 	*out = (int)n;
+	return 0;
+}
+
+void cli_print_json(json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	puts(s);
+	free(s);
+}
+
+int cli_opt_platform(const char *cmd, const char *arg, void *value)
+{
+	struct dk_err err = { 0 };
+
+	if (dk_platform_parse(arg, value, &err) < 0) {
+		cli_usage(cmd, "%s", err.msg);
+		return -1;
+	}
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "derrick/compress.h"
 #include "derrick/image.h"
 #include "derrick/util.h"
 
@@ -23,6 +24,22 @@ int dk_media_is_manifest(const char *mt)
 int dk_media_is_image_config(const char *mt)
 {
 	return !strcmp(mt, DK_MT_OCI_CONFIG) || !strcmp(mt, DK_MT_DOCKER_CONFIG);
+}
+
+const char *dk_layer_media_oci(const char *mt)
+{
+	/* the same bytes under the OCI name: Docker's types predate OCI's */
+	if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.gzip"))
+		return DK_MT_LAYER_GZIP;
+	if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar"))
+		return DK_MT_LAYER_TAR;
+	return mt;
+}
+
+int dk_layer_media_known(const char *mt)
+{
+	mt = dk_layer_media_oci(mt);
+	return !strcmp(mt, DK_MT_LAYER_TAR) || dk_compressor_by_media_type(mt) != NULL;
 }
 
 int dk_desc_from_json(json_t *o, const char *where, struct dk_desc *d, struct dk_err *err)

@@ -84,16 +84,6 @@ struct run {
 	struct dk_err *err;
 };
 
-static const char *oci_layer_type(const char *mt)
-{
-	/* A Docker base is re-emitted as OCI: same bytes, OCI media type. */
-	if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.gzip"))
-		return DK_MT_LAYER_GZIP;
-	if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar"))
-		return "application/vnd.oci.image.layer.v1.tar";
-	return mt;
-}
-
 static struct dk_built_layer *add_result_layer(struct dk_build_result *res)
 {
 	res->layers = dk_xrealloc(res->layers, (res->n_layers + 1) * sizeof(*res->layers));
@@ -180,7 +170,7 @@ static int open_base(struct run *r)
 		l->created_by = dk_xasprintf("base image %s", where);
 		l->desc = b->manifest.layers[i];
 		snprintf(l->desc.media_type, sizeof(l->desc.media_type), "%s",
-			 oci_layer_type(b->manifest.layers[i].media_type));
+			 dk_layer_media_oci(b->manifest.layers[i].media_type));
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
  * read, so a mistake in the spec or the flags fails in milliseconds.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,8 @@ static void kv_set(struct dk_kvlist *l, const char *key, const char *value)
 	l->n++;
 }
 
-/* Run argv in dir and return its first line of output. */
-static int run_line(const char *dir, char *const argv[], char **out, struct dk_err *err)
+/* Run argv in dir and return its first line of output; quiet: its stderr goes nowhere. */
+static int run_line(const char *dir, char *const argv[], int quiet, char **out, struct dk_err *err)
 {
 	int pipefd[2], status;
 	char buf[512];
@@ -104,6 +105,12 @@ static int run_line(const char *dir, char *const argv[], char **out, struct dk_e
 	if (pid == 0) {
 		close(pipefd[0]);
 		dup2(pipefd[1], 1);
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0)
+				dup2(null, 2);
+		}
 		if (chdir(dir) < 0)
 			_exit(126);
 		execvp(argv[0], argv);
@@ -141,9 +148,9 @@ int dk_git_version(const char *dir, char **version, char **revision, struct dk_e
 	char *revparse[] = { "git", "rev-parse", "HEAD", NULL };
 	char *d;
 
-	if (run_line(dir, describe, &d, err) < 0)
+	if (run_line(dir, describe, 0, &d, err) < 0)
 		return dk_err_prefix(err, "--version-from-git");
-	if (run_line(dir, revparse, revision, err) < 0) {
+	if (run_line(dir, revparse, 0, revision, err) < 0) {
 		free(d);
 		return dk_err_prefix(err, "--version-from-git");
 	}
@@ -160,6 +167,139 @@ void dk_rfc3339(int64_t t, char buf[32])
 
 	gmtime_r(&tt, &tm);
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The last second of 9999: image dates are RFC 3339, whose years have four digits. */
+#define EPOCH_MAX 253402300799LL
+
+/* SOURCE_DATE_EPOCH: anything but a plain non-negative integer is refused. */
+static int epoch_from_env(const char *s, int64_t *out, struct dk_err *err)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	/* strtoll would take " 5" and "+5"; a '-' in front is a date before 1970 */
+	if (*end || (!(*s >= '0' && *s <= '9') && !(*s == '-' && s[1] >= '0' && s[1] <= '9')))
+		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": expected seconds since 1970 (a non-negative integer)", s);
+	if (*s == '-')
+		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": a date before 1970: expected seconds since 1970 "
+			       "(a non-negative integer)", s);
+	if (errno == ERANGE || v > EPOCH_MAX)
+		return dk_fail(err, DK_E_USAGE, "SOURCE_DATE_EPOCH=\"%s\": a date after the year 9999 (the largest is %lld, "
+			       "9999-12-31T23:59:59Z)", s, EPOCH_MAX);
+	*out = v;
+	return 0;
+}
+
+/* n digits at *p into *v, advancing *p; 0, or -1 when they are not all digits. */
+static int digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : days[m - 1];
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" then "Z" or "+HH:MM"/"-HH:MM", whole seconds: 0 and *out, or -1. */
+static int parse_rfc3339(const char *s, int64_t *out)
+{
+	const char *p = s;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	struct tm tm;
+
+	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d) ||
+	    (*p != 'T' && *p != 't') || (p++, digits(&p, 2, &h)) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    *p++ != ':' || digits(&p, 2, &sec))
+		return -1;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*p || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = (int64_t)timegm(&tm) - sign * (int64_t)(oh * 3600 + om * 60);
+	return 0;
+}
+
+int dk_parse_created(const char *s, int64_t *out, struct dk_err *err)
+{
+	const char *form = "expected RFC 3339 (2024-05-01T12:00:00Z, or with an offset: +02:00) or @SECONDS";
+	int64_t v = 0;
+
+	if (s[0] == '@') {
+		char *end;
+
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (!(s[1] >= '0' && s[1] <= '9') || *end)
+			return dk_fail(err, DK_E_USAGE, "--created \"%s\": %s", s, form);
+		if (errno == ERANGE)
+			v = EPOCH_MAX + 1;
+	} else if (parse_rfc3339(s, &v) < 0) {
+		return dk_fail(err, DK_E_USAGE, "--created \"%s\": %s", s, form);
+	}
+	if (v < 0)
+		return dk_fail(err, DK_E_USAGE, "--created \"%s\": a date before 1970-01-01T00:00:00Z", s);
+	if (v > EPOCH_MAX)
+		return dk_fail(err, DK_E_USAGE, "--created \"%s\": a date after the year 9999 (the largest is "
+			       "9999-12-31T23:59:59Z, @%lld)", s, EPOCH_MAX);
+	*out = v;
+	return 0;
+}
+
+int dk_created_decide(const char *flag, const char *sde, const char *dir, int64_t *out, const char **from,
+		      struct dk_err *err)
+{
+	char *log[] = { "git", "log", "-1", "--format=%ct", NULL };
+	struct dk_err ignored;
+	char *line = NULL, *end;
+	long long v;
+
+	*out = 0;
+	*from = "default";
+	if (flag) {
+		*from = "--created";
+		return dk_parse_created(flag, out, err);
+	}
+	if (sde && *sde) {
+		*from = "SOURCE_DATE_EPOCH";
+		return epoch_from_env(sde, out, err);
+	}
+	/* no git, not a repository, no commit yet: the time stays 0, as before git was asked */
+	if (!dir || run_line(dir, log, 1, &line, &ignored) < 0)
+		return 0;
+	errno = 0;
+	v = strtoll(line, &end, 10);
+	if (!*end && errno == 0 && v >= 0 && v <= EPOCH_MAX) {
+		*out = v;
+		*from = "git";
+	}
+	free(line);
+	return 0;
 }
 
 static int version_valid(const char *v)

@@ -9,8 +9,11 @@
 registry="creds authfile tls-verify cert-dir cache-dir jobs chunk-size retries"
 declare -A OPTIONS=(
 	[build]="file target version version-from-git platform compression compression-level gzip-level
-		 no-cache cache-repo cache-mode cache-verify output json digest-file quiet verbose help $registry"
+		 no-cache cache-repo cache-mode cache-verify output json digest-file created quiet verbose help $registry"
 	[inspect]="platform json help $registry"
+	[diff]="platform json help $registry"
+	[ls]="layer merged platform json help $registry"
+	[verify]="quiet verbose help $registry"
 	[pull]="output platform json quiet verbose help $registry"
 	[push]="digest-file platform json quiet verbose help $registry"
 	[login]="username password-stdin quiet verbose help $registry"
@@ -20,7 +23,7 @@ declare -A OPTIONS=(
 
 sorted() { tr -s ' \t\n' '\n' <<<"$1" | sed '/^$/d' | LC_ALL=C sort; }
 
-for cmd in build inspect pull push login logout "cache prune"; do
+for cmd in build inspect diff ls verify pull push login logout "cache prune"; do
 	# shellcheck disable=SC2086 # "cache prune" is two words
 	"$DERRICK" $cmd --help >"$T/help" 2>"$T/help.err"; rc=$?
 	check "$cmd --help: exit 0, nothing on stderr" test "$rc" -eq 0 -a ! -s "$T/help.err"
