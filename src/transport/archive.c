@@ -352,7 +352,7 @@ int arch_r_open(const char *file, const char *what, const struct dk_transport_op
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
-	const char *last = NULL;
+	char *last = NULL;      /* the last member read, for a header that is not one */
 	char *buf = NULL;
 	int rc = -1;
 
@@ -390,7 +390,14 @@ int arch_r_open(const char *file, const char *what, const struct dk_transport_op
 				dk_fail(err, DK_E_CORRUPT, "%s: %s: %s", what, file, la_msg(a));
 			goto out;
 		}
-		name = dk_path_clean(archive_entry_pathname(ae));
+		if (!archive_entry_pathname(ae)) {
+			dk_fail(err, DK_E_CORRUPT, "%s: %s: %s%s: a member without a name", what, file,
+				last ? "after member " : "at the start", last ? last : "");
+			goto out;
+		}
+		free(last);
+		last = dk_xstrdup(archive_entry_pathname(ae));
+		name = dk_path_clean(last);
 		if (!name) {
 			dk_fail(err, DK_E_CORRUPT, "%s: %s: member %s is outside the archive", what, file,
 				archive_entry_pathname(ae));
@@ -402,7 +409,6 @@ int arch_r_open(const char *file, const char *what, const struct dk_transport_op
 			continue;
 		}
 		m = add_member(r, name);
-		last = m->name;
 		if (archive_entry_hardlink(ae) || archive_entry_filetype(ae) == AE_IFLNK) {
 			int sym = !archive_entry_hardlink(ae);
 
@@ -415,6 +421,7 @@ int arch_r_open(const char *file, const char *what, const struct dk_transport_op
 	}
 	rc = 0;
 out:
+	free(last);
 	free(buf);
 	archive_read_free(a);
 	if (rc < 0)
@@ -481,10 +488,16 @@ void arch_r_fix_err(const struct arch_r *r, struct dk_err *err)
 		return;
 	prefix = dk_xasprintf("%s/", r->dir);
 	with = dk_xasprintf("%s member ", r->file);
-	while ((hit = strstr(p, prefix))) {
+	/* "DIR/NAME" is the member NAME, "DIR" alone the archive */
+	while ((hit = strstr(p, r->dir))) {
 		sb_add(&sb, p, (size_t)(hit - p));
-		sb_adds(&sb, with);
-		p = hit + strlen(prefix);
+		if (!strncmp(hit, prefix, strlen(prefix))) {
+			sb_adds(&sb, with);
+			p = hit + strlen(prefix);
+		} else {
+			sb_adds(&sb, r->file);
+			p = hit + strlen(r->dir);
+		}
 	}
 	sb_adds(&sb, p);
 	snprintf(err->msg, sizeof(err->msg), "%s", sb.buf);

@@ -125,10 +125,13 @@ static json_t *pick_entry(json_t *list, const struct dk_ref *ref, const char *fi
 	if (!ref->docker.repository && json_array_size(list) == 1)
 		found = json_array_get(list, 0);
 	if (!found) {
-		if (ref->docker.repository)
-			dk_fail(err, DK_E_NOTFOUND, "%s: %s holds no image named so (names: %s)", ref->text, file,
-				names.len ? names.buf : "none");
-		else
+		if (ref->docker.repository) {
+			char *name = familiar_name(&ref->docker);
+
+			dk_fail(err, DK_E_NOTFOUND, "%s: %s holds no image named %s:%s (names: %s)", ref->text, file,
+				name, ref->docker.tag, names.len ? names.buf : "none");
+			free(name);
+		} else
 			dk_fail(err, DK_E_NOTFOUND, "%s: %s holds %zu images: name one with :NAME:TAG (names: %s)",
 				ref->text, file, json_array_size(list), names.len ? names.buf : "none");
 	}

@@ -51,11 +51,27 @@ static int oas_get_manifest(struct dk_image_src *base, const struct dk_platform 
 	return fixed(s, dk_image_src_get_manifest(s->layout, want, out, err), err);
 }
 
+/* The member holding blob d was hashed as it was unpacked: a blob that is not what its name says is named here. */
+static int check_member(struct oa_src *s, const struct dk_desc *d, struct dk_err *err)
+{
+	char *name = dk_xasprintf("blobs/sha256/%s", dk_digest_valid(d->digest) ? dk_digest_hex(d->digest) : "");
+	const struct arch_member *m = arch_r_find(&s->ar, name);
+	int rc = 0;
+
+	if (m && strcmp(m->digest, d->digest))
+		rc = dk_fail(err, DK_E_CORRUPT, "%s: %s member %s is corrupt: its content hashes to %s",
+			     s->base.ref.text, s->ar.file, name, m->digest);
+	free(name);
+	return rc;
+}
+
 static int oas_read_blob(struct dk_image_src *base, const struct dk_desc *d, size_t max, char **buf,
 			 size_t *len, struct dk_err *err)
 {
 	struct oa_src *s = (struct oa_src *)base;
 
+	if (check_member(s, d, err) < 0)
+		return -1;
 	return fixed(s, dk_image_src_read_blob(s->layout, d, max, buf, len, err), err);
 }
 
@@ -63,6 +79,8 @@ static int oas_blob_file(struct dk_image_src *base, const struct dk_desc *d, cha
 {
 	struct oa_src *s = (struct oa_src *)base;
 
+	if (check_member(s, d, err) < 0)
+		return -1;
 	return fixed(s, dk_image_src_blob_file(s->layout, d, path, err), err);
 }
 
