@@ -105,11 +105,23 @@ print(d["Id"], " ".join(d["RootFS"]["Layers"]), sorted(d["Labels"].items()), d["
 	pod load -q -i "$T/d.tar" >"$T/load-d" 2>&1
 	check "podman load takes the docker-archive" grep -q "Loaded image: localhost/$NAME" "$T/load-d"
 	same "  ... podman image inspect: Id, diff_ids, labels, env, entrypoint as derrick inspect" "$(seen "$NAME")" "$want"
+	# and derrick reads what podman saves: one entry with two names, and an oci-archive
+	pod tag "$NAME" other/img:2 >/dev/null 2>&1
+	pod save -q -m --format docker-archive -o "$T/pod-d.tar" "$NAME" other/img:2 >/dev/null 2>&1
+	same "derrick reads podman's docker-archive by either name: derrick's config" \
+		"$(for n in "localhost/$NAME" localhost/other/img:2; do ij docker-archive:"$T/pod-d.tar:$n" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config_digest"])'; done | sort -u)" "$cfg"
+	expect_error "  ... a name it does not hold (docker.io's, not localhost's): the names it has" \
+		"holds no image named other/img:2 (names: localhost/$NAME, localhost/other/img:2)" \
+		"$DERRICK" inspect docker-archive:"$T/pod-d.tar":other/img:2
 	pod rmi -a -f >/dev/null 2>&1
 	pod load -q -i "$T/o.tar" >"$T/load-o" 2>&1
 	check "podman load takes the oci-archive" grep -q "Loaded image" "$T/load-o"
 	same "  ... podman image inspect: Id, diff_ids, labels, env, entrypoint as derrick inspect" \
 		"$(seen "$(pod images -q --no-trunc | head -n 1)")" "$want"
+	# (saved from an image loaded as OCI: one loaded from a docker-archive podman would convert)
+	pod save -q --format oci-archive -o "$T/pod-o.tar" "$(pod images -q --no-trunc | head -n 1)" >/dev/null 2>&1
+	same "derrick reads podman's oci-archive (its layers recompressed by podman): derrick's config and diff_ids" \
+		"$(ij oci-archive:"$T/pod-o.tar" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["config_digest"], " ".join(l["diff_id"] for l in d["layers"]))')" "$cfg $ids"
 	pod rmi -a -f >/dev/null 2>&1
 else
 	skip "podman load" "podman is not installed"
