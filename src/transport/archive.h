@@ -65,7 +65,7 @@ struct arch_r {
 };
 
 /*
- * Unpack the archive `file` (any compression libarchive reads) into a new
+ * Unpack the archive `file` (a tar, or one compressed with gzip, bzip2, xz or zstd) into a new
  * private directory: 0, or -1 with err naming the reference `what`, the
  * file and the member that is truncated or corrupt.  Close with
  * arch_r_close, which removes the directory.

@@ -59,6 +59,11 @@ copy_example "$T/b"
 check "two builds (umask 077, another TZ, no cache): identical docker-archive" cmp "$T/d.tar" "$T/d2.tar"
 check "  ... and identical oci-archive" cmp "$T/o.tar" "$T/o2.tar"
 same "  ... mode 0644 whatever the umask" "$(stat -c %a "$T/d2.tar") $(stat -c %a "$T/o2.tar")" "644 644"
+(cd "$T/b" && "$DERRICK" build -q --compression zstd --version 0.1.14 -o docker-archive:"$T/dz.tar:$NAME")
+check "zstd layers give the same docker-archive (uncompressed layers, same config)" cmp "$T/d.tar" "$T/dz.tar"
+gzip -c "$T/d.tar" >"$T/d.tar.gz"
+same "a gzipped docker-archive (docker save | gzip) reads the same" \
+	"$(ij docker-archive:"$T/d.tar.gz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config_digest"])')" "$cfg"
 start=$(date +%s%N)
 "$DERRICK" push -q oci:"$T/lay":0.1.14 docker-archive:"$T/d3.tar:$NAME"
 diag <<<"push layout -> docker-archive (decompressing every layer twice): $((($(date +%s%N) - start) / 1000000)) ms"
