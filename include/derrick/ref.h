@@ -18,7 +18,7 @@ struct dk_transport;
 
 struct dk_ref {
 	const struct dk_transport *transport;   /* its row in the table (transport.h) */
-	char *path;         /* a local image: the layout directory (an archive file later) */
+	char *path;         /* a local image: the layout directory, or the archive file */
 	char *tag;          /* oci: the tag, NULL when none was given */
 	struct dk_dockerref docker;     /* docker: registry, repository, tag, digest */
 	char *text;         /* the reference as the user wrote it, for messages */

@@ -2,7 +2,8 @@
  * transport.h - where images come from and go to.
  *
  * Every transport (the OCI layout, src/transport/layout.c; a registry,
- * src/transport/registry.c; archives later) is a row of the table in
+ * src/transport/registry.c; the archives, oci_archive.c and
+ * docker_archive.c) is a row of the table in
  * src/transport/transport.c: its name, what it
  * can do, and its constructors.  Its sources and destinations implement the
  * same two small interfaces, reached through the wrappers below, so the
@@ -259,6 +260,13 @@ struct dk_transport {
 int dk_transport_find(const char *text, const struct dk_transport **t, const char **rest, struct dk_err *err);
 
 /* The layout transport (src/transport/layout.c). */
+/*
+ * "PATH[:TAG]", the text after a prefix, into r->path and r->tag (PATH ends
+ * at the first ':', as in skopeo; `noun` names PATH in the message when it
+ * is empty): 0, or -1 with DK_E_REF.
+ */
+int dk_path_tag_parse(const char *text, const char *rest, const char *noun, struct dk_ref *r,
+		      struct dk_err *err);
 int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
 char *dk_layout_format(const struct dk_ref *r, const char *path, const char *tag);
 int dk_layout_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o, struct dk_image_src **out,
@@ -273,5 +281,23 @@ int dk_registry_src_open(const struct dk_ref *ref, const struct dk_transport_opt
 			 struct dk_image_src **out, struct dk_err *err);
 int dk_registry_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
 			 struct dk_image_dst **out, struct dk_err *err);
+
+/*
+ * The archive transports (src/transport/oci_archive.c, docker_archive.c;
+ * the layout's format serves oci-archive too).  Writing one replaces its
+ * file in one rename at the commit; reading one unpacks it into a private
+ * directory under the cache, removed again when the source is closed.
+ */
+int dk_oci_archive_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+int dk_oci_archive_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			    struct dk_image_src **out, struct dk_err *err);
+int dk_oci_archive_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			    struct dk_image_dst **out, struct dk_err *err);
+int dk_docker_archive_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err);
+char *dk_docker_archive_format(const struct dk_ref *r, const char *path, const char *tag);
+int dk_docker_archive_src_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			       struct dk_image_src **out, struct dk_err *err);
+int dk_docker_archive_dst_open(const struct dk_ref *ref, const struct dk_transport_opts *o,
+			       struct dk_image_dst **out, struct dk_err *err);
 
 #endif

@@ -249,7 +249,7 @@ int cmd_build(int argc, char **argv)
 		CLI_FLAG(0, "cache-verify", &o.cache_verify, "download every registry cache hit and check its diff_id"),
 		{ .type = CLI_T_CALL, .short_name = 'o', .long_name = "output", .arg = "DEST",
 		  .flags = CLI_REQUIRED | CLI_REPEAT, .value = outputs, .fn = opt_output,
-		  .help = "where to save the image: oci:DIR[:TAG] or docker://REF (repeatable)" },
+		  .help = "repeatable: oci:DIR[:TAG], docker://REF, oci-archive:FILE, docker-archive:FILE" },
 		CLI_FLAG(0, "json", &json, "print a machine-readable summary on stdout"),
 		CLI_STRING(0, "digest-file", &digest_file, "FILE", "write DEST@sha256:... for every output to FILE"),
 		CLI_VERBOSITY(&quiet, &verbose),

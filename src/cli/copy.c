@@ -23,7 +23,8 @@ static const struct cli_command pull_cmd = {
 static const struct cli_command push_cmd = {
 	.name = "push",
 	.args = "SRC DEST",
-	.about = "  SRC, DEST              oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG] (docker:// may be omitted)\n",
+	.about = "  SRC, DEST              oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG] (docker:// may be omitted),\n"
+		 "                         oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]\n",
 };
 
 static void print_json(const char *dest, const struct dk_copy_result *r)

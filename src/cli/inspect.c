@@ -15,7 +15,8 @@
 static const struct cli_command inspect_cmd = {
 	.name = "inspect",
 	.args = "IMAGE",
-	.about = "  IMAGE                  oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG][@DIGEST]\n",
+	.about = "  IMAGE                  oci:DIR[:TAG] or docker://[HOST/]REPO[:TAG][@DIGEST],\n"
+		 "                         oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]\n",
 };
 
 /* --platform: a bad one is "derrick: error: ...", as inspect always said. */

@@ -84,13 +84,13 @@ static int check_layout_file(const char *dir, struct dk_err *err)
 
 /* ------------------------------------------------------------ references */
 
-/* "DIR[:TAG]" after the prefix: like skopeo, DIR ends at the first ':'. */
-int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err)
+/* "PATH[:TAG]" after the prefix: like skopeo, PATH ends at the first ':'. */
+int dk_path_tag_parse(const char *text, const char *rest, const char *noun, struct dk_ref *r, struct dk_err *err)
 {
 	const char *colon = strchr(rest, ':');
 
 	if ((colon ? (size_t)(colon - rest) : strlen(rest)) == 0)
-		return dk_fail(err, DK_E_REF, "image reference \"%s\": the layout directory is empty", text);
+		return dk_fail(err, DK_E_REF, "image reference \"%s\": the %s is empty", text, noun);
 	if (colon && !dk_tag_valid(colon + 1))
 		return dk_fail(err, DK_E_REF,
 			       "image reference \"%s\": invalid tag \"%s\" (a tag is 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-')",
@@ -98,6 +98,11 @@ int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct
 	r->path = colon ? dk_xstrndup(rest, (size_t)(colon - rest)) : dk_xstrdup(rest);
 	r->tag = colon ? dk_xstrdup(colon + 1) : NULL;
 	return 0;
+}
+
+int dk_layout_parse(const char *text, const char *rest, struct dk_ref *r, struct dk_err *err)
+{
+	return dk_path_tag_parse(text, rest, "layout directory", r, err);
 }
 
 char *dk_layout_format(const struct dk_ref *r, const char *path, const char *tag)

@@ -16,16 +16,17 @@
 /*
  * One row per transport: to add one, write its file (parse, format, the
  * two constructors and their ops) and fill its row.  The rows without
- * callbacks are transports skopeo knows that derrick does not implement:
- * the archives are planned, so their rows already say what they will do.
+ * callbacks are transports skopeo knows that derrick does not implement.
  */
 static const struct dk_transport transports[] = {
 	{ "oci", "oci:", READ_WRITE | DK_TRANSPORT_MULTI | DK_TRANSPORT_INDEX,
 	  dk_layout_parse, dk_layout_format, dk_layout_src_open, dk_layout_dst_open },
 	{ "docker", "docker://", READ_WRITE | DK_TRANSPORT_REMOTE | DK_TRANSPORT_BARE | DK_TRANSPORT_INDEX,
 	  dk_registry_parse, dk_registry_format, dk_registry_src_open, dk_registry_dst_open },
-	{ "oci-archive", "oci-archive:", READ_WRITE | DK_TRANSPORT_MULTI, NULL, NULL, NULL, NULL },
-	{ "docker-archive", "docker-archive:", READ_WRITE | DK_TRANSPORT_MULTI, NULL, NULL, NULL, NULL },
+	{ "oci-archive", "oci-archive:", READ_WRITE | DK_TRANSPORT_MULTI | DK_TRANSPORT_INDEX,
+	  dk_oci_archive_parse, dk_layout_format, dk_oci_archive_src_open, dk_oci_archive_dst_open },
+	{ "docker-archive", "docker-archive:", READ_WRITE | DK_TRANSPORT_MULTI,
+	  dk_docker_archive_parse, dk_docker_archive_format, dk_docker_archive_src_open, dk_docker_archive_dst_open },
 	/* named only, so that using one is a clear error */
 	{ "docker-daemon", "docker-daemon:", 0, NULL, NULL, NULL, NULL },
 	{ "dir", "dir:", 0, NULL, NULL, NULL, NULL },

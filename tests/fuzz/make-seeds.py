@@ -74,6 +74,9 @@ for name in ('ustar.tar.gz', 'pax.tar'):
     put('listing', blob)
     put('layermap', b'\0' + blob)
 
+# archives (first byte even: docker-archive, odd: oci-archive): corpus/archive/ holds a
+# two-file image derrick wrote into each, kept as committed
+
 put('token', '{"token": "abc", "expires_in": 300, "issued_at": "2024-01-01T00:00:00Z"}')
 put('token', '{"access_token": "abc", "expires_in": 9223372036854775807}')
 put('token', '{"token": "", "access_token": "x", "expires_in": -5}')

@@ -94,11 +94,48 @@ static void test_transport_rows(void)
 	CHECK_STR(s, "docker://localhost:5000/cache:derrick-1");
 	free(s);
 	dk_ref_free(&r);
-	/* the archives have rows, not implementations yet */
-	CHECK(dk_ref_parse("oci-archive:x.tar", &r, &err) < 0);
-	CHECK_STR(err.msg, "image reference \"oci-archive:x.tar\": unsupported transport \"oci-archive\" (supported: oci:, docker://)");
-	CHECK(dk_ref_parse("docker-archive:x.tar:app:1", &r, &err) < 0);
-	CHECK(strstr(err.msg, "unsupported transport \"docker-archive\"") != NULL);
+	/* the archives: FILE ends at the first ':', as in skopeo */
+	CHECK(dk_ref_parse("oci-archive:x.tar", &r, &err) == 0);
+	CHECK_STR(r.path, "x.tar");
+	CHECK(r.tag == NULL);
+	CHECK(!dk_ref_is_remote(&r));
+	CHECK_STR(dk_ref_local_path(&r), "x.tar");
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("oci-archive:x.tar:v1", &r, &err) == 0);
+	s = dk_ref_with_path(&r, "/spec/x.tar");
+	CHECK_STR(s, "oci-archive:/spec/x.tar:v1");
+	free(s);
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("oci-archive:", &r, &err) < 0);
+	CHECK_STR(err.msg, "image reference \"oci-archive:\": the archive file name is empty");
+	CHECK(dk_ref_parse("oci-archive:x.tar:bad/tag", &r, &err) < 0);
+	CHECK(strstr(err.msg, "invalid tag \"bad/tag\"") != NULL);
+	CHECK(dk_ref_parse("docker-archive:x.tar:app:1", &r, &err) == 0);
+	CHECK_STR(r.path, "x.tar");
+	CHECK_STR(r.docker.repository, "library/app");
+	CHECK_STR(r.docker.tag, "1");
+	s = dk_ref_with_path(&r, "/spec/x.tar");
+	CHECK_STR(s, "docker-archive:/spec/x.tar:app:1");
+	free(s);
+	dk_ref_free(&r);
+	/* NAME alone is NAME:latest; a registry name keeps its host; no name, no RepoTags */
+	CHECK(dk_ref_parse("docker-archive:x.tar:localhost:5000/org/app", &r, &err) == 0);
+	s = dk_ref_with_path(&r, "y.tar");
+	CHECK_STR(s, "docker-archive:y.tar:localhost:5000/org/app:latest");
+	free(s);
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("docker-archive:x.tar", &r, &err) == 0);
+	CHECK(r.docker.repository == NULL);
+	dk_ref_free(&r);
+	CHECK(dk_ref_parse("docker-archive:x.tar:app@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			   &r, &err) < 0);
+	CHECK(strstr(err.msg, "not by digest") != NULL);
+	CHECK(dk_ref_parse("docker-archive::app:1", &r, &err) < 0);
+	CHECK(strstr(err.msg, "the archive file name is empty") != NULL);
+	CHECK(dk_ref_parse("docker-archive:x.tar:App", &r, &err) < 0);
+	CHECK(strstr(err.msg, "lowercase") != NULL);
+	CHECK(dk_ref_parse("dir:x", &r, &err) < 0);
+	CHECK_STR(err.msg, "image reference \"dir:x\": unsupported transport \"dir\" (supported: oci:, docker://, oci-archive:, docker-archive:)");
 	CHECK(dk_ref_parse("docker:x", &r, &err) < 0);
 	CHECK_STR(err.msg, "image reference \"docker:x\": expected docker://REFERENCE");
 }
