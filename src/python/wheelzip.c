@@ -4,7 +4,11 @@
  * installer read) and in the local header before each member (what a
  * streaming reader sees).  A zip where the two differ installs different
  * files depending on the tool, so both are read and compared, bytes
- * included.  See wheelzip.h.
+ * included.  libarchive takes a member's name from its local header in
+ * both modes (its seekable reader finds the members through the central
+ * directory, and warns when their sizes or CRC differ): a name that
+ * differs only in the central directory is caught by RECORD, which lists
+ * the names the wheel's builder wrote.  See wheelzip.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -122,6 +126,16 @@ static int read_pass(int fd, int central, const char *what, int spool_fd, struct
 
 		if (!name)
 			name = archive_entry_pathname(ae);
+		/*
+		 * libarchive compares a member's sizes and CRC in the central
+		 * directory and its local header, and only warns: here that
+		 * is a refusal.  Its other warning, a name the locale cannot
+		 * show, is harmless: the UTF-8 name is used.
+		 */
+		if (r == ARCHIVE_WARN && name && !strstr(ar_why(a), "converted")) {
+			dk_fail(err, DK_E_CORRUPT, "wheel %s: member \"%s\" (%s): %s", what, name, how, ar_why(a));
+			goto done;
+		}
 		if (!name) {
 			dk_fail(err, DK_E_CORRUPT, "wheel %s: member %zu has a name that is not UTF-8", what, out->n + 1);
 			goto done;
