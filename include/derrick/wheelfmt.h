@@ -30,8 +30,11 @@ int dk_record_parse(const char *text, size_t len, const char *what, struct dk_re
 		    size_t *n, struct dk_err *err);
 void dk_record_rows_free(struct dk_record_row *rows, size_t n);
 
-/* The RECORD form of a sha256 digest (32 bytes): "sha256=" and urlsafe base64 without padding. */
-char *dk_record_hash(const unsigned char sha[32]);
+/*
+ * The RECORD form of a sha256 given as 64 hex digits (as digest.h writes
+ * them): "sha256=" and the 32 bytes in urlsafe base64 without padding.
+ */
+char *dk_record_hash(const char *hex);
 
 /*
  * Append one RECORD line (LF-terminated) to sb: path quoted as Python's csv

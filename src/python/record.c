@@ -126,9 +126,18 @@ fail:
 	return -1;
 }
 
-char *dk_record_hash(const unsigned char sha[32])
+char *dk_record_hash(const char *hex)
 {
-	char *b = dk_base64_encode(sha, 32);
+	unsigned char sha[32];
+	char *b;
+
+	for (int i = 0; i < 32; i++) {
+		int hi = hex[2 * i], lo = hex[2 * i + 1];
+
+		sha[i] = (unsigned char)(((hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10) << 4) |
+					 (lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10));
+	}
+	b = dk_base64_encode(sha, 32);
 	char *out = dk_xasprintf("sha256=%s", b);
 
 	free(b);
@@ -172,7 +181,7 @@ char *dk_header_get(const char *text, size_t len, const char *key)
 	const char *p = text, *end = text + len;
 	size_t klen = strlen(key);
 	struct strbuf v = STRBUF_INIT;
-	int found = 0, in = 0;
+	int found = 0;
 	size_t s, e;
 	char *out;
 
@@ -186,14 +195,14 @@ char *dk_header_get(const char *text, size_t len, const char *key)
 		if (l == 0)
 			break;          /* the end of the headers: the body follows */
 		if (blank(*p)) {        /* a folded line continues the header before */
-			if (in) {
+			if (found) {
 				sb_addc(&v, ' ');
 				sb_add(&v, p, l);
 			}
 		} else if (found) {
 			break;
 		} else if (l > klen && p[klen] == ':' && !strncasecmp(p, key, klen)) {
-			found = in = 1;
+			found = 1;
 			sb_add(&v, p + klen + 1, l - klen - 1);
 		}
 		if (!nl)

@@ -22,7 +22,7 @@ struct item {
 	char *record;           /* its RECORD path, relative to site-packages */
 	char *from;             /* what it comes from, for messages: "\"MEMBER\"", "entry point \"NAME\"" */
 	uint64_t off, size;
-	unsigned char sha[32];
+	char sha[DK_DIGEST_HEX + 1];
 	mode_t perm;
 	int is_record;          /* the RECORD row without hash and size */
 };
@@ -158,17 +158,12 @@ static int spool_add(int fd, const void *data, size_t len, uint64_t *off, struct
 	return dk_write_all(fd, data, len, "wheel spool", err);
 }
 
-static void sha_of(const void *data, size_t len, unsigned char out[32])
+static void sha_of(const void *data, size_t len, char out[DK_DIGEST_HEX + 1])
 {
-	char hex[DK_DIGEST_SIZE];
+	char d[DK_DIGEST_SIZE];
 
-	dk_sha256_buf(data, len, hex);
-	for (int i = 0; i < 32; i++) {
-		int hi = hex[7 + 2 * i], lo = hex[8 + 2 * i];
-
-		out[i] = (unsigned char)(((hi <= '9' ? hi - '0' : hi - 'a' + 10) << 4) |
-					 (lo <= '9' ? lo - '0' : lo - 'a' + 10));
-	}
+	dk_sha256_buf(data, len, d);
+	memcpy(out, d + 7, DK_DIGEST_HEX + 1);
 }
 
 /* A generated file: its bytes into the spool and an item for them. */
@@ -317,7 +312,7 @@ static int collect(const struct dk_wheel *w, const struct layout *L, struct item
 		it->from = dk_xasprintf("\"%s\"", m->name);
 		it->off = m->off;
 		it->size = m->size;
-		memcpy(it->sha, m->sha, 32);
+		memcpy(it->sha, m->sha, sizeof(it->sha));
 		it->perm = m->exec ? 0755 : 0644;
 		place(w, L, m, it, &script);
 		if (script) {
@@ -371,17 +366,6 @@ static int collect(const struct dk_wheel *w, const struct layout *L, struct item
 done:
 	dk_entry_points_free(eps, neps);
 	return rc;
-}
-
-static void hexify(const unsigned char sha[32], char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[sha[i] >> 4];
-		out[2 * i + 1] = hex[sha[i] & 15];
-	}
-	out[64] = '\0';
 }
 
 int dk_wheel_install(const struct dk_wheel *w, const struct dk_wheel_opts *o, struct dk_entries *out,
@@ -460,8 +444,8 @@ int dk_wheel_install(const struct dk_wheel *w, const struct dk_wheel_opts *o, st
 		e->size = l.v[i].size;
 		e->spool_off = l.v[i].off;
 		e->nlink = 1;
-		/* the tar writer checks the spooled bytes against what was verified */
-		hexify(l.v[i].sha, e->content);
+		/* known already: the sha256 RECORD was checked against */
+		memcpy(e->content, l.v[i].sha, sizeof(e->content));
 	}
 	rc = 0;
 done:

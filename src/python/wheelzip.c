@@ -66,17 +66,6 @@ static const char *bad_name(const char *name)
 	return NULL;
 }
 
-static void hex_to_bytes(const char *hex, unsigned char out[32])
-{
-	for (int i = 0; i < 32; i++) {
-		int hi = hex[2 * i], lo = hex[2 * i + 1];
-
-		hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
-		lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-}
-
 static const char *ar_why(struct archive *a)
 {
 	return dk_str_or(archive_error_string(a), "libarchive gave no reason");
@@ -185,7 +174,7 @@ static int read_pass(int fd, int central, const char *what, int spool_fd, struct
 			goto done;
 		}
 		dk_sha256_final(&h, hex);
-		hex_to_bytes(hex + 7, m->sha);
+		memcpy(m->sha, hex + 7, sizeof(m->sha));
 		spool_end += m->size;
 	}
 	if (r != ARCHIVE_EOF) {
@@ -259,7 +248,7 @@ static int compare(const struct zlist *cd, const struct zlist *lh, const char *w
 			diff = "type";
 		else if (x->size != y->size)
 			diff = "size";
-		else if (memcmp(x->sha, y->sha, 32))
+		else if (strcmp(x->sha, y->sha))
 			diff = "content";
 		if (diff) {
 			dk_fail(err, DK_E_CORRUPT, "wheel %s: the central directory and the local headers disagree on the %s of \"%s\"",

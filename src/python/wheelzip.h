@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "derrick/digest.h"
 #include "derrick/err.h"
 
 struct dk_zmember {
@@ -17,7 +18,7 @@ struct dk_zmember {
 	int exec;               /* a regular file whose zip mode has an execute bit */
 	uint64_t size;          /* content bytes, at off in the spool */
 	uint64_t off;
-	unsigned char sha[32];  /* sha256 of the content */
+	char sha[DK_DIGEST_HEX + 1]; /* sha256 of the content, hex */
 };
 
 /*
