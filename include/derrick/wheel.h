@@ -104,7 +104,8 @@ void dk_wheel_free(struct dk_wheel *w);
  * the other has a directory) are DK_E_CORRUPT naming the path and both
  * wheels; directories they share (namespace packages) are fine.  Sets
  * out->input_hash to the sha256 of the wheels' sha256s, file names and the
- * options.  0, or -1 with err set.
+ * options.  0, or -1 with err set (out may hold some entries; it is still
+ * the caller's to release).
  */
 int dk_wheels_install(const struct dk_wheel_file *files, size_t n, const struct dk_wheel_opts *o,
 		      struct dk_entries *out, struct dk_err *err);

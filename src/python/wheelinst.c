@@ -368,6 +368,16 @@ done:
 	return rc;
 }
 
+/* path lies strictly below the in-layer directory dir ("" is the root). */
+static int below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!n)
+		return *path != '\0';
+	return !strncmp(path, dir, n) && path[n] == '/' && path[n + 1];
+}
+
 int dk_wheel_install(const struct dk_wheel *w, const struct dk_wheel_opts *o, struct dk_entries *out,
 		     struct dk_err *err)
 {
@@ -384,6 +394,14 @@ int dk_wheel_install(const struct dk_wheel *w, const struct dk_wheel_opts *o, st
 		goto done;
 	if (collect(w, &L, &l, err) < 0)
 		goto done;
+	/* the layer's dest is prefix and site_packages: whatever the names, nothing lands elsewhere */
+	for (size_t i = 0; i < l.n; i++) {
+		if (!below(l.v[i].path, L.site) && !below(l.v[i].path, L.prefix)) {
+			dk_fail(err, DK_E_CORRUPT, "wheel %s: %s would land outside the prefix and site-packages, at /%s",
+				w->filename, l.v[i].from, l.v[i].path);
+			goto done;
+		}
+	}
 	qsort(l.v, l.n, sizeof(*l.v), item_path_cmp);
 	for (size_t i = 1; i < l.n; i++) {
 		if (!strcmp(l.v[i - 1].path, l.v[i].path)) {

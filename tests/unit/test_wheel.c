@@ -245,6 +245,12 @@ static int requires(const struct dk_wheel_info *info, void *arg, struct dk_err *
 	return 0;
 }
 
+static int refuse_all(const struct dk_wheel_info *info, void *arg, struct dk_err *err)
+{
+	(void)arg;
+	return dk_fail(err, DK_E_SPEC, "%s %s needs Python %s", info->name, info->version, info->requires_python);
+}
+
 static const struct dk_entry *find(const struct dk_entries *l, const char *path)
 {
 	return dk_entries_find(l, path, NULL);
@@ -312,6 +318,25 @@ static void test_install(void)
 	}
 	dk_entries_release(&l);
 
+	/* site-packages outside the prefix: RECORD paths as os.path.relpath gives them */
+	dk_entries_init(&l);
+	o.prefix = "/opt/app/";
+	o.site_packages = "/usr/lib/python3/dist-packages";
+	CHECK(dk_wheels_install(&f, 1, &o, &l, &err) == 0);
+	CHECK(dk_entries_finish(&l, &err) == 0);
+	e = find(&l, "usr/lib/python3/dist-packages/tiny-2.0.dist-info/RECORD");
+	CHECK(e != NULL);
+	if (e) {
+		c = content(&l, e);
+		CHECK(!strncmp(c, "../../../../opt/app/bin/go,sha256=", 34));
+		CHECK(strstr(c, "\n../../../../opt/app/share/tiny.txt,sha256=") != NULL);
+		free(c);
+	}
+	CHECK(find(&l, "opt/app/bin/tiny") != NULL);
+	o.prefix = "/usr/local";
+	o.site_packages = "/usr/local/lib/python3.12/site-packages";
+	dk_entries_release(&l);
+
 	/* the same wheel, a wrong size, a wrong hash, a check that says no */
 	dk_entries_init(&l);
 	f.size = 3;
@@ -323,6 +348,11 @@ static void test_install(void)
 	f.sha256 = "00";
 	CHECK(dk_wheels_install(&f, 1, &o, &l, &err) < 0 && err.code == DK_E_USAGE);
 	f.sha256 = NULL;
+	o.check = refuse_all;
+	CHECK(dk_wheels_install(&f, 1, &o, &l, &err) < 0);
+	CHECK_STR(err.msg, "Tiny 2.0 needs Python >=3.9");
+	CHECK(l.n == 0);
+	o.check = requires;
 	o.python = "3";
 	CHECK(dk_wheels_install(&f, 1, &o, &l, &err) < 0 && err.code == DK_E_USAGE);
 	o.python = "3.12";
