@@ -127,6 +127,19 @@ for interp in /usr/local/bin/python3.11 "$long"; do
 		fi
 	done
 done
+# installer's two differences by design, and nothing else
+w=$T/bad/documented/$b
+if install "$T/doc-d" -p /usr/local -s /usr/local/lib/python3.11/site-packages -i /usr/bin/python3 -y 3.11 "$w" 2>"$T/e" &&
+	$PY "$WHEELS" oracle "$w" "$T/doc-o" /usr/local /usr/local/lib/python3.11/site-packages /usr/bin/python3 3.11 2>>"$T/e"; then
+	rec=$T/doc-o/usr/local/lib/python3.11/site-packages/demo_pkg-1.2.0.dist-info/RECORD
+	same "installer: a .data/purelib file of a platlib wheel is ./ in RECORD" "$(grep -c '^\./demo_pkg/extra.py,' "$rec")" 1
+	same "installer: a script without an execute bit stays 0644" "$(stat -c %a "$T/doc-o/usr/local/bin/plain")" 644
+	sed -i 's#^\./##' "$rec"
+	chmod 755 "$T/doc-o/usr/local/bin/plain"
+	check "a platlib wheel with .data/purelib and a 0644 script: otherwise the same as installer" compare "$T/doc-d" "$T/doc-o"
+else
+	not_ok "the documented differences: install"; diag <"$T/e"
+fi
 d=$T/da-short/$(basename "$DEMO" .whl)
 same "a #!python script gets the interpreter" "$(head -1 "$d/usr/local/bin/demo-script")" "#!/usr/local/bin/python3.11"
 same "a shell script is left as it is" "$(head -1 "$d/usr/local/bin/demo-shell")" "#!/bin/sh"

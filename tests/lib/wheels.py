@@ -196,6 +196,12 @@ def craft(good, out):
     emit("modes", members + [(info("demo_pkg/run.py", 0o100755), b"x = 1\n"),
                              (info("demo_pkg/run2.py", 0o100700), b"x = 2\n"),
                              (info("demo_pkg/zero.py", 0), b"x = 3\n"), (dos, b"x = 4\n")])
+    # installer's two differences by design: a platlib wheel with a .data/purelib
+    # file ("./" in its RECORD), a script without an execute bit (kept 0644)
+    dv = dist + "-" + version + ".data"
+    emit("documented", replace(members, di + "/WHEEL", dict((i.filename, d) for i, d in members)[di + "/WHEEL"]
+                               .replace(b"Root-Is-Purelib: true", b"Root-Is-Purelib: false")) +
+         [(info(dv + "/purelib/demo_pkg/extra.py"), b"x = 5\n"), (info(dv + "/scripts/plain", 0o100644), b"#!python\n")])
     # same files, other zip times and member order: the layer must not change
     emit("reordered", members, date_time=(2001, 2, 3, 4, 5, 6), order=list(reversed(members)))
     # another wheel that writes one of this one's files
