@@ -109,3 +109,51 @@ put('image', b'\1' + json.dumps(dict(manifest, mediaType='application/vnd.docker
 put('image', b'\0' + json.dumps(artifact).encode())
 put('image', b'\2' + json.dumps(index).encode())
 put('image', b'\3' + json.dumps(config).encode())
+
+# wheels (fuzz_wheel): the first byte says what follows.  A small wheel that
+# passes every check (its name is the one the target gives the file), stored
+# and deflated, and its RECORD, METADATA, WHEEL and entry_points.txt alone.
+import base64
+import io
+import zipfile
+
+
+def wheel_seed(compression):
+    di = 'demo_pkg-1.2.0.dist-info'
+    files = [
+        ('demo_pkg/__init__.py', b'def main():\n    return 0\n', 0o644),
+        ('demo_pkg/run.py', b'print(1)\n', 0o755),
+        ('nspkg/alpha/__init__.py', b'', 0o644),
+        ('demo_pkg-1.2.0.data/scripts/demo-script', b'#!python\nprint(1)\n', 0o755),
+        ('demo_pkg-1.2.0.data/data/share/demo/demo.txt', b'demo\n', 0o644),
+        ('demo_pkg-1.2.0.data/headers/demo.h', b'#define DEMO 1\n', 0o644),
+        (di + '/METADATA', b'Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.2.0\nRequires-Python: >=3.7\n', 0o644),
+        (di + '/WHEEL', b'Wheel-Version: 1.0\nGenerator: seeds\nRoot-Is-Purelib: true\nTag: py3-none-any\n', 0o644),
+        (di + '/entry_points.txt', b'[console_scripts]\ndemo-cli = demo_pkg:main\n\n[gui_scripts]\ndemo-gui = demo_pkg:main [x]\n', 0o644),
+    ]
+    record = ''.join('%s,sha256=%s,%d\n' % (n, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).decode().rstrip('='), len(d))
+                     for n, d, _ in files) + di + '/RECORD,,\n'
+    files.append((di + '/RECORD', record.encode(), 0o644))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w', compression) as z:
+        for n, d, mode in files:
+            zi = zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0))
+            zi.external_attr = (0o100000 | mode) << 16
+            zi.compress_type = compression
+            z.writestr(zi, d)
+    return buf.getvalue(), files
+
+
+for comp in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+    blob, members = wheel_seed(comp)
+    put('wheel', b'\0' + blob)
+for name, data, _ in members:
+    if name.endswith('RECORD'):
+        put('wheel', b'\1' + data)
+    elif name.endswith(('METADATA', 'WHEEL')):
+        put('wheel', b'\2' + data)
+    elif name.endswith('entry_points.txt'):
+        put('wheel', b'\3' + data)
+for s in c_literals('tests/unit/test_wheel.c', 'parse_eps'):
+    put('wheel', '\3' + s)
+put('wheel', b'\1a.py,sha256=x,1\r\n\n"b,""c""",,\n"multi\nline",h,2\nRECORD,,')

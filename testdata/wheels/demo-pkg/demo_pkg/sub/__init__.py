@@ -1,0 +1,5 @@
+class Tool:
+    @staticmethod
+    def run():
+        print("demo.tool ran")
+        return 0

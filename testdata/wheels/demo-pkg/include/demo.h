@@ -1,0 +1,1 @@
+#define DEMO_H 1

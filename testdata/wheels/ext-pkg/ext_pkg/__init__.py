@@ -1,0 +1,1 @@
+from ext_pkg._speed import answer  # noqa: F401
