@@ -29,15 +29,6 @@ struct dk_layer_result {
 int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *err);
 
 /*
- * The same, passing the decompressed tar to `next` on its way (NULL for
- * none): one read of the blob both checks it and feeds a reader such as
- * dk_sink_tar_scan.  A blob no compressor claims is taken as an
- * uncompressed tar (a base image may have those layers), for `next` to
- * judge.  `next` is closed, not freed; its errors come back.
- */
-int dk_layer_read(const char *blob, struct dk_sink *next, char out[DK_DIGEST_SIZE], struct dk_err *err);
-
-/*
  * Write the layer of the finished entry list `l` into `store` and fill res.
  * A file that changed while it was read (dk_tar_write) is DK_E_CHANGED,
  * and nothing is stored.

@@ -64,13 +64,11 @@ int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, c
 	return dk_blobs_commit(store, fd, tmp, res->digest, err);
 }
 
-/* A blob no compressor claims is an error, or with plain_ok an uncompressed tar, streamed as it is. */
-static int layer_read(const char *blob, int plain_ok, struct dk_sink *next, char out[DK_DIGEST_SIZE],
-		      struct dk_err *err)
+int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *err)
 {
 	unsigned char magic[DK_COMPRESS_MAGIC_MAX];
 	const struct dk_compressor *kind;
-	struct dk_sink *hash, *dec = NULL;
+	struct dk_sink *hash, *dec;
 	ssize_t n;
 	int fd = open(blob, O_RDONLY | O_CLOEXEC), rc;
 
@@ -82,19 +80,18 @@ static int layer_read(const char *blob, int plain_ok, struct dk_sink *next, char
 		goto out;
 	}
 	kind = dk_compressor_by_magic(magic, (size_t)n);
-	if (!kind && !plain_ok) {
+	if (!kind) {
 		char *names = dk_compressor_names("");
 
 		rc = dk_fail(err, DK_E_CORRUPT, "%s: not compressed with %s", blob, names);
 		free(names);
 		goto out;
 	}
-	hash = dk_sink_hash(next);
-	if (kind)
-		dec = dk_decompress_sink(kind, hash, blob);
-	rc = dk_sink_write_fd(dec ? dec : hash, fd, blob, err);
+	hash = dk_sink_hash(NULL);
+	dec = dk_decompress_sink(kind, hash, blob);
+	rc = dk_sink_write_fd(dec, fd, blob, err);
 	if (rc == 0)
-		rc = dk_sink_close(dec ? dec : hash, err);
+		rc = dk_sink_close(dec, err);
 	if (rc == 0)
 		memcpy(out, dk_sink_hash_digest(hash), DK_DIGEST_SIZE);
 	dk_sink_free(dec);
@@ -102,14 +99,4 @@ static int layer_read(const char *blob, int plain_ok, struct dk_sink *next, char
 out:
 	close(fd);
 	return rc;
-}
-
-int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *err)
-{
-	return layer_read(blob, 0, NULL, out, err);
-}
-
-int dk_layer_read(const char *blob, struct dk_sink *next, char out[DK_DIGEST_SIZE], struct dk_err *err)
-{
-	return layer_read(blob, 1, next, out, err);
 }
