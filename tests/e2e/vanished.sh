@@ -8,6 +8,7 @@
 # the tar pass), the script removes a path there: no timing race.  Layers
 # are read back with Python's tarfile, never with derrick.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
+. "$TOP_SRCDIR/tests/lib/pause.sh"
 
 P=$T/p FIFO=$T/pause
 mkdir -p "$P" && mkfifo "$FIFO"
@@ -30,20 +31,11 @@ fill() {
 # HOOK (the name of its variable); CMD1 runs at its first pause, CMD2 (when not empty) at the
 # second, each while the build holds there.  Exit status in $rc, stderr in $T/OUT.err.
 paused() {
-	local hook=$1 spec=$2 out=$3 c1=$4 c2=$5 pid
+	local hook=$1 spec=$2 out=$3
 	(cd "$P" && env "$hook=$FIFO" timeout 60 "$DERRICK" build --json --no-cache -f "$spec" -o oci:"$T/$out":t \
 		>/dev/null 2>"$T/$out.err"; echo $? >"$T/.rc") &
-	pid=$!
-	at_pause "$c1"
-	[[ -z $c2 ]] || at_pause "$c2"
-	wait "$pid"
+	pause_through $! "$4" "$5"
 	rc=$(cat "$T/.rc")
-}
-# at_pause CMD: wait until the build has the fifo open, run CMD, let the build go on (a new
-# fifo first, so that the next pause cannot be taken for this one)
-at_pause() {
-	timeout 30 bash -c 'exec 3>"$FIFO" && eval "$1" && rm "$FIFO" && mkfifo "$FIFO" && echo go >&3' _ "$1" ||
-		echo "# the build never reached the pause for: $1"
 }
 export T P FIFO
 # members OUT: the layer's names, by tarfile
