@@ -404,6 +404,35 @@ static void test_map_of_a_stored_layer(void)
 	free(t.data);
 }
 
+/* Why maps are of format 2: a regular file named like a directory is one, as GNU tar reads it. */
+static void test_map_reads_like_gnu_tar(void)
+{
+	struct archive *a = archive_write_new();
+	size_t cap = 1 << 16, used = 0;
+	struct tar_buf t = { dk_xmalloc(cap), 0 };
+	char diff_id[DK_DIGEST_SIZE], *blob, *text;
+	struct dk_layer_map m;
+	struct dk_err err;
+
+	archive_write_set_format(a, ARCHIVE_FORMAT_TAR_USTAR);
+	CHECK(archive_write_open_memory(a, t.data, cap, &used) == ARCHIVE_OK);
+	add(a, "dir0/", AE_IFREG, NULL, 0);
+	add(a, "file", AE_IFREG, NULL, 0);
+	CHECK(archive_write_close(a) == ARCHIVE_OK);
+	archive_write_free(a);
+	t.len = used;
+	CHECK(t.data[156] == '0');      /* the writer kept the type: a regular file */
+	blob = blob_of(&t, NULL, diff_id);
+	dk_layer_map_init(&m);
+	CHECK(dk_layer_map_read_blob(blob, diff_id, &m, &err) == 0);
+	CHECK_STR(text = map_text(&m), "d dir0\nf file\n");
+	free(text);
+	dk_layer_map_release(&m);
+	unlink(blob);
+	free(blob);
+	free(t.data);
+}
+
 /* ------------------------------------------------------------ the tree and resolving */
 
 /* A tree from "op path [target]" lines, one layer per string. */
@@ -657,6 +686,7 @@ int main(void)
 	RUN(test_map_whiteouts_and_order);
 	RUN(test_map_encoding);
 	RUN(test_map_of_a_stored_layer);
+	RUN(test_map_reads_like_gnu_tar);
 	RUN(test_resolve);
 	RUN(test_later_layers_replace_links);
 	RUN(test_place_file_dest);
