@@ -24,8 +24,9 @@ int dk_delete_whiteouts(const struct dk_spec_layer *l, struct dk_entries *out, s
 
 /*
  * Check that every path of l's "delete" list exists in `below`, the tree of
- * the layers under this one (symlinks.h: the one a layer is placed on).  0, or -1 with err naming the first that does
- * not (DK_E_NOTFOUND), and the symlink in the way when there is one.
+ * the layers under this one (symlinks.h: the one the layer is placed on).
+ * 0, or -1 with err naming the first that does not (DK_E_NOTFOUND), and
+ * the symlink in the way when there is one.
  */
 int dk_delete_check(const struct dk_spec_layer *l, const struct dk_symview *below, struct dk_err *err);
 

@@ -69,10 +69,10 @@ void dk_layer_map_from_entries(const struct dk_entries *l, struct dk_layer_map *
 
 /*
  * The map of a stored layer (a tar blob, compressed or not), read once
- * by libarchive (dk_tar_read_blob), in the pass that also checks that it decompresses to
- * `diff_id`: 0 and m filled (initialised, empty, finished), or -1 with
- * DK_E_CORRUPT (not a tar, a stream that does not decompress, or another
- * diff_id) or DK_E_IO.
+ * by libarchive (dk_tar_read_blob), in the pass that also checks that it
+ * decompresses to `diff_id`: 0 and m filled (initialised, empty,
+ * finished), or -1 with DK_E_CORRUPT (not a tar, a stream that does not
+ * decompress, or another diff_id) or DK_E_IO.
  */
 int dk_layer_map_read_blob(const char *blob, const char *diff_id, struct dk_layer_map *m, struct dk_err *err);
 
