@@ -25,11 +25,11 @@ struct dk_tar_item {
 typedef int (*dk_tar_item_fn)(void *ctx, const struct dk_tar_item *item, struct dk_err *err);
 
 /*
- * Call fn(ctx, ...) for every entry of the layer blob file `blob` (gzip,
- * zstd, any compression libarchive reads, or none), and check that its
- * uncompressed bytes are those of `diff_id` (what follows the tar's
- * end-of-archive blocks counts too).  Names are passed as the tar stores
- * them, byte for byte.  0, or -1 with err set: DK_E_IO when the file
+ * Call fn(ctx, ...) for every entry of the layer blob file `blob`
+ * (compressed by a compressor of the table, compress.h, or not), and
+ * check that its uncompressed bytes are those of `diff_id` (what follows
+ * the tar's end-of-archive blocks counts too).  Names are passed as the
+ * tar stores them, byte for byte.  0, or -1 with err set: DK_E_IO when the file
  * cannot be opened, DK_E_CORRUPT naming the blob for a stream that does
  * not decompress, a damaged tar, or other bytes than diff_id's (fn may
  * have been called for entries before the damage was seen).

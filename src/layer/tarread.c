@@ -3,8 +3,9 @@
  *
  * The pipeline pushes (decompressors are sinks) and libarchive pulls, so a
  * blob is read by two libarchive readers stacked in one thread instead: the
- * outer one only decompresses (any filter, "raw" format), the inner one
- * reads the tar from it.  Every byte handed from the outer to the inner
+ * outer one only decompresses ("raw" format, the filters of the compressor
+ * table: no other, so a blob never makes libarchive run a program), the
+ * inner one reads the tar from it.  Every byte handed from the outer to the inner
  * goes through SHA-256, so what is read is checked to be the diff_id's
  * bytes in the same pass, and nothing is spooled to disk.
  */
@@ -16,6 +17,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "derrick/compress.h"
 #include "derrick/digest.h"
 #include "derrick/tarread.h"
 #include "derrick/util.h"
@@ -96,7 +98,11 @@ int dk_tar_read_blob(const char *blob, const char *diff_id, dk_tar_item_fn fn, v
 	inner = archive_read_new();
 	f.buf = dk_xmalloc(BUF_SIZE);
 	dk_sha256_init(&f.h);
-	archive_read_support_filter_all(f.outer);
+	if (dk_compressors_read_filters(f.outer) < 0) {
+		dk_fail(err, DK_E_CORRUPT, "layer %s: this libarchive cannot decompress all of derrick's compressors",
+			blob);
+		goto done;
+	}
 	archive_read_support_format_raw(f.outer);
 	archive_read_support_format_tar(inner);
 	archive_read_support_format_empty(inner);

@@ -278,6 +278,26 @@ static void test_read_refuses_damage(void)
 	unlink(blob);
 	free(blob);
 	free(with_junk);
+	/* another compression than the table's (xz): not undone, so no tar */
+	{
+		struct archive *a = archive_write_new();
+		size_t cap = 1 << 16, used = 0;
+		char *xz = dk_xmalloc(cap);
+
+		archive_write_set_format(a, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+		CHECK(archive_write_add_filter_xz(a) == ARCHIVE_OK);
+		CHECK(archive_write_open_memory(a, xz, cap, &used) == ARCHIVE_OK);
+		add(a, "file", AE_IFREG, NULL, 10);
+		CHECK(archive_write_close(a) == ARCHIVE_OK);
+		archive_write_free(a);
+		blob = raw_blob(xz, used, diff_id);
+		got = read_blob(blob, diff_id, &rc, &err);
+		CHECK(rc != 0 && err.code == DK_E_CORRUPT && strstr(got, "file") == NULL);
+		free(got);
+		unlink(blob);
+		free(blob);
+		free(xz);
+	}
 	/* a missing file: an I/O error, not a damaged layer */
 	got = read_blob("/nonexistent/layer", diff_id, &rc, &err);
 	CHECK(rc != 0 && err.code == DK_E_IO);
