@@ -19,6 +19,8 @@
 /* The longest magic of any row: read this many bytes to pick a decompressor. */
 #define DK_COMPRESS_MAGIC_MAX 4
 
+struct archive;
+
 struct dk_compressor {
 	const char *name;               /* as the spec's "compression" and --compression say it */
 	const char *media_type;         /* of the layers it writes */
@@ -35,6 +37,12 @@ struct dk_compressor {
 	 * bytes (a new string).  Part of every key: never change its text.
 	 */
 	char *(*cache_id)(int level);
+	/*
+	 * Let libarchive reader `a` undo it (an archive_read_support_filter_*):
+	 * how stored layers are read (tarread.h).  ARCHIVE_OK, or libarchive's
+	 * ARCHIVE_WARN when it would have to run an outside program.
+	 */
+	int (*read_filter)(struct archive *a);
 };
 
 /*
@@ -61,6 +69,14 @@ const struct dk_compressor *dk_compressor_by_magic(const void *buf, size_t len);
  * "\"gzip\" or \"zstd\"" (a new string).
  */
 char *dk_compressor_names(const char *quote);
+
+/*
+ * Let libarchive reader `a` undo every compressor of the table, and no
+ * other: a stored layer is read with these (tarread.h); libarchive's other
+ * filters would run outside programs on what an untrusted blob's first
+ * bytes name.  0, or -1 when libarchive lacks one of them.
+ */
+int dk_compressors_read_filters(struct archive *a);
 
 /* c's compressing stage into next (c->kind and c->level set). */
 struct dk_sink *dk_compress_sink(const struct dk_compress *c, struct dk_sink *next);

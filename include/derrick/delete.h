@@ -9,8 +9,8 @@
 #include "derrick/entry.h"
 #include "derrick/err.h"
 
-struct dk_lower;
 struct dk_spec_layer;
+struct dk_symview;
 
 /*
  * Add the whiteouts of l's "delete" list to the finished list `out` and
@@ -24,9 +24,10 @@ int dk_delete_whiteouts(const struct dk_spec_layer *l, struct dk_entries *out, s
 
 /*
  * Check that every path of l's "delete" list exists in `below`, the tree of
- * the layers under this one.  0, or -1 with err naming the first that does
- * not (DK_E_NOTFOUND), and the symlink in the way when there is one.
+ * the layers under this one (symlinks.h: the one the layer is placed on).
+ * 0, or -1 with err naming the first that does not (DK_E_NOTFOUND), and
+ * the symlink in the way when there is one.
  */
-int dk_delete_check(const struct dk_spec_layer *l, const struct dk_lower *below, struct dk_err *err);
+int dk_delete_check(const struct dk_spec_layer *l, const struct dk_symview *below, struct dk_err *err);
 
 #endif

@@ -30,8 +30,8 @@ int dk_layer_diff_id(const char *blob, char out[DK_DIGEST_SIZE], struct dk_err *
 
 /*
  * The same, passing the decompressed tar to `next` on its way (NULL for
- * none): one read of the blob both checks it and feeds a reader such as
- * dk_sink_tar_scan.  A blob no compressor claims is taken as an
+ * none): one read of the blob both checks it and feeds a reader (ls, an
+ * archive's layer tar).  A blob no compressor claims is taken as an
  * uncompressed tar (a base image may have those layers), for `next` to
  * judge.  `next` is closed, not freed; its errors come back.
  */

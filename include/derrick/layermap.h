@@ -11,7 +11,7 @@
  * writes gets its map from its entries.
  *
  * Encoded form (the bytes the caches keep): the line
- * "derrick-layer-map-1 sha256:<hex of the layer's diff_id>\n", then one
+ * "derrick-layer-map-2 sha256:<hex of the layer's diff_id>\n", then one
  * record per path, in the canonical order of dk_layer_map_finish: an op
  * letter (w whiteout, o opaque directory, d directory, l symlink, f any
  * other entry), the path, a NUL, and for a symlink its target and a NUL.
@@ -68,11 +68,11 @@ void dk_layer_map_finish(struct dk_layer_map *m);
 void dk_layer_map_from_entries(const struct dk_entries *l, struct dk_layer_map *m);
 
 /*
- * The map of a stored layer (a tar blob, compressed by any compressor of
- * the table, or not compressed), read in one pass that also checks that it decompresses to
- * `diff_id`: 0 and m filled (initialised, empty, finished), or -1 with
- * DK_E_CORRUPT (not a tar, a stream that does not decompress, or another
- * diff_id) or DK_E_IO.
+ * The map of a stored layer (a tar blob, compressed or not), read once
+ * by libarchive (dk_tar_read_blob), in the pass that also checks that it
+ * decompresses to `diff_id`: 0 and m filled (initialised, empty,
+ * finished), or -1 with DK_E_CORRUPT (not a tar, a stream that does not
+ * decompress, or another diff_id) or DK_E_IO.
  */
 int dk_layer_map_read_blob(const char *blob, const char *diff_id, struct dk_layer_map *m, struct dk_err *err);
 

@@ -42,6 +42,15 @@ void dk_symview_free(struct dk_symview *v);
 void dk_symview_apply(struct dk_symview *v, const struct dk_layer_map *m);
 
 /*
+ * Whether the tree has the in-image path `path` ("" for the root, no
+ * leading '/') itself, its symlinks not followed: 1, or 0 with *link the
+ * symlink met on the way (a new string: "bin" for "bin/sh" when /bin is a
+ * symlink), and *target its target (owned by the tree), or *link NULL when
+ * no symlink is in the way.
+ */
+int dk_symview_has(const struct dk_symview *v, const char *path, char **link, const char **target);
+
+/*
  * The path that the in-image path `path` ("" for the root, no leading
  * '/') names after the tree's symlinks are followed: every component but
  * the last, and the last too when follow_last (a directory).  0 and *out

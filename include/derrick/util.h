@@ -88,6 +88,14 @@ char *dk_base64_decode(const char *s, size_t *len);
 /* read(2), retried on EINTR. */
 ssize_t dk_read(int fd, void *buf, size_t len);
 
+/*
+ * The test hooks' pause (layer.h, walk.h): when the environment variable
+ * `env` names a fifo, open it and read one line from it, so that a test can
+ * change the source at that moment, deterministically, and then let the
+ * build go on.  Without the variable (always, outside the tests), nothing.
+ */
+void dk_test_pause(const char *env);
+
 /* Write all of buf to fd, retrying short writes and EINTR. */
 int dk_write_all(int fd, const void *buf, size_t len, const char *what, struct dk_err *err);
 

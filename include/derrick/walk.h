@@ -74,7 +74,15 @@ struct dk_walk_stats {
  * may be NULL; what `own` lists is left out whatever `ig` says, and a
  * source that is or lies in one of its paths fails with DK_E_SPEC.
  * Symlinks inside the tree are kept as symlinks, never followed; the
- * source itself may be a symlink to a directory or file.
+ * source itself may be a symlink to a directory or file.  A path that
+ * goes away (or stops being what it was) between its directory's listing
+ * and its stat, readlink or opendir is DK_E_CHANGED, naming it, as a file
+ * that changes while it is read (tarw.h): reading the source again may
+ * succeed.
+ *
+ * Test hook: when DERRICK_TEST_PAUSE_WALK_FIFO names a fifo, the walk reads
+ * one line from it after listing each directory and before looking at its
+ * entries (util.h, dk_test_pause), so that a test can remove one there.
  */
 int dk_walk(const char *source, const char *dest, const struct dk_ignore *ig,
 	    const struct dk_own_paths *own, struct dk_entries *out, struct dk_walk_stats *stats,

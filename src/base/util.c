@@ -223,6 +223,19 @@ ssize_t dk_read(int fd, void *buf, size_t len)
 	return n;
 }
 
+void dk_test_pause(const char *env)
+{
+	const char *fifo = getenv(env);
+	char c = 0;
+	int fd;
+
+	if (!fifo || !*fifo || (fd = open(fifo, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	while (c != '\n' && dk_read(fd, &c, 1) == 1)
+		;
+	close(fd);
+}
+
 int dk_write_all(int fd, const void *buf, size_t len, const char *what, struct dk_err *err)
 {
 	const char *p = buf;

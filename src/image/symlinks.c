@@ -195,6 +195,34 @@ void dk_symview_apply(struct dk_symview *v, const struct dk_layer_map *m)
 		apply_rec(v, &m->v[i]);
 }
 
+int dk_symview_has(const struct dk_symview *v, const char *path, char **link, const char **target)
+{
+	const struct node *n = &v->root;
+	const char *p = path, *end = path;      /* end: of the components walked */
+
+	*link = NULL;
+	*target = NULL;
+	for (;;) {
+		size_t len;
+
+		p += strspn(p, "/");
+		if (!*p)
+			return 1;
+		if (n->kind != K_DIR) {
+			/* below a symlink the layers hold nothing: an unpacker would follow it */
+			if (n->kind == K_SYMLINK) {
+				*link = dk_xstrndup(path, (size_t)(end - path));
+				*target = n->target;
+			}
+			return 0;
+		}
+		len = strcspn(p, "/");
+		if (!(n = lookup(n, p, len)))
+			return 0;
+		p = end = p + len;
+	}
+}
+
 /* ------------------------------------------------------------ resolving */
 
 /* The resolved components so far: the path, where each component ends, and its node when a directory. */

@@ -55,6 +55,16 @@ char *dk_compressor_names(const char *quote)
 	return sb_detach(&sb);
 }
 
+int dk_compressors_read_filters(struct archive *a)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < N_ROWS; i++)
+		if (table[i]->read_filter(a) != 0)
+			rc = -1;
+	return rc;
+}
+
 struct dk_sink *dk_compress_sink(const struct dk_compress *c, struct dk_sink *next)
 {
 	return c->kind->compress(next, c->level, c->threads);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <archive.h>
 #include <libdeflate.h>
 #include <zlib.h>
 
@@ -450,4 +451,5 @@ const struct dk_compressor dk_compressor_gzip = {
 	.name = "gzip", .media_type = DK_MT_LAYER_GZIP, .magic = "\x1f\x8b", .magic_len = 2,
 	.default_level = 6, .min_level = 1, .max_level = 9,
 	.compress = gzip_compress, .decompress = dk_sink_gunzip, .cache_id = gzip_cache_id,
+	.read_filter = archive_read_support_filter_gzip,
 };

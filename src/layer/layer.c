@@ -13,20 +13,6 @@
 #include "derrick/sink.h"
 #include "derrick/util.h"
 
-/* The test hook of layer.h: wait for one line from the fifo DERRICK_TEST_PAUSE_FIFO names. */
-static void test_pause(void)
-{
-	const char *fifo = getenv("DERRICK_TEST_PAUSE_FIFO");
-	char c = 0;
-	int fd;
-
-	if (!fifo || !*fifo || (fd = open(fifo, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	while (c != '\n' && dk_read(fd, &c, 1) == 1)
-		;
-	close(fd);
-}
-
 int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, const struct dk_compress *c,
 		   const struct dk_blobs *store, struct dk_layer_result *res, struct dk_err *err)
 {
@@ -34,7 +20,7 @@ int dk_layer_write(const struct dk_entries *l, const struct dk_tar_opts *opts, c
 	char *tmp;
 	int fd, rc;
 
-	test_pause();
+	dk_test_pause("DERRICK_TEST_PAUSE_FIFO");   /* the test hook of layer.h */
 	fd = dk_blobs_tmp(store, &tmp, err);
 	if (fd < 0)
 		return -1;

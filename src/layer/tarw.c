@@ -147,7 +147,7 @@ static int read_content(const struct dk_entry *e, int spool_fd, char *buf, size_
 		/* O_NONBLOCK: a path swapped for a fifo must not hang the build (same_file refuses it) */
 		fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
-			return errno == ENOENT ? changed(e, "it was removed", err)
+			return errno == ENOENT || errno == ENOTDIR ? changed(e, "it was removed", err)
 					       : dk_fail_errno(err, DK_E_IO, "open %s", e->src);
 		if (fstat(fd, &st) < 0) {
 			dk_fail_errno(err, DK_E_IO, "stat %s", e->src);

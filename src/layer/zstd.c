@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 
+#include <archive.h>
 #include <zstd.h>
 
 #include "derrick/sink.h"
@@ -224,4 +225,5 @@ const struct dk_compressor dk_compressor_zstd = {
 	.name = "zstd", .media_type = DK_MT_LAYER_ZSTD, .magic = "\x28\xb5\x2f\xfd", .magic_len = 4,
 	.default_level = 3, .min_level = 1, .max_level = 19,
 	.compress = dk_sink_zstd, .decompress = dk_sink_unzstd, .cache_id = zstd_cache_id,
+	.read_filter = archive_read_support_filter_zstd,
 };

@@ -22,7 +22,6 @@
 #include "derrick/layer.h"
 #include "derrick/layermap.h"
 #include "derrick/lcache.h"
-#include "derrick/lower.h"
 #include "derrick/rcache.h"
 #include "derrick/log.h"
 #include "derrick/source.h"
@@ -77,9 +76,7 @@ struct run {
 	struct dk_rcache *rcache;       /* NULL without a cache repository */
 	struct dk_compress compress;    /* the flags', else the spec's compression */
 	int need_bytes;                 /* some output is local: registry hits must be downloaded */
-	char *cache_dir;                /* NULL with --no-cache */
-	struct dk_lower *below;         /* the layers built so far, when a layer has "delete" */
-	struct dk_symview *view;        /* the image's tree below the next layer */
+	struct dk_symview *view;        /* the image's tree below the next layer (also what "delete" checks) */
 	struct dk_build_result *res;
 	struct dk_err *err;
 };
@@ -350,37 +347,6 @@ static void collect_own(struct run *r)
 	free(tmp);
 }
 
-/*
- * The tree of the base's layers, which a "delete" checks against.  Each
- * base layer's listing comes from the cache (by diff_id), else from its
- * blob: a registry base's layers are downloaded for it once per cache.
- */
-static int open_below(struct run *r)
-{
-	json_t *cfg, *ids;
-	int rc = 0;
-
-	r->below = dk_lower_new();
-	if (!r->base->src)
-		return 0;
-	cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
-	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	for (size_t i = 0; i < r->base->manifest.n_layers && rc == 0; i++) {
-		const char *id = json_string_value(json_array_get(ids, i));
-		struct dk_listing l = { NULL, 0, 0 };
-
-		rc = dk_listing_of_layer(r->base->src, &r->base->manifest.layers[i], dk_str_or(id, ""), r->cache_dir,
-					 &l, r->err);
-		if (rc == 0)
-			dk_lower_apply(r->below, &l);
-		else
-			dk_err_prefix(r->err, "base image %s, for what \"delete\" may delete", r->spec.base);
-		dk_listing_free(&l);
-	}
-	json_decref(cfg);
-	return rc;
-}
-
 /* A registry hit whose blob we hold: is it what the entry claims? */
 static int check_hit(struct run *r, const char *key, const struct dk_layer_result *lr, char **path)
 {
@@ -543,8 +509,8 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	for (again = 0;; again++) {
 		dk_entries_init(&entries);
 		rc = dk_source_read(lp, r->spec.path, r->view, &entries, &moves, r->err);
-		if (rc == 0 && r->below)
-			rc = dk_delete_check(sl, r->below, r->err);
+		if (rc == 0)
+			rc = dk_delete_check(sl, r->view, r->err);
 		if (rc < 0 && r->err->code != DK_E_CHANGED) {
 			dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
 			goto out;
@@ -579,13 +545,6 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	}
 	if (again)
 		dk_warn("layer %s (stage %s): %s: read the layer again", sl->origin, lp->stage, first);
-	if (r->below) {
-		struct dk_listing l = { NULL, 0, 0 };
-
-		dk_listing_of_entries(&entries, &l);
-		dk_lower_apply(r->below, &l);
-		dk_listing_free(&l);
-	}
 	bl = add_result_layer(r->res);
 	bl->stage = dk_xstrdup(lp->stage);
 	bl->created_by = dk_xasprintf("derrick stage %s: %s", lp->stage, lp->history);
@@ -750,17 +709,12 @@ static int build_image(struct run *r, struct image_run *img)
 	if (open_base(r) < 0 || open_view(r) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < r->plan->layers.n; i++)
-		if (r->plan->layers.v[i].entry->deletes.n && !r->below)
-			rc = open_below(r);
-	for (size_t i = 0; rc == 0 && i < r->plan->layers.n; i++)
 		rc = build_layer(r, &r->plan->layers.v[i]);
 	if (rc == 0)
 		rc = make_image(r, &img->m);
 	/* the tree below is this platform's: the next one starts from its own base */
 	dk_symview_free(r->view);
-	dk_lower_free(r->below);
 	r->view = NULL;
-	r->below = NULL;
 	return rc;
 }
 
@@ -903,7 +857,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 		goto out;
 	collect_own(&r);
 	if (!o->no_cache) {
-		char *dir = r.cache_dir = dk_cache_dir(&o->transport);
+		char *dir = dk_cache_dir(&o->transport);
 		struct dk_err cerr;
 
 		/* a cache that cannot be used costs speed, not the build */
@@ -919,6 +873,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 		for (size_t i = 0; i < r.n_dsts; i++)
 			if (!dk_ref_is_remote(&r.dsts[i]->ref))
 				r.need_bytes = 1;
+		free(dir);
 	}
 	for (size_t i = 0; i < r.n_imgs; i++)
 		if (build_image(&r, &r.imgs[i]) < 0)
@@ -958,8 +913,6 @@ out:
 	dk_symview_free(r.view);
 	dk_rcache_close(r.rcache);
 	dk_lcache_close(r.lcache);
-	dk_lower_free(r.below);
-	free(r.cache_dir);
 	dk_spec_free(&r.spec);
 	return rc;
 }

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "derrick/delete.h"
-#include "derrick/lower.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
+#include "derrick/symlinks.h"
 #include "derrick/util.h"
 
 /* The whiteout that deletes in-layer path p from below, given what the layer puts there; NULL for none. */
@@ -53,15 +53,14 @@ int dk_delete_whiteouts(const struct dk_spec_layer *l, struct dk_entries *out, s
 	return n ? dk_entries_finish(out, err) : 0;
 }
 
-int dk_delete_check(const struct dk_spec_layer *l, const struct dk_lower *below, struct dk_err *err)
+int dk_delete_check(const struct dk_spec_layer *l, const struct dk_symview *below, struct dk_err *err)
 {
 	for (size_t i = 0; i < l->deletes.n; i++) {
-		const char *p = l->deletes.v[i], *target = NULL;
+		const char *p = l->deletes.v[i], *target;
 		char *link;
 
-		if (dk_lower_type(below, p))
+		if (dk_symview_has(below, p, &link, &target))
 			continue;
-		link = dk_lower_symlink_above(below, p, &target);
 		if (link) {
 			dk_fail(err, DK_E_NOTFOUND, "delete[%zu]: \"/%s\": no layer below this one has it: \"/%s\" "
 				"is a symlink to \"%s\" there; delete the path it leads to", i, p, link, target);

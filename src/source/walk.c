@@ -71,6 +71,21 @@ static void set_identity(struct dk_entry *e, const struct stat *st)
 	e->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
+/*
+ * Path abs went away, or stopped being what the walk saw, since its
+ * directory was listed (errno says how): DK_E_CHANGED, as for a file that
+ * changes while it is read, so the layer is read again; any other failure
+ * is the I/O error it is.
+ */
+static int gone(struct walker *w, const char *what, const char *abs)
+{
+	if (errno == ENOENT || errno == ENOTDIR || (errno == EINVAL && !strcmp(what, "readlink")))
+		return dk_fail(w->err, DK_E_CHANGED, "%s changed while derrick read it (it went away, or is no "
+			       "longer what it was, after its directory was listed: %s: %s)", abs, what,
+			       strerror(errno));
+	return dk_fail_errno(w->err, DK_E_IO, "%s %s", what, abs);
+}
+
 /* Add one non-directory entry; returns 1 when added, 0 when skipped, -1 on error. */
 static int add_leaf(struct walker *w, const char *abs, const char *rel, const struct stat *st)
 {
@@ -89,7 +104,7 @@ static int add_leaf(struct walker *w, const char *abs, const char *rel, const st
 		ssize_t n = readlink(abs, target, PATH_MAX);
 
 		if (n < 0)
-			return dk_fail_errno(w->err, DK_E_IO, "readlink %s", abs);
+			return gone(w, "readlink", abs);
 		target[n] = '\0';
 		e = dk_entries_add(w->out);
 		e->type = DK_ENT_SYMLINK;
@@ -126,7 +141,8 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel, const s
 	long added = 0;
 
 	if (!d)
-		return dk_fail_errno(w->err, errno == EACCES ? DK_E_IO : DK_E_NOTFOUND, "open directory %s", abs);
+		return *rel ? gone(w, "open directory", abs) : dk_fail_errno(w->err, errno == EACCES ? DK_E_IO : DK_E_NOTFOUND,
+									  "open directory %s", abs);
 	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -145,6 +161,8 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel, const s
 		qsort(names, n, sizeof(*names), cmp_name);
 	if (w->ig)
 		state = dk_xmalloc(dk_ignore_count(w->ig) + 1);
+	if (n)
+		dk_test_pause("DERRICK_TEST_PAUSE_WALK_FIFO");  /* the test hook of walk.h */
 
 	for (size_t i = 0; i < n && added >= 0; i++) {
 		char *cabs = dk_path_join(abs, names[i]);
@@ -153,7 +171,7 @@ static long walk_dir(struct walker *w, const char *abs, const char *rel, const s
 
 		/* relative to the open directory: no walk down the whole path for every file */
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			added = dk_fail_errno(w->err, DK_E_IO, "lstat %s", cabs);
+			added = gone(w, "lstat", cabs);
 		} else if (w->own && dk_own_view_has(w->own, dst, names[i], crel, &st)) {
 			/* before the patterns: no '!' brings it back */
 			dk_verbose("%s: not packed: derrick writes it", cabs);

@@ -6,6 +6,7 @@
 # file there and lets it go on: no timing race.  Every layer is read back
 # with Python's tarfile, never with derrick.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
+. "$TOP_SRCDIR/tests/lib/pause.sh"
 
 P=$T/p C=$T/cache FIFO=$T/pause
 mkdir -p "$P/src" && mkfifo "$FIFO"
@@ -30,21 +31,10 @@ build() {
 # paused SPEC OUT CMD1 CMD2 [FLAG...]: the same with the pause hook; CMD1 runs at the first
 # pause, CMD2 (when not empty) at the second (the re-read), each while the build holds there
 paused() {
-	local spec=$1 out=$2 c1=$3 c2=$4 pid; shift 4
+	local spec=$1 out=$2 c1=$3 c2=$4; shift 4
 	(DERRICK_TEST_PAUSE_FIFO=$FIFO build "$spec" "$out" "$@"; echo "$rc" >"$T/.rc") &
-	pid=$!
-	at_pause "$c1"
-	[[ -z $c2 ]] || at_pause "$c2"
-	wait "$pid"
+	pause_through $! "$c1" "$c2"
 	rc=$(cat "$T/.rc")
-}
-# at_pause CMD: wait (30 s at most) until the build has the fifo open (opening it for writing
-# blocks until then), run CMD, let the build go on.  The fifo is made anew before the build
-# is let go: its next pause then opens the new one, which no one has open, and so cannot
-# be taken for this one.
-at_pause() {
-	timeout 30 bash -c 'exec 3>"$FIFO" && eval "$1" && rm "$FIFO" && mkfifo "$FIFO" && echo go >&3' _ "$1" ||
-		echo "# the build never reached the pause for: $1"
 }
 export T P FIFO
 

@@ -198,18 +198,18 @@ expect_error "delete: the spec refuses overlapping paths" 'delete[1]: "/etc/keep
 same "  ... and each refusal left the layout it was to write into as it was" "$(tree_state "$T/lay")" "$lay_before"
 same "no refused build created its output layout" "$(exists "$T/never")" absent
 
-# the base's paths come from the cache after the first build
+# the base's paths come from the cache after the first build (its layer map, as for placing a layer)
 cat >cached.json <<JSON
 {"base":"oci:$T/lay:base","stages":[{"name":"s","layers":[{"delete":["/etc/keep"]}]}]}
 JSON
 "$DERRICK" build -v --cache-dir "$T/fresh" -f cached.json -o oci:"$T/lay":c1 >"$T/c1.log" 2>&1
 "$DERRICK" build -v --cache-dir "$T/fresh" -f cached.json -o oci:"$T/lay":c2 >"$T/c2.log" 2>&1
-same "the first build lists the base layer from its blob" "$(grep -c 'listing its paths' "$T/c1.log")" 1
+same "the first build reads the base layer from its blob, once" "$(grep -c 'read once for its map' "$T/c1.log")" 1
 same "  ... the next takes its paths from the cache, and the layer hits" \
-	"$(grep -c 'its paths from the cache' "$T/c2.log") $(grep -c 'cache: built' "$T/c2.log")" "1 0"
+	"$(grep -c 'its map from the build cache' "$T/c2.log") $(grep -c 'read once for its map' "$T/c2.log") $(grep -c 'cache: built' "$T/c2.log")" "1 0 0"
 
-# a registry base: its layers are downloaded once per cache (read for their symlink maps, see
-# symlinked_dirs.sh); a delete lists them from that copy, and later from its kept listing
+# a registry base: its layers are downloaded once per cache, and read once, for their maps (see
+# symlinked_dirs.sh), which both placing a layer and "delete" use; later builds use the kept maps
 . "$TOP_SRCDIR/tests/lib/registry.sh"
 if m=$(registry_missing); then
 	skip "delete on a registry base" "missing: $m"
@@ -229,11 +229,15 @@ else
 	same "without delete: built, the base layer downloaded once (for its symlink map)" "$?:$(registry_count reg GET "/blobs/$bl" 200)" 0:1
 	registry_mark reg
 	run del-reg.json 2
-	same "with delete: built, the base layer not downloaded again (listed from the blob cache)" "$?:$(registry_count reg GET "/blobs/$bl" 200)" 0:0
+	same "with delete: built, the base layer not downloaded again (its map is kept)" "$?:$(registry_count reg GET "/blobs/$bl" 200)" 0:0
 	rm -rf "$T/regcache/blobs"
 	registry_mark reg
 	run del-reg.json 3
-	same "  ... and not again, even with the blob gone from the cache (its listing is kept)" \
+	same "  ... and not again, even with the blob gone from the cache" \
 		"$?:$(registry_count reg GET "/blobs/$bl" 200)" 0:0
+	registry_mark reg
+	"$DERRICK" build -v --tls-verify=false --cache-dir "$T/regcache2" -f del-reg.json -o "docker://$R/app:4" >"$T/del4.log" 2>&1
+	same "with delete on an empty cache: built, the base layer downloaded once and read once" \
+		"$?:$(registry_count reg GET "/blobs/$bl" 200):$(grep -c 'read once for its map' "$T/del4.log")" 0:1:1
 fi
 echo "1..$_n"

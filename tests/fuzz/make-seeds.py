@@ -66,13 +66,33 @@ for call in ('dk_spec_parse', 'parse_error', 'REFUSED'):
 
 put('tar', open(os.path.join(top, 'testdata/golden/full/ustar.tar.gz'), 'rb').read())
 put('tar', open(os.path.join(top, 'testdata/golden/full/pax.tar'), 'rb').read())
-# base layer blobs: listed for "delete" (listing), scanned for symlink maps
-# (layermap, first byte even); corpus/layermap/map-symlinks, a cached map
-# (first byte odd), was written once with dk_layer_map_encode and is kept
+# base layer blobs, read for their maps (tarread, first byte even);
+# corpus/tarread/map-symlinks, a cached map (first byte odd), was written
+# once with dk_layer_map_encode and is kept
 for name in ('ustar.tar.gz', 'pax.tar'):
     blob = open(os.path.join(top, 'testdata/golden/full', name), 'rb').read()
-    put('listing', blob)
-    put('layermap', b'\0' + blob)
+    put('tarread', b'\0' + blob)
+
+
+def odd_tar(fmt):
+    """Names that are not UTF-8, types a layer rarely has, a regular file named like a directory."""
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    name = b'caf\xe9/na\xefve'.decode('utf-8', 'surrogateescape')
+    with tarfile.open(fileobj=buf, mode='w', format=fmt, encoding='utf-8', errors='surrogateescape') as t:
+        for path, kind, link, data in (('caf\u00e9/x', tarfile.REGTYPE, '', b'x'), (name, tarfile.REGTYPE, '', b'y'),
+                                       ('lnk', tarfile.SYMTYPE, name, b''), ('dir0/', tarfile.REGTYPE, '', b''),
+                                       ('dev', tarfile.CHRTYPE, '', b''), ('hl', tarfile.LNKTYPE, 'lnk', b''),
+                                       ('usr/.wh..wh..opq', tarfile.REGTYPE, '', b''), ('L' * 200 + '/f', tarfile.REGTYPE, '', b'z')):
+            ti = tarfile.TarInfo(path)
+            ti.type, ti.linkname, ti.size = kind, link, len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+for fmt in (1, 2):  # tarfile.GNU_FORMAT, tarfile.PAX_FORMAT
+    put('tarread', b'\0' + odd_tar(fmt))
 
 # archives (first byte even: docker-archive, odd: oci-archive): corpus/archive/ holds a
 # two-file image derrick wrote into each, kept as committed

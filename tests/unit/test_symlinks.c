@@ -1,8 +1,8 @@
 /*
- * test_symlinks.c - the image's tree below a new layer: the tar header
- * scanner (checked against libarchive's reader), layer maps (whiteouts,
- * encoding), resolving paths through symlinks, and placing a layer's
- * entries through them.
+ * test_symlinks.c - the image's tree below a new layer: the reader of
+ * stored layers (through each compressor, checked against libarchive's
+ * plain reader), layer maps (whiteouts, encoding), resolving paths through
+ * symlinks, and placing a layer's entries through them.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include "derrick/compress.h"
 #include "derrick/layermap.h"
 #include "derrick/symlinks.h"
-#include "derrick/tarscan.h"
+#include "derrick/tarread.h"
 #include "derrick/util.h"
 #include "tap.h"
 
@@ -102,21 +102,35 @@ static int collect(void *ctx, const struct dk_tar_item *it, struct dk_err *err)
 	return 0;
 }
 
-/* What the scanner reads from t, fed in pieces of `step` bytes. */
-static char *scan(const struct tar_buf *t, size_t step, int *rc)
+/* A blob of t compressed by `compressor` (NULL: stored as it is), and the diff_id of t. */
+static char *blob_of(const struct tar_buf *t, const char *compressor, char diff_id[DK_DIGEST_SIZE])
 {
-	struct strbuf sb = STRBUF_INIT;
-	struct dk_sink *s = dk_sink_tar_scan(collect, &sb, "test.tar");
+	char *path = dk_tmp_path("dk-map-XXXXXX");
+	int fd = mkstemp(path);
+	struct dk_compress c = { compressor ? dk_compressor_by_name(compressor) : NULL, 0, 1 };
+	struct dk_sink *file = dk_sink_fd(fd, path), *comp = c.kind ? dk_compress_sink(&c, file) : file;
 	struct dk_err err;
 
-	*rc = 0;
-	for (size_t off = 0; off < t->len && *rc == 0; off += step)
-		*rc = dk_sink_write(s, t->data + off, t->len - off < step ? t->len - off : step, &err);
-	if (*rc == 0)
-		*rc = dk_sink_close(s, &err);
+	if (c.kind)
+		c.level = c.kind->default_level;
+	CHECK(dk_sink_write(comp, t->data, t->len, &err) == 0);
+	CHECK(dk_sink_close(comp, &err) == 0);
+	if (comp != file)
+		dk_sink_free(comp);
+	dk_sink_free(file);
+	close(fd);
+	dk_sha256_buf(t->data, t->len, diff_id);
+	return path;
+}
+
+/* What the layer reader gives for the blob, as "path type [link]" lines, or "error: ..." after them. */
+static char *read_blob(const char *blob, const char *diff_id, int *rc, struct dk_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	*rc = dk_tar_read_blob(blob, diff_id, collect, &sb, err);
 	if (*rc)
-		sb_addf(&sb, "error: %s", err.msg);
-	dk_sink_free(s);
+		sb_addf(&sb, "error: %s", err->msg);
 	return sb_detach(&sb);
 }
 
@@ -140,11 +154,11 @@ static char *reference(const struct tar_buf *t)
 	return sb_detach(&sb);
 }
 
-static void test_scan_agrees_with_libarchive(void)
+static void test_read_agrees_with_libarchive(void)
 {
 	static const int formats[] = { ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FORMAT_TAR_GNUTAR,
 				       ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED };
-	static const size_t steps[] = { 1, 7, 512, 4096, 1 << 20 };
+	static const char *const comps[] = { "gzip", "zstd", NULL };
 
 	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
 		struct tar_buf t = make(formats[f]);
@@ -155,51 +169,139 @@ static void test_scan_agrees_with_libarchive(void)
 		CHECK(strstr(want, "./usr/bin/ash h ./usr/bin/sh\n") != NULL);
 		if (formats[f] != ARCHIVE_FORMAT_TAR_USTAR)
 			CHECK(strstr(want, long_name) != NULL && strstr(want, long_link) != NULL);
-		for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		for (size_t c = 0; c < sizeof(comps) / sizeof(comps[0]); c++) {
+			char diff_id[DK_DIGEST_SIZE], *blob = blob_of(&t, comps[c], diff_id), *got;
+			struct dk_err err;
 			int rc;
-			char *got = scan(&t, steps[s], &rc);
 
+			got = read_blob(blob, diff_id, &rc, &err);
 			CHECK(rc == 0);
 			CHECK_STR(got, want);
 			free(got);
+			unlink(blob);
+			free(blob);
 		}
 		free(want);
 		free(t.data);
 	}
 }
 
-static void test_scan_refuses_damage(void)
+/* Names are bytes: not UTF-8, or UTF-8 in a pax header, they come back as stored (the C locale). */
+static void test_read_keeps_name_bytes(void)
+{
+	static const int formats[] = { ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED };
+
+	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		struct archive *a = archive_write_new();
+		size_t cap = 1 << 16, used = 0;
+		struct tar_buf t = { dk_xmalloc(cap), 0 };
+		char diff_id[DK_DIGEST_SIZE], *blob, *got;
+		struct dk_err err;
+		int rc;
+
+		archive_write_set_format(a, formats[f]);
+		/* pax would convert names from the locale's charset to UTF-8: keep them as bytes (GNU does) */
+		if (formats[f] != ARCHIVE_FORMAT_TAR_GNUTAR)
+			CHECK(archive_write_set_options(a, "hdrcharset=BINARY") == ARCHIVE_OK);
+		CHECK(archive_write_open_memory(a, t.data, cap, &used) == ARCHIVE_OK);
+		add(a, "caf\xc3\xa9/na\xc3\xafve", AE_IFREG, NULL, 3);
+		add(a, "latin\xe9", AE_IFLNK, "to\xff\xfe", 0);
+		CHECK(archive_write_close(a) == ARCHIVE_OK);
+		archive_write_free(a);
+		t.len = used;
+		blob = blob_of(&t, "gzip", diff_id);
+		got = read_blob(blob, diff_id, &rc, &err);
+		CHECK_STR(got, "caf\xc3\xa9/na\xc3\xafve f\nlatin\xe9 l to\xff\xfe\n");
+		free(got);
+		unlink(blob);
+		free(blob);
+		free(t.data);
+	}
+}
+
+/* A blob from raw bytes (no compression): the path, and the diff_id of the bytes. */
+static char *raw_blob(const void *data, size_t len, char diff_id[DK_DIGEST_SIZE])
+{
+	struct tar_buf t = { (char *)data, len };
+
+	return blob_of(&t, NULL, diff_id);
+}
+
+static void test_read_refuses_damage(void)
 {
 	struct tar_buf t = make(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
-	char *got;
+	char diff_id[DK_DIGEST_SIZE], *blob, *got, *with_junk;
+	struct dk_err err;
 	int rc;
 
 	/* cut inside the contents of usr/bin/sh: the 4th header is at 1536, its data follows */
-	{
-		struct tar_buf cut = { t.data, 1536 + 512 + 100 };
-
-		got = scan(&cut, 4096, &rc);
-		CHECK(rc != 0);
-		CHECK(strstr(got, "error: test.tar: not a tar stream, or a damaged one: it ends inside an entry") != NULL);
-		free(got);
-	}
-	t.data[512 + 3] ^= 0x20;        /* a name byte of the second header: its checksum no longer holds */
-	got = scan(&t, 512, &rc);
-	CHECK(rc != 0);
-	CHECK(strstr(got, "bad header checksum at byte 512") != NULL);
+	blob = raw_blob(t.data, 1536 + 512 + 100, diff_id);
+	got = read_blob(blob, diff_id, &rc, &err);
+	CHECK(rc != 0 && err.code == DK_E_CORRUPT);
+	CHECK(strstr(got, "./bin l usr/bin\n") != NULL);         /* the entries before the damage were read */
+	CHECK(strstr(err.msg, blob) && strstr(err.msg, "not a tar stream, or a damaged one"));
 	free(got);
+	unlink(blob);
+	free(blob);
+	/* a name byte of the second header: its checksum no longer holds */
+	t.data[512 + 3] ^= 0x20;
+	blob = raw_blob(t.data, t.len, diff_id);
+	got = read_blob(blob, diff_id, &rc, &err);
+	CHECK(rc != 0 && err.code == DK_E_CORRUPT && strstr(err.msg, "damaged"));
+	free(got);
+	unlink(blob);
+	free(blob);
+	t.data[512 + 3] ^= 0x20;
 	{
-		struct tar_buf junk = { "this is not a tar at all, and it is long enough to fill a whole block...", 0 };
 		char block[1024];
 
 		memset(block, 'j', sizeof(block));
-		junk.data = block;
-		junk.len = sizeof(block);
-		got = scan(&junk, 100, &rc);
-		CHECK(rc != 0);
-		CHECK(strstr(got, "bad header checksum at byte 0") != NULL);
+		blob = raw_blob(block, sizeof(block), diff_id);
+		got = read_blob(blob, diff_id, &rc, &err);
+		CHECK(rc != 0 && err.code == DK_E_CORRUPT && strstr(err.msg, blob));
 		free(got);
+		unlink(blob);
+		free(blob);
 	}
+	/* bytes after the end-of-archive blocks are part of the diff_id: they are read and hashed */
+	with_junk = dk_xmalloc(t.len + 5);
+	memcpy(with_junk, t.data, t.len);
+	memcpy(with_junk + t.len, "junk!", 5);
+	blob = raw_blob(with_junk, t.len + 5, diff_id);
+	got = read_blob(blob, diff_id, &rc, &err);
+	CHECK(rc == 0);
+	free(got);
+	dk_sha256_buf(t.data, t.len, diff_id);
+	got = read_blob(blob, diff_id, &rc, &err);
+	CHECK(rc != 0 && err.code == DK_E_CORRUPT && strstr(err.msg, "not to the diff_id"));
+	free(got);
+	unlink(blob);
+	free(blob);
+	free(with_junk);
+	/* another compression than the table's (xz): not undone, so no tar */
+	{
+		struct archive *a = archive_write_new();
+		size_t cap = 1 << 16, used = 0;
+		char *xz = dk_xmalloc(cap);
+
+		archive_write_set_format(a, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+		CHECK(archive_write_add_filter_xz(a) == ARCHIVE_OK);
+		CHECK(archive_write_open_memory(a, xz, cap, &used) == ARCHIVE_OK);
+		add(a, "file", AE_IFREG, NULL, 10);
+		CHECK(archive_write_close(a) == ARCHIVE_OK);
+		archive_write_free(a);
+		blob = raw_blob(xz, used, diff_id);
+		got = read_blob(blob, diff_id, &rc, &err);
+		CHECK(rc != 0 && err.code == DK_E_CORRUPT && strstr(got, "file") == NULL);
+		free(got);
+		unlink(blob);
+		free(blob);
+		free(xz);
+	}
+	/* a missing file: an I/O error, not a damaged layer */
+	got = read_blob("/nonexistent/layer", diff_id, &rc, &err);
+	CHECK(rc != 0 && err.code == DK_E_IO);
+	free(got);
 	free(t.data);
 }
 
@@ -274,34 +376,16 @@ static void test_map_encoding(void)
 	CHECK(err.code == DK_E_CORRUPT);
 	CHECK(dk_layer_map_decode(buf, len - 1, id1, &back, &err) < 0); /* cut */
 	CHECK(back.n == 0);
-	buf[strlen("derrick-layer-map-1 ") + 72] = 'q';                /* an unknown record */
+	buf[strlen("derrick-layer-map-2 ") + 72] = 'q';                /* an unknown record */
 	CHECK(dk_layer_map_decode(buf, len, id1, &back, &err) < 0);
 	free(buf);
 	dk_layer_map_release(&m);
 }
 
-/* A gzip blob of t, and the diff_id of t. */
-static char *blob_of(const struct tar_buf *t, char diff_id[DK_DIGEST_SIZE])
-{
-	char *path = dk_tmp_path("dk-map-XXXXXX");
-	int fd = mkstemp(path);
-	struct dk_compress c = { dk_compressor_default(), 6, 1 };
-	struct dk_sink *file = dk_sink_fd(fd, path), *comp = dk_compress_sink(&c, file);
-	struct dk_err err;
-
-	CHECK(dk_sink_write(comp, t->data, t->len, &err) == 0);
-	CHECK(dk_sink_close(comp, &err) == 0);
-	dk_sink_free(comp);
-	dk_sink_free(file);
-	close(fd);
-	dk_sha256_buf(t->data, t->len, diff_id);
-	return path;
-}
-
 static void test_map_of_a_stored_layer(void)
 {
 	struct tar_buf t = make(ARCHIVE_FORMAT_TAR_GNUTAR);
-	char diff_id[DK_DIGEST_SIZE], *blob = blob_of(&t, diff_id), *text;
+	char diff_id[DK_DIGEST_SIZE], *blob = blob_of(&t, "gzip", diff_id), *text;
 	struct dk_layer_map m;
 	struct dk_err err;
 
@@ -332,10 +416,40 @@ static void test_map_of_a_stored_layer(void)
 		CHECK(write(fd, "not a layer", 11) == 11);
 		close(fd);
 		CHECK(dk_layer_map_read_blob(plain, diff_id, &m, &err) < 0);
-		CHECK(err.code == DK_E_CORRUPT && strstr(err.msg, "ends inside an entry") != NULL);
+		CHECK(err.code == DK_E_CORRUPT && strstr(err.msg, plain) != NULL);
+		CHECK(m.n == 0);
 		unlink(plain);
 		free(plain);
 	}
+	free(t.data);
+}
+
+/* Why maps are of format 2: a regular file named like a directory is one, as GNU tar reads it. */
+static void test_map_reads_like_gnu_tar(void)
+{
+	struct archive *a = archive_write_new();
+	size_t cap = 1 << 16, used = 0;
+	struct tar_buf t = { dk_xmalloc(cap), 0 };
+	char diff_id[DK_DIGEST_SIZE], *blob, *text;
+	struct dk_layer_map m;
+	struct dk_err err;
+
+	archive_write_set_format(a, ARCHIVE_FORMAT_TAR_USTAR);
+	CHECK(archive_write_open_memory(a, t.data, cap, &used) == ARCHIVE_OK);
+	add(a, "dir0/", AE_IFREG, NULL, 0);
+	add(a, "file", AE_IFREG, NULL, 0);
+	CHECK(archive_write_close(a) == ARCHIVE_OK);
+	archive_write_free(a);
+	t.len = used;
+	CHECK(t.data[156] == '0');      /* the writer kept the type: a regular file */
+	blob = blob_of(&t, NULL, diff_id);
+	dk_layer_map_init(&m);
+	CHECK(dk_layer_map_read_blob(blob, diff_id, &m, &err) == 0);
+	CHECK_STR(text = map_text(&m), "d dir0\nf file\n");
+	free(text);
+	dk_layer_map_release(&m);
+	unlink(blob);
+	free(blob);
 	free(t.data);
 }
 
@@ -586,11 +700,13 @@ static void test_place_refusals(void)
 
 int main(void)
 {
-	RUN(test_scan_agrees_with_libarchive);
-	RUN(test_scan_refuses_damage);
+	RUN(test_read_agrees_with_libarchive);
+	RUN(test_read_keeps_name_bytes);
+	RUN(test_read_refuses_damage);
 	RUN(test_map_whiteouts_and_order);
 	RUN(test_map_encoding);
 	RUN(test_map_of_a_stored_layer);
+	RUN(test_map_reads_like_gnu_tar);
 	RUN(test_resolve);
 	RUN(test_later_layers_replace_links);
 	RUN(test_place_file_dest);

@@ -1,10 +1,12 @@
 /*
- * fuzz_layermap.c - what derrick learns of a base layer's paths and
- * symlinks, from untrusted bytes: the first byte picks the reader.  Even:
- * the layer blob itself (decompressed by the compressor its magic names,
- * its tar headers scanned by tarscan.c); odd: a cached map, as a registry
- * cache or the local cache hands it back (dk_layer_map_decode), which must
- * also survive being encoded and decoded again.
+ * fuzz_tarread.c - what derrick learns of a base layer, from untrusted
+ * bytes (any registry's, or a cache's): the first byte picks the reader.
+ * Even: the layer blob itself, read by its one reader (tarread.h:
+ * libarchive decompresses and reads the tar, its bytes are checked against
+ * a diff_id) into the layer's map, as both placing a layer and "delete"
+ * use it; odd: a cached map, as a registry cache or the local cache hands
+ * it back (dk_layer_map_decode), which must also survive being encoded and
+ * decoded again.
  */
 #include "fuzz.h"
 
