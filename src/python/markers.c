@@ -9,6 +9,7 @@
 
 #include "derrick/pymarkers.h"
 #include "derrick/util.h"
+#include "pyshow.h"
 
 static const char *const var_names[DK_PYVAR_COUNT] = {
 	"python_version", "python_full_version", "os_name", "sys_platform", "platform_release",
@@ -91,7 +92,7 @@ struct item {
 struct dk_pymarker {
 	struct item *items;
 	size_t n;
-	char *text;                /* the whole marker, for messages (top level only) */
+	char *text;                /* the whole marker, for messages (top level only, dk_py_shown) */
 };
 
 void dk_pymarker_free(struct dk_pymarker *m)
@@ -150,7 +151,11 @@ static void skip_ws(struct parser *ps)
 
 static int fail(struct parser *ps, const char *what)
 {
-	return dk_fail(ps->err, DK_E_SPEC, "invalid marker \"%s\": %s at column %zu", ps->src, what, ps->pos + 1);
+	char *shown = dk_py_shown(ps->src);
+
+	dk_fail(ps->err, DK_E_SPEC, "invalid marker \"%s\": %s at column %zu", shown, what, ps->pos + 1);
+	free(shown);
+	return -1;
 }
 
 /* A keyword (\bWORD\b) at the current position: its length or 0. */
@@ -440,12 +445,39 @@ int dk_pymarker_parse(const char *text, struct dk_pymarker **out, struct dk_err 
 		return fail(&ps, "expected 'and', 'or' or the end");
 	}
 	normalize_first_extra(m);
-	m->text = dk_xstrdup(text);
+	/* only messages read it: shown on one line */
+	m->text = dk_py_shown(text);
 	*out = m;
 	return 0;
 }
 
 /* ---- evaluation ---- */
+
+/* An evaluation error: 'marker "M": WHY' (why is taken and freed). */
+static int fail_marker(struct dk_err *err, const char *marker, char *why)
+{
+	dk_fail(err, DK_E_SPEC, "marker \"%s\": %s", marker, why);
+	free(why);
+	return -1;
+}
+
+/* Two values of the marker (quoted strings may hold any escape), shown on one line. */
+struct shown2 {
+	char *a, *b;
+};
+
+static struct shown2 show2(const char *a, const char *b)
+{
+	struct shown2 s = { dk_py_shown(a), dk_py_shown(b) };
+
+	return s;
+}
+
+static void shown2_free(struct shown2 *s)
+{
+	free(s->a);
+	free(s->b);
+}
 
 static int eval_op(const char *marker, const char *lhs, const char *op, const char *rhs, int *res,
 		   struct dk_err *err)
@@ -460,9 +492,13 @@ static int eval_op(const char *marker, const char *lhs, const char *op, const ch
 
 		free(spec_text);
 		if (dk_pyver_parse(lhs, &v, &ignored) < 0) {
+			struct shown2 sh = show2(lhs, rhs);
+
 			dk_pyspec_free(&spec);
-			return dk_fail(err, DK_E_SPEC, "marker \"%s\": \"%s\" is not a version, to compare with %s \"%s\"",
-				       marker, lhs, op, rhs);
+			rc = fail_marker(err, marker, dk_xasprintf("\"%s\" is not a version, to compare with %s \"%s\"",
+								   sh.a, op, sh.b));
+			shown2_free(&sh);
+			return rc;
 		}
 		rc = dk_pyspec_contains(&spec, &v, DK_PYPRE_YES, res, err);
 		dk_pyver_free(&v);
@@ -478,9 +514,13 @@ static int eval_op(const char *marker, const char *lhs, const char *op, const ch
 		*res = strstr(rhs, lhs) == NULL;
 		return 0;
 	}
-	if (!strcmp(op, "~=") || !strcmp(op, "==="))
-		return dk_fail(err, DK_E_SPEC, "marker \"%s\": %s is undefined between \"%s\" and \"%s\"", marker, op,
-			       lhs, rhs);
+	if (!strcmp(op, "~=") || !strcmp(op, "===")) {
+		struct shown2 sh = show2(lhs, rhs);
+
+		rc = fail_marker(err, marker, dk_xasprintf("%s is undefined between \"%s\" and \"%s\"", op, sh.a, sh.b));
+		shown2_free(&sh);
+		return rc;
+	}
 	c = strcmp(lhs, rhs);
 	if (!strcmp(op, "=="))
 		*res = c == 0;
@@ -502,8 +542,13 @@ static int lookup(const char *marker, const struct dk_pyenv *env, const char *ke
 {
 	int var = dk_pyvar_find(key);
 
-	if (var < 0)
-		return dk_fail(err, DK_E_SPEC, "marker \"%s\": \"%s\" names no marker variable", marker, key);
+	if (var < 0) {
+		char *shown = dk_py_shown(key);
+
+		fail_marker(err, marker, dk_xasprintf("\"%s\" names no marker variable", shown));
+		free(shown);
+		return -1;
+	}
 	if (!env->value[var])
 		return dk_fail(err, DK_E_SPEC,
 			       "marker \"%s\": %s is not known for the target (it describes the build machine, not the image)",

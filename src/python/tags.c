@@ -12,6 +12,7 @@
 
 #include "derrick/pytags.h"
 #include "derrick/util.h"
+#include "pyshow.h"
 
 /*
  * Image architectures (Go's names) and what a CPython there reports as
@@ -89,6 +90,16 @@ static int parse_dotted(const char *s, int v[3])
 	}
 }
 
+/* 'KEY "VALUE": WHY', the value shown on one line. */
+static int bad_value(struct dk_err *err, const char *key, const char *value, const char *why)
+{
+	char *shown = dk_py_shown(value);
+
+	dk_fail(err, DK_E_SPEC, "%s \"%s\": %s", key, shown, why);
+	free(shown);
+	return -1;
+}
+
 int dk_pytarget_init(struct dk_pytarget *t, const char *python, const char *libc,
 		     const struct dk_platform *plat, struct dk_err *err)
 {
@@ -100,9 +111,9 @@ int dk_pytarget_init(struct dk_pytarget *t, const char *python, const char *libc
 	memset(t, 0, sizeof(*t));
 	n = parse_dotted(python, v);
 	if (!n)
-		return dk_fail(err, DK_E_SPEC, "python \"%s\": expected \"X.Y\" or \"X.Y.Z\" (CPython, e.g. \"3.12\")", python);
+		return bad_value(err, "python", python, "expected \"X.Y\" or \"X.Y.Z\" (CPython, e.g. \"3.12\")");
 	if (v[0] != 3 || v[1] < 3)
-		return dk_fail(err, DK_E_SPEC, "python \"%s\": derrick installs wheels for CPython 3.3 or newer", python);
+		return bad_value(err, "python", python, "derrick installs wheels for CPython 3.3 or newer");
 	t->py_major = v[0], t->py_minor = v[1], t->py_micro = n == 3 ? v[2] : -1;
 
 	sp = strchr(libc, ' ');
@@ -111,10 +122,10 @@ int dk_pytarget_init(struct dk_pytarget *t, const char *python, const char *libc
 			break;
 	v[2] = -1;
 	if (!sp || i == sizeof(libcs) / sizeof(libcs[0]) || !parse_dotted(sp + 1, v))
-		return dk_fail(err, DK_E_SPEC, "libc \"%s\": expected \"glibc X.Y\" or \"musl X.Y\"", libc);
+		return bad_value(err, "libc", libc, "expected \"glibc X.Y\" or \"musl X.Y\"");
 	t->libc = libcs[i].kind;
 	if (t->libc == DK_LIBC_GLIBC && v[0] < 2)
-		return dk_fail(err, DK_E_SPEC, "libc \"%s\": glibc versions start at 2", libc);
+		return bad_value(err, "libc", libc, "glibc versions start at 2");
 	t->libc_major = v[0], t->libc_minor = v[1];
 
 	if (strcmp(plat->os, "linux") != 0)

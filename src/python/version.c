@@ -10,6 +10,30 @@
 
 #include "derrick/pyversion.h"
 #include "derrick/util.h"
+#include "pyshow.h"
+
+char *dk_py_shown(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			sb_adds(&sb, "\\n");
+		else if (c == '\t')
+			sb_adds(&sb, "\\t");
+		else if (c == '\r')
+			sb_adds(&sb, "\\r");
+		else if (c == '\\')
+			sb_adds(&sb, "\\\\");
+		else if (c < 0x20 || c == 0x7f)
+			sb_addf(&sb, "\\x%02x", c);
+		else
+			sb_addc(&sb, (char)c);
+	}
+	return sb_detach(&sb);
+}
 
 static int is_space(char c)
 {
@@ -255,8 +279,14 @@ bad:
 
 int dk_pyver_parse(const char *s, struct dk_pyver *v, struct dk_err *err)
 {
-	if (parse_range(s, s + strlen(s), v) < 0)
-		return dk_fail(err, DK_E_SPEC, "invalid version \"%s\"", s);
+	char *shown;
+
+	if (parse_range(s, s + strlen(s), v) < 0) {
+		shown = dk_py_shown(s);
+		dk_fail(err, DK_E_SPEC, "invalid version \"%s\"", shown);
+		free(shown);
+		return -1;
+	}
 	return 0;
 }
 
@@ -459,9 +489,15 @@ static int parse_spec_range(const char *s, const char *end, struct dk_pyspec *sp
 
 int dk_pyspec_parse(const char *s, struct dk_pyspec *spec, struct dk_err *err)
 {
+	char *shown;
+
 	memset(spec, 0, sizeof(*spec));
-	if (parse_spec_range(s, s + strlen(s), spec) < 0)
-		return dk_fail(err, DK_E_SPEC, "invalid specifier \"%s\"", s);
+	if (parse_spec_range(s, s + strlen(s), spec) < 0) {
+		shown = dk_py_shown(s);
+		dk_fail(err, DK_E_SPEC, "invalid specifier \"%s\"", shown);
+		free(shown);
+		return -1;
+	}
 	return 0;
 }
 
@@ -488,12 +524,19 @@ int dk_pyspecset_parse(const char *s, struct dk_pyspecset *set, struct dk_err *e
 			set->specs = dk_xrealloc(set->specs, (set->n + 1) * sizeof(*set->specs));
 			memset(&set->specs[set->n], 0, sizeof(set->specs[0]));
 			if (parse_spec_range(a, end, &set->specs[set->n]) < 0) {
-				int len = (int)(end - a);
+				size_t len = (size_t)(end - a);
+				char *raw, *part, *whole = dk_py_shown(s);
 
 				while (len > 0 && is_space(a[len - 1]))
 					len--;
+				raw = dk_xstrndup(a, len);
+				part = dk_py_shown(raw);
+				free(raw);
+				dk_fail(err, DK_E_SPEC, "invalid specifier \"%s\" in \"%s\"", part, whole);
+				free(part);
+				free(whole);
 				dk_pyspecset_free(set);
-				return dk_fail(err, DK_E_SPEC, "invalid specifier \"%.*s\" in \"%s\"", len, a, s);
+				return -1;
 			}
 			set->n++;
 		}

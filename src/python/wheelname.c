@@ -8,6 +8,7 @@
 
 #include "derrick/pytags.h"
 #include "derrick/util.h"
+#include "pyshow.h"
 
 char *dk_pyname_normalize(const char *name)
 {
@@ -81,23 +82,23 @@ static int split_part(const char *s, size_t n, char ***out, size_t *count)
 	return 0;
 }
 
-int dk_wheelname_parse(const char *filename, struct dk_wheelname *w, struct dk_err *err)
+/* The reason filename is not a wheel's name (a new string), or NULL with *w filled. */
+static char *parse(const char *filename, struct dk_wheelname *w)
 {
 	size_t len = strlen(filename), dashes = 0;
 	const char *part[6], *stem_end;
 	size_t nparts = 0;
+	struct dk_err err;
 	char *ver;
 	int rc;
 
-	memset(w, 0, sizeof(*w));
 	if (len < 4 || strcmp(filename + len - 4, ".whl") != 0)
-		return dk_fail(err, DK_E_SPEC, "wheel file name \"%s\": the extension must be .whl", filename);
+		return dk_xstrdup("the extension must be .whl");
 	stem_end = filename + len - 4;
 	for (const char *p = filename; p < stem_end; p++)
 		dashes += *p == '-';
 	if (dashes != 4 && dashes != 5)
-		return dk_fail(err, DK_E_SPEC,
-			       "wheel file name \"%s\": expected NAME-VERSION(-BUILD)?-PYTHON-ABI-PLATFORM.whl", filename);
+		return dk_xstrdup("expected NAME-VERSION(-BUILD)?-PYTHON-ABI-PLATFORM.whl");
 	part[nparts++] = filename;
 	for (const char *p = filename; p < stem_end; p++)
 		if (*p == '-')
@@ -105,12 +106,12 @@ int dk_wheelname_parse(const char *filename, struct dk_wheelname *w, struct dk_e
 	/* parts run [part[i], part[i+1] - 1); the last to stem_end */
 #define PART_LEN(i) ((size_t)(((i) + 1 < nparts ? part[(i) + 1] - 1 : stem_end) - part[i]))
 	if (!name_ok(part[0], PART_LEN(0)))
-		return dk_fail(err, DK_E_SPEC, "wheel file name \"%s\": invalid project name", filename);
+		return dk_xstrdup("invalid project name");
 	ver = dk_xstrndup(part[1], PART_LEN(1));
-	rc = dk_pyver_parse(ver, &w->version, err);
+	rc = dk_pyver_parse(ver, &w->version, &err);
 	free(ver);
 	if (rc < 0)
-		return dk_err_prefix(err, "wheel file name \"%s\"", filename);
+		return dk_xstrdup(err.msg);
 	w->dist = dk_xstrndup(part[0], PART_LEN(0));
 	w->name = dk_pyname_normalize(w->dist);
 	if (dashes == 5) {
@@ -118,29 +119,37 @@ int dk_wheelname_parse(const char *filename, struct dk_wheelname *w, struct dk_e
 
 		while (d < n && part[2][d] >= '0' && part[2][d] <= '9')
 			d++;
-		if (!d) {
-			dk_wheelname_free(w);
-			return dk_fail(err, DK_E_SPEC, "wheel file name \"%s\": the build tag must start with a digit",
-				       filename);
-		}
+		if (!d)
+			return dk_xstrdup("the build tag must start with a digit");
 		w->has_build = 1;
 		w->build_num = dk_xstrndup(part[2], d);
 		w->build_rest = dk_xstrndup(part[2] + d, n - d);
 	}
 	if (split_part(part[nparts - 3], PART_LEN(nparts - 3), &w->interps, &w->ninterps) < 0 ||
 	    split_part(part[nparts - 2], PART_LEN(nparts - 2), &w->abis, &w->nabis) < 0 ||
-	    split_part(part[nparts - 1], PART_LEN(nparts - 1), &w->platforms, &w->nplatforms) < 0) {
-		dk_wheelname_free(w);
-		return dk_fail(err, DK_E_SPEC, "wheel file name \"%s\": an empty compatibility tag", filename);
-	}
+	    split_part(part[nparts - 1], PART_LEN(nparts - 1), &w->platforms, &w->nplatforms) < 0)
+		return dk_xstrdup("an empty compatibility tag");
 #undef PART_LEN
 	/* a name is at most a path component; this bounds the work of ranking it */
-	if (w->ninterps * w->nabis * w->nplatforms > DK_WHEEL_MAX_TRIPLES) {
-		dk_wheelname_free(w);
-		return dk_fail(err, DK_E_SPEC, "wheel file name \"%s\": more than %d tag triples", filename,
-			       DK_WHEEL_MAX_TRIPLES);
-	}
-	return 0;
+	if (w->ninterps * w->nabis * w->nplatforms > DK_WHEEL_MAX_TRIPLES)
+		return dk_xasprintf("more than %d tag triples", DK_WHEEL_MAX_TRIPLES);
+	return NULL;
+}
+
+int dk_wheelname_parse(const char *filename, struct dk_wheelname *w, struct dk_err *err)
+{
+	char *why, *shown;
+
+	memset(w, 0, sizeof(*w));
+	why = parse(filename, w);
+	if (!why)
+		return 0;
+	dk_wheelname_free(w);
+	shown = dk_py_shown(filename);
+	dk_fail(err, DK_E_SPEC, "wheel file name \"%s\": %s", shown, why);
+	free(shown);
+	free(why);
+	return -1;
 }
 
 long dk_wheelname_rank(const struct dk_pytags *tags, const struct dk_wheelname *w)

@@ -126,6 +126,11 @@ static void test_malformed(void)
 		}
 	eval("os_name == 'posix' &&", &t, NULL);
 	CHECK_STR(last.msg, "invalid marker \"os_name == 'posix' &&\": expected 'and', 'or' or the end at column 20");
+	/* messages stay on one line, whatever the marker holds */
+	eval("os_name\n== 'posix'", &t, NULL);
+	CHECK_STR(last.msg, "invalid marker \"os_name\\n== 'posix'\": expected a marker operator, one of <=, <, !=, ==, >=, >, ~=, ===, in, not in at column 8");
+	CHECK(eval("platform_machine >= '\\n3'", &t, NULL) == -1);
+	CHECK(strchr(last.msg, '\n') == NULL && strchr(last.msg, 1) == NULL);
 	eval("os_name <> 'posix'", &t, NULL);
 	CHECK(strstr(last.msg, "expected a marker variable or quoted string at column 10") != NULL);
 }

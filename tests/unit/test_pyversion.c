@@ -75,6 +75,8 @@ static void test_invalid_versions_are_named(void)
 		CHECK(dk_pyver_parse(bad[i], &v, &err) < 0);
 	CHECK(dk_pyver_parse("1.0x", &v, &err) < 0);
 	CHECK_STR(err.msg, "invalid version \"1.0x\"");
+	CHECK(dk_pyver_parse("1.0\n\\x", &v, &err) < 0);
+	CHECK_STR(err.msg, "invalid version \"1.0\\n\\\\x\"");
 	CHECK(err.code == DK_E_SPEC);
 }
 
