@@ -79,6 +79,17 @@ void dk_pytags_free(struct dk_pytags *tags);
 long dk_pytags_rank(const struct dk_pytags *tags, const char *interp, const char *abi,
 		    const char *platform);
 
+/*
+ * The rank of a tag set written as in a wheel's name,
+ * "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64": the best rank
+ * of its expanded triples, -1 when none is compatible.  0 and *rank, or -1
+ * with DK_E_SPEC when the text is not INTERPS-ABIS-PLATFORMS.
+ */
+int dk_pytags_rank_text(const struct dk_pytags *tags, const char *tagset, long *rank, struct dk_err *err);
+
+/* The first n (or fewer) tags of the list, ", "-separated, for messages; a new string. */
+char *dk_pytags_best(const struct dk_pytags *tags, size_t n);
+
 /* A wheel file name, parsed (PEP 427). */
 struct dk_wheelname {
 	char *name;              /* normalised (PEP 503): "zope-interface" */

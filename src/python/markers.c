@@ -311,6 +311,22 @@ static int parse_var(struct parser *ps, struct operand *o)
 			return 0;
 		}
 	}
+	if (is_word((unsigned char)q)) {
+		/* a name, but none of PEP 508's: say which ("extras", "dependency_groups" of newer PEPs) */
+		size_t n = 0;
+		char *name, *shown, *why;
+
+		while (ps->pos + n < ps->len && (is_word((unsigned char)ps->src[ps->pos + n]) || ps->src[ps->pos + n] == '.'))
+			n++;
+		name = dk_xstrndup(ps->src + ps->pos, n);
+		shown = dk_py_shown(name);
+		why = dk_xasprintf("unknown marker variable \"%s\" (derrick knows PEP 508's)", shown);
+		fail(ps, why);
+		free(why);
+		free(shown);
+		free(name);
+		return -1;
+	}
 	return fail(ps, "expected a marker variable or quoted string");
 }
 

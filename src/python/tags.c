@@ -341,3 +341,12 @@ long dk_pytags_rank(const struct dk_pytags *tags, const char *interp, const char
 	}
 	return -1;
 }
+
+char *dk_pytags_best(const struct dk_pytags *tags, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < n && i < tags->n; i++)
+		sb_join(&sb, ", ", tags->tags[i]);
+	return sb_detach(&sb);
+}

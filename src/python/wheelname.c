@@ -180,3 +180,29 @@ char *dk_wheelname_tags(const struct dk_wheelname *w)
 			}
 	return sb_detach(&sb);
 }
+
+int dk_pytags_rank_text(const struct dk_pytags *tags, const char *tagset, long *rank, struct dk_err *err)
+{
+	const char *d1 = strchr(tagset, '-'), *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+	struct dk_wheelname w;
+	int bad;
+
+	*rank = -1;
+	memset(&w, 0, sizeof(w));
+	bad = !d2 || strchr(d2 + 1, '-') ||
+	      split_part(tagset, (size_t)(d1 - tagset), &w.interps, &w.ninterps) < 0 ||
+	      split_part(d1 + 1, (size_t)(d2 - d1 - 1), &w.abis, &w.nabis) < 0 ||
+	      split_part(d2 + 1, strlen(d2 + 1), &w.platforms, &w.nplatforms) < 0 ||
+	      w.ninterps * w.nabis * w.nplatforms > DK_WHEEL_MAX_TRIPLES;
+	if (!bad)
+		*rank = dk_wheelname_rank(tags, &w);
+	dk_wheelname_free(&w);
+	if (bad) {
+		char *shown = dk_py_shown(tagset);
+
+		dk_fail(err, DK_E_SPEC, "tag set \"%s\": expected PYTHON-ABI-PLATFORM, each part '.'-separated", shown);
+		free(shown);
+		return -1;
+	}
+	return 0;
+}

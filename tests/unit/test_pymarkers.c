@@ -131,6 +131,11 @@ static void test_malformed(void)
 	CHECK_STR(last.msg, "invalid marker \"os_name\\n== 'posix'\": expected a marker operator, one of <=, <, !=, ==, >=, >, ~=, ===, in, not in at column 8");
 	CHECK(eval("platform_machine >= '\\n3'", &t, NULL) == -1);
 	CHECK(strchr(last.msg, '\n') == NULL && strchr(last.msg, 1) == NULL);
+	/* the variables of newer PEPs are named, not silently taken */
+	eval("'test' in extras", &t, NULL);
+	CHECK_STR(last.msg, "invalid marker \"'test' in extras\": unknown marker variable \"extras\" (derrick knows PEP 508's) at column 11");
+	CHECK(eval("dependency_groups == 'x'", &t, NULL) == -2);
+	CHECK(strstr(last.msg, "unknown marker variable \"dependency_groups\"") != NULL);
 	eval("os_name <> 'posix'", &t, NULL);
 	CHECK(strstr(last.msg, "expected a marker variable or quoted string at column 10") != NULL);
 }

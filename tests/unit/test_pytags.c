@@ -129,6 +129,23 @@ static void test_cp312_x86_64_glibc(void)
 	CHECK(rank(&tags, "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl") == -1);
 	CHECK(rank(&tags, "cryptography-42.0.5-cp39-abi3-manylinux_2_28_x86_64.whl") ==
 	      find(&tags, "cp39-abi3-manylinux_2_28_x86_64"));
+	{
+		struct dk_err err2;
+		long r = -2;
+		char *best = dk_pytags_best(&tags, 2);
+
+		CHECK(dk_pytags_rank_text(&tags, "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64", &r, &err2) == 0);
+		CHECK(r == 19);
+		CHECK(dk_pytags_rank_text(&tags, "py2.py3-none-any", &r, &err2) == 0);
+		CHECK(r == (long)tags.n - 13);
+		CHECK(dk_pytags_rank_text(&tags, "cp311-cp311-win_amd64", &r, &err2) == 0 && r == -1);
+		CHECK(dk_pytags_rank_text(&tags, "cp312-cp312", &r, &err2) < 0);
+		CHECK_STR(err2.msg, "tag set \"cp312-cp312\": expected PYTHON-ABI-PLATFORM, each part '.'-separated");
+		CHECK(dk_pytags_rank_text(&tags, "a-b-c-d", &r, &err2) < 0);
+		CHECK(dk_pytags_rank_text(&tags, "cp312..-cp312-any", &r, &err2) < 0);
+		CHECK_STR(best, "cp312-cp312-manylinux_2_36_x86_64, cp312-cp312-manylinux_2_35_x86_64");
+		free(best);
+	}
 	dk_pytags_free(&tags);
 }
 
