@@ -149,11 +149,15 @@ int dk_pytarget_init(struct dk_pytarget *t, const char *python, const char *libc
 void dk_pytarget_describe(const struct dk_pytarget *t, char *buf, size_t size)
 {
 	char micro[16] = "";
+	const char *libc = "?";
 
+	for (size_t i = 0; i < sizeof(libcs) / sizeof(libcs[0]); i++)
+		if (libcs[i].kind == t->libc)
+			libc = libcs[i].name;
 	if (t->py_micro >= 0)
 		snprintf(micro, sizeof(micro), ".%d", t->py_micro);
-	snprintf(buf, size, "CPython %d.%d%s %s %s %d.%d", t->py_major, t->py_minor, micro, t->machine,
-		 libcs[t->libc == DK_LIBC_MUSL].name, t->libc_major, t->libc_minor);
+	snprintf(buf, size, "CPython %d.%d%s %s %s %d.%d", t->py_major, t->py_minor, micro, t->machine, libc,
+		 t->libc_major, t->libc_minor);
 }
 
 /* ---- the list ---- */
