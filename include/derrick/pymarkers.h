@@ -76,6 +76,7 @@ struct dk_pymarker;
  * or -1 with DK_E_SPEC: 'invalid marker "TEXT": expected ... at column N'.
  */
 int dk_pymarker_parse(const char *text, struct dk_pymarker **out, struct dk_err *err);
+/* Free a parsed marker; NULL is fine. */
 void dk_pymarker_free(struct dk_pymarker *m);
 
 /*

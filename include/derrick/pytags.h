@@ -70,6 +70,7 @@ struct dk_pytags {
 
 /* Fill *tags for t (free with dk_pytags_free).  Cannot fail for a valid target. */
 void dk_pytags_build(const struct dk_pytarget *t, struct dk_pytags *tags);
+/* Free the list and its index; *tags is left empty (ranks -1). */
 void dk_pytags_free(struct dk_pytags *tags);
 
 /*
@@ -113,6 +114,7 @@ struct dk_wheelname {
  */
 #define DK_WHEEL_MAX_TRIPLES 4096
 int dk_wheelname_parse(const char *filename, struct dk_wheelname *w, struct dk_err *err);
+/* Free everything *w holds and zero it. */
 void dk_wheelname_free(struct dk_wheelname *w);
 
 /*

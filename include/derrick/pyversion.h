@@ -54,6 +54,7 @@ struct dk_pyver {
  * DK_E_SPEC: 'invalid version "TEXT"'.
  */
 int dk_pyver_parse(const char *s, struct dk_pyver *v, struct dk_err *err);
+/* Free what dk_pyver_parse allocated and zero *v (a zeroed *v may be freed again). */
 void dk_pyver_free(struct dk_pyver *v);
 
 /* <0, 0, >0 as a sorts before, equal to, after b (PEP 440 order; "1.0" == "1.0.0"). */
@@ -84,6 +85,7 @@ struct dk_pyspecset {
  * dk_pyspec_free), or -1 with DK_E_SPEC: 'invalid specifier "TEXT"'.
  */
 int dk_pyspec_parse(const char *s, struct dk_pyspec *spec, struct dk_err *err);
+/* Free spec->version (spec itself is the caller's). */
 void dk_pyspec_free(struct dk_pyspec *spec);
 
 /*
@@ -93,6 +95,7 @@ void dk_pyspec_free(struct dk_pyspec *spec);
  * DK_E_SPEC naming the set and the part.
  */
 int dk_pyspecset_parse(const char *s, struct dk_pyspecset *set, struct dk_err *err);
+/* Free the specifiers and leave *set empty. */
 void dk_pyspecset_free(struct dk_pyspecset *set);
 
 /* How pre-releases are treated by the contains functions. */
@@ -122,8 +125,10 @@ int dk_pyspecset_contains(const struct dk_pyspecset *set, const struct dk_pyver 
 			  int *result, struct dk_err *err);
 
 /*
- * Convenience: parse set and version text, answer as above.  Errors name
- * what did not parse.
+ * Convenience: parse set and version text, answer as above with
+ * DK_PYPRE_DEFAULT (a Requires-Python check: give the target's X.Y.Z when
+ * known, since ">=3.12.1" does not hold for "3.12").  Errors name what did
+ * not parse.
  */
 int dk_pyspecset_check(const char *set, const char *version, int *result, struct dk_err *err);
 
