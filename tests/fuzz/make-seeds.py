@@ -177,3 +177,20 @@ for name, data, _ in members:
 for s in c_literals('tests/unit/test_wheel.c', 'parse_eps'):
     put('wheel', '\3' + s)
 put('wheel', b'\1a.py,sha256=x,1\r\n\n"b,""c""",,\n"multi\nline",h,2\nRECORD,,')
+# Python packaging (src/python/): the unit tests' versions, specifiers,
+# markers and wheel names, and a few spellings packaging normalises
+for v in c_literals('tests/unit/test_pyversion.c', 'norm'):
+    put('pyversion', v + '\n1.0\n>=1.0,<2')
+src = open(os.path.join(top, 'tests/unit/test_pyversion.c'), encoding='utf-8').read()
+for spec, ver in re.findall(r'check\("((?:[^"\\]|\\.)*)", "((?:[^"\\]|\\.)*)"\)', src):
+    put('pyversion', ver + '\n' + ver + '.post1\n' + spec)
+put('pyversion', '1!2.0rc1.post3.dev4+ubuntu.1\n1.0\n~=2.2.post3, !=2.5.*, ===foo')
+for m in c_literals('tests/unit/test_pymarkers.c', 'eval'):
+    put('pymarker', m)
+put('pymarker', '(python_version >= "3.8" and platform_machine in "x86_64 aarch64") or extra == "Test_Extra"')
+put('pymarker', "os.name == 'po\\x73ix' and '\\u0033.12' == python_version and platform_release not in 'x'")
+for f in ('tests/unit/test_pytags.c',):
+    for call in ('rank', 'dk_wheelname_parse'):
+        for w in c_literals(f, call):
+            put('wheelname', w)
+put('wheelname', 'Foo.Bar-1.0-1abc-cp36.cp37.cp312-abi3.none-manylinux2010_x86_64.linux_x86_64.whl')
