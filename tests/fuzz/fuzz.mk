@@ -4,7 +4,8 @@
 # compiled again with clang, libFuzzer's coverage and ASan+UBSan.
 CLANG ?= clang
 CLANGXX ?= clang++
-TARGETS = spec ref ignore challenge token image authfile tar listing layermap toml
+TARGETS = spec ref ignore challenge token image authfile tar listing layermap toml pylock requirements \
+	pyindex_json pyindex_html
 FUZZ_CFLAGS = -std=gnu11 -pthread -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CXXFLAGS = $(filter-out -std=gnu11,$(FUZZ_CFLAGS)) -std=c++17
@@ -29,7 +30,7 @@ $(OUT)/libderrick-fuzz.a: $(OBJS)
 	@rm -f $@
 	@ar cr $@ $(OBJS)
 
-$(OUT)/fuzz_%: $(SRCDIR)/tests/fuzz/fuzz_%.c $(SRCDIR)/tests/fuzz/fuzz.h $(OUT)/libderrick-fuzz.a
+$(OUT)/fuzz_%: $(SRCDIR)/tests/fuzz/fuzz_%.c $(SRCDIR)/tests/fuzz/fuzz.h $(SRCDIR)/tests/fuzz/pyindex_check.h $(OUT)/libderrick-fuzz.a
 	@echo "  LINK(fuzz) fuzz_$*"
 	@$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $(OUT)/obj/fuzz_$*.o
 	@# linked as C++: the library has one C++ file (src/python/toml.cc), which needs the
