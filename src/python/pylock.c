@@ -31,6 +31,16 @@ int dk_lock_sha256(const char *s, size_t n, char out[DK_SHA256_HEX])
 	return 0;
 }
 
+char *dk_lock_printable(const char *s)
+{
+	char *out = dk_xstrdup(s);
+
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return out;
+}
+
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -211,6 +221,7 @@ static int read_package(const struct walk *top, json_t *t, size_t idx, const cha
 	char *at = dk_xasprintf("packages[%zu].", idx);
 	struct walk w = { top->file, at, top->err };
 	json_t *wheels, *archive, *e;
+	char *shown = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -221,9 +232,10 @@ static int read_package(const struct walk *top, json_t *t, size_t idx, const cha
 	if (get_str(&w, t, "name", 1, &p->name) < 0)
 		goto out;
 	free(at);
-	at = dk_xasprintf("packages[%zu] (%s).", idx, p->name);
+	shown = dk_lock_printable(p->name);
+	at = dk_xasprintf("packages[%zu] (%s).", idx, shown);
 	w.at = at;
-	p->where = dk_xasprintf("%s: packages[%zu] (%s)", top->file, idx, p->name);
+	p->where = dk_xasprintf("%s: packages[%zu] (%s)", top->file, idx, shown);
 	if (get_str(&w, t, "version", 0, &p->version) < 0 || get_str(&w, t, "marker", 0, &p->marker) < 0 ||
 	    get_str(&w, t, "requires-python", 0, &p->requires_python) < 0)
 		goto out;
@@ -267,12 +279,13 @@ static int read_package(const struct walk *top, json_t *t, size_t idx, const cha
 	for (i = 0; i < sizeof(source_keys) / sizeof(*source_keys); i++)
 		if (json_object_get(t, source_keys[i][0])) {
 			dk_fail(top->err, DK_E_SPEC, "%s: packages[%zu] (%s): only %s %s entry, no wheels: "
-				"derrick never builds from source", top->file, idx, p->name,
+				"derrick never builds from source", top->file, idx, shown,
 				source_keys[i][1], source_keys[i][0]);
 			goto out;
 		}
-	dk_fail(top->err, DK_E_SPEC, "%s: packages[%zu] (%s): no wheels", top->file, idx, p->name);
+	dk_fail(top->err, DK_E_SPEC, "%s: packages[%zu] (%s): no wheels", top->file, idx, shown);
 out:
+	free(shown);
 	free(at);
 	return rc;
 }
@@ -291,12 +304,15 @@ static int check_version(const struct walk *w, json_t *doc)
 		return bad(w, "lock-version", "expected a string such as \"1.0\"");
 	s = json_string_value(v);
 	major = isdigit((unsigned char)s[0]) ? strtol(s, &end, 10) : -1;
-	if (major < 0 || (*end && (*end != '.' || !isdigit((unsigned char)end[1]))))
-		return dk_fail(w->err, DK_E_SPEC, "%s: lock-version \"%s\": expected MAJOR.MINOR such as \"1.0\"",
-			       w->file, s);
-	if (major != 1)
-		return dk_fail(w->err, DK_E_SPEC, "%s: lock-version \"%s\": derrick reads version 1 locks only",
-			       w->file, s);
+	if (major < 0 || (*end && (*end != '.' || !isdigit((unsigned char)end[1]))) || major != 1) {
+		char *shown = dk_lock_printable(s);
+		int rc = dk_fail(w->err, DK_E_SPEC, "%s: lock-version \"%s\": %s", w->file, shown,
+				 major == 1 || major < 0 || (*end && *end != '.') ? "expected MAJOR.MINOR such as \"1.0\"" :
+				 "derrick reads version 1 locks only");
+
+		free(shown);
+		return rc;
+	}
 	return 0;
 }
 

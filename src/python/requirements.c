@@ -35,6 +35,10 @@ static int line_fail(const struct req_line *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* the message quotes the line, which may hold control characters (a lone CR) */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return dk_fail(l->err, DK_E_SPEC, "%s:%zu: %s", l->file, l->lineno, msg);
 }
 
@@ -227,10 +231,9 @@ static int parse_req(const struct req_line *l, const char *s, struct dk_lock_pkg
 		spec[n - 1] = '\0';
 	if (strncmp(spec, "==", 2) || spec[2] == '=' || strchr(spec, ',') || strchr(spec, '*') ||
 	    strchr(spec, '(')) {
-		int rc = *spec ? dk_fail(l->err, DK_E_SPEC, "%s:%zu: %s: not pinned to one version (expected "
-					 "name==version, got \"%s\")", l->file, l->lineno, p->name, spec) :
-				 dk_fail(l->err, DK_E_SPEC, "%s:%zu: %s: not pinned (expected name==version)",
-					 l->file, l->lineno, p->name);
+		int rc = *spec ? line_fail(l, "%s: not pinned to one version (expected name==version, got \"%s\")",
+					   p->name, spec) :
+				 line_fail(l, "%s: not pinned (expected name==version)", p->name);
 
 		free(spec);
 		return rc;

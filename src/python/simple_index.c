@@ -53,24 +53,15 @@ void dk_pyindex_release(struct dk_pyindex_page *page)
 	page->n_files = 0;
 }
 
-/* what, as a message may show it: control characters (a file name is the server's text) as '?' */
-static char *printable(const char *what)
-{
-	char *s = dk_xstrdup(dk_str_or(what, ""));
-
-	for (char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return s;
-}
-
+/* what and why may quote the server's text (a file name, an API version, a Content-Type) */
 static int page_fail(struct dk_err *err, const char *page_url, const char *what, const char *why)
 {
-	char *u = dk_http_redact(page_url), *w = printable(what);
-	int rc = dk_fail(err, DK_E_REMOTE, "%s: %s%s%s", u, w, what ? ": " : "", why);
+	char *u = dk_http_redact(page_url), *w = dk_lock_printable(dk_str_or(what, "")), *y = dk_lock_printable(why);
+	int rc = dk_fail(err, DK_E_REMOTE, "%s: %s%s%s", u, w, what ? ": " : "", y);
 
 	free(u);
 	free(w);
+	free(y);
 	return rc;
 }
 

@@ -138,6 +138,7 @@ static void test_refused(void)
 	bad("{", j, "https://***@idx.example/simple/pip/: not JSON");
 	bad("{\"files\": []}", j, "meta.api-version: missing");
 	bad("{\"meta\": {\"api-version\": \"2.0\"}, \"files\": []}", j, "meta.api-version: \"2.0\": derrick reads API version 1 only");
+	bad("{\"meta\": {\"api-version\": \"1\\n2\"}, \"files\": []}", j, "meta.api-version: \"1?2\": derrick reads API version 1 only");
 	bad("{\"meta\": {\"api-version\": \"1.0\"}}", j, "files: missing or not an array");
 	bad("{\"meta\": {\"api-version\": \"1.0\"}, \"files\": [{\"filename\": \"a.whl\"}]}", j,
 	    "files[0]: expected filename, url (strings) and hashes (an object)");

@@ -198,6 +198,7 @@ static void test_requirements_refused(void)
 {
 	reqs_bad("a==1" H "\nb>=1" H "\n", "r.txt:2: b: not pinned to one version (expected name==version, got \">=1\")");
 	reqs_bad("a" H "\n", "r.txt:1: a: not pinned (expected name==version)");
+	reqs_bad("a>=1\x01" "2" H "\n", "r.txt:1: a: not pinned to one version (expected name==version, got \">=1?2\")");
 	reqs_bad("a==1.*" H "\n", "r.txt:1: a: not pinned to one version");
 	reqs_bad("a===1" H "\n", "r.txt:1: a: not pinned to one version");
 	reqs_bad("a==1,<2" H "\n", "r.txt:1: a: not pinned");
@@ -264,6 +265,8 @@ static void test_pylock_refused(void)
 		dk_lock_release(&lock);
 	pylock_bad("lock-version = \"2.0\"\ncreated-by = \"t\"\npackages = []\n",
 		   "d/pylock.toml: lock-version \"2.0\": derrick reads version 1 locks only");
+	pylock_bad(HEAD "[[packages]]\nname = \"a\\nb\"\n", "d/pylock.toml: packages[0] (a?b): no wheels");
+	pylock_bad("lock-version = \"2\\n\"\n", "d/pylock.toml: lock-version \"2?\": expected MAJOR.MINOR");
 	pylock_bad("lock-version = \"one\"\n", "d/pylock.toml: lock-version \"one\": expected MAJOR.MINOR");
 	pylock_bad("lock-version = 1.0\n", "d/pylock.toml: lock-version: expected a string");
 	pylock_bad("created-by = \"t\"\n", "d/pylock.toml: lock-version: missing (required)");
