@@ -40,6 +40,9 @@ struct dk_http_req {
 	/* response body: into `out` when set, else kept in memory up to max_body */
 	struct dk_sink *out;
 	size_t max_body;
+	/* credentials for the URL's host from a netrc file (libcurl reads it): ~/.netrc, or netrc_file */
+	int netrc;
+	const char *netrc_file;
 	/* progress: called with bytes sent/received so far */
 	void (*progress)(void *ctx, uint64_t now);
 	void *progress_ctx;
@@ -60,6 +63,17 @@ struct dk_http_resp {
 	int body_truncated;             /* the body went past max_body */
 	int sink_failed;                /* writing into out failed (err says why) */
 };
+
+/*
+ * --cert-dir DIR as skopeo reads it: every *.crt is a CA added to the
+ * system's (in a temporary bundle: CAINFO replaces the system store), and
+ * NAME.cert with NAME.key is a client certificate.  Fills tls->ca_file with
+ * the bundle's path, also given in *bundle_path (the caller unlinks and
+ * frees it; left alone when DIR has no CA), and tls->cert_file and
+ * tls->key_file (new strings the caller frees; left alone when set or
+ * absent).  dir NULL: nothing to do.
+ */
+int dk_http_tls_cert_dir(const char *dir, struct dk_http_tls *tls, char **bundle_path, struct dk_err *err);
 
 struct dk_http;
 
@@ -102,6 +116,13 @@ int dk_http_transient(int curl_code);
 
 /* Resolve a (possibly relative) Location against the URL it answered. */
 char *dk_http_resolve(const char *base, const char *location);
+
+/*
+ * A URL as messages and logs may show it (new string): without its query
+ * and fragment (upload state, signed tokens) and with any user:password@
+ * replaced by "***@", so a credential given in the URL is never printed.
+ */
+char *dk_http_redact(const char *url);
 
 /* The "scheme://host[:port]" part of an absolute URL (new string). */
 char *dk_http_origin(const char *url);

@@ -9,7 +9,6 @@
  * gets pull rights on the source too) and kept per scope set.
  * Credentials are looked up once, on the first challenge.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
@@ -50,93 +49,6 @@ struct dk_registry {
 	/* guards everything above that parallel calls share: challenge, creds, tokens */
 	pthread_mutex_t lock;
 };
-
-/* ------------------------------------------------------------ TLS set-up */
-
-static int has_suffix(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-
-	return a >= b && !strcmp(s + a - b, suf);
-}
-
-/*
- * --cert-dir DIR as skopeo reads it: every *.crt is a CA added to the
- * system's, NAME.cert with NAME.key is a client certificate.
- */
-static int load_cert_dir(struct dk_registry *r, struct dk_err *err)
-{
-	const char *dir = r->o.cert_dir;
-	struct strbuf bundle = STRBUF_INIT;
-	DIR *d;
-	struct dirent *de;
-	int n_ca = 0;
-
-	if (!dir)
-		return 0;
-	d = opendir(dir);
-	if (!d)
-		return dk_fail_errno(err, DK_E_NOTFOUND, "--cert-dir %s", dir);
-	while ((de = readdir(d))) {
-		char *p = dk_path_join(dir, de->d_name);
-
-		if (has_suffix(de->d_name, ".crt")) {
-			char *pem;
-			size_t len;
-
-			if (dk_read_file(p, 1 << 22, &pem, &len, err) < 0) {
-				free(p);
-				closedir(d);
-				sb_release(&bundle);
-				return dk_err_prefix(err, "--cert-dir");
-			}
-			sb_add(&bundle, pem, len);
-			sb_addc(&bundle, '\n');
-			free(pem);
-			n_ca++;
-		} else if (has_suffix(de->d_name, ".cert") && !r->tls.cert_file) {
-			char *key = dk_xasprintf("%.*s.key", (int)(strlen(p) - 5), p);
-
-			if (access(key, R_OK) == 0) {
-				r->tls.cert_file = p;
-				r->tls.key_file = key;
-				p = NULL;
-			} else {
-				free(key);
-			}
-		}
-		free(p);
-	}
-	closedir(d);
-	if (n_ca) {
-		char *sys, *tmp;
-		size_t len;
-		struct dk_err ignored;
-		int fd;
-
-		/* CAINFO replaces the system store: keep its CAs in the bundle */
-		if (dk_read_file("/etc/ssl/certs/ca-certificates.crt", 1 << 24, &sys, &len, &ignored) == 0) {
-			sb_add(&bundle, sys, len);
-			free(sys);
-		}
-		tmp = dk_tmp_path("derrick-ca-XXXXXX");
-		fd = mkstemp(tmp);
-		if (fd < 0 || dk_write_all(fd, bundle.buf, bundle.len, tmp, err) < 0) {
-			if (fd < 0)
-				dk_fail_errno(err, DK_E_IO, "create %s", tmp);
-			else
-				close(fd);
-			free(tmp);
-			sb_release(&bundle);
-			return -1;
-		}
-		close(fd);
-		r->ca_bundle = tmp;
-		r->tls.ca_file = tmp;
-	}
-	sb_release(&bundle);
-	return 0;
-}
 
 /* ------------------------------------------------------------ auth schemes */
 
@@ -774,7 +686,7 @@ int dk_registry_open(const char *registry, const char *endpoint, const struct dk
 	r->name = dk_xstrdup(registry);
 	r->o = *o;
 	r->tls.verify = o->tls_verify;
-	if (load_cert_dir(r, err) < 0)
+	if (dk_http_tls_cert_dir(o->cert_dir, &r->tls, &r->ca_bundle, err) < 0)
 		goto fail;
 	r->http = dk_http_new(&r->tls);
 	r->base = dk_xasprintf("https://%s", endpoint);

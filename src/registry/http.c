@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -181,11 +182,21 @@ static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_of
 	return 0;
 }
 
-/* scheme://host/path without the query: registries put upload state in it. */
-static char *url_for_message(const char *url)
+char *dk_http_redact(const char *url)
 {
 	size_t n = strcspn(url, "?#");
+	const char *host = strstr(url, "://"), *at;
 
+	host = host && (size_t)(host - url) < n ? host + 3 : url;
+	at = memchr(host, '@', (size_t)(url + n - host));
+	/* userinfo ends at the last '@' before the path */
+	if (at && at < host + strcspn(host, "/?#")) {
+		const char *last = at;
+
+		while ((at = memchr(last + 1, '@', (size_t)(host + strcspn(host, "/?#") - last - 1))))
+			last = at;
+		return dk_xasprintf("%.*s***%.*s", (int)(host - url), url, (int)(url + n - last), last);
+	}
 	return dk_xstrndup(url, n);
 }
 
@@ -226,6 +237,11 @@ int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	set_tls(h);
+	if (req->netrc) {
+		curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+		if (req->netrc_file)
+			curl_easy_setopt(c, CURLOPT_NETRC_FILE, req->netrc_file);
+	}
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, read_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
@@ -264,7 +280,7 @@ int dk_http_do(struct dk_http *h, const struct dk_http_req *req, struct dk_http_
 	if (resp->sink_failed)
 		return -1;      /* err already says what the sink hit */
 	{
-		char *u = url_for_message(req->url);
+		char *u = dk_http_redact(req->url);
 
 		dk_fail(err, rc == CURLE_COULDNT_RESOLVE_HOST ? DK_E_NOTFOUND : DK_E_IO, "%s %s: %s",
 			req->method, u, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
@@ -361,4 +377,84 @@ char *dk_http_resolve(const char *base, const char *loc)
 	}
 	free(origin);
 	return out;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+int dk_http_tls_cert_dir(const char *dir, struct dk_http_tls *tls, char **bundle_path, struct dk_err *err)
+{
+	struct strbuf bundle = STRBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int n_ca = 0;
+
+	if (!dir)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return dk_fail_errno(err, DK_E_NOTFOUND, "--cert-dir %s", dir);
+	while ((de = readdir(d))) {
+		char *p = dk_path_join(dir, de->d_name);
+
+		if (has_suffix(de->d_name, ".crt")) {
+			char *pem;
+			size_t len;
+
+			if (dk_read_file(p, 1 << 22, &pem, &len, err) < 0) {
+				free(p);
+				closedir(d);
+				sb_release(&bundle);
+				return dk_err_prefix(err, "--cert-dir");
+			}
+			sb_add(&bundle, pem, len);
+			sb_addc(&bundle, '\n');
+			free(pem);
+			n_ca++;
+		} else if (has_suffix(de->d_name, ".cert") && !tls->cert_file) {
+			char *key = dk_xasprintf("%.*s.key", (int)(strlen(p) - 5), p);
+
+			if (access(key, R_OK) == 0) {
+				tls->cert_file = p;
+				tls->key_file = key;
+				p = NULL;
+			} else {
+				free(key);
+			}
+		}
+		free(p);
+	}
+	closedir(d);
+	if (n_ca) {
+		char *sys, *tmp;
+		size_t len;
+		struct dk_err ignored;
+		int fd;
+
+		/* CAINFO replaces the system store: keep its CAs in the bundle */
+		if (dk_read_file("/etc/ssl/certs/ca-certificates.crt", 1 << 24, &sys, &len, &ignored) == 0) {
+			sb_add(&bundle, sys, len);
+			free(sys);
+		}
+		tmp = dk_tmp_path("derrick-ca-XXXXXX");
+		fd = mkstemp(tmp);
+		if (fd < 0 || dk_write_all(fd, bundle.buf, bundle.len, tmp, err) < 0) {
+			if (fd < 0)
+				dk_fail_errno(err, DK_E_IO, "create %s", tmp);
+			else
+				close(fd);
+			free(tmp);
+			sb_release(&bundle);
+			return -1;
+		}
+		close(fd);
+		*bundle_path = tmp;
+		tls->ca_file = tmp;
+	}
+	sb_release(&bundle);
+	return 0;
 }

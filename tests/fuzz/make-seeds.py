@@ -194,3 +194,46 @@ for f in ('tests/unit/test_pytags.c',):
         for w in c_literals(f, call):
             put('wheelname', w)
 put('wheelname', 'Foo.Bar-1.0-1abc-cp36.cp37.cp312-abi3.none-manylinux2010_x86_64.linux_x86_64.whl')
+# Python locks and index pages (testdata/python, and the unit tests' inputs)
+py = os.path.join(top, 'testdata', 'python')
+toml_text = open(os.path.join(py, 'pylock.toml'), 'rb').read()
+put('toml', toml_text)
+put('pylock', toml_text)
+for name in sorted(os.listdir(py)):
+    if name.startswith('requirements'):
+        put('requirements', open(os.path.join(py, name), 'rb').read())
+
+
+def expand(path, macros):
+    """A C file's text with its #define'd string macros spelt out as literals."""
+    src = open(os.path.join(top, path), encoding='utf-8').read()
+    for k, v in macros.items():
+        src = re.sub(r'\b%s\b' % k, v, src)
+    return src
+
+
+sha = '"' + 'a' * 64 + '"'
+unit = expand('tests/unit/test_pylock.c', {
+    'PIP_SHA': sha, 'H': '" --hash=sha256:" ' + sha,
+    'HEAD': '"lock-version = \\"1.0\\"\\ncreated-by = \\"t\\"\\n"',
+    'WHEEL': '"[[packages.wheels]]\\nurl = \\"https://x.example/a-1-py3-none-any.whl\\"\\nhashes = {sha256 = \\"" '
+             + sha + ' "\\"}\\n"'})
+tmp = os.path.join(out, '.unit.c')
+with open(tmp, 'w') as f:
+    f.write(unit)
+for call, target in (('pylock_bad', 'pylock'), ('reqs_bad', 'requirements'), ('reqs_ok', 'requirements')):
+    for s in c_literals(os.path.relpath(tmp, top), call):
+        put(target, s)
+os.unlink(tmp)
+for s in c_literals('tests/unit/test_toml.c', 'expect_error'):
+    put('toml', s)
+
+put('pyindex_json', '{"meta": {"api-version": "1.1"}, "name": "a", "files": [{"filename": "a-1-py3-none-any.whl",'
+                    ' "url": "../../f/a-1-py3-none-any.whl#x", "hashes": {"sha256": "' + 'a' * 64 + '"},'
+                    ' "requires-python": ">=3.7", "size": 10, "yanked": "why", "core-metadata": {"sha256": "00"}},'
+                    ' {"filename": "a-2.tar.gz", "url": "/a-2.tar.gz", "hashes": {}, "yanked": false}]}')
+put('pyindex_json', '{"meta": {"api-version": "2.0"}, "files": []}')
+put('pyindex_html', '<!DOCTYPE html><html><head><base href="https://m.example/p/"></head><body>\n<!-- c -->\n'
+                    '<a href="../../f/a-1-py3-none-any.whl#sha256=' + 'a' * 64 + '" data-requires-python="&gt;=3.7"'
+                    ' data-yanked="">a-1-py3-none-any.whl</a><br/>\n<A HREF=/a-2.tar.gz>a&#45;2&#x2e;tar.gz</A>\n'
+                    '<a href=\'//h.example/x.whl\'><b>x.whl</b></a></body></html>\n')

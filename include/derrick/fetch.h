@@ -1,0 +1,68 @@
+/*
+ * fetch.h - downloads for the wheels source: a file by URL into the blob
+ * cache, verified by sha256 (and size) before it becomes visible, and a
+ * simple-index page into memory.
+ *
+ * Transfers go through libcurl (http.h) with the registry flags' TLS
+ * options and retry policy (registry.h's struct dk_reg_opts: --tls-verify,
+ * --cert-dir, --retries): https always; plain http:// only with
+ * --tls-verify=false, as for registries; file:// read directly.  Redirects
+ * are followed (at most DK_FETCH_MAX_REDIRECTS; a user:password in the URL
+ * does not travel to another host).  Credentials come from the URL's
+ * userinfo or from ~/.netrc (libcurl reads it, per host).  Messages never
+ * show a credential: URLs in them are redacted (dk_http_redact).
+ */
+#ifndef DERRICK_FETCH_H
+#define DERRICK_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "derrick/blobs.h"
+#include "derrick/err.h"
+#include "derrick/pylock.h"
+
+#define DK_FETCH_MAX_REDIRECTS 10
+
+struct dk_reg_opts;
+
+struct dk_fetch_opts {
+	const struct dk_reg_opts *reg;  /* TLS and retries; NULL: verify TLS, default retries */
+	int no_netrc;                   /* do not read ~/.netrc */
+	const char *netrc_file;         /* another netrc than ~/.netrc, or NULL */
+};
+
+struct dk_fetch;
+
+/* A download session (keeps connections between transfers); one thread at a time. */
+int dk_fetch_open(const struct dk_fetch_opts *o, struct dk_fetch **out, struct dk_err *err);
+void dk_fetch_free(struct dk_fetch *f);
+
+/*
+ * Make the file at url (http, https, file) the blob "sha256:<sha256>" of
+ * cache.  Already there: nothing is fetched.  Otherwise it is downloaded
+ * into a temporary file of the cache, checked against size (bytes; -1:
+ * unknown) and sha256 (64 lower-case hex), and renamed into place only
+ * when both match, so the cache never holds a wrong or partial file.
+ * Transient failures (connection errors, 429, 5xx) are retried as for
+ * registries.  Errors name the URL (redacted) and the HTTP status
+ * ("GET https://host/x.whl: HTTP 404"; DK_E_NOTFOUND for 404 and 410,
+ * DK_E_AUTH for 401 and 403, DK_E_REMOTE otherwise) or the mismatch
+ * (DK_E_CORRUPT).
+ */
+int dk_fetch_blob(struct dk_fetch *f, const struct dk_blobs *cache, const char *url,
+		  const char sha256[DK_SHA256_HEX], int64_t size, struct dk_err *err);
+
+/*
+ * GET a simple-index page (http or https) with the given Accept header
+ * (pyindex.h's DK_PYINDEX_ACCEPT), following redirects.  On success *body
+ * (len bytes, NUL-terminated), *content_type (NULL when the server sent
+ * none) and *final_url (the URL that answered, which relative links on the
+ * page are resolved against; it may hold the userinfo given) are new
+ * strings for the caller.  A page larger than DK_PYINDEX_MAX_PAGE is an
+ * error; so is any status but 200, named as for dk_fetch_blob.
+ */
+int dk_fetch_page(struct dk_fetch *f, const char *url, const char *accept, char **body, size_t *len,
+		  char **content_type, char **final_url, struct dk_err *err);
+
+#endif
