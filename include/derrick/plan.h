@@ -18,6 +18,7 @@ struct dk_plan_opts {
 	int version_from_git;       /* --version-from-git */
 	struct dk_platform platform;
 	int64_t epoch;              /* every timestamp: what dk_created_decide chose */
+	const struct dk_source_ctx *ctx;    /* for the rows' plan steps (source.h), or NULL */
 };
 
 struct dk_plan {
@@ -30,6 +31,7 @@ struct dk_plan {
 	struct dk_kvlist annotations;
 	struct dk_platform platform;
 	int64_t epoch;
+	const struct dk_source_ctx *ctx;    /* o->ctx: must outlive the plan */
 	struct dk_layer_plans layers;   /* every layer to build, in order, with its stage */
 };
 

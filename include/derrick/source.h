@@ -17,8 +17,10 @@
 #include "derrick/entry.h"
 #include "derrick/err.h"
 
+struct dk_blobs;
 struct dk_own_paths;
 struct dk_platform;
+struct dk_reg_opts;
 struct dk_spec_layer;
 struct dk_symview;
 
@@ -42,6 +44,31 @@ struct dk_source_opt {
 	enum dk_source_opt_type type;
 };
 
+/*
+ * What a row may know besides its spec entry: the base image (for the
+ * defaults a kind takes from it: a wheels layer's Python and C library)
+ * and where downloads go.  The build fills one per platform and keeps it
+ * while that platform's plan lives; without a build (unit tests) it is
+ * NULL, and a row that needs it says so in an error.
+ */
+struct dk_source_ctx {
+	const char *spec_file;      /* names the spec in messages */
+	/* the base image's config JSON (config_len bytes), or NULL: scratch, or not opened */
+	const char *config;
+	size_t config_len;
+	/*
+	 * Read in-image file `path` (clean, no leading '/': "var/lib/dpkg/status")
+	 * as the base image's layers leave it, at most `max` bytes: 1 with
+	 * *data (a new, NUL-terminated buffer) and *len, 0 when the image has no
+	 * such file, -1 with err set.  Lazy: only a row that needs the file pays
+	 * for reading a layer.  NULL for scratch.
+	 */
+	int (*read_file)(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err);
+	void *arg;
+	const struct dk_reg_opts *reg;      /* TLS and retries for downloads, or NULL for the defaults */
+	const struct dk_blobs *blobs;       /* where downloads are kept (by sha256); set before reading */
+};
+
 /* One layer to build, planned from one spec entry. */
 struct dk_layer_plan {
 	const char *stage;                  /* the stage's name (owned by the spec) */
@@ -57,6 +84,9 @@ struct dk_layer_plan {
 	 */
 	char *key_extra;
 	const struct dk_own_paths *own;     /* set by the build: what no walk may pack (walk.h), or NULL */
+	/* what the row's plan step decided for its read step (its own format), or NULL */
+	char *row_data;
+	const struct dk_source_ctx *ctx;    /* the context the plan was made in, or NULL */
 };
 
 /* A list of planned layers; free with dk_layer_plans_free. */
@@ -97,10 +127,31 @@ struct dk_source_kind {
 	/*
 	 * Append the layers entry `l` gives for `platform` to `out` (with
 	 * dk_layer_plans_add); 0, or -1 with err set.  Cheap: the plan is made
-	 * before any layer is read, so a mistake shows in milliseconds.
+	 * before any layer is read, so a mistake shows in milliseconds.  `ctx`
+	 * may be NULL (see needs_base).
 	 */
 	int (*plan)(const struct dk_spec_layer *l, const struct dk_platform *platform,
-		    struct dk_layer_plans *out, struct dk_err *err);
+		    const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err);
+	/*
+	 * The plan step reads the base image (ctx's config and read_file): the
+	 * build opens the base before it plans, not after.
+	 */
+	int needs_base;
+	/*
+	 * The plan alone decides the layer's bytes (its key_extra names every
+	 * input by digest, as a lock names wheels by sha256): the build-cache
+	 * key is made before the layer is read (dk_source_plan_key), and a hit
+	 * reads nothing, downloads nothing and compresses nothing.
+	 */
+	int key_from_plan;
+	/*
+	 * After read and before placing, or NULL: look at the image below the
+	 * layer (a wheels layer reports packages the base already has, and
+	 * refuses a path an earlier layer of its split wrote).  0, or -1 with
+	 * err set.
+	 */
+	int (*below)(const struct dk_layer_plan *lp, const struct dk_entries *entries,
+		     const struct dk_symview *below, struct dk_err *err);
 	/*
 	 * Fill `out` (initialised, empty) with the layer's entries, unsorted;
 	 * contents that are not files on disk go to out->spool_fd.  `spec_file`
@@ -119,7 +170,19 @@ extern const struct dk_source_kind *const dk_source_kinds[];
  * for `platform`: appends its layers to `out`.  0, or -1 with err set.
  */
 int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
-		   struct dk_layer_plans *out, struct dk_err *err);
+		   const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err);
+
+/* Whether entry l's row needs the base image at plan time (dk_source_kind.needs_base). */
+int dk_source_needs_base(const struct dk_spec_layer *l);
+
+/*
+ * For a row whose plan decides its bytes (dk_source_kind.key_from_plan):
+ * 1 with *text, a new string naming everything besides the common layer
+ * options that decides lp's bytes (its key_extra and what the tree below
+ * would move: dk_symview_key), to be hashed into the build-cache key
+ * before anything is read; 0 for other rows (their key needs the entries).
+ */
+int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *below, char **text);
 
 /*
  * The row's check of parsed layer `l` (see dk_source_kind.check), for the
@@ -145,7 +208,7 @@ int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, const 
  * with the history "VERB origin /dest" (VERB from l's row).
  */
 int dk_source_plan_one(const struct dk_spec_layer *l, const struct dk_platform *platform,
-		       struct dk_layer_plans *out, struct dk_err *err);
+		       const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err);
 
 /* Append a layer made from entry `l` (input and history are copied); returns it, owned by out. */
 struct dk_layer_plan *dk_layer_plans_add(struct dk_layer_plans *out, const struct dk_spec_layer *l,

@@ -25,6 +25,7 @@
 #ifndef DERRICK_SYMLINKS_H
 #define DERRICK_SYMLINKS_H
 
+#include "derrick/digest.h"
 #include "derrick/entry.h"
 #include "derrick/err.h"
 #include "derrick/layermap.h"
@@ -74,5 +75,25 @@ int dk_symview_resolve(const struct dk_symview *v, const char *path, int follow_
  */
 int dk_symview_place(const struct dk_symview *v, struct dk_entries *l, const char *dest, char **key_text,
 		     struct dk_err *err);
+
+/*
+ * What of tree v could move the entries of a layer written into `dest`
+ * (clean, no leading '/'), as a digest for the layer's build-cache key when
+ * the key is made before the entries are read (source.h: key_from_plan):
+ * where dest resolves to, every symlink or file on the way, and every
+ * symlink at or below the resolved dest with its target and where it
+ * leads.  Conservative: a tree that would move entries differently never
+ * gives the same digest.  v NULL is the empty tree.  hex: 64 hex digits.
+ */
+void dk_symview_key(const struct dk_symview *v, const char *dest, char hex[DK_DIGEST_HEX + 1]);
+
+/*
+ * The names in directory `dir` (clean; its symlinks followed) of tree v:
+ * 0 with *names (a new NULL-terminated array of new strings, free each and
+ * it) and *n, both empty when there is no such directory (or v is NULL);
+ * -1 with err set for a symlink loop.
+ */
+int dk_symview_children(const struct dk_symview *v, const char *dir, char ***names, size_t *n,
+			struct dk_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 #define DERRICK_WHEELSRC_H
 
 #include "derrick/err.h"
+#include "derrick/source.h"
 #include "derrick/spec.h"
 
 /* prefix when the spec gives none */
@@ -40,5 +41,22 @@ struct dk_wheels_opts {
 int dk_wheels_opts(const struct dk_spec_layer *l, const char *spec_file, const char *base_python,
 		   const char *base_libc, struct dk_wheels_opts *o, struct dk_err *err);
 void dk_wheels_opts_free(struct dk_wheels_opts *o);
+
+/*
+ * The row's steps (src/source/wheels_plan.c; source.h says what each
+ * takes).  The plan loads the lock, picks a wheel per package for the
+ * target and splits them into layers, reading no wheel; its key_extra names
+ * every wheel by file name and sha256.  The read fetches and installs one
+ * layer's wheels; the below step reports packages the image below already
+ * has and refuses paths an earlier layer wrote.
+ */
+struct dk_platform;
+struct dk_symview;
+int dk_wheels_plan(const struct dk_spec_layer *l, const struct dk_platform *platform,
+		   const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err);
+int dk_wheels_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
+		   struct dk_err *err);
+int dk_wheels_below(const struct dk_layer_plan *lp, const struct dk_entries *entries,
+		    const struct dk_symview *below, struct dk_err *err);
 
 #endif

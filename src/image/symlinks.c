@@ -9,6 +9,7 @@
  * puts a directory or a file where a symlink was has replaced it, and only
  * the whole tree can tell.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -436,4 +437,128 @@ int dk_symview_place(const struct dk_symview *v, struct dk_entries *l, const cha
 	free(rdest);
 	free(moved);
 	return rc;
+}
+
+/* ------------------------------------------------------------ asking the tree */
+
+/* The node at clean path p, its symlinks not followed, or NULL. */
+static const struct node *node_at(const struct dk_symview *v, const char *p)
+{
+	const struct node *n = &v->root;
+
+	for (;;) {
+		size_t len;
+
+		p += strspn(p, "/");
+		if (!*p)
+			return n;
+		if (n->kind != K_DIR)
+			return NULL;
+		len = strcspn(p, "/");
+		if (!(n = lookup(n, p, len)))
+			return NULL;
+		p += len;
+	}
+}
+
+/* Every symlink at or below n (whose path is sb), with its target and where it leads now. */
+static void key_subtree(const struct dk_symview *v, const struct node *n, struct strbuf *sb,
+			struct dk_sha256 *h)
+{
+	if (n->kind == K_SYMLINK) {
+		char *to = NULL;
+		struct dk_err err;
+
+		if (dk_symview_resolve(v, sb->buf, 1, &to, &err) < 0)
+			to = dk_xstrdup("?loop");
+		dk_sha256_update(h, "l", 1);
+		dk_sha256_update(h, sb->buf, sb->len + 1);
+		dk_sha256_update(h, n->target, strlen(n->target) + 1);
+		dk_sha256_update(h, to, strlen(to) + 1);
+		free(to);
+		return;
+	}
+	if (n->kind != K_DIR) {
+		/* a file where the layer wants a directory: placing fails, and must fail again */
+		dk_sha256_update(h, "f", 1);
+		dk_sha256_update(h, sb->buf, sb->len + 1);
+		return;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		size_t keep = sb->len;
+
+		if (sb->len)
+			sb_addc(sb, '/');
+		sb_adds(sb, n->kids[i]->name);
+		key_subtree(v, n->kids[i], sb, h);
+		sb->len = keep;
+		sb->buf[keep] = '\0';
+	}
+}
+
+void dk_symview_key(const struct dk_symview *v, const char *dest, char hex[DK_DIGEST_HEX + 1])
+{
+	struct dk_sha256 h;
+	char md[DK_DIGEST_SIZE];
+	char *to = NULL;
+	struct dk_err err;
+
+	dk_sha256_init(&h);
+	dk_sha256_update(&h, "symview-key-1\n", 14);
+	if (v) {
+		const struct node *n;
+		struct strbuf sb = STRBUF_INIT;
+
+		if (dk_symview_resolve(v, dest, 1, &to, &err) < 0)
+			to = NULL;
+		dk_sha256_update(&h, to ? to : "?loop", strlen(to ? to : "?loop") + 1);
+		/* the symlinks on the way to dest: each moves everything below it */
+		for (const char *p = dest; *p;) {
+			size_t len;
+
+			p += strspn(p, "/");
+			len = strcspn(p, "/");
+			if (!len)
+				break;
+			if (sb.len)
+				sb_addc(&sb, '/');
+			sb_add(&sb, p, len);
+			p += len;
+			n = node_at(v, sb.buf);
+			if (n && n->kind != K_DIR)
+				key_subtree(v, n, &sb, &h);
+		}
+		sb_release(&sb);
+		if (to && (n = node_at(v, to))) {
+			sb_adds(&sb, to);
+			key_subtree(v, n, &sb, &h);
+			sb_release(&sb);
+		}
+		free(to);
+	}
+	dk_sha256_final(&h, md);
+	snprintf(hex, DK_DIGEST_HEX + 1, "%s", dk_digest_hex(md));
+}
+
+int dk_symview_children(const struct dk_symview *v, const char *dir, char ***names, size_t *n,
+			struct dk_err *err)
+{
+	const struct node *d;
+	char *to;
+
+	*names = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (dk_symview_resolve(v, dir, 1, &to, err) < 0)
+		return -1;
+	d = node_at(v, to);
+	free(to);
+	if (!d || d->kind != K_DIR)
+		return 0;
+	*names = dk_xcalloc(d->n + 1, sizeof(**names));
+	for (size_t i = 0; i < d->n; i++)
+		(*names)[i] = dk_xstrdup(d->kids[i]->name);
+	*n = d->n;
+	return 0;
 }

@@ -78,11 +78,12 @@ int dk_delete_check(const struct dk_spec_layer *l, const struct dk_symview *belo
 
 /* One layer; its history names the paths: "DELETE /a /b" (the origin is the list). */
 static int delete_plan(const struct dk_spec_layer *l, const struct dk_platform *platform,
-		       struct dk_layer_plans *out, struct dk_err *err)
+		       const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err)
 {
 	char *history = dk_xasprintf("%s %s", l->kind->verb, l->origin);
 
 	(void)platform;
+	(void)ctx;
 	(void)err;
 	dk_layer_plans_add(out, l, l->input, history);
 	free(history);

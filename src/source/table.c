@@ -54,17 +54,40 @@ static void plan_deletes(const struct dk_spec_layer *l, struct dk_layer_plan *lp
 }
 
 int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
-		   struct dk_layer_plans *out, struct dk_err *err)
+		   const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err)
 {
 	size_t first = out->n;
 
-	if (l->kind->plan(l, platform, out, err) < 0)
+	if (l->kind->plan(l, platform, ctx, out, err) < 0)
 		return -1;
 	for (size_t i = first; i < out->n; i++) {
 		out->v[i].stage = stage;
+		out->v[i].ctx = ctx;
 		plan_deletes(l, &out->v[i]);
 	}
 	return 0;
+}
+
+int dk_source_needs_base(const struct dk_spec_layer *l)
+{
+	if (l->kind && l->kind->needs_base)
+		return 1;
+	for (size_t i = 0; i < l->n_variants; i++)
+		if (l->variants[i].kind->needs_base)
+			return 1;
+	return 0;
+}
+
+int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *below, char **text)
+{
+	char below_key[DK_DIGEST_HEX + 1];
+
+	*text = NULL;
+	if (!lp->entry->kind->key_from_plan)
+		return 0;
+	dk_symview_key(below, lp->entry->dest, below_key);
+	*text = dk_xasprintf("%s below=%s", dk_str_or(lp->key_extra, ""), below_key);
+	return 1;
 }
 
 int dk_source_check(struct dk_spec_layer *l, const char *spec_file, struct dk_err *err)
@@ -80,6 +103,8 @@ int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, const 
 	*moves = NULL;
 	if (k->read(lp, spec_file, out, err) < 0)
 		return -1;
+	if (k->below && k->below(lp, out, below, err) < 0)
+		return -1;
 	if (below && dk_symview_place(below, out, lp->entry->dest, moves, err) < 0)
 		return -1;
 	if (dk_entries_finish(out, err) < 0 || dk_delete_whiteouts(lp->entry, out, err) < 0)
@@ -88,11 +113,12 @@ int dk_source_read(const struct dk_layer_plan *lp, const char *spec_file, const 
 }
 
 int dk_source_plan_one(const struct dk_spec_layer *l, const struct dk_platform *platform,
-		       struct dk_layer_plans *out, struct dk_err *err)
+		       const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err)
 {
 	char *history = dk_xasprintf("%s %s /%s", l->kind->verb, l->origin, l->dest);
 
 	(void)platform;
+	(void)ctx;
 	(void)err;
 	dk_layer_plans_add(out, l, l->input, history);
 	free(history);
@@ -119,6 +145,7 @@ void dk_layer_plans_free(struct dk_layer_plans *p)
 		free(p->v[i].input);
 		free(p->v[i].history);
 		free(p->v[i].key_extra);
+		free(p->v[i].row_data);
 	}
 	free(p->v);
 	p->v = NULL;

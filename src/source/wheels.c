@@ -263,22 +263,6 @@ static int wheels_check(struct dk_spec_layer *l, const char *spec_file, struct d
 	return rc;
 }
 
-/* The join with the installer (wheel.h, pylock.h, split.h) replaces these two. */
-static int wheels_plan(const struct dk_spec_layer *l, const struct dk_platform *platform,
-		       struct dk_layer_plans *out, struct dk_err *err)
-{
-	(void)platform;
-	(void)out;
-	return dk_fail(err, DK_E_SPEC, "%s: wheels layers: not built yet", l->where);
-}
-
-static int wheels_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
-		       struct dk_err *err)
-{
-	(void)out;
-	return dk_fail(err, DK_E_SPEC, "%s: %s: wheels layers: not built yet", spec_file, lp->entry->where);
-}
-
 const struct dk_source_kind dk_source_wheels = {
 	.key = "wheels",
 	.hint = "an object naming a lock file",
@@ -287,6 +271,9 @@ const struct dk_source_kind dk_source_wheels = {
 	.opts = no_opts,
 	.members = wheels_members,
 	.check = wheels_check,
-	.plan = wheels_plan,
-	.read = wheels_read,
+	.plan = dk_wheels_plan,
+	.needs_base = 1,
+	.key_from_plan = 1,
+	.read = dk_wheels_read,
+	.below = dk_wheels_below,
 };

@@ -325,7 +325,7 @@ static int plan_layer(const struct dk_spec_layer *l, const char *stage, struct d
 	char want[100];
 
 	if (!l->n_variants)
-		return dk_source_plan(l, stage, &plan->platform, &plan->layers, err);
+		return dk_source_plan(l, stage, &plan->platform, plan->ctx, &plan->layers, err);
 	for (size_t i = 0; i < l->n_variants; i++) {
 		int rank = dk_platform_match(&plan->platform, &l->variants[i].platform);
 
@@ -349,7 +349,7 @@ static int plan_layer(const struct dk_spec_layer *l, const char *stage, struct d
 		sb_release(&has);
 		return -1;
 	}
-	if (dk_source_plan(best, stage, &plan->platform, &plan->layers, err) < 0)
+	if (dk_source_plan(best, stage, &plan->platform, plan->ctx, &plan->layers, err) < 0)
 		return -1;
 	for (size_t i = first; i < plan->layers.n; i++) {
 		struct dk_layer_plan *lp = &plan->layers.v[i];
@@ -369,6 +369,7 @@ int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struc
 	plan->spec = spec;
 	plan->platform = o->platform;
 	plan->epoch = o->epoch;
+	plan->ctx = o->ctx;
 	plan->n_stages = spec->n_stages;
 	if (o->target) {
 		long i = dk_spec_stage_index(spec, o->target);

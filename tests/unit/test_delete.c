@@ -90,7 +90,7 @@ static void test_plan(void)
 				      "{\"tar\":\"t.tar\",\"dest\":\"/o\"},"
 				      "{\"delete\":[\"/a b\",\"/c\"]}"), "/p/d.json", &s, &err) == 0);
 	for (size_t i = 0; i < 4; i++)
-		CHECK(dk_source_plan(&s.stages[0].layers[i], "s", NULL, &p, &err) == 0);
+		CHECK(dk_source_plan(&s.stages[0].layers[i], "s", NULL, NULL, &p, &err) == 0);
 	CHECK(p.n == 4);
 	if (p.n == 4) {
 		CHECK_STR(p.v[0].history, "ADD t.tar /o; DELETE /a b /c");
