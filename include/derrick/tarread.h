@@ -12,6 +12,8 @@
 #ifndef DERRICK_TARREAD_H
 #define DERRICK_TARREAD_H
 
+struct archive;
+
 #include "derrick/entry.h"
 #include "derrick/err.h"
 
@@ -19,7 +21,16 @@ struct dk_tar_item {
 	const char *path;       /* as stored: it may start with "./" or "/" and end with '/' */
 	enum dk_etype type;     /* DK_ENT_FILE also for devices and fifos (any other non-directory) */
 	const char *link;       /* the symlink's or hardlink's target, else NULL */
+	struct archive *reader; /* for dk_tar_item_read, during the callback only */
 };
+
+/*
+ * The contents of the entry `it` (a regular file) during its callback, at
+ * most max bytes: 0 with *data (a new NUL-terminated buffer) and *len, or
+ * -1 with err set (DK_E_CORRUPT for a damaged entry, DK_E_USAGE when it is
+ * larger than max).
+ */
+int dk_tar_item_read(const struct dk_tar_item *it, size_t max, char **data, size_t *len, struct dk_err *err);
 
 /* Called once per entry; a non-zero return (with err set) stops the read with that error. */
 typedef int (*dk_tar_item_fn)(void *ctx, const struct dk_tar_item *item, struct dk_err *err);

@@ -461,8 +461,12 @@ static const struct node *node_at(const struct dk_symview *v, const char *p)
 	}
 }
 
-/* Every symlink at or below n (whose path is sb), with its target and where it leads now. */
-static void key_subtree(const struct dk_symview *v, const struct node *n, struct strbuf *sb,
+/*
+ * Every symlink at or below n (whose path is sb), with its target and where
+ * it leads now; and files when `files` (a file on the way to dest makes
+ * placing fail, and it must fail again; files below dest move nothing).
+ */
+static void key_subtree(const struct dk_symview *v, const struct node *n, struct strbuf *sb, int files,
 			struct dk_sha256 *h)
 {
 	if (n->kind == K_SYMLINK) {
@@ -479,9 +483,10 @@ static void key_subtree(const struct dk_symview *v, const struct node *n, struct
 		return;
 	}
 	if (n->kind != K_DIR) {
-		/* a file where the layer wants a directory: placing fails, and must fail again */
-		dk_sha256_update(h, "f", 1);
-		dk_sha256_update(h, sb->buf, sb->len + 1);
+		if (files) {
+			dk_sha256_update(h, "f", 1);
+			dk_sha256_update(h, sb->buf, sb->len + 1);
+		}
 		return;
 	}
 	for (size_t i = 0; i < n->n; i++) {
@@ -490,7 +495,7 @@ static void key_subtree(const struct dk_symview *v, const struct node *n, struct
 		if (sb->len)
 			sb_addc(sb, '/');
 		sb_adds(sb, n->kids[i]->name);
-		key_subtree(v, n->kids[i], sb, h);
+		key_subtree(v, n->kids[i], sb, files, h);
 		sb->len = keep;
 		sb->buf[keep] = '\0';
 	}
@@ -526,12 +531,12 @@ void dk_symview_key(const struct dk_symview *v, const char *dest, char hex[DK_DI
 			p += len;
 			n = node_at(v, sb.buf);
 			if (n && n->kind != K_DIR)
-				key_subtree(v, n, &sb, &h);
+				key_subtree(v, n, &sb, 1, &h);
 		}
 		sb_release(&sb);
 		if (to && (n = node_at(v, to))) {
 			sb_adds(&sb, to);
-			key_subtree(v, n, &sb, &h);
+			key_subtree(v, n, &sb, 0, &h);
 			sb_release(&sb);
 		}
 		free(to);

@@ -77,10 +77,34 @@ static int read_entries(struct archive *inner, const char *blob, dk_tar_item_fn 
 		it.type = type_of(ae);
 		it.link = it.type == DK_ENT_HARDLINK ? archive_entry_hardlink(ae) :
 			  it.type == DK_ENT_SYMLINK ? dk_str_or(archive_entry_symlink(ae), "") : NULL;
+		it.reader = inner;
 		if (fn(ctx, &it, err))
 			return -1;
 	}
 	return r == ARCHIVE_EOF ? 0 : damaged(inner, blob, "libarchive gave no reason", err);
+}
+
+int dk_tar_item_read(const struct dk_tar_item *it, size_t max, char **data, size_t *len, struct dk_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[BUF_SIZE];
+	la_ssize_t n;
+
+	while ((n = archive_read_data(it->reader, buf, sizeof(buf))) > 0) {
+		if (sb.len + (size_t)n > max) {
+			sb_release(&sb);
+			return dk_fail(err, DK_E_USAGE, "%s: larger than %zu bytes", it->path, max);
+		}
+		sb_add(&sb, buf, (size_t)n);
+	}
+	if (n < 0) {
+		sb_release(&sb);
+		return dk_fail(err, DK_E_CORRUPT, "%s: %s", it->path,
+			       dk_str_or(archive_error_string(it->reader), "cannot read"));
+	}
+	*len = sb.len;
+	*data = sb.len ? sb_detach(&sb) : dk_xstrdup("");
+	return 0;
 }
 
 int dk_tar_read_blob(const char *blob, const char *diff_id, dk_tar_item_fn fn, void *ctx, struct dk_err *err)

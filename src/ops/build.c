@@ -27,10 +27,12 @@
 #include "derrick/source.h"
 #include "derrick/spec.h"
 #include "derrick/symlinks.h"
+#include "derrick/tarread.h"
 #include "derrick/util.h"
 #include "derrick/walk.h"
 
 struct base_image {
+	int opened;                     /* open_base ran (scratch: src stays NULL) */
 	struct dk_image_src *src;
 	struct dk_manifest manifest;
 	char *config;
@@ -40,6 +42,7 @@ struct base_image {
 /* One platform's image: what it is made of, and what it came to. */
 struct image_run {
 	struct dk_plan plan;
+	struct dk_source_ctx ctx;       /* what the plan's rows know of the base and the caches */
 	struct base_image base;
 	struct dk_build_result res;
 	struct dk_manifest_blob m;
@@ -120,6 +123,7 @@ static int open_base(struct run *r)
 	json_error_t jerr;
 	struct dk_platform base;
 
+	b->opened = 1;
 	if (!strcmp(r->spec.base, "scratch"))
 		return 0;
 	if (dk_ref_parse(r->spec.base, &ref, r->err) < 0)
@@ -180,14 +184,15 @@ static void close_base(struct base_image *b)
 }
 
 /*
- * The map of base layer i (symlinks.h says why a layer needs the maps of
- * those below it): from the local cache, else from the registry cache
- * (unless hits are to be verified), else read from the layer itself,
- * once: both caches keep it then, so no later build reads the layer.
+ * The map of layer d (symlinks.h says why a layer needs the maps of those
+ * below it: a base layer from src, or a build-cache hit that was not read):
+ * from the local cache, else from the registry cache (unless hits are to
+ * be verified), else read from the layer itself (the blob store's copy,
+ * else src's), once: both caches keep it then, so no later build reads it.
  */
-static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct dk_layer_map *m)
+static int layer_map(struct run *r, struct dk_image_src *src, const struct dk_desc *d, const char *diff_id,
+		     struct dk_layer_map *m)
 {
-	const struct dk_desc *d = &r->base->manifest.layers[i];
 	const char *from = NULL;
 	char *buf = NULL, *path = NULL;
 	size_t len;
@@ -201,26 +206,119 @@ static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct d
 	if (from && dk_layer_map_decode(buf, len, diff_id, m, &cerr) == 0) {
 		if (remote && r->lcache && dk_lcache_put_map(r->lcache, diff_id, buf, len, &cerr) < 0)
 			dk_warn("build cache: %s", cerr.msg);
-		dk_verbose("base layer %s: its map from the %s", d->digest, from);
+		dk_verbose("layer %s: its map from the %s", d->digest, from);
 		free(buf);
 		return 0;
 	}
 	if (from)
 		dk_warn("%s: %s: reading the layer again", from, cerr.msg);
 	free(buf);
-	if (dk_image_src_blob_file(r->base->src, d, &path, r->err) < 0 ||
-	    dk_layer_map_read_blob(path, diff_id, m, r->err) < 0) {
+	if (r->lcache && dk_blobs_has(dk_lcache_blobs(r->lcache), d->digest))
+		path = dk_blobs_path(dk_lcache_blobs(r->lcache), d->digest);
+	else if (!src || dk_image_src_blob_file(src, d, &path, r->err) < 0) {
 		free(path);
-		return dk_err_prefix(r->err, "base image %s: layer %s", r->spec.base, d->digest);
+		return src ? -1 : dk_fail(r->err, DK_E_NOTFOUND, "layer %s: no copy to read its map from", d->digest);
+	}
+	if (dk_layer_map_read_blob(path, diff_id, m, r->err) < 0) {
+		free(path);
+		return -1;
 	}
 	free(path);
-	dk_verbose("base layer %s: read once for its map", d->digest);
+	dk_verbose("layer %s: read once for its map", d->digest);
 	buf = dk_layer_map_encode(m, diff_id, &len);
 	if (r->lcache && dk_lcache_put_map(r->lcache, diff_id, buf, len, &cerr) < 0)
 		dk_warn("build cache: %s", cerr.msg);
 	dk_rcache_put_map(r->rcache, diff_id, buf, len);
 	free(buf);
 	return 0;
+}
+
+static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct dk_layer_map *m)
+{
+	const struct dk_desc *d = &r->base->manifest.layers[i];
+
+	if (layer_map(r, r->base->src, d, diff_id, m) < 0)
+		return dk_err_prefix(r->err, "base image %s: layer %s", r->spec.base, d->digest);
+	return 0;
+}
+
+/* Looking for one file in a base layer (base_read_file). */
+struct find_file {
+	const char *path;       /* clean */
+	size_t max;
+	int found, deleted;
+	char *data;
+	size_t len;
+};
+
+static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err)
+{
+	struct find_file *ff = ctx;
+	char *p = dk_path_clean(it->path);
+	const char *base = strrchr(p, '/');
+	size_t dir_len = base ? (size_t)(base - p) : 0;
+	const char *name = base ? base + 1 : p;
+	int rc = 0;
+
+	if (!strcmp(p, ff->path) && it->type == DK_ENT_FILE && !ff->found) {
+		rc = dk_tar_item_read(it, ff->max, &ff->data, &ff->len, err);
+		ff->found = rc == 0;
+	} else if (!strncmp(name, ".wh.", 4)) {
+		/* a whiteout of the file or of a directory above it hides what the layers below have */
+		char *gone = dir_len ? dk_xasprintf("%.*s/%s", (int)dir_len, p, name + 4) : dk_xstrdup(name + 4);
+		size_t n = strlen(gone);
+
+		if (!strncmp(ff->path, gone, n) && (!ff->path[n] || ff->path[n] == '/'))
+			ff->deleted = 1;
+		free(gone);
+	}
+	free(p);
+	return rc;
+}
+
+/*
+ * The source context's read_file (source.h): the file as the base's layers
+ * leave it, the topmost layer that has it (or deletes it) deciding.  Only
+ * a row that needs the file calls this, at plan time, so the layers it
+ * reads are fetched only then.
+ */
+static int base_read_file(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err)
+{
+	struct run *r = arg;
+	const struct dk_manifest *bm = &r->base->manifest;
+	json_t *cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	int rc = 0;
+
+	*data = NULL;
+	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		struct find_file ff = { path, max, 0, 0, NULL, 0 };
+		char *blob = NULL;
+
+		if (!dk_digest_valid(id)) {
+			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
+				     r->spec.base, i);
+			break;
+		}
+		if (dk_image_src_blob_file(r->base->src, &bm->layers[i], &blob, err) < 0 ||
+		    dk_tar_read_blob(blob, id, find_item, &ff, err) < 0) {
+			free(blob);
+			free(ff.data);
+			rc = dk_err_prefix(err, "base image %s: layer %s", r->spec.base, bm->layers[i].digest);
+			break;
+		}
+		free(blob);
+		if (ff.found) {
+			*data = ff.data;
+			*len = ff.len;
+			rc = 1;
+		} else if (ff.deleted) {
+			break;
+		}
+	}
+	json_decref(cfg);
+	return rc;
 }
 
 /* The tree the first new layer goes on: the base's layers, by their maps. */
@@ -285,6 +383,31 @@ static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const str
 		free(buf);
 	}
 	dk_layer_map_release(&m);
+}
+
+/* A layer the caches had, unread: its map for the tree (when a layer follows) and the caches. */
+static int add_hit_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
+			   struct dk_image_src *remote)
+{
+	int more = lp != &r->plan->layers.v[r->plan->layers.n - 1];
+	struct dk_layer_map m;
+	struct dk_desc d;
+	int rc;
+
+	if (!more && dk_lcache_has_map(r->lcache, lr->diff_id))
+		return 0;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
+	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
+	d.size = lr->size;
+	dk_layer_map_init(&m);
+	rc = layer_map(r, remote, &d, lr->diff_id, &m);
+	if (rc < 0)
+		dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage, lr->digest);
+	else if (more)
+		dk_symview_apply(r->view, &m);
+	dk_layer_map_release(&m);
+	return rc;
 }
 
 /*
@@ -371,20 +494,65 @@ static int check_hit(struct run *r, const char *key, const struct dk_layer_resul
 	return 1;
 }
 
+/* Everything besides the entries that decides a layer's bytes (threads do not), with `extra`. */
+static char *layer_options(struct run *r, const struct dk_layer_plan *lp, const struct dk_tar_opts *topts,
+			   const char *extra)
+{
+	char *comp = dk_compress_id(&r->compress);
+	char *options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld compressor=%s%s%s",
+				     lp->entry->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
+				     (long long)topts->mtime, comp, extra ? " " : "", extra ? extra : "");
+
+	free(comp);
+	return options;
+}
+
+/* The layer of build-cache key `key`: 1 with *lr from the local cache or the registry cache, else 0. */
+static int cache_lookup(struct run *r, const char *key, struct dk_layer_result *lr, const char **cache,
+			struct dk_image_src **remote)
+{
+	char *path = NULL;
+
+	if (dk_lcache_get(r->lcache, key, lr)) {
+		*cache = "local";
+		return 1;
+	}
+	if (dk_rcache_get(r->rcache, key, lr)) {
+		if (!r->need_bytes && !r->o->cache_verify) {
+			/* the destinations are registries: they mount or fetch it from the cache repository */
+			*cache = "registry";
+			*remote = dk_rcache_src(r->rcache);
+			return 1;
+		}
+		if (check_hit(r, key, lr, &path)) {
+			free(path);
+			*cache = "registry";
+			*remote = dk_rcache_src(r->rcache);
+			/* the blob is in the shared blob store now: next time it is a local hit */
+			if (dk_lcache_put(r->lcache, key, lr, r->err) < 0)
+				dk_warn("build cache: %s", r->err->msg);
+			return 1;
+		}
+		free(path);
+	}
+	return 0;
+}
+
 /*
  * The layer's blob: from the local build cache, else from the registry
  * cache, else built (into the local cache, or into staging with
  * --no-cache) and recorded in both.  *cache says which; *remote is where
  * a destination can mount or fetch the blob from, when somewhere.  `again`:
  * the source is being read a second time, since a file changed during the
- * first reading (its stat records are not trusted then).
+ * first reading (its stat records are not trusted then).  `plan_key`: the
+ * key made from the plan (plan_hit), already looked up, or NULL.
  */
 static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct dk_entries *entries,
-			 const struct dk_tar_opts *topts, int again, struct dk_layer_result *lr,
+			 const struct dk_tar_opts *topts, int again, const char *plan_key, struct dk_layer_result *lr,
 			 const char **cache, struct dk_image_src **remote)
 {
 	char key[DK_DIGEST_SIZE];
-	char *options, *comp, *path = NULL;
+	char *options, *path = NULL;
 	int rc;
 
 	*cache = "built";
@@ -395,45 +563,18 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 		r->res->compressed++;
 		return 0;
 	}
-	/* everything besides the entries that decides the bytes (threads do not) */
-	comp = dk_compress_id(&r->compress);
-	options = dk_xasprintf("dest=%s uid=%u gid=%u file_mode=%d dir_mode=%d mtime=%lld compressor=%s",
-			       lp->entry->dest, topts->uid, topts->gid, topts->file_mode, topts->dir_mode,
-			       (long long)topts->mtime, comp);
-	free(comp);
-	if (lp->key_extra) {
-		char *more = dk_xasprintf("%s %s", options, lp->key_extra);
-
+	if (plan_key) {
+		memcpy(key, plan_key, DK_DIGEST_SIZE);
+	} else {
+		options = layer_options(r, lp, topts, lp->key_extra);
+		if (again)
+			dk_lcache_forget(r->lcache, lp->input);
+		rc = dk_lcache_key(r->lcache, lp->input, entries, options, key, r->err);
 		free(options);
-		options = more;
-	}
-	if (again)
-		dk_lcache_forget(r->lcache, lp->input);
-	rc = dk_lcache_key(r->lcache, lp->input, entries, options, key, r->err);
-	free(options);
-	if (rc < 0)
-		return -1;
-	if (dk_lcache_get(r->lcache, key, lr)) {
-		*cache = "local";
-		return 0;
-	}
-	if (dk_rcache_get(r->rcache, key, lr)) {
-		if (!r->need_bytes && !r->o->cache_verify) {
-			/* the destinations are registries: they mount or fetch it from the cache repository */
-			*cache = "registry";
-			*remote = dk_rcache_src(r->rcache);
+		if (rc < 0)
+			return -1;
+		if (cache_lookup(r, key, lr, cache, remote))
 			return 0;
-		}
-		if (check_hit(r, key, lr, &path)) {
-			free(path);
-			*cache = "registry";
-			*remote = dk_rcache_src(r->rcache);
-			/* the blob is in the shared blob store now: next time it is a local hit */
-			if (dk_lcache_put(r->lcache, key, lr, r->err) < 0)
-				dk_warn("build cache: %s", r->err->msg);
-			return 0;
-		}
-		free(path);
 	}
 	/* a file that changed since its hash fails this, and nothing reaches either cache */
 	if (dk_layer_write(entries, topts, &r->compress, dk_lcache_blobs(r->lcache), lr, r->err) < 0)
@@ -448,6 +589,30 @@ static int produce_layer(struct run *r, const struct dk_layer_plan *lp, struct d
 		*remote = dk_rcache_src(r->rcache);
 	}
 	return 0;
+}
+
+/*
+ * A row whose plan decides its bytes (source.h: key_from_plan): its key
+ * from the options, the plan and what of the tree below could move its
+ * entries, looked up before anything is read or downloaded.  0 with *hit
+ * (and the layer) or with key for the miss's layer; -1 with err set.
+ */
+static int plan_hit(struct run *r, const struct dk_layer_plan *lp, const char *text, const struct dk_tar_opts *topts,
+		    char key[DK_DIGEST_SIZE], int *hit, struct dk_layer_result *lr, const char **cache,
+		    struct dk_image_src **remote)
+{
+	char *options = layer_options(r, lp, topts, text);
+	struct dk_entries none;
+	int rc;
+
+	*hit = 0;
+	dk_entries_init(&none);
+	rc = dk_lcache_key(r->lcache, lp->input, &none, options, key, r->err);
+	dk_entries_release(&none);
+	free(options);
+	if (rc == 0)
+		*hit = cache_lookup(r, key, lr, cache, remote);
+	return rc;
 }
 
 /* The layer another platform's image already has, when this one is the same: 1 and its result, else 0. */
@@ -501,10 +666,27 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	struct dk_image_src *remote = NULL;
 	/* the plan, with what the tree below changed about the entries added to its key */
 	struct dk_layer_plan keyed = *lp;
-	char *moves = NULL, *extra = NULL;
-	char first[DK_ERR_MAX] = "";
-	int rc, again;
+	char *moves = NULL, *extra = NULL, *ptext = NULL;
+	char first[DK_ERR_MAX] = "", pkey[DK_DIGEST_SIZE];
+	int rc = 0, again, from_plan = 0, hit = 0;
 
+	dk_entries_init(&entries);
+	/* a layer its plan decides: the caches are asked before anything is read (source.h) */
+	if (r->lcache && dk_source_plan_key(lp, r->view, &ptext)) {
+		from_plan = 1;
+		keyed.key_extra = ptext;
+		hit = made_before(r, &keyed, &lr, &cache, &remote);
+		if (!hit && plan_hit(r, lp, ptext, &topts, pkey, &hit, &lr, &cache, &remote) < 0) {
+			dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
+			rc = -1;
+			goto out;
+		}
+		if (hit) {
+			remember_made(r, &keyed, &lr, cache, remote);
+			goto got_layer;
+		}
+	}
+	dk_entries_release(&entries);
 	/* a file that changed while it was read gets one more reading (dk_layer_write) */
 	for (again = 0;; again++) {
 		dk_entries_init(&entries);
@@ -515,14 +697,18 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 			dk_err_prefix(r->err, "%s: %s (stage %s)", r->spec.path, sl->where, lp->stage);
 			goto out;
 		}
-		if (rc == 0) {
+		if (rc == 0 && from_plan) {
+			rc = produce_layer(r, &keyed, &entries, &topts, again, pkey, &lr, &cache, &remote);
+			if (rc == 0)
+				remember_made(r, &keyed, &lr, cache, remote);
+		} else if (rc == 0) {
 			keyed.key_extra = lp->key_extra;
 			if (moves) {
 				extra = lp->key_extra ? dk_xasprintf("%s %s", lp->key_extra, moves) : dk_xstrdup(moves);
 				keyed.key_extra = extra;
 			}
 			if (!made_before(r, &keyed, &lr, &cache, &remote)) {
-				rc = produce_layer(r, &keyed, &entries, &topts, again, &lr, &cache, &remote);
+				rc = produce_layer(r, &keyed, &entries, &topts, again, NULL, &lr, &cache, &remote);
 				if (rc == 0)
 					remember_made(r, &keyed, &lr, cache, remote);
 			}
@@ -545,6 +731,7 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	}
 	if (again)
 		dk_warn("layer %s (stage %s): %s: read the layer again", sl->origin, lp->stage, first);
+got_layer:
 	bl = add_result_layer(r->res);
 	bl->stage = dk_xstrdup(lp->stage);
 	bl->created_by = dk_xasprintf("derrick stage %s: %s", lp->stage, lp->history);
@@ -563,8 +750,12 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	}
 	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes, cache: %s)", sl->origin, lr.digest,
 		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size, cache);
-	add_to_view(r, lp, &entries, lr.diff_id);
+	if (hit)
+		rc = add_hit_to_view(r, lp, &lr, remote);
+	else
+		add_to_view(r, lp, &entries, lr.diff_id);
 out:
+	free(ptext);
 	free(moves);
 	free(extra);
 	dk_entries_release(&entries);
@@ -706,7 +897,9 @@ static int build_image(struct run *r, struct image_run *img)
 	r->base = &img->base;
 	r->res = &img->res;
 	dk_platform_format(&img->plan.platform, img->res.platform, sizeof(img->res.platform));
-	if (open_base(r) < 0 || open_view(r) < 0)
+	/* downloads (a wheels layer's) go where the layers go: the blob store, or staging */
+	img->ctx.blobs = r->lcache ? dk_lcache_blobs(r->lcache) : &r->stage;
+	if ((!img->base.opened && open_base(r) < 0) || open_view(r) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < r->plan->layers.n; i++)
 		rc = build_layer(r, &r->plan->layers.v[i]);
@@ -716,6 +909,16 @@ static int build_image(struct run *r, struct image_run *img)
 	dk_symview_free(r->view);
 	r->view = NULL;
 	return rc;
+}
+
+/* Some layer of the stages built has a row whose plan reads the base image. */
+static int spec_needs_base(const struct run *r)
+{
+	for (size_t i = 0; i < r->spec.n_stages; i++)
+		for (size_t j = 0; j < r->spec.stages[i].n_layers; j++)
+			if (dk_source_needs_base(&r->spec.stages[i].layers[j]))
+				return 1;
+	return 0;
 }
 
 static int cmp_platform(const void *a, const void *b)
@@ -759,9 +962,27 @@ static int plan_images(struct run *r)
 	r->imgs = dk_xcalloc(n, sizeof(*r->imgs));
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct dk_plan_opts po = o->plan;
+		struct image_run *img = &r->imgs[i];
 
 		po.platform = plats[i];
-		rc = dk_plan_make(&r->spec, &po, &r->imgs[i].plan, r->err);
+		img->ctx.spec_file = r->spec.path;
+		img->ctx.reg = &o->transport.reg;
+		po.ctx = &img->ctx;
+		if (spec_needs_base(r)) {
+			/* the plan of a row that reads the base (its defaults) needs it opened first */
+			img->plan.platform = plats[i];
+			r->plan = &img->plan;
+			r->base = &img->base;
+			r->res = &img->res;
+			rc = open_base(r);
+			if (rc < 0)
+				break;
+			img->ctx.config = img->base.config;
+			img->ctx.config_len = img->base.config_len;
+			img->ctx.read_file = img->base.src ? base_read_file : NULL;
+			img->ctx.arg = r;
+		}
+		rc = dk_plan_make(&r->spec, &po, &img->plan, r->err);
 		if (rc == 0)
 			r->n_imgs++;
 	}

@@ -460,8 +460,9 @@ static void add_layer(struct planner *pl, const struct dk_split_group *g, const 
 	char *text;
 
 	sb_adds(&hist, pl->l->kind->verb);
+	/* a pure layer's bytes are the same on every architecture: its key must be too */
 	sb_addf(&key, "%s target=%s python=%s prefix=%s site_packages=%s interpreter=%s wheels=",
-		WHEELS_LAYER_FORMAT, pl->target, pl->o.python, pl->o.prefix, pl->o.site_packages, pl->o.interpreter);
+		WHEELS_LAYER_FORMAT, g->pure ? "any" : pl->target, pl->o.python, pl->o.prefix, pl->o.site_packages, pl->o.interpreter);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct pick *p = &picks[g->pkgs[i]];
 		json_t *w = json_pack("{s:s, s:s, s:s, s:I, s:s?, s:s?}", "name", p->name, "filename", p->filename,
