@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "derrick/plan.h"
+#include "derrick/platform.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
@@ -217,16 +218,22 @@ static void test_refusals(void)
 	CHECK_STR(parse_error(WHEELS("\"lock\":\"l\",\"site_packages\":\"/usr/local/binaries\"")), "");
 }
 
-/* Until the join with the installer, planning a wheels layer says so, rather than building nothing. */
-static void test_plan_not_built_yet(void)
+/* Without a base image to ask, a wheels layer needs python and libc from the spec. */
+static void test_plan_needs_target(void)
 {
 	struct dk_spec s;
 	struct dk_err err;
 	struct dk_layer_plans out = { NULL, 0 };
+	struct dk_platform amd64 = { "linux", "amd64", "" };
 
 	CHECK(dk_spec_parse(WHEELS("\"lock\":\"l\""), "/proj/d.json", &s, &err) == 0);
-	CHECK(dk_source_plan(&s.stages[1].layers[0], "deps", NULL, &out, &err) < 0);
-	CHECK(strstr(err.msg, "wheels layers: not built yet") != NULL);
+	CHECK(dk_source_plan(&s.stages[1].layers[0], "deps", &amd64, NULL, &out, &err) < 0);
+	CHECK(strstr(err.msg, "wheels.python: not given") != NULL);
+	dk_spec_free(&s);
+	CHECK(dk_spec_parse(WHEELS("\"lock\":\"l\",\"python\":\"3.12\""), "/proj/d.json", &s, &err) == 0);
+	CHECK(dk_source_plan(&s.stages[1].layers[0], "deps", &amd64, NULL, &out, &err) < 0);
+	CHECK(strstr(err.msg, "wheels.libc: not given") != NULL);
+	CHECK(out.n == 0);
 	dk_layer_plans_free(&out);
 	dk_spec_free(&s);
 }
@@ -237,6 +244,6 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_dest_holds_prefix_and_site_packages);
 	RUN(test_refusals);
-	RUN(test_plan_not_built_yet);
+	RUN(test_plan_needs_target);
 	return tap_done();
 }

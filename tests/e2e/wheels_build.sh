@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# wheels_build.sh - "wheels" layers end to end: a lock (pylock.toml with paths
+# or URLs, requirements with find_links or an index in JSON and HTML form)
+# planned for a target, split into layers, cached by the plan (a second build
+# asks the index nothing and compresses nothing), the same pure layers for
+# amd64 and arm64, the defaults from a base image, and every refusal as one
+# line naming the package or line.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+. "$TOP_SRCDIR/tests/lib/simple_index.sh"
+
+PY=/usr/bin/python3
+W=$(bash "$TOP_SRCDIR/tests/lib/test-wheels.sh" 2>"$T/wheels.err" | tail -n 1)
+if [[ -z $W || ! -f $W/SHA256SUMS ]]; then
+	skip "wheels builds" "no test wheels: $(tail -n 1 "$T/wheels.err")"
+	echo "1..$_n"
+	exit 0
+fi
+D=$T/p
+mkdir -p "$D"
+cp -r "$W/wheels" "$W/clash" "$W/pylock.toml" "$W/pylock.clash.toml" "$W/requirements.txt" \
+	"$W/requirements.clash.txt" "$D/"
+chmod -R u+w "$D"
+cd "$D" || exit 1
+export SOURCE_DATE_EPOCH=0
+
+# spec FILE WHEELS_JSON [BASE]: a one-layer-entry spec
+spec() {
+	printf '{ "base": "%s", "stages": [ { "name": "deps", "layers": [ { "wheels": { %s } } ] } ] }\n' \
+		"${3:-scratch}" "$2" >"$1"
+}
+TARGET='"python": "3.11", "libc": "glibc 2.36"'
+# layers JSON: "history|cache|digest" per layer
+layers() { json_get "$1" "'\n'.join('%s|%s|%s' % (l['created_by'].split(': ', 1)[1], l['cache'], l['digest']) for l in d['layers'] if l['stage'] == 'deps')"; }
+digest_of() { grep -F "$2|" <<<"$1" | cut -d'|' -f3; }
+
+# ---------------------------------------------------------------- pylock.toml with paths, two platforms
+spec lock.json "\"lock\": \"pylock.toml\", $TARGET"
+"$DERRICK" build -f lock.json -o oci:amd --platform linux/amd64 --json >amd.json 2>amd.err
+check "pylock.toml with paths builds for linux/amd64" test -s amd.json
+A=$(layers amd.json)
+same "the split: a layer per large-or-platform package, pure ones grouped, the history names them" \
+	"$(cut -d'|' -f1 <<<"$A" | tr '\n' ';')" \
+	"WHEELS dk-cext==0.3.0;WHEELS pyyaml==6.0;WHEELS dk-data-files==2.1;WHEELS dk-entry-points==1.0.0 dk-ns-one==1.0 dk-ns-two==1.0;"
+blob() { echo "oci-$1/blobs/sha256/${2#sha256:}"; }
+ydig=$(digest_of "$A" "WHEELS pyyaml==6.0")
+tar -tzf "amd/blobs/sha256/${ydig#sha256:}" >amd-yaml.list
+check "amd64: the x86_64 _yaml extension, in site-packages" grep -q 'usr/local/lib/python3.11/site-packages/yaml/_yaml.*x86_64-linux-gnu.so$' amd-yaml.list
+
+"$DERRICK" build -f lock.json -o oci:arm --platform linux/arm64 --json >arm.json 2>arm.err
+R=$(layers arm.json)
+ydig=$(digest_of "$R" "WHEELS pyyaml==6.0")
+tar -tzf "arm/blobs/sha256/${ydig#sha256:}" >arm-yaml.list
+check "arm64: the aarch64 _yaml extension" grep -q 'site-packages/yaml/_yaml.*aarch64-linux-gnu.so$' arm-yaml.list
+same "arm64: dk-cext's marker (platform_machine == x86_64) leaves it out" \
+	"$(grep -c dk-cext <<<"$R")" 0
+same "the pure layers of amd64 and arm64 are the same blobs" \
+	"$(digest_of "$A" "WHEELS dk-data-files==2.1") $(digest_of "$A" "WHEELS dk-entry-points")" \
+	"$(digest_of "$R" "WHEELS dk-data-files==2.1") $(digest_of "$R" "WHEELS dk-entry-points")"
+same "arm64 after amd64: the pure layers are cache hits" \
+	"$(json_get arm.json "d['compressed_layers']")" 1
+
+"$DERRICK" build -f lock.json -o oci:amd2 --platform linux/amd64 --json >amd2.json 2>amd2.err
+same "an unchanged lock: every wheels layer from the cache, nothing compressed" \
+	"$(json_get amd2.json "d['compressed_layers']") $(layers amd2.json | cut -d'|' -f2 | sort -u | tr '\n' ' ')" "0 local "
+same "... and the same image" "$(json_get amd2.json "d['manifest_digest']")" "$(json_get amd.json "d['manifest_digest']")"
+
+"$DERRICK" build -f lock.json -o oci:multi --platform linux/amd64,linux/arm64 --json >multi.json 2>multi.err
+check "--platform linux/amd64,linux/arm64: one index of both" test -s multi.json
+same "... with the single-platform builds' manifests" \
+	"$(json_get multi.json "' '.join(sorted(i['manifest_digest'] for i in d['manifests']))")" \
+	"$(printf '%s\n' "$(json_get amd.json "d['manifest_digest']")" "$(json_get arm.json "d['manifest_digest']")" | sort | tr '\n' ' ' | sed 's/ $//')"
+
+# ---------------------------------------------------------------- the index: pylock urls, requirements (JSON, HTML)
+simple_index_start idx "$D/wheels" || exit 1
+sed -e "s|^path = \"wheels/|url = \"$IDX_BASE/files/|" pylock.toml >pylock.url.toml
+spec url.json "\"lock\": \"pylock.url.toml\", $TARGET"
+rm -rf "$XDG_CACHE_HOME"
+"$DERRICK" build --tls-verify=false -f url.json -o oci:url --platform linux/amd64 --json >url.json.out 2>url.err
+same "pylock.toml with urls: the same layers as with paths" "$(layers url.json.out | cut -d'|' -f3)" "$(layers amd.json | cut -d'|' -f3)"
+same "... each wheel downloaded once" "$(simple_index_count idx GET '^/files/.*\.whl$' 200)" 6
+: >"$IDX_LOG"
+"$DERRICK" build --tls-verify=false -f url.json -o oci:url2 --platform linux/amd64 --json >url2.json 2>url2.err
+same "again: no request reaches the index, every layer a local hit" \
+	"$(wc -l <"$IDX_LOG") $(layers url2.json | cut -d'|' -f2 | sort -u | tr '\n' ' ')" "0 local "
+
+for form in json html; do
+	simple_index_start "i$form" "$D/wheels" form=$form || exit 1
+	u=I${form^^}_URL
+	spec "req-$form.json" "\"requirements\": \"requirements.txt\", \"index_url\": \"${!u}\", $TARGET"
+	rm -rf "$XDG_CACHE_HOME"
+	"$DERRICK" build --tls-verify=false -f "req-$form.json" -o "oci:req-$form" --platform linux/amd64 --json \
+		>"req-$form.out" 2>"req-$form.err"
+	same "requirements with an index in $form form: the lock's layers" \
+		"$(layers "req-$form.out" | cut -d'|' -f3)" "$(layers amd.json | cut -d'|' -f3)"
+	diag <"req-$form.err"
+done
+mkdir -p links && cp wheels/*.whl links/
+spec fl.json "\"requirements\": \"requirements.txt\", \"find_links\": [\"links\"], $TARGET"
+"$DERRICK" build -f fl.json -o oci:fl --platform linux/arm64 --json >fl.out 2>fl.err
+same "requirements with find_links: arm64's layers" "$(layers fl.out | cut -d'|' -f3)" "$(layers arm.json | cut -d'|' -f3)"
+
+# ---------------------------------------------------------------- defaults from the base image
+mkdir -p baseroot/var/lib/dpkg
+printf 'Package: libc-bin\nVersion: 2.36-9\n\nPackage: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u4\n\n' \
+	>baseroot/var/lib/dpkg/status
+cat >base.json <<'EOF'
+{ "base": "scratch", "stages": [ { "name": "os", "layers": [ { "source": "baseroot", "dest": "/" } ] } ],
+  "config": { "env": { "PYTHON_VERSION": "3.11.2" } } }
+EOF
+"$DERRICK" build -f base.json -o oci:base --json >base.out 2>base.err
+spec def.json '"lock": "pylock.toml"' "oci:$D/base"
+"$DERRICK" build -f def.json -o oci:def --platform linux/amd64 --json >def.out 2>def.err
+check "python from the base's PYTHON_VERSION, libc from its dpkg status" test -s def.out
+diag <def.err
+same "... the same wheel layers as with both given" "$(layers def.out | cut -d'|' -f3)" "$(layers amd.json | cut -d'|' -f3)"
+spec nopy.json '"lock": "pylock.toml", "libc": "glibc 2.36"'
+expect_error "no python from spec or base" "wheels.python: not given" "$DERRICK" build -f nopy.json -o oci:x
+spec nolibc.json '"lock": "pylock.toml", "python": "3.11"'
+expect_error "no libc from spec or base" "wheels.libc: not given" "$DERRICK" build -f nolibc.json -o oci:x
+
+# ---------------------------------------------------------------- refusals
+$PY -c '
+import re, sys
+t = open("pylock.toml").read()
+t = re.sub(r"sha256 = \"(.)", lambda m: "sha256 = \"" + ("0" if m.group(1) != "0" else "1"), t, count=1)
+open("bad-hash.toml", "w").write(t)'
+
+spec bad-hash.json "\"lock\": \"bad-hash.toml\", $TARGET"
+expect_error "a wheel whose sha256 is not the lock's" "dk_cext-0.3.0" "$DERRICK" build -f bad-hash.json -o oci:x --platform linux/amd64
+spec clash.json "\"lock\": \"pylock.clash.toml\", $TARGET, \"split\": \"none\""
+expect_error "two wheels writing one file (one layer)" "dkclash.py" "$DERRICK" build -f clash.json -o oci:x
+spec clash2.json "\"lock\": \"pylock.clash.toml\", $TARGET"
+expect_error "two wheels writing one file (two layers of a split)" "dkclash.py" "$DERRICK" build -f clash2.json -o oci:x
+printf 'pyyaml>=6.0 \\\n    --hash=sha256:%064d\n' 0 >unpinned.txt
+spec unpinned.json "\"requirements\": \"unpinned.txt\", \"find_links\": [\"links\"], $TARGET"
+expect_error "an unpinned requirement, by its line" "unpinned.txt:1" "$DERRICK" build -f unpinned.json -o oci:x
+$PY - <<'PY'
+import re
+t = open("requirements.txt").read()
+open("nomarker.txt", "w").write(t.replace(' ; platform_machine == "x86_64"', ""))
+PY
+spec nofit.json "\"requirements\": \"nomarker.txt\", \"find_links\": [\"links\"], $TARGET"
+expect_error "no wheel fits: the package, the target's tags and the wheels'" \
+	"no wheel of dk-cext fits CPython 3.11 aarch64 glibc 2.36 (its best tags: cp311-cp311-manylinux_2_36_aarch64" \
+	"$DERRICK" build -f nofit.json -o oci:x --platform linux/arm64
+mkdir -p sdist && cp wheels/dk_data_files-2.1-py3-none-any.whl sdist/ && echo sdist >sdist/dk_only-1.0.tar.gz
+h=$(sha256sum sdist/dk_only-1.0.tar.gz | cut -c1-64)
+simple_index_start sd "$D/sdist" || exit 1
+printf 'dk-only==1.0 \\\n    --hash=sha256:%s\n' "$h" >sdist.txt
+spec sdist.json "\"requirements\": \"sdist.txt\", \"index_url\": \"$SD_URL\", $TARGET"
+expect_error "a package with only an sdist" "dk-only has no wheel, only source distributions" \
+	"$DERRICK" build --tls-verify=false -f sdist.json -o oci:x
+
+# crafted wheels (tests/lib/wheels.py): each bad one in a lock of its own
+if $PY "$TOP_SRCDIR/tests/lib/wheels.py" craft "$D/wheels/dk_data_files-2.1-py3-none-any.whl" "$D/craft" \
+	>/dev/null 2>craft.err; then
+	for kind in record-changed unsafe-dotdot duplicate; do
+		f=$D/craft/$kind/dk_data_files-2.1-py3-none-any.whl
+		h=$(sha256sum "$f" | cut -c1-64)
+		printf 'lock-version = "1.0"\ncreated-by = "test"\n[[packages]]\nname = "dk-data-files"\nversion = "2.1"\n[[packages.wheels]]\npath = "%s"\nhashes = { sha256 = "%s" }\n' \
+			"$f" "$h" >"$kind.toml"
+		spec "$kind.json" "\"lock\": \"$kind.toml\", $TARGET"
+		expect_error "a crafted wheel: $kind" "dk_data_files-2.1-py3-none-any.whl" \
+			"$DERRICK" build -f "$kind.json" -o oci:x
+	done
+else
+	not_ok "craft the bad wheels"
+	diag <craft.err
+fi
+
+# ---------------------------------------------------------------- reproducibility and bumps
+# the same files zipped again in another order with other times: another sha256, the same layer
+$PY - <<'PY'
+import zipfile, hashlib
+src = "wheels/dk_ns_one-1.0-py3-none-any.whl"
+with zipfile.ZipFile(src) as z:
+    items = [(i, z.read(i.filename)) for i in z.infolist()]
+import os
+os.makedirs("rezip", exist_ok=True)
+with zipfile.ZipFile("rezip/dk_ns_one-1.0-py3-none-any.whl", "w", zipfile.ZIP_DEFLATED) as z:
+    for i, data in reversed(items):
+        n = zipfile.ZipInfo(i.filename, (2011, 11, 11, 11, 11, 12))
+        n.external_attr = i.external_attr
+        z.writestr(n, data, compress_type=zipfile.ZIP_DEFLATED)
+t = open("pylock.toml").read()
+old = hashlib.sha256(open(src, "rb").read()).hexdigest()
+new = hashlib.sha256(open("rezip/dk_ns_one-1.0-py3-none-any.whl", "rb").read()).hexdigest()
+assert old != new
+import re
+t = t.replace("wheels/dk_ns_one-1.0-py3-none-any.whl", "rezip/dk_ns_one-1.0-py3-none-any.whl").replace(old, new)
+t = re.sub(r'(path = "rezip/dk_ns_one[^"]*"\n)size = \d+\n', r'\1', t)
+open("pylock.rezip.toml", "w").write(t)
+PY
+spec rezip.json "\"lock\": \"pylock.rezip.toml\", $TARGET"
+"$DERRICK" build -f rezip.json -o oci:out-rezip --platform linux/amd64 --json >rezip.out 2>rezip.err|| diag <rezip.err
+same "zip times and member order change nothing: the same layers, from another zip" \
+	"$(layers rezip.out | cut -d'|' -f3)" "$(layers amd.json | cut -d'|' -f3)"
+same "... built again (its key names the new sha256)" "$(json_get rezip.out "d['compressed_layers']")" 1
+
+# downloads that finish in another order (one at a time, or several)
+rm -rf "$XDG_CACHE_HOME"
+"$DERRICK" build --tls-verify=false --jobs 1 -f url.json -o oci:j1 --platform linux/amd64 --json >j1.out 2>j1.err
+same "downloads one at a time: the same layers" "$(layers j1.out | cut -d'|' -f3)" "$(layers amd.json | cut -d'|' -f3)"
+
+# a bump: dk-data-files 2.1 -> 2.2 changes its own layer only
+$PY - <<'PY'
+import zipfile, hashlib, base64, re
+src = "wheels/dk_data_files-2.1-py3-none-any.whl"
+dst = "bump/dk_data_files-2.2-py3-none-any.whl"
+import os
+os.makedirs("bump", exist_ok=True)
+rows = []
+with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as o:
+    items = [(i, z.read(i.filename)) for i in z.infolist()]
+    out = []
+    for i, data in items:
+        name = i.filename.replace("dk_data_files-2.1", "dk_data_files-2.2")
+        if name.endswith("/METADATA"):
+            data = data.replace(b"Version: 2.1", b"Version: 2.2")
+        out.append((name, i, data))
+    rec = [n for n, _, _ in out if n.endswith("/RECORD")][0]
+    lines = []
+    for n, i, data in out:
+        if n == rec:
+            continue
+        h = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append("%s,sha256=%s,%d" % (n, h, len(data)))
+    lines.append(rec + ",,")
+    for n, i, data in out:
+        if n == rec:
+            data = ("\n".join(lines) + "\n").encode()
+        zi = zipfile.ZipInfo(n, i.date_time)
+        zi.external_attr = i.external_attr
+        o.writestr(zi, data)
+t = open("pylock.toml").read()
+old = hashlib.sha256(open(src, "rb").read()).hexdigest()
+new = hashlib.sha256(open(dst, "rb").read()).hexdigest()
+t = t.replace('version = "2.1"', 'version = "2.2"').replace("wheels/dk_data_files-2.1-py3-none-any.whl", dst)
+t = t.replace("dk_data_files-2.1-py3-none-any.whl", "dk_data_files-2.2-py3-none-any.whl").replace(old, new)
+t = re.sub(r'(path = "bump/[^"]*"\n)size = \d+\n', r'\1', t)
+open("pylock.bump.toml", "w").write(t)
+PY
+spec bump.json "\"lock\": \"pylock.bump.toml\", $TARGET"
+"$DERRICK" build -f bump.json -o oci:out-bump --platform linux/amd64 --json >bump.out 2>bump.err|| diag <bump.err
+B=$(layers bump.out)
+same "a bump rebuilds one layer" "$(json_get bump.out "d['compressed_layers']")" 1
+same "... and the other layers are the same blobs" \
+	"$(digest_of "$B" "WHEELS dk-cext") $(digest_of "$B" "WHEELS pyyaml") $(digest_of "$B" "WHEELS dk-entry-points")" \
+	"$(digest_of "$A" "WHEELS dk-cext") $(digest_of "$A" "WHEELS pyyaml") $(digest_of "$A" "WHEELS dk-entry-points")"
+differ "... but the bumped one's" "$(digest_of "$B" "WHEELS dk-data-files==2.2")" "$(digest_of "$A" "WHEELS dk-data-files==2.1")"
+
+show_nulls ./*.err
+echo "1..$_n"
