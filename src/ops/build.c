@@ -365,21 +365,29 @@ static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const str
 {
 	int more = lp != &r->plan->layers.v[r->plan->layers.n - 1];
 	int store = r->lcache && !dk_lcache_has_map(r->lcache, diff_id);
+	/*
+	 * A layer its plan decides is a hit on a runner that never read it:
+	 * its map goes to the registry cache too, so that runner need not
+	 * download the layer to place the next one.
+	 */
+	int share = r->rcache && lp->entry->kind->key_from_plan;
 	struct dk_layer_map m;
 	struct dk_err cerr;
 
-	if (!more && !store)
+	if (!more && !store && !share)
 		return;
 	dk_layer_map_init(&m);
 	dk_layer_map_from_entries(entries, &m);
 	if (more)
 		dk_symview_apply(r->view, &m);
-	if (store) {
+	if (store || share) {
 		size_t len;
 		char *buf = dk_layer_map_encode(&m, diff_id, &len);
 
-		if (dk_lcache_put_map(r->lcache, diff_id, buf, len, &cerr) < 0)
+		if (store && dk_lcache_put_map(r->lcache, diff_id, buf, len, &cerr) < 0)
 			dk_warn("build cache: %s", cerr.msg);
+		if (share)
+			dk_rcache_put_map(r->rcache, diff_id, buf, len);
 		free(buf);
 	}
 	dk_layer_map_release(&m);
