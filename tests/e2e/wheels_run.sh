@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# wheels_run.sh - an image whose dependencies layers derrick installed from a
+# lock runs: the suite's Debian root (Python 3.11) below, the test wheels in
+# Debian's dist-packages with /usr/bin/python3.11 as their scripts'
+# interpreter, an app on top; podman imports the packages (the C extension
+# among them) and runs a console-script wrapper.  The root is an earlier
+# stage, not the base image, so python and libc come from the spec (the
+# defaults from a base image: wheels_build.sh).
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+	skip "wheels image runs" "podman and runc are not installed"
+	echo "1..$_n"; exit 0
+fi
+root=$("$TOP_SRCDIR/tests/lib/debian-root.sh" 2>"$T/root.err" | tail -n 1) || true
+W=$(bash "$TOP_SRCDIR/tests/lib/test-wheels.sh" 2>"$T/wheels.err" | tail -n 1) || true
+if [[ -z $root || ! -x $root/usr/bin/python3.11 || -z $W || ! -f $W/SHA256SUMS ]]; then
+	skip "wheels image runs" "no Debian root with python3.11 or no test wheels: $(cat "$T/root.err" "$T/wheels.err" | tail -n 2)"
+	echo "1..$_n"; exit 0
+fi
+L=/tmp/derrick-wheels-run-$$
+mkdir -p "$L"
+at_exit 'chmod -R u+w "$L" 2>/dev/null; rm -rf "$L"'
+mkdir -p "$T/p/app" && cd "$T/p" || exit 1
+cp -r "$W/wheels" "$W/pylock.toml" .
+ln -s "$root" rootfs
+cat >app/main.py <<'EOF'
+import subprocess, sys
+import yaml, dkcext, dkns.one, dkns.two
+print("yaml", yaml.__version__, yaml.safe_load("a: [1, 2]"), "add", dkcext.add(2, 3), flush=True)
+sys.exit(subprocess.call(["/usr/local/bin/dk-hello", "from", "the", "wrapper"]))
+EOF
+cat >d.json <<'EOF'
+{ "base": "scratch",
+  "stages": [
+    { "name": "system", "layers": [ { "source": "rootfs", "dest": "/" } ] },
+    { "name": "dependencies", "layers": [ { "wheels": {
+        "lock": "pylock.toml", "python": "3.11", "libc": "glibc 2.36",
+        "site_packages": "/usr/local/lib/python3.11/dist-packages", "interpreter": "/usr/bin/python3.11" } } ] },
+    { "name": "app", "layers": [ { "source": "app", "dest": "/app" } ] } ],
+  "config": { "entrypoint": ["/usr/bin/python3.11", "/app/main.py"], "env": { "PYTHONDONTWRITEBYTECODE": "1" } } }
+EOF
+"$DERRICK" build -f d.json --platform linux/amd64 -o "oci:$L/out:1" --json >build.json 2>build.err
+check "build on the Debian root" test -s build.json
+[[ -s build.json ]] || diag <build.err
+same "layers: the root, the split wheels, the app" \
+	"$(json_get build.json '" ".join(l["stage"] for l in d["layers"])')" \
+	"system dependencies dependencies dependencies dependencies app"
+
+pod() {
+	podman --storage-driver vfs --root "$L/storage" --runroot "$L/run" --cgroup-manager cgroupfs \
+		--events-backend file "$@"
+}
+out=$(pod run --rm --network none --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+	"oci:$L/out:1" 2>"$T/podman.err")
+same "podman runs it: the packages import (the C extension too) and the console script runs" "$out" \
+	"yaml 6.0 {'a': [1, 2]} add 5
+hello from dk-entry-points from the wrapper"
+[[ $out == *wrapper ]] || diag <"$T/podman.err"
+pod rmi -a -f >/dev/null 2>&1
+echo "1..$_n"
