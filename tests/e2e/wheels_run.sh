@@ -58,4 +58,20 @@ same "podman runs it: the packages import (the C extension too) and the console 
 hello from dk-entry-points from the wrapper"
 [[ $out == *wrapper ]] || diag <"$T/podman.err"
 pod rmi -a -f >/dev/null 2>&1
+
+# examples/wheels-app builds offline: Debian's own wheels from /usr/share/python-wheels
+if [[ -f /usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl ]]; then
+	cp -r "$TOP_SRCDIR/examples/wheels-app" ex
+	ln -sfn "$root" ex/rootfs
+	"$DERRICK" build -f ex/derrick.json -o "oci:$L/ex:1" --json >ex.json 2>ex.err
+	same "examples/wheels-app builds offline: pip, setuptools and wheel in a wheels layer" \
+		"$(json_get ex.json '" ".join(l["created_by"].split(": ", 1)[1] for l in d["layers"] if l["stage"] == "dependencies")')" \
+		"WHEELS pip==23.0.1 setuptools==66.1.1 wheel==0.38.4"
+	[[ -s ex.json ]] || diag <ex.err
+	dig=$(json_get ex.json '[l["digest"] for l in d["layers"] if l["stage"] == "dependencies"][0]')
+	tar -xzOf "$L/ex/blobs/sha256/${dig#sha256:}" usr/local/bin/wheel >wheel.script 2>/dev/null
+	same "  ... wheel's console script runs /usr/bin/python3.11" "$(head -n 1 wheel.script)" "#!/usr/bin/python3.11"
+else
+	skip "examples/wheels-app" "no /usr/share/python-wheels (python3-wheel-whl)"
+fi
 echo "1..$_n"
