@@ -698,6 +698,48 @@ static void test_place_refusals(void)
 	dk_symview_free(v);
 }
 
+/* The key of what could move a layer's entries: symlinks on the way and below dest count, files below do not. */
+static void test_key(void)
+{
+	static const char *const plain[] = { "d usr/local/lib\n", NULL };
+	static const char *const with_file[] = { "d usr/local/lib\nf usr/local/lib/x.py\n", NULL };
+	static const char *const link_below[] = { "d usr/local/lib\nl usr/local/lib/python3 -> /opt/py\n", NULL };
+	static const char *const link_below2[] = { "d usr/local/lib\nl usr/local/lib/python3 -> /opt/py2\n", NULL };
+	static const char *const link_on_way[] = { "d opt/local/lib\nl usr -> opt\n", NULL };
+	static const char *const link_outside[] = { "d usr/local/lib\nl etc/x -> /usr\n", NULL };
+	static const char *const dir_has[] = { "d usr/local/lib/python3.11/dist-packages/yaml-6.dist-info\n"
+					       "f usr/local/lib/python3.11/dist-packages/six.py\n", NULL };
+	const char *const *trees[] = { plain, with_file, link_below, link_below2, link_on_way, link_outside };
+	char keys[6][DK_DIGEST_HEX + 1], none[DK_DIGEST_HEX + 1];
+	struct dk_err err;
+	char **names;
+	size_t n;
+
+	for (size_t i = 0; i < 6; i++) {
+		struct dk_symview *v = tree(trees[i]);
+
+		dk_symview_key(v, "usr/local", keys[i]);
+		dk_symview_free(v);
+	}
+	dk_symview_key(NULL, "usr/local", none);
+	CHECK(!strcmp(keys[0], keys[1]));       /* a file below dest moves nothing */
+	CHECK(!strcmp(keys[0], keys[5]));       /* nor does a symlink elsewhere */
+	CHECK(strcmp(keys[0], keys[2]) && strcmp(keys[2], keys[3]));   /* a symlink below, and its target */
+	CHECK(strcmp(keys[0], keys[4]));        /* a symlink on the way */
+	CHECK(strlen(none) == DK_DIGEST_HEX);
+	{
+		struct dk_symview *v = tree(dir_has);
+
+		CHECK(dk_symview_children(v, "usr/local/lib/python3.11/dist-packages", &names, &n, &err) == 0);
+		CHECK(n == 2 && !strcmp(names[0], "six.py") && !strcmp(names[1], "yaml-6.dist-info") && !names[2]);
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		CHECK(dk_symview_children(v, "usr/nothing", &names, &n, &err) == 0 && n == 0 && !names);
+		dk_symview_free(v);
+	}
+}
+
 int main(void)
 {
 	RUN(test_read_agrees_with_libarchive);
@@ -712,5 +754,6 @@ int main(void)
 	RUN(test_place_file_dest);
 	RUN(test_place_root_source);
 	RUN(test_place_refusals);
+	RUN(test_key);
 	return tap_done();
 }
