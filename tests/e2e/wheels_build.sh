@@ -130,7 +130,37 @@ expect_error "a wheel whose sha256 is not the lock's" "dk_cext-0.3.0" "$DERRICK"
 spec clash.json "\"lock\": \"pylock.clash.toml\", $TARGET, \"split\": \"none\""
 expect_error "two wheels writing one file (one layer)" "dkclash.py" "$DERRICK" build -f clash.json -o oci:x
 spec clash2.json "\"lock\": \"pylock.clash.toml\", $TARGET"
-expect_error "two wheels writing one file (two layers of a split)" "dkclash.py" "$DERRICK" build -f clash2.json -o oci:x
+expect_error "two wheels writing one file (split auto: one bucket)" "dkclash.py" "$DERRICK" build -f clash2.json -o oci:x
+# the clash across two layers of one split: dk-clash-b made large (>= 4 MiB) gets a layer of its own
+$PY - <<'PY'
+import base64, hashlib, re, zipfile
+src = "clash/dk_clash_b-1.0-py3-none-any.whl"
+dst = "bigclash/dk_clash_b-1.0-py3-none-any.whl"
+import os
+os.makedirs("bigclash", exist_ok=True)
+blob, h = b"", b"seed"
+while len(blob) < (9 << 19):
+    h = hashlib.sha256(h).digest()
+    blob += h * 0 + hashlib.sha512(h).digest()
+with zipfile.ZipFile(src) as z:
+    items = [(i, z.read(i.filename)) for i in z.infolist()]
+rec = [i.filename for i, _ in items if i.filename.endswith("/RECORD")][0]
+items.append((zipfile.ZipInfo("dkclash_big.bin", (2020, 1, 1, 0, 0, 0)), blob))
+rows = ["%s,sha256=%s,%d" % (i.filename, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d))
+        for i, d in items if i.filename != rec] + [rec + ",,"]
+with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as o:
+    for i, d in items:
+        o.writestr(i, ("\n".join(rows) + "\n").encode() if i.filename == rec else d)
+t = open("pylock.clash.toml").read()
+old = hashlib.sha256(open(src, "rb").read()).hexdigest()
+new = hashlib.sha256(open(dst, "rb").read()).hexdigest()
+t = t.replace("clash/dk_clash_b", "bigclash/dk_clash_b").replace(old, new)
+t = re.sub(r'(path = "bigclash/[^"]*"\n)size = \d+\n', r'\1', t)
+open("pylock.bigclash.toml", "w").write(t)
+PY
+spec bigclash.json "\"lock\": \"pylock.bigclash.toml\", $TARGET"
+expect_error "two wheels writing one file, in two layers of a split" "/usr/local/lib/python3.11/site-packages/dkclash.py: two wheels write this path" \
+	"$DERRICK" build -f bigclash.json -o oci:x
 printf 'pyyaml>=6.0 \\\n    --hash=sha256:%064d\n' 0 >unpinned.txt
 spec unpinned.json "\"requirements\": \"unpinned.txt\", \"find_links\": [\"links\"], $TARGET"
 expect_error "an unpinned requirement, by its line" "unpinned.txt:1" "$DERRICK" build -f unpinned.json -o oci:x
