@@ -113,6 +113,14 @@ spec def.json '"lock": "pylock.toml"' "oci:$D/base"
 check "python from the base's PYTHON_VERSION, libc from its dpkg status" test -s def.out
 diag <def.err
 same "... the same wheel layers as with both given" "$(layers def.out | cut -d'|' -f3)" "$(layers amd.json | cut -d'|' -f3)"
+# a package the base has already is reported (the layer is read: --no-cache)
+mkdir -p baseroot/usr/local/lib/python3.11/site-packages/PyYAML-5.4.dist-info
+echo "Name: PyYAML" >baseroot/usr/local/lib/python3.11/site-packages/PyYAML-5.4.dist-info/METADATA
+"$DERRICK" build -f base.json -o oci:base2 --json >base2.out 2>base2.err
+spec had.json '"lock": "pylock.toml"' "oci:$D/base2"
+"$DERRICK" build --no-cache -f had.json -o oci:had --platform linux/amd64 >had.out 2>had.err
+check "a package the base image has already is reported" \
+	grep -q "PyYAML-6.0-cp311-cp311-manylinux_2_36_x86_64.whl: the image below already has PyYAML-5.4.dist-info" had.err
 spec nopy.json '"lock": "pylock.toml", "libc": "glibc 2.36"'
 expect_error "no python from spec or base" "wheels.python: not given" "$DERRICK" build -f nopy.json -o oci:x
 spec nolibc.json '"lock": "pylock.toml", "python": "3.11"'
