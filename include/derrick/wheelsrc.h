@@ -43,6 +43,14 @@ int dk_wheels_opts(const struct dk_spec_layer *l, const char *spec_file, const c
 void dk_wheels_opts_free(struct dk_wheels_opts *o);
 
 /*
+ * "glibc X.Y" (a new string) from the Version of the libc6 stanza in the
+ * text of a dpkg status file (NUL-terminated; a base image's, so
+ * untrusted), or NULL when it has none.  A Debian version is
+ * [epoch:]upstream[-revision], and glibc's upstream starts with X.Y.
+ */
+char *dk_dpkg_libc(const char *text);
+
+/*
  * The row's steps (src/source/wheels_plan.c; source.h says what each
  * takes).  The plan loads the lock, picks a wheel per package for the
  * target and splits them into layers, reading no wheel; its key_extra names

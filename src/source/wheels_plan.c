@@ -96,11 +96,7 @@ static char *base_python(const struct dk_source_ctx *ctx)
 	return v;
 }
 
-/*
- * "glibc X.Y" from the Version of libc6 in the dpkg status text, or NULL.
- * A Debian version is [epoch:]upstream[-revision]; glibc's upstream starts X.Y.
- */
-static char *dpkg_libc(const char *text)
+char *dk_dpkg_libc(const char *text)
 {
 	const char *p = text;
 
@@ -141,7 +137,7 @@ static int base_libc(const struct dk_source_ctx *ctx, char **out, struct dk_err 
 	if (rc < 0)
 		return dk_err_prefix(err, "the base image's var/lib/dpkg/status (for the default libc)");
 	if (rc > 0)
-		*out = dpkg_libc(data);
+		*out = dk_dpkg_libc(data);
 	free(data);
 	return 0;
 }

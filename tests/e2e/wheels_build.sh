@@ -140,32 +140,8 @@ expect_error "two wheels writing one file (one layer)" "dkclash.py" "$DERRICK" b
 spec clash2.json "\"lock\": \"pylock.clash.toml\", $TARGET"
 expect_error "two wheels writing one file (split auto: one bucket)" "dkclash.py" "$DERRICK" build -f clash2.json -o oci:x
 # the clash across two layers of one split: dk-clash-b made large (>= 4 MiB) gets a layer of its own
-$PY - <<'PY'
-import base64, hashlib, re, zipfile
-src = "clash/dk_clash_b-1.0-py3-none-any.whl"
-dst = "bigclash/dk_clash_b-1.0-py3-none-any.whl"
-import os
-os.makedirs("bigclash", exist_ok=True)
-blob, h = b"", b"seed"
-while len(blob) < (9 << 19):
-    h = hashlib.sha256(h).digest()
-    blob += h * 0 + hashlib.sha512(h).digest()
-with zipfile.ZipFile(src) as z:
-    items = [(i, z.read(i.filename)) for i in z.infolist()]
-rec = [i.filename for i, _ in items if i.filename.endswith("/RECORD")][0]
-items.append((zipfile.ZipInfo("dkclash_big.bin", (2020, 1, 1, 0, 0, 0)), blob))
-rows = ["%s,sha256=%s,%d" % (i.filename, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d))
-        for i, d in items if i.filename != rec] + [rec + ",,"]
-with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as o:
-    for i, d in items:
-        o.writestr(i, ("\n".join(rows) + "\n").encode() if i.filename == rec else d)
-t = open("pylock.clash.toml").read()
-old = hashlib.sha256(open(src, "rb").read()).hexdigest()
-new = hashlib.sha256(open(dst, "rb").read()).hexdigest()
-t = t.replace("clash/dk_clash_b", "bigclash/dk_clash_b").replace(old, new)
-t = re.sub(r'(path = "bigclash/[^"]*"\n)size = \d+\n', r'\1', t)
-open("pylock.bigclash.toml", "w").write(t)
-PY
+$PY "$TOP_SRCDIR/tests/lib/relock.py" pylock.clash.toml pylock.bigclash.toml clash/dk_clash_b-1.0-py3-none-any.whl \
+	bigclash/dk_clash_b-1.0-py3-none-any.whl --pad $((9 << 19))
 spec bigclash.json "\"lock\": \"pylock.bigclash.toml\", $TARGET"
 expect_error "two wheels writing one file, in two layers of a split" "/usr/local/lib/python3.11/site-packages/dkclash.py: two wheels write this path" \
 	"$DERRICK" build -f bigclash.json -o oci:x
@@ -241,43 +217,8 @@ rm -rf "$XDG_CACHE_HOME"
 same "downloads one at a time: the same layers" "$(layers j1.out | cut -d'|' -f3)" "$(layers amd.json | cut -d'|' -f3)"
 
 # a bump: dk-data-files 2.1 -> 2.2 changes its own layer only
-$PY - <<'PY'
-import zipfile, hashlib, base64, re
-src = "wheels/dk_data_files-2.1-py3-none-any.whl"
-dst = "bump/dk_data_files-2.2-py3-none-any.whl"
-import os
-os.makedirs("bump", exist_ok=True)
-rows = []
-with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as o:
-    items = [(i, z.read(i.filename)) for i in z.infolist()]
-    out = []
-    for i, data in items:
-        name = i.filename.replace("dk_data_files-2.1", "dk_data_files-2.2")
-        if name.endswith("/METADATA"):
-            data = data.replace(b"Version: 2.1", b"Version: 2.2")
-        out.append((name, i, data))
-    rec = [n for n, _, _ in out if n.endswith("/RECORD")][0]
-    lines = []
-    for n, i, data in out:
-        if n == rec:
-            continue
-        h = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        lines.append("%s,sha256=%s,%d" % (n, h, len(data)))
-    lines.append(rec + ",,")
-    for n, i, data in out:
-        if n == rec:
-            data = ("\n".join(lines) + "\n").encode()
-        zi = zipfile.ZipInfo(n, i.date_time)
-        zi.external_attr = i.external_attr
-        o.writestr(zi, data)
-t = open("pylock.toml").read()
-old = hashlib.sha256(open(src, "rb").read()).hexdigest()
-new = hashlib.sha256(open(dst, "rb").read()).hexdigest()
-t = t.replace('version = "2.1"', 'version = "2.2"').replace("wheels/dk_data_files-2.1-py3-none-any.whl", dst)
-t = t.replace("dk_data_files-2.1-py3-none-any.whl", "dk_data_files-2.2-py3-none-any.whl").replace(old, new)
-t = re.sub(r'(path = "bump/[^"]*"\n)size = \d+\n', r'\1', t)
-open("pylock.bump.toml", "w").write(t)
-PY
+$PY "$TOP_SRCDIR/tests/lib/relock.py" pylock.toml pylock.bump.toml wheels/dk_data_files-2.1-py3-none-any.whl \
+	bump/dk_data_files-2.2-py3-none-any.whl --version 2.2
 spec bump.json "\"lock\": \"pylock.bump.toml\", $TARGET"
 "$DERRICK" build -f bump.json -o oci:out-bump --platform linux/amd64 --json >bump.out 2>bump.err|| diag <bump.err
 B=$(layers bump.out)

@@ -237,3 +237,7 @@ put('pyindex_html', '<!DOCTYPE html><html><head><base href="https://m.example/p/
                     '<a href="../../f/a-1-py3-none-any.whl#sha256=' + 'a' * 64 + '" data-requires-python="&gt;=3.7"'
                     ' data-yanked="">a-1-py3-none-any.whl</a><br/>\n<A HREF=/a-2.tar.gz>a&#45;2&#x2e;tar.gz</A>\n'
                     '<a href=\'//h.example/x.whl\'><b>x.whl</b></a></body></html>\n')
+# a dpkg status (fuzz_dpkg): libc6 among other stanzas, with an epoch, and none
+put('dpkg', 'Package: libc-bin\nVersion: 2.36-9\n\nPackage: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u4\n\n')
+put('dpkg', 'Package: libc6\nVersion: 1:2.31-13\n')
+put('dpkg', 'Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\n')
