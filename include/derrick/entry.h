@@ -68,6 +68,9 @@ struct dk_path_order {
 
 int dk_path_order_cmp(const void *a, const void *b);
 
+/* The entries of l from index `first` on (l->n - first of them), sorted by dk_path_order_cmp; free it. */
+struct dk_path_order *dk_path_index(const struct dk_entries *l, size_t first);
+
 void dk_entries_init(struct dk_entries *l);
 /*
  * Make sure l has a spool file (l->spool_fd), created unlinked when it has

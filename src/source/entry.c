@@ -36,6 +36,19 @@ int dk_entries_spool(struct dk_entries *l, const char *what, struct dk_err *err)
 	return 0;
 }
 
+struct dk_path_order *dk_path_index(const struct dk_entries *l, size_t first)
+{
+	size_t n = l->n - first;
+	struct dk_path_order *ix = dk_xmalloc((n + 1) * sizeof(*ix));
+
+	for (size_t i = 0; i < n; i++) {
+		ix[i].path = l->v[first + i].path;
+		ix[i].idx = first + i;
+	}
+	qsort(ix, n, sizeof(*ix), dk_path_order_cmp);
+	return ix;
+}
+
 static void entry_release(struct dk_entry *e)
 {
 	free(e->path);

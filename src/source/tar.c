@@ -59,14 +59,9 @@ static struct dk_entry *named_before(struct dk_entries *l, const struct dk_path_
 static int resolve_hardlinks(struct dk_entries *l, size_t first, const char *what, struct dk_err *err)
 {
 	size_t n = l->n - first, group = 0;
-	struct dk_path_order *ix = dk_xmalloc((n + 1) * sizeof(*ix));
+	struct dk_path_order *ix = dk_path_index(l, first);
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		ix[i].path = l->v[first + i].path;
-		ix[i].idx = first + i;
-	}
-	qsort(ix, n, sizeof(*ix), dk_path_order_cmp);
 	for (size_t i = first; i < l->n && rc == 0; i++) {
 		struct dk_entry *e = &l->v[i], *t;
 
