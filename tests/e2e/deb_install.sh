@@ -11,7 +11,9 @@
 #   - the database files laid over the suite's Debian root's dpkg database:
 #     `dpkg --root -l` lists the packages with their versions, `dpkg --verify`
 #     (md5sums, conffiles) passes, `dpkg --audit` is clean, `dpkg -S` finds
-#     the files; base stanzas are kept byte for byte, stanzas sorted;
+#     the files; base stanzas are kept byte for byte, stanzas sorted; and as
+#     root, `dpkg --root -i` of the same packages into a whole copy of the
+#     root writes the same status file and info files, byte for byte;
 #   - without a base status: status.d/PKG and PKG.md5sums, as distroless has;
 #   - refusals, one line naming package and member: "..", absolute paths,
 #     escaping symlinks, entries below a symlink, debian-binary 3.0,
@@ -109,6 +111,27 @@ if [[ -n $ROOT && -f $ROOT/var/lib/dpkg/status ]]; then
 			"$(dpkg-deb --fsys-tarfile "$(deb jq)" | tar -t | sed 's#^\./#/#; s#/$##; s#^$#/.#')"
 		same "sudo.conffiles as the package has it" "$(cat "$D/var/lib/dpkg/info/sudo.conffiles")" "$(dpkg-deb --ctrl-tarfile "$(deb sudo)" | tar -xO ./conffiles)"
 		check "sudo's Conffiles in status carry each file's md5" sh -c "dpkg-query --admindir='$D/var/lib/dpkg' -W -f='\${Conffiles}' sudo | grep -q ' /etc/sudoers $(dpkg-deb --fsys-tarfile "$(deb sudo)" | tar -xO ./etc/sudoers | md5sum | cut -d' ' -f1)'"
+		# dpkg itself installing the same packages into a whole copy of the root
+		# (root only: it runs the maintainer scripts in a chroot) writes the same
+		# status file and the same info files, byte for byte
+		if [[ $(id -u) == 0 ]]; then
+			F=$T/full
+			cp -a "$ROOT" "$F"
+			if dpkg --root="$F" -i "${args[@]}" >"$T/dpkg-i.log" 2>&1; then
+				same "status equals dpkg's own, byte for byte" "$(sha256sum <"$F/var/lib/dpkg/status")" "$(sha256sum <"$D/var/lib/dpkg/status")"
+				bad=
+				for f in $(tar -tf "$T/layer.tar" | grep '^var/lib/dpkg/info/.'); do
+					cmp -s "$F/$f" "$D/$f" || bad+=" $f"
+				done
+				same "every info file equals dpkg's own" "${bad:-none}" none
+			else
+				not_ok "dpkg --root -i installs the packages"
+				tail -n 5 "$T/dpkg-i.log" | diag
+			fi
+			rm -rf --one-file-system "$F"
+		else
+			skip "status equals dpkg's own" "dpkg -i into a root copy needs root"
+		fi
 		"$TOOL" -s "$ROOT/var/lib/dpkg/status" -o "$T/layer2.tar" "${args[@]}" >/dev/null 2>&1
 		same "the same packages give the same layer bytes" "$(sha256sum <"$T/layer2.tar")" "$(sha256sum <"$T/layer.tar")"
 		"$TOOL" -s "$ROOT/var/lib/dpkg/status" -o "$T/layer3.tar" $(printf '%s\n' "${args[@]}" | tac) >/dev/null 2>&1
