@@ -122,8 +122,15 @@ int dk_gpgv_verify(const char *gpgv, const char *keyring, const void *sig, size_
 	if (put(dir, "sig", sig, sig_len, err) < 0 || (data && put(dir, "data", data, data_len, err) < 0))
 		goto out;
 	{
+		/* a detached signature covers data byte for byte: no --output */
 		char *argv[] = { (char *)prog, (char *)"--homedir", home, (char *)"--status-fd", (char *)"1",
-				 (char *)"--keyring", kr, (char *)"--output", outf, sigf, data ? dataf : NULL, NULL };
+				 (char *)"--keyring", kr, (char *)"--output", outf, sigf, NULL, NULL };
+
+		if (data) {
+			argv[7] = sigf;
+			argv[8] = dataf;
+			argv[9] = NULL;
+		}
 		if (run(prog, argv, statf, logf, &wstatus, err) < 0)
 			goto out;
 	}
@@ -155,8 +162,14 @@ int dk_gpgv_verify(const char *gpgv, const char *keyring, const void *sig, size_
 		s += n + (s[n] == '\n');
 	}
 	if (good && valid && !why.len && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
-		if (dk_read_file(outf, GPGV_OUT_MAX, text, len, err) < 0)
+		if (data) {
+			*text = dk_xmalloc(data_len + 1);
+			memcpy(*text, data, data_len);
+			(*text)[data_len] = '\0';
+			*len = data_len;
+		} else if (dk_read_file(outf, GPGV_OUT_MAX, text, len, err) < 0) {
 			goto out;
+		}
 		rc = 0;
 		goto out;
 	}

@@ -13,10 +13,11 @@
  * signature of data) against keyring with the program gpgv (NULL: "gpgv"
  * from PATH), run with a fixed argument list and an empty home of its own.
  * Valid when gpgv exits 0 having reported GOODSIG and VALIDSIG and none of
- * BADSIG, ERRSIG, NO_PUBKEY, EXPSIG, EXPKEYSIG, REVKEYSIG.  Then *text
- * (*len bytes, NUL-terminated; new) is the text gpgv verified (its
- * --output: the signed part of a clear-signed file, never our own reading
- * of the armor) and *fpr (new) the signing key's fingerprint.  Not valid:
+ * BADSIG, ERRSIG, NO_PUBKEY, EXPSIG, EXPKEYSIG, REVKEYSIG, NODATA.  Then
+ * *text (*len bytes, NUL-terminated; new) is the text gpgv verified (of a
+ * clear-signed file its --output, the signed part, never our own reading
+ * of the armor; of a detached signature, data) and *fpr (new) the signing
+ * key's fingerprint.  Not valid:
  * -1 with err "gpgv: REASON [STATUS...]", gpgv's own words and status
  * keywords, for the caller to prefix with what was verified.
  */

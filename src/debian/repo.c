@@ -92,6 +92,20 @@ static int has_word(char **list, size_t n, const char *w)
 	return 0;
 }
 
+/* A signature (url: where it came from) checked against the source's keyring; DK_E_AUTH when not valid. */
+static int check_sig(const struct dk_deb_source *src, const struct dk_deb_repo_opts *o, const char *url,
+		     const char *sig, size_t slen, const char *data, size_t dlen, char **text, size_t *len,
+		     char **signer, struct dk_err *why)
+{
+	if (!src->keyring)
+		return dk_fail(why, DK_E_AUTH, "%s: no keyring to check it against", url);
+	if (dk_gpgv_verify(o->gpgv, src->keyring, sig, slen, data, dlen, text, len, signer, why) == 0)
+		return 0;
+	if (why->code == DK_E_AUTH)
+		dk_err_prefix(why, "%s: no valid signature by %s", url, src->keyring);
+	return -1;
+}
+
 /*
  * The verified Release text.  InRelease first; without one, Release with
  * its detached Release.gpg.  A trusted source that has no valid signature
@@ -109,15 +123,12 @@ static int release_text(struct dk_http *h, const struct dk_deb_source *src, cons
 	struct dk_err why = { 0 };
 
 	if (get(h, inrel, RELEASE_MAX, &body, &blen, &why) == 0) {
-		if (src->keyring && dk_gpgv_verify(o->gpgv, src->keyring, body, blen, NULL, 0, text, len,
-						   &r->signer, &why) == 0) {
+		if (check_sig(src, o, inrel, body, blen, NULL, 0, text, len, &r->signer, &why) == 0) {
 			r->release_url = inrel;
 			inrel = NULL;
 			rc = 0;
 			goto out;
 		}
-		if (why.code == DK_E_AUTH)
-			dk_err_prefix(&why, "%s: no valid signature by %s", inrel, src->keyring);
 	} else if (why.code == DK_E_NOTFOUND) {
 		free(body);
 		body = NULL;
@@ -125,15 +136,12 @@ static int release_text(struct dk_http *h, const struct dk_deb_source *src, cons
 			goto refuse;
 		body_is_release = 1;
 		if (get(h, gpg, 1u << 20, &sig, &slen, &why) == 0) {
-			if (src->keyring && dk_gpgv_verify(o->gpgv, src->keyring, sig, slen, body, blen, text, len,
-							   &r->signer, &why) == 0) {
+			if (check_sig(src, o, gpg, sig, slen, body, blen, text, len, &r->signer, &why) == 0) {
 				r->release_url = rel;
 				rel = NULL;
 				rc = 0;
 				goto out;
 			}
-			if (why.code == DK_E_AUTH)
-				dk_err_prefix(&why, "%s: no valid signature by %s", gpg, src->keyring);
 		} else if (why.code == DK_E_NOTFOUND) {
 			dk_fail(&why, DK_E_AUTH, "%s: unsigned (neither InRelease nor Release.gpg)", dists);
 		}
