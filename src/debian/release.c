@@ -136,7 +136,7 @@ static int sha256_line(struct dk_deb_release *r, const char *line, const char *w
 		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry without a size", where, lineno);
 	errno = 0;
 	f.size = strtoull(p, &end, 10);
-	if (errno || (*end != ' ' && *end != '\t'))
+	if (errno || (*end && *end != ' ' && *end != '\t'))
 		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry: bad size", where, lineno);
 	p = end + strspn(end, " \t");
 	k = strcspn(p, " \t");
