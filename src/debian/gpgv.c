@@ -14,6 +14,7 @@
 
 #include "derrick/util.h"
 #include "gpgv.h"
+#include "show.h"
 
 #define GPGV_OUT_MAX (256u << 20)       /* a signed Release is far smaller */
 
@@ -66,6 +67,7 @@ static const char *const bad_status[] = { "BADSIG", "ERRSIG", "NO_PUBKEY", "EXPS
 static void last_line(const char *log, struct strbuf *why)
 {
 	const char *s = log, *best = NULL;
+	char *shown;
 	size_t bn = 0;
 
 	while (*s) {
@@ -81,8 +83,9 @@ static void last_line(const char *log, struct strbuf *why)
 	}
 	if (bn > 6 && !strncmp(best, "gpgv: ", 6))
 		best += 6, bn -= 6;
-	for (size_t i = 0; i < bn && i < 200; i++)
-		sb_addc(why, (unsigned char)best[i] < 0x20 || best[i] == 0x7f ? '?' : best[i]);
+	shown = dk_deb_show(best, bn, 200);
+	sb_adds(why, shown);
+	free(shown);
 }
 
 int dk_gpgv_verify(const char *gpgv, const char *keyring, const void *sig, size_t sig_len, const void *data,

@@ -9,6 +9,7 @@
 
 #include "derrick/deblock.h"
 #include "derrick/util.h"
+#include "show.h"
 
 #define LOCK_MAX (64u << 20)
 
@@ -78,8 +79,11 @@ int dk_deb_lock_dump(const struct dk_deb_lock *l, char **out, size_t *len, struc
 		json_t *o;
 
 		if (!name_ok(e->name) || !arch_ok(e->arch) || !sha256_ok(e->sha256) || !*e->version || !*e->url) {
-			dk_fail(err, DK_E_INTERNAL, "lock entry %s %s: a bad name, architecture, version, url or sha256",
-				e->name, e->arch);
+			char *shown = dk_deb_show(e->name, strlen(e->name), 64);
+
+			dk_fail(err, DK_E_INTERNAL, "lock entry %s: a bad name, architecture, version, url or sha256",
+				shown);
+			free(shown);
 			goto out;
 		}
 		if (i && !entry_cmp(&sorted[i - 1], &sorted[i])) {
@@ -148,9 +152,13 @@ static int only_keys(struct rd *r, json_t *o, const char *path, const char *cons
 
 		for (i = 0; known[i] && strcmp(known[i], k); i++)
 			;
-		if (!known[i])
-			return dk_fail(r->err, DK_E_CORRUPT, "%s: %s%s%.64s: unknown key", r->where, path, *path ? "." : "",
-				       k);
+		if (!known[i]) {
+			char *shown = dk_deb_show(k, strlen(k), 64);
+
+			dk_fail(r->err, DK_E_CORRUPT, "%s: %s%s%s: unknown key", r->where, path, *path ? "." : "", shown);
+			free(shown);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -299,8 +307,13 @@ int dk_deb_lock_parse(const char *text, size_t len, const char *where, struct dk
 
 	memset(l, 0, sizeof(*l));
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return dk_fail(err, DK_E_CORRUPT, "%s: line %d: %s", where, jerr.line, jerr.text);
+	if (!root) {
+		char *shown = dk_deb_show(jerr.text, strlen(jerr.text), sizeof(jerr.text));
+
+		dk_fail(err, DK_E_CORRUPT, "%s: line %d: %s", where, jerr.line, shown);
+		free(shown);
+		return -1;
+	}
 	if (!json_is_object(root)) {
 		dk_fail(err, DK_E_CORRUPT, "%s: not a JSON object", where);
 		goto fail;

@@ -11,6 +11,7 @@
 
 #include "derrick/debrepo.h"
 #include "derrick/util.h"
+#include "show.h"
 
 void dk_deb_release_free(struct dk_deb_release *r)
 {
@@ -143,8 +144,17 @@ static int sha256_line(struct dk_deb_release *r, const char *line, const char *w
 	if (!k || p[k])
 		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry needs one path after the size",
 			       where, lineno);
-	if (dk_deb_release_find(r, p))
-		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 lists %s twice", where, lineno, p);
+	for (i = 0; i < k; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry: a control character in the path",
+				       where, lineno);
+	if (dk_deb_release_find(r, p)) {
+		char *shown = dk_deb_show(p, strlen(p), 200);
+
+		dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 lists %s twice", where, lineno, shown);
+		free(shown);
+		return -1;
+	}
 	f.path = dk_xstrdup(p);
 	r->files = dk_xrealloc(r->files, (r->n_files + 1) * sizeof(*r->files));
 	r->files[r->n_files++] = f;
@@ -181,9 +191,14 @@ static int set_value(struct dk_deb_release *r, enum field f, const char *v, cons
 	case F_DATE:
 	case F_VALID_UNTIL:
 		t = f == F_DATE ? &r->date : &r->valid_until;
-		if (dk_deb_release_date(v, t) < 0)
-			return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: %s is not a date: %.64s", where, lineno,
-				       field_names[f], v);
+		if (dk_deb_release_date(v, t) < 0) {
+			char *shown = dk_deb_show(v, strlen(v), 64);
+
+			dk_fail(err, DK_E_CORRUPT, "%s: line %zu: %s is not a date: %s", where, lineno,
+				field_names[f], shown);
+			free(shown);
+			return -1;
+		}
 		return 0;
 	case F_ARCHS:
 		words(v, &r->archs, &r->n_archs);

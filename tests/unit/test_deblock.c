@@ -228,6 +228,11 @@ static void test_read_not_object(void)
 	CHECK(strstr(err.msg, "x.json: not a JSON object") != NULL);
 	CHECK(dk_deb_lock_parse("{\"lock-version\": 1}", 19, "x.json", &l, &err) < 0);
 	CHECK(strstr(err.msg, "x.json: sources: missing") != NULL);
+	/* jansson quotes the input near an error: a newline there stays out of the message */
+	CHECK(dk_deb_lock_parse("{\"eNt\n}", 8, "x.json", &l, &err) < 0);
+	CHECK(strstr(err.msg, "x.json: line") != NULL && !strchr(err.msg, '\n'));
+	CHECK(dk_deb_lock_parse("{\"a\\u0001\\n\": 1}", 16, "x.json", &l, &err) < 0);
+	CHECK(strstr(err.msg, "x.json: a??: unknown key") != NULL);
 	CHECK(dk_deb_lock_read("/nonexistent/debs.lock.json", &l, &err) < 0);
 	CHECK(strstr(err.msg, "/nonexistent/debs.lock.json") != NULL);
 }
