@@ -191,7 +191,7 @@ static int decompress(const char *name, const char *buf, size_t len, size_t max,
 	archive_read_support_format_raw(a);
 	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK ||
 	    archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
-		dk_fail(err, DK_E_CORRUPT, "%s: not %s data: %s", name, strstr(name, ".xz") ? "xz" : "gzip",
+		dk_fail(err, DK_E_CORRUPT, "%s: not compressed as its name says: %s", name,
 			dk_str_or(archive_error_string(a), "unknown format"));
 		goto out;
 	}
