@@ -92,6 +92,13 @@ expect_error "trusted: a bad SHA256 still refused" "does not match" fetch --trus
 mkdir -p "$T/detached"
 cp -r "$DEBREPO_DIR/good" "$T/detached/good"
 rm "$T/detached/good/pool" "$T/detached/good/dists/bookworm/InRelease"
+# unsigned copies (read as trusted) whose Release lists no .xz, then neither .xz nor .gz
+for m in gz plain; do
+	cp -r "$DEBREPO_DIR/unsigned" "$T/detached/$m"
+	rm "$T/detached/$m/pool"
+done
+sed -i '/Packages\.xz$/d' "$T/detached/gz/dists/bookworm/Release"
+sed -i '/Packages\.xz$/d; /Packages\.gz$/d' "$T/detached/plain/dists/bookworm/Release"
 /usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" --dir "$T/detached" --port-file "$T/detached.port" </dev/null >/dev/null 2>&1 &
 track_pid $!
 for i in $(seq 200); do [[ -s $T/detached.port ]] && break; sleep 0.05; done
@@ -99,6 +106,22 @@ U2=http://127.0.0.1:$(cat "$T/detached.port")
 fetch --keyring "$K" "$U2/good" bookworm main amd64 >"$T/detached.out" 2>&1
 same "Release + Release.gpg verified" "$(awk '$1 == "release" { print $2 } $1 == "signer" { print $2 }' "$T/detached.out" | tr '\n' ' ')" \
 	"$U2/good/dists/bookworm/Release $fpr "
+for m in gz plain; do
+	rm -f "$T/dump/main_amd64"
+	fetch --trusted --dump "$T/dump" "$U2/$m" bookworm main amd64 >"$T/$m.out" 2>&1
+	same "Release without .xz entries: $m index fetched" "$(awk '$1 == "index" { print $4 }' "$T/$m.out" | sed 's|.*/||')" \
+		"Packages$([[ $m == gz ]] && echo .gz)"
+	check "$m index: the same Packages bytes" cmp "$T/dump/main_amd64" "$D/main/binary-amd64/Packages"
+done
+# an index that is not what its name says (its Release entry made to match it): refused before use
+cp "$T/detached/gz/dists/bookworm/main/binary-amd64/Packages" "$T/detached/gz/dists/bookworm/main/binary-amd64/Packages.gz"
+h=$(sha256sum <"$T/detached/gz/dists/bookworm/main/binary-amd64/Packages" | cut -d' ' -f1)
+n=$(stat -c %s "$T/detached/gz/dists/bookworm/main/binary-amd64/Packages")
+awk -v h="$h" -v n="$n" '/^SHA256:/ { s = 1; print; next } /^[^ ]/ { s = 0 }
+	s && $3 == "main/binary-amd64/Packages.gz" { print " " h " " n " " $3; next } { print }' \
+	"$T/detached/gz/dists/bookworm/Release" >"$T/Release.new" && mv "$T/Release.new" "$T/detached/gz/dists/bookworm/Release"
+expect_error "a .gz index that is not gzip refused" "$U2/gz/dists/bookworm/main/binary-amd64/Packages.gz: not compressed as its name says" \
+	fetch --trusted "$U2/gz" bookworm main amd64
 sed -i 's/^Suite: bookworm/Suite: bookwormx/' "$T/detached/good/dists/bookworm/Release"
 expect_error "a Release changed under its Release.gpg refused" "$U2/good/dists/bookworm/Release.gpg: no valid signature by $K: gpgv: BAD signature" \
 	fetch --keyring "$K" "$U2/good" bookworm main amd64
