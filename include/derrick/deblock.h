@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "derrick/debrepo.h"
 #include "derrick/err.h"
 
 #define DK_DEB_LOCK_VERSION 1
@@ -76,5 +77,18 @@ int dk_deb_lock_write(const char *path, const struct dk_deb_lock *l, struct dk_e
 int dk_deb_lock_parse(const char *text, size_t len, const char *where, struct dk_deb_lock *l, struct dk_err *err);
 int dk_deb_lock_read(const char *path, struct dk_deb_lock *l, struct dk_err *err);
 void dk_deb_lock_free(struct dk_deb_lock *l);
+
+/*
+ * 0 when the lock was made from this spec: the same sources in the same
+ * order (url, suite, components, keyring, trusted), and the same requested
+ * packages and architectures (each compared as a set: their order in the
+ * spec does not matter).  Otherwise -1 with DK_E_SPEC and one line saying
+ * the first difference ("the lock was made from another spec:
+ * sources[0].suite is bookworm, the spec says trixie"), for the caller to
+ * add how to lock again.
+ */
+int dk_deb_lock_matches(const struct dk_deb_lock *l, const struct dk_deb_source *srcs, size_t n_srcs,
+			const char *const *packages, size_t n_packages, const char *const *archs, size_t n_archs,
+			struct dk_err *err);
 
 #endif

@@ -384,3 +384,102 @@ int dk_deb_lock_read(const char *path, struct dk_deb_lock *l, struct dk_err *err
 	free(text);
 	return rc;
 }
+
+/* --- the lock against the spec --- */
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first name of one list that the other lacks, or NULL when both hold the same set. */
+static const char *set_diff(char *const *a, size_t na, const char *const *b, size_t nb, int *in_lock)
+{
+	const char **x = dk_xcalloc(na + 1, sizeof(*x)), **y = dk_xcalloc(nb + 1, sizeof(*y));
+	const char *d = NULL;
+	size_t i = 0, j = 0;
+
+	memcpy(x, a, na * sizeof(*x));
+	memcpy(y, b, nb * sizeof(*y));
+	qsort(x, na, sizeof(*x), str_cmp);
+	qsort(y, nb, sizeof(*y), str_cmp);
+	while (!d && (i < na || j < nb)) {
+		int c = i == na ? 1 : j == nb ? -1 : strcmp(x[i], y[j]);
+
+		if (c == 0) {
+			i++, j++;
+		} else {
+			*in_lock = c < 0;
+			d = c < 0 ? x[i] : y[j];
+		}
+	}
+	free(x);
+	free(y);
+	return d;
+}
+
+static int differs(struct dk_err *err, const char *what, const char *lock, const char *spec)
+{
+	char *a = dk_deb_show(lock ? lock : "(none)", strlen(lock ? lock : "(none)"), 200);
+	char *b = dk_deb_show(spec ? spec : "(none)", strlen(spec ? spec : "(none)"), 200);
+
+	dk_fail(err, DK_E_SPEC, "the lock was made from another spec: %s is %s, the spec says %s", what, a, b);
+	free(a);
+	free(b);
+	return -1;
+}
+
+int dk_deb_lock_matches(const struct dk_deb_lock *l, const struct dk_deb_source *srcs, size_t n_srcs,
+			const char *const *packages, size_t n_packages, const char *const *archs, size_t n_archs,
+			struct dk_err *err)
+{
+	char what[64];
+	const char *d;
+	int in_lock = 0;
+
+	if (l->n_sources != n_srcs)
+		return dk_fail(err, DK_E_SPEC, "the lock was made from another spec: %zu sources, the spec has %zu",
+			       l->n_sources, n_srcs);
+	for (size_t i = 0; i < n_srcs; i++) {
+		const struct dk_deb_lock_source *a = &l->sources[i];
+		const struct dk_deb_source *b = &srcs[i];
+
+#define FIELD(f, x, y)                                                                                        \
+	do {                                                                                                  \
+		snprintf(what, sizeof(what), "sources[%zu].%s", i, f);                                        \
+		if ((x) != (y) && (!(x) || !(y) || strcmp((x), (y))))                                         \
+			return differs(err, what, (x), (y));                                                  \
+	} while (0)
+		FIELD("url", a->url, b->url);
+		FIELD("suite", a->suite, b->suite);
+		FIELD("keyring", a->keyring, b->keyring);
+#undef FIELD
+		if (a->n_components != b->n_components)
+			return dk_fail(err, DK_E_SPEC, "the lock was made from another spec: sources[%zu].components "
+				       "has %zu, the spec %zu", i, a->n_components, b->n_components);
+		for (size_t j = 0; j < a->n_components; j++) {
+			snprintf(what, sizeof(what), "sources[%zu].components[%zu]", i, j);
+			if (strcmp(a->components[j], b->components[j]))
+				return differs(err, what, a->components[j], b->components[j]);
+		}
+		if (!a->trusted != !b->trusted) {
+			snprintf(what, sizeof(what), "sources[%zu].trusted", i);
+			return differs(err, what, a->trusted ? "true" : "false", b->trusted ? "true" : "false");
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		char *shown;
+
+		d = k == 0 ? set_diff(l->packages, l->n_packages, packages, n_packages, &in_lock) :
+			     set_diff(l->archs, l->n_archs, archs, n_archs, &in_lock);
+		if (!d)
+			continue;
+		shown = dk_deb_show(d, strlen(d), 200);
+		dk_fail(err, DK_E_SPEC, "the lock was made from another spec: %s %s %s, %s", in_lock ? "the lock" : "the spec",
+			k == 0 ? "asks for package" : "has architecture", shown,
+			in_lock ? "the spec does not" : "the lock does not");
+		free(shown);
+		return -1;
+	}
+	return 0;
+}

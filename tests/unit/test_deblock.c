@@ -237,6 +237,45 @@ static void test_read_not_object(void)
 	CHECK(strstr(err.msg, "/nonexistent/debs.lock.json") != NULL);
 }
 
+static void test_matches_spec(void)
+{
+	struct dk_deb_lock l;
+	struct dk_deb_lock_entry e[3];
+	struct dk_deb_lock_source s;
+	struct dk_err err;
+	const char *comp[] = { "main" }, *comp2[] = { "contrib" };
+	struct dk_deb_source src = { "http://127.0.0.1:1/good", "bookworm", comp, 1, "/k/keyring.gpg", 0 };
+	const char *p[] = { "curl", "jq" }, *p2[] = { "curl", "jq", "libpq5" }, *p1[] = { "jq" };
+	const char *a[] = { "arm64", "amd64" }, *a1[] = { "amd64" };
+
+	sample(&l, e, &s);
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p, 2, a, 2, &err) == 0);
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p2, 3, a, 2, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: the spec asks for package libpq5, the lock does not");
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p1, 1, a, 2, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: the lock asks for package curl, the spec does not");
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p, 2, a1, 1, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: the lock has architecture arm64, the spec does not");
+	CHECK(err.code == DK_E_SPEC);
+	src.suite = "trixie";
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p, 2, a, 2, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: sources[0].suite is bookworm, the spec says trixie");
+	src.suite = "bookworm";
+	src.keyring = NULL;
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p, 2, a, 2, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: sources[0].keyring is /k/keyring.gpg, the spec says (none)");
+	src.keyring = "/k/keyring.gpg";
+	src.components = comp2;
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p, 2, a, 2, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: sources[0].components[0] is main, the spec says contrib");
+	src.components = comp;
+	src.trusted = 1;
+	CHECK(dk_deb_lock_matches(&l, &src, 1, p, 2, a, 2, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: sources[0].trusted is false, the spec says true");
+	CHECK(dk_deb_lock_matches(&l, &src, 0, p, 2, a, 2, &err) < 0);
+	CHECK_STR(err.msg, "the lock was made from another spec: 1 sources, the spec has 0");
+}
+
 int main(void)
 {
 	RUN(test_write_sorted_deterministic);
@@ -244,5 +283,6 @@ int main(void)
 	RUN(test_write_refuses_duplicates);
 	RUN(test_read_refusals);
 	RUN(test_read_not_object);
+	RUN(test_matches_spec);
 	return tap_done();
 }
