@@ -252,3 +252,24 @@ for comp in ('', '.gz', '.xz', '.bz2'):
                                ('data.tar' + comp, deb_tar(deb_data, comp))]))
 put('deb', b'\1Package: base\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n'
     b'Package: seed\nArchitecture: i386\nVersion: 0\n\nPackage: zz\nVersion: 2\n')
+# Debian repositories (src/debian/): a Release as apt-ftparchive writes it,
+# the unit tests' refused ones, and locks written by the unit test's writer
+put('debrelease', 'Origin: Debian\nLabel: Debian\nSuite: stable\nVersion: 12.8\nCodename: bookworm\n'
+    'Date: Sat, 09 Nov 2024 10:00:00 UTC\nValid-Until: Sat, 16 Nov 2024 10:00:00 UTC\nAcquire-By-Hash: yes\n'
+    'Architectures: all amd64 arm64\nComponents: main contrib non-free-firmware\nDescription: Debian 12.8\n'
+    'MD5Sum:\n 0ed6d4c8891eb86358b94bb35d9e4da4  1484 contrib/Contents-all\nSHA256:\n'
+    ' ' + 'ab' * 32 + '        1484 main/binary-amd64/Packages\n'
+    ' ' + '0f' * 32 + '     9234112 main/binary-amd64/Packages.xz\n'
+    ' ' + '12' * 32 + '     9876 main/binary-arm64/Packages.gz\n')
+for s in ('Suite: a\n\nCodename: b\n', 'Suite: a\n more\n', 'Date: Sat, 01 Jan 2000 24:00:00 +0100\n',
+          'SHA256:\n ' + 'ab' * 32 + ' 12 a\n ' + 'ab' * 32 + ' 13 a\n', 'SHA256:\n ' + 'ab' * 32 + ' 99999999999999999999 a\n'):
+    put('debrelease', s)
+put('deblock', json.dumps({
+    'lock-version': 1,
+    'sources': [{'url': 'http://127.0.0.1:1/good', 'suite': 'bookworm', 'components': ['main'],
+                 'keyring': '/k.gpg', 'trusted': False}],
+    'architectures': ['amd64', 'arm64'], 'packages': ['jq', 'curl'],
+    'entries': [{'name': n, 'version': '1.6-2.1', 'architecture': a, 'url': 'http://h/pool/%s_%s.deb' % (n, a),
+                 'sha256': 'ab' * 32, 'size': 1234, 'why': 'jq -> ' + n}
+                for n, a in (('libjq1', 'arm64'), ('jq', 'amd64'), ('libonig5', 'amd64'))]}, indent=2) + '\n')
+put('deblock', '{"lock-version": 1, "sources": [], "architectures": [], "packages": [], "entries": []}')
