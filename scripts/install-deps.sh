@@ -13,7 +13,8 @@ test=(python3 skopeo umoci podman runc oci-image-tool debootstrap util-linux
       docker-registry apache2-utils openssl curl
       clang libclang-rt-14-dev    # make fuzz: libFuzzer
       python3-packaging python3-installer python3-setuptools python3-wheel
-      python3-pip-whl python3-setuptools-whl python3-wheel-whl)   # wheel oracles and test wheels
+      python3-pip-whl python3-setuptools-whl python3-wheel-whl    # wheel oracles and test wheels
+      apt-utils gpg gpgv)         # the local Debian repositories (tests/lib/deb-repo.sh)
 
 pkgs=("${build[@]}")
 [[ ${1:-} == --build ]] || pkgs+=("${test[@]}")

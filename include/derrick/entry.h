@@ -43,6 +43,10 @@ struct dk_entry {
 	int64_t ctime_ns;
 	char content[65];   /* SHA-256 hex of the content, when the build cache computed it:
 			       the tar writer then checks the bytes it copies against it */
+	int keep_attrs;     /* write perm (setuid, setgid, sticky included), uid and gid as given
+			       instead of the layer's normalised owner and modes: a package's
+			       files (a .deb) are only right with the owners and modes it ships */
+	uint32_t uid, gid;  /* numeric owner, used only when keep_attrs */
 };
 
 struct dk_entries {
@@ -64,7 +68,15 @@ struct dk_path_order {
 
 int dk_path_order_cmp(const void *a, const void *b);
 
+/* The entries of l from index `first` on (l->n - first of them), sorted by dk_path_order_cmp; free it. */
+struct dk_path_order *dk_path_index(const struct dk_entries *l, size_t first);
+
 void dk_entries_init(struct dk_entries *l);
+/*
+ * Make sure l has a spool file (l->spool_fd), created unlinked when it has
+ * none yet; `what` names the input in the error.  0, or -1 with err set.
+ */
+int dk_entries_spool(struct dk_entries *l, const char *what, struct dk_err *err);
 void dk_entries_release(struct dk_entries *l);
 /* Appends a zeroed entry and returns it; strings it gets are owned by the list. */
 struct dk_entry *dk_entries_add(struct dk_entries *l);

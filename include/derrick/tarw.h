@@ -57,6 +57,23 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 		struct dk_err *err);
 
 /*
+ * Read every entry of the libarchive reader `a` (opened by the caller on
+ * a tar stream) into `out`, below the in-layer path o->dest, as
+ * dk_tar_read does: contents are appended to out's spool (made when it
+ * has none), hardlinks resolved in archive order.  o->what names the input
+ * at the start of errors ("tar FILE"), o->name in warnings.  keep_attrs:
+ * each entry keeps its mode bits and numeric owner (entry.h).  strict:
+ * an absolute member name is refused too.  0, or -1 with err set
+ * (DK_E_CORRUPT naming the entry); entries added so far stay in out.
+ */
+struct dk_tar_read_opts {
+	const char *what, *name, *dest;
+	int keep_attrs, strict;
+};
+int dk_tar_read_archive(struct archive *a, const struct dk_tar_read_opts *o, struct dk_entries *out,
+			struct dk_err *err);
+
+/*
  * The input of a tar reader: `path` opened for the libarchive reader `a`
  * (archive_read_open), every byte hashed on its way in.  After the last
  * header, dk_tar_input_finish hashes what is left of the file and gives

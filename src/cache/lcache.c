@@ -266,6 +266,11 @@ int dk_lcache_key(struct dk_lcache *c, const char *source, struct dk_entries *l,
 				 (unsigned long long)e->size);
 			dk_sha256_update(&h, e->path, strlen(e->path) + 1);
 			dk_sha256_update(&h, line, strlen(line));
+			if (e->keep_attrs) {    /* kept owners and modes are written: they are part of the key */
+				snprintf(line, sizeof(line), "keep %o %u %u ", (unsigned)(e->perm & 07777),
+					 (unsigned)e->uid, (unsigned)e->gid);
+				dk_sha256_update(&h, line, strlen(line));
+			}
 			if (e->link)
 				dk_sha256_update(&h, e->link, strlen(e->link) + 1);
 			dk_sha256_update(&h, e->content, strlen(e->content));

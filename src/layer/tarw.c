@@ -58,6 +58,8 @@ static int out_close(struct archive *a, void *data)
 
 static mode_t norm_mode(const struct dk_entry *e, const struct dk_tar_opts *o)
 {
+	if (e->keep_attrs && e->type != DK_ENT_SYMLINK)
+		return e->perm & 07777;
 	switch (e->type) {
 	case DK_ENT_DIR:
 		return o->dir_mode >= 0 ? (mode_t)o->dir_mode : 0755;
@@ -83,8 +85,8 @@ static void fill_header(struct archive_entry *ae, const struct dk_entry *e,
 	archive_entry_copy_pathname(ae, e->path);
 	archive_entry_set_filetype(ae, types[e->type]);
 	archive_entry_set_perm(ae, norm_mode(e, o));
-	archive_entry_set_uid(ae, o->uid);
-	archive_entry_set_gid(ae, o->gid);
+	archive_entry_set_uid(ae, e->keep_attrs ? e->uid : o->uid);
+	archive_entry_set_gid(ae, e->keep_attrs ? e->gid : o->gid);
 	archive_entry_set_mtime(ae, (time_t)o->mtime, 0);
 	if (e->type == DK_ENT_FILE)
 		archive_entry_set_size(ae, (la_int64_t)e->size);

@@ -2,6 +2,7 @@
  * entry.c - the list of a layer's entries, its final ordering, and the
  * checks that make every layer unpack the way it reads, whatever filled it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,38 @@ void dk_entries_init(struct dk_entries *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->spool_fd = -1;
+}
+
+int dk_entries_spool(struct dk_entries *l, const char *what, struct dk_err *err)
+{
+	char *path;
+
+	if (l->spool_fd >= 0)
+		return 0;
+	path = dk_tmp_path("derrick-spool-XXXXXX");
+	l->spool_fd = mkstemp(path);
+	if (l->spool_fd < 0) {
+		dk_fail_errno(err, DK_E_IO, "create spool file for %s", what);
+		free(path);
+		return -1;
+	}
+	/* Only ever read back through the descriptor: unlink it now so no crash leaks it. */
+	unlink(path);
+	free(path);
+	return 0;
+}
+
+struct dk_path_order *dk_path_index(const struct dk_entries *l, size_t first)
+{
+	size_t n = l->n - first;
+	struct dk_path_order *ix = dk_xmalloc((n + 1) * sizeof(*ix));
+
+	for (size_t i = 0; i < n; i++) {
+		ix[i].path = l->v[first + i].path;
+		ix[i].idx = first + i;
+	}
+	qsort(ix, n, sizeof(*ix), dk_path_order_cmp);
+	return ix;
 }
 
 static void entry_release(struct dk_entry *e)

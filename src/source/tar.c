@@ -56,17 +56,12 @@ static struct dk_entry *named_before(struct dk_entries *l, const struct dk_path_
  * directory walk gives them).  A link to a name that is no file or symlink
  * earlier in the archive is refused.
  */
-static int resolve_hardlinks(struct dk_entries *l, size_t first, const char *tarfile, struct dk_err *err)
+static int resolve_hardlinks(struct dk_entries *l, size_t first, const char *what, struct dk_err *err)
 {
 	size_t n = l->n - first, group = 0;
-	struct dk_path_order *ix = dk_xmalloc((n + 1) * sizeof(*ix));
+	struct dk_path_order *ix = dk_path_index(l, first);
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		ix[i].path = l->v[first + i].path;
-		ix[i].idx = first + i;
-	}
-	qsort(ix, n, sizeof(*ix), dk_path_order_cmp);
 	for (size_t i = first; i < l->n && rc == 0; i++) {
 		struct dk_entry *e = &l->v[i], *t;
 
@@ -81,7 +76,9 @@ static int resolve_hardlinks(struct dk_entries *l, size_t first, const char *tar
 			e->type = DK_ENT_FILE;
 			e->spool_off = t->spool_off;
 			e->size = t->size;
-			e->perm = t->perm;      /* one inode, one mode */
+			e->perm = t->perm;      /* one inode, one mode and owner */
+			e->uid = t->uid;
+			e->gid = t->gid;
 			e->ino = t->ino;
 			e->nlink = 2;
 			free(e->link);
@@ -91,8 +88,8 @@ static int resolve_hardlinks(struct dk_entries *l, size_t first, const char *tar
 			free(e->link);
 			e->link = dk_xstrdup(t->link);
 		} else {
-			rc = dk_fail(err, DK_E_CORRUPT, "tar %s: entry \"%s\" is a hardlink to \"%s\", which is %s",
-				     tarfile, e->path, e->link,
+			rc = dk_fail(err, DK_E_CORRUPT, "%s: entry \"%s\" is a hardlink to \"%s\", which is %s",
+				     what, e->path, e->link,
 				     t ? "a directory" : "no regular file or symlink earlier in the archive");
 		}
 	}
@@ -100,64 +97,68 @@ static int resolve_hardlinks(struct dk_entries *l, size_t first, const char *tar
 	return rc;
 }
 
-int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
-		struct dk_err *err)
+/*
+ * The name `name` of an archive member as an in-layer path below dest
+ * (allocated), or NULL with err set; "" (allocated) for the archive's own
+ * "./".  Strict: a name that is absolute once its "./" is gone is refused.
+ */
+static char *member_path(const struct dk_tar_read_opts *o, const char *name, struct dk_err *err)
 {
-	struct archive *a = archive_read_new();
-	struct dk_tar_input *in = NULL;
-	struct archive_entry *ae;
-	char *buf = dk_xmalloc(COPY_BUF);
-	uint64_t spool_len = 0;
-	int rc = -1, r;
-	size_t first = 0;
-	char *spool_path = dk_tmp_path("derrick-spool-XXXXXX");
+	char *clean;
 
-	/* libarchive's own message for a missing file lacks the reason: ask the OS first */
-	if (access(tarfile, R_OK) < 0) {
-		dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s", tarfile);
-		goto done;
+	if (o->strict && (name[0] == '/' || (name[0] == '.' && name[1] == '/' && name[2] == '/'))) {
+		dk_fail(err, DK_E_CORRUPT, "%s: entry \"%s\" is an absolute path", o->what, name);
+		return NULL;
 	}
-	out->spool_fd = mkstemp(spool_path);
-	if (out->spool_fd < 0) {
-		dk_fail_errno(err, DK_E_IO, "create spool file for %s", tarfile);
-		goto done;
-	}
-	/* Only ever read back through the descriptor: unlink it now so no crash leaks it. */
-	unlink(spool_path);
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	/* hashed as it is read: the build-cache key is made of the bytes the entries come from */
-	if (dk_tar_input_open(a, tarfile, &in, err) < 0)
-		goto done;
-	dk_entries_add_parents(out, dest);
+	clean = dk_path_clean(name);
+	if (!clean)
+		dk_fail(err, DK_E_CORRUPT, "%s: entry \"%s\" escapes the layer with \"..\"", o->what, name);
+	return clean;
+}
+
+int dk_tar_read_archive(struct archive *a, const struct dk_tar_read_opts *o, struct dk_entries *out,
+			struct dk_err *err)
+{
+	struct archive_entry *ae;
+	char *buf = NULL;
+	off_t end;
+	uint64_t spool_len;
+	int rc = -1, r;
+	size_t first;
+
+	if (dk_entries_spool(out, o->name, err) < 0)
+		return -1;
+	end = lseek(out->spool_fd, 0, SEEK_END);
+	if (end < 0)
+		return dk_fail_errno(err, DK_E_IO, "seek the spool of %s", o->name);
+	spool_len = (uint64_t)end;
+	buf = dk_xmalloc(COPY_BUF);
+	dk_entries_add_parents(out, o->dest);
 	first = out->n;
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *name = archive_entry_pathname(ae);
-		char *clean = dk_path_clean(name ? name : "");
+		const char *name = dk_str_or(archive_entry_pathname(ae), "");
+		char *clean = member_path(o, name, err);
 		mode_t type = archive_entry_filetype(ae);
 		struct dk_entry *e;
 
-		if (!clean) {
-			dk_fail(err, DK_E_CORRUPT, "tar %s: entry \"%s\" escapes the layer with \"..\"", tarfile, name);
+		if (!clean)
 			goto done;
-		}
 		if (!*clean) {  /* the archive's own "./" */
 			free(clean);
 			continue;
 		}
 		if (archive_entry_hardlink(ae)) {
-			char *target = dk_path_clean(archive_entry_hardlink(ae));
+			char *target = member_path(o, archive_entry_hardlink(ae), err);
 
 			if (!target || !*target) {
 				free(target);
 				free(clean);
-				dk_fail(err, DK_E_CORRUPT, "tar %s: bad hardlink target for \"%s\"", tarfile, name);
+				dk_fail(err, DK_E_CORRUPT, "%s: bad hardlink target for \"%s\"", o->what, name);
 				goto done;
 			}
 			e = dk_entries_add(out);
 			e->type = DK_ENT_HARDLINK;
-			e->link = dk_path_join(dest, target);
+			e->link = dk_path_join(o->dest, target);
 			free(target);
 		} else if (type == AE_IFREG) {
 			la_ssize_t n;
@@ -174,7 +175,7 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			}
 			if (n < 0) {
 				free(clean);
-				dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile,
+				dk_fail(err, DK_E_CORRUPT, "%s: %s", o->what,
 					dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 				goto done;
 			}
@@ -187,27 +188,57 @@ int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
 			e->type = DK_ENT_SYMLINK;
 			e->link = dk_xstrdup(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "");
 		} else {
-			dk_warn("skipping %s in %s: sockets, fifos and devices are not put in layers", name, tarfile);
+			dk_warn("skipping %s in %s: sockets, fifos and devices are not put in layers", name, o->name);
 			free(clean);
 			continue;
 		}
-		e->path = dk_path_join(dest, clean);
+		e->path = dk_path_join(o->dest, clean);
 		e->perm = archive_entry_perm(ae);
+		if (o->keep_attrs) {
+			e->keep_attrs = 1;
+			e->uid = (uint32_t)archive_entry_uid(ae);
+			e->gid = (uint32_t)archive_entry_gid(ae);
+		}
 		free(clean);
 	}
 	if (r != ARCHIVE_EOF) {
-		dk_fail(err, DK_E_CORRUPT, "tar %s: %s", tarfile,
+		dk_fail(err, DK_E_CORRUPT, "%s: %s", o->what,
 			dk_str_or(archive_error_string(a), "libarchive gave no reason"));
 		goto done;
 	}
-	if (dk_tar_input_finish(in, out->input_hash, err) < 0)
+	rc = resolve_hardlinks(out, first, o->what, err);
+done:
+	free(buf);
+	return rc;
+}
+
+int dk_tar_read(const char *tarfile, const char *dest, struct dk_entries *out,
+		struct dk_err *err)
+{
+	struct archive *a = archive_read_new();
+	struct dk_tar_input *in = NULL;
+	char *what = dk_xasprintf("tar %s", tarfile);
+	struct dk_tar_read_opts o = { .what = what, .name = tarfile, .dest = dest };
+	int rc = -1;
+
+	/* libarchive's own message for a missing file lacks the reason: ask the OS first */
+	if (access(tarfile, R_OK) < 0) {
+		dk_fail_errno(err, errno == ENOENT ? DK_E_NOTFOUND : DK_E_IO, "tar %s", tarfile);
 		goto done;
-	rc = resolve_hardlinks(out, first, tarfile, err);
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	/* hashed as it is read: the build-cache key is made of the bytes the entries come from */
+	if (dk_tar_input_open(a, tarfile, &in, err) < 0)
+		goto done;
+	if (dk_tar_read_archive(a, &o, out, err) < 0)
+		goto done;
+	rc = dk_tar_input_finish(in, out->input_hash, err);
 done:
 	archive_read_free(a);
 	dk_tar_input_free(in);
-	free(buf);
-	free(spool_path);
+	free(what);
 	return rc;
 }
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "derrick/blobs.h"
+#include "derrick/deb.h"
 #include "derrick/fetch.h"
 #include "derrick/log.h"
 #include "derrick/pyindex.h"
@@ -102,23 +103,22 @@ char *dk_dpkg_libc(const char *text)
 
 	while (p && *p) {
 		const char *end = strstr(p, "\n\n");
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char *stanza = dk_xstrndup(p, len);
-		char *ver = NULL;
+		char *stanza = dk_xstrndup(p, end ? (size_t)(end - p) : strlen(p));
+		char *pkg = dk_deb_field(stanza, "Package"), *ver = dk_deb_field(stanza, "Version");
+		char *out = NULL;
 
-		if ((!strncmp(stanza, "Package: libc6\n", 15) || strstr(stanza, "\nPackage: libc6\n")) &&
-		    (ver = strstr(stanza, "\nVersion: "))) {
+		if (pkg && ver && !strcmp(pkg, "libc6")) {
+			const char *v = strchr(ver, ':') ? strchr(ver, ':') + 1 : ver;
 			unsigned a, b;
-			const char *v = ver + 10, *colon = strchr(v, ':'), *nl = strchr(v, '\n');
 
-			if (colon && (!nl || colon < nl))
-				v = colon + 1;
-			if (sscanf(v, "%u.%u", &a, &b) == 2) {
-				free(stanza);
-				return dk_xasprintf("glibc %u.%u", a, b);
-			}
+			if (sscanf(v, "%u.%u", &a, &b) == 2)
+				out = dk_xasprintf("glibc %u.%u", a, b);
 		}
+		free(pkg);
+		free(ver);
 		free(stanza);
+		if (out)
+			return out;
 		p = end ? end + 2 : NULL;
 	}
 	return NULL;

@@ -241,3 +241,82 @@ put('pyindex_html', '<!DOCTYPE html><html><head><base href="https://m.example/p/
 put('dpkg', 'Package: libc-bin\nVersion: 2.36-9\n\nPackage: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u4\n\n')
 put('dpkg', 'Package: libc6\nVersion: 1:2.31-13\n')
 put('dpkg', 'Package: zlib1g\nVersion: 1:1.2.13.dfsg-1\n')
+# .debs (fuzz_deb): byte 0 then a whole package, read and given its database
+# entries; byte 1 then a base dpkg status merged with one package.  Packages
+# made here: control.tar.gz with control, md5sums, conffiles and a script;
+# data.tar in each compression, with a hardlink, a symlink, setuid and owners.
+import bz2
+import gzip
+import lzma
+import tarfile
+
+
+def deb_tar(files, comp):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.GNU_FORMAT) as t:
+        for name, kind, payload, mode, uid in files:
+            m = tarfile.TarInfo(name)
+            m.mode, m.uid, m.gid = mode, uid, uid
+            if kind == 'dir':
+                m.type = tarfile.DIRTYPE
+                t.addfile(m)
+            elif kind in ('sym', 'hard'):
+                m.type, m.linkname = tarfile.SYMTYPE if kind == 'sym' else tarfile.LNKTYPE, payload
+                t.addfile(m)
+            else:
+                m.size = len(payload)
+                t.addfile(m, io.BytesIO(payload))
+    raw = buf.getvalue()
+    return {'': raw, '.gz': gzip.compress(raw, mtime=0), '.xz': lzma.compress(raw),
+            '.bz2': bz2.compress(raw)}[comp]
+
+
+def deb_ar(members):
+    out = b'!<arch>\n'
+    for name, data in members:
+        out += b'%-16s%-12d%-6d%-6d%-8o%-10d`\n' % (name.encode(), 0, 0, 0, 0o100644, len(data)) + data
+        out += b'\n' if len(data) % 2 else b''
+    return out
+
+
+deb_control = deb_tar([
+    ('./', 'dir', None, 0o755, 0),
+    ('./control', 'file', b'Package: seed\nVersion: 1:1.0-1\nArchitecture: amd64\nMulti-Arch: same\n'
+     b'Maintainer: s <s@example.org>\nDepends: libc6 (>= 2.36)\nDescription: seed\n long\n .\n text\n', 0o644, 0),
+    ('./md5sums', 'file', b'd41d8cd98f00b204e9800998ecf8427e  usr/bin/tool\n', 0o644, 0),
+    ('./conffiles', 'file', b'/etc/seed.conf\n', 0o644, 0),
+    ('./postinst', 'file', b'#!/bin/sh\n', 0o755, 0),
+], '.gz')
+deb_data = [
+    ('./', 'dir', None, 0o755, 0), ('./etc/', 'dir', None, 0o755, 0),
+    ('./etc/seed.conf', 'file', b'conf\n', 0o644, 0), ('./usr/', 'dir', None, 0o755, 0),
+    ('./usr/bin/', 'dir', None, 0o755, 0), ('./usr/bin/tool', 'file', b'', 0o4755, 0),
+    ('./usr/bin/tool2', 'hard', './usr/bin/tool', 0o4755, 0), ('./usr/bin/t', 'sym', 'tool', 0o777, 0),
+    ('./var/', 'dir', None, 0o755, 0), ('./var/tmp/', 'dir', None, 0o1777, 1234),
+]
+for comp in ('', '.gz', '.xz', '.bz2'):
+    put('deb', b'\0' + deb_ar([('debian-binary', b'2.0\n'), ('_sig', b'x'), ('control.tar.gz', deb_control),
+                               ('data.tar' + comp, deb_tar(deb_data, comp))]))
+put('deb', b'\1Package: base\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n'
+    b'Package: seed\nArchitecture: i386\nVersion: 0\n\nPackage: zz\nVersion: 2\n')
+# Debian repositories (src/debian/): a Release as apt-ftparchive writes it,
+# the unit tests' refused ones, and locks written by the unit test's writer
+put('debrelease', 'Origin: Debian\nLabel: Debian\nSuite: stable\nVersion: 12.8\nCodename: bookworm\n'
+    'Date: Sat, 09 Nov 2024 10:00:00 UTC\nValid-Until: Sat, 16 Nov 2024 10:00:00 UTC\nAcquire-By-Hash: yes\n'
+    'Architectures: all amd64 arm64\nComponents: main contrib non-free-firmware\nDescription: Debian 12.8\n'
+    'MD5Sum:\n 0ed6d4c8891eb86358b94bb35d9e4da4  1484 contrib/Contents-all\nSHA256:\n'
+    ' ' + 'ab' * 32 + '        1484 main/binary-amd64/Packages\n'
+    ' ' + '0f' * 32 + '     9234112 main/binary-amd64/Packages.xz\n'
+    ' ' + '12' * 32 + '     9876 main/binary-arm64/Packages.gz\n')
+for s in ('Suite: a\n\nCodename: b\n', 'Suite: a\n more\n', 'Date: Sat, 01 Jan 2000 24:00:00 +0100\n',
+          'SHA256:\n ' + 'ab' * 32 + ' 12 a\n ' + 'ab' * 32 + ' 13 a\n', 'SHA256:\n ' + 'ab' * 32 + ' 99999999999999999999 a\n'):
+    put('debrelease', s)
+put('deblock', json.dumps({
+    'lock-version': 1,
+    'sources': [{'url': 'http://127.0.0.1:1/good', 'suite': 'bookworm', 'components': ['main'],
+                 'keyring': '/k.gpg', 'trusted': False}],
+    'architectures': ['amd64', 'arm64'], 'packages': ['jq', 'curl'],
+    'entries': [{'name': n, 'version': '1.6-2.1', 'architecture': a, 'url': 'http://h/pool/%s_%s.deb' % (n, a),
+                 'sha256': 'ab' * 32, 'size': 1234, 'why': 'jq -> ' + n}
+                for n, a in (('libjq1', 'arm64'), ('jq', 'amd64'), ('libonig5', 'amd64'))]}, indent=2) + '\n')
+put('deblock', '{"lock-version": 1, "sources": [], "architectures": [], "packages": [], "entries": []}')

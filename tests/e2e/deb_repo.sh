@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# A Debian source's Packages indexes (debrepo.h) from the suite's local
+# repositories (tests/lib/deb-repo.sh: real packages, apt-ftparchive, a
+# throw-away key), through the driver tests/lib/deb_fetch: the signed one
+# is read, and the bytes derrick hands on are the Packages apt-ftparchive
+# wrote; every way a source can be untrustworthy is refused in one line
+# naming the URL (unsigned, signed by another key, an index whose SHA256
+# differs from Release's, Valid-Until passed, a Release changed under its
+# detached signature), and "trusted" takes an unsigned source as apt does.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+. "$TOP_SRCDIR/tests/lib/deb_repo_serve.sh"
+
+TOOL=$(dirname "$DERRICK")/tests/lib/deb_fetch
+if [[ ! -x $TOOL ]] || ! command -v gpgv >/dev/null; then
+	skip "deb repositories" "needs tests/lib/deb_fetch (make check) and gpgv"
+	echo "1..$_n"
+	exit 0
+fi
+rc=0
+deb_repo_start || rc=$?
+if [[ $rc -ne 0 ]]; then
+	if [[ $rc -eq 77 ]]; then skip "deb repositories" "tests/lib/deb-repo.sh cannot build them here"; else not_ok "deb repositories built and served"; fi
+	echo "1..$_n"
+	exit 0
+fi
+K=$DEBREPO_DIR/keyring.gpg
+U=$DEBREPO_URL
+D=$DEBREPO_DIR/good/dists/bookworm
+fetch() { "$TOOL" "$@"; }
+
+# --- the signed source ---
+mkdir -p "$T/dump"
+check "signed source read (amd64 and arm64)" fetch --keyring "$K" --dump "$T/dump" "$U/good" bookworm main amd64,arm64
+fetch --keyring "$K" "$U/good" bookworm main amd64,arm64 >"$T/good.out" 2>&1
+mkdir -m 700 "$T/gnupg"
+fpr=$(gpg --homedir "$T/gnupg" --batch --with-colons --show-keys "$K" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
+same "the signer is the keyring's key (gpgv's VALIDSIG)" "$(awk '$1 == "signer" { print $2 }' "$T/good.out")" "$fpr"
+same "InRelease read" "$(awk '$1 == "release" { print $2 }' "$T/good.out")" "$U/good/dists/bookworm/InRelease"
+same "base URL for Filename" "$(awk '$1 == "base" { print $2 }' "$T/good.out")" "$U/good/"
+check "amd64 Packages: apt-ftparchive's bytes" cmp "$T/dump/main_amd64" "$D/main/binary-amd64/Packages"
+check "arm64 Packages: apt-ftparchive's bytes" cmp "$T/dump/main_arm64" "$D/main/binary-arm64/Packages"
+same "amd64 stanzas" "$(awk '$1 == "index" && $3 == "amd64" { print $7 }' "$T/good.out")" "$(grep -c '^Package:' "$D/main/binary-amd64/Packages")"
+same "arm64 has arm64 packages" "$(grep -c '^Architecture: arm64' "$T/dump/main_arm64")" "$(grep -c '^Architecture: arm64' "$D/main/binary-arm64/Packages")"
+same "the .xz index is the one fetched" "$(awk '$1 == "index" { print $4 }' "$T/good.out" | sed 's|.*/||' | sort -u)" "Packages.xz"
+same "its SHA256 is Release's" "$(awk '$1 == "index" && $3 == "amd64" { print $5 }' "$T/good.out")" \
+	"$(awk '/^SHA256:/ { s = 1; next } /^[^ ]/ { s = 0 } s && $3 == "main/binary-amd64/Packages.xz" { print $1 }' "$D/Release")"
+
+# the blob cache: a second fetch reads the indexes from it
+: >"$DEBREPO_LOG"
+check "first fetch into the cache" fetch --keyring "$K" --cache "$T/cache" "$U/good" bookworm main amd64
+check "second fetch from the cache" fetch --keyring "$K" --cache "$T/cache" "$U/good" bookworm main amd64
+same "the index was downloaded once" "$(grep -c 'Packages.xz 200' "$DEBREPO_LOG")" 1
+same "InRelease fetched each time (it says what is current)" "$(grep -c 'InRelease 200' "$DEBREPO_LOG")" 2
+check "the cache holds the index by sha256" test -f "$T/cache/blobs/sha256/$(awk '$1 == "index" && $3 == "amd64" { print $5 }' "$T/good.out")"
+
+# --- refusals ---
+expect_error "unsigned source refused, naming it" "$U/unsigned/dists/bookworm/: unsigned (neither InRelease nor Release.gpg)" \
+	fetch --keyring "$K" "$U/unsigned" bookworm main amd64
+expect_error "wrongly signed source refused with gpgv's reason" \
+	"$U/badsig/dists/bookworm/InRelease: no valid signature by $K: gpgv: Can't check signature: No public key [" \
+	fetch --keyring "$K" "$U/badsig" bookworm main amd64
+grep -q "NO_PUBKEY" "$T/.err" && ok "gpgv's status named: NO_PUBKEY" || not_ok "gpgv's status named: NO_PUBKEY"
+expect_error "the good repository against the other keyring refused" "no valid signature by $DEBREPO_DIR/other-keyring.gpg" \
+	fetch --keyring "$DEBREPO_DIR/other-keyring.gpg" "$U/good" bookworm main amd64
+expect_error "an index whose SHA256 is not Release's refused, naming it" \
+	"$U/badsha/dists/bookworm/main/binary-amd64/Packages.xz: main/binary-amd64/Packages.xz does not match $U/badsha/dists/bookworm/InRelease" \
+	fetch --keyring "$K" "$U/badsha" bookworm main amd64
+check "badsha's other architecture is fine (only the named index is refused)" fetch --keyring "$K" "$U/badsha" bookworm main arm64
+expect_error "an expired Release refused" "$U/expired/dists/bookworm/InRelease: expired (Valid-Until 2000-01-02T00:00:00Z)" \
+	fetch --keyring "$K" "$U/expired" bookworm main amd64
+check "the same Release read before its Valid-Until" fetch --keyring "$K" --now 946720800 "$U/expired" bookworm main amd64
+expect_error "a source without a keyring refused" "needs a keyring" fetch "$U/good" bookworm main amd64
+expect_error "a missing keyring named" "keyring $T/nope.gpg: No such file" fetch --keyring "$T/nope.gpg" "$U/good" bookworm main amd64
+expect_error "an architecture the Release lacks" "$U/good/dists/bookworm/InRelease: no architecture riscv64" \
+	fetch --keyring "$K" "$U/good" bookworm main riscv64
+expect_error "a component the Release lacks" "$U/good/dists/bookworm/InRelease: no component contrib" \
+	fetch --keyring "$K" "$U/good" bookworm contrib amd64
+expect_error "a suite that is not there" "$U/good/dists/trixie/Release: HTTP 404" \
+	fetch --keyring "$K" "$U/good" trixie main amd64
+
+# --- trusted ---
+fetch --trusted "$U/unsigned" bookworm main amd64 --dump "$T/dump" >"$T/trusted.out" 2>&1 || true
+check "trusted: the unsigned source is read" fetch --trusted --dump "$T/dump" "$U/unsigned" bookworm main amd64
+fetch --trusted "$U/unsigned" bookworm main amd64 >"$T/trusted.out" 2>&1
+same "trusted: no signer, the plain Release" "$(awk '$1 == "signer" || $1 == "release" { print $2 }' "$T/trusted.out" | tr '\n' ' ')" \
+	"$U/unsigned/dists/bookworm/Release none "
+check "trusted: the same Packages bytes" cmp "$T/dump/main_amd64" "$D/main/binary-amd64/Packages"
+check "trusted: a wrong signature does not matter" fetch --trusted --keyring "$K" "$U/badsig" bookworm main amd64
+expect_error "trusted: a bad SHA256 still refused" "does not match" fetch --trusted "$U/badsha" bookworm main amd64
+
+# --- Release with a detached Release.gpg, no InRelease; then the Release changed under it ---
+mkdir -p "$T/detached"
+cp -r "$DEBREPO_DIR/good" "$T/detached/good"
+rm "$T/detached/good/pool" "$T/detached/good/dists/bookworm/InRelease"
+# unsigned copies (read as trusted) whose Release lists no .xz, then neither .xz nor .gz
+for m in gz plain; do
+	cp -r "$DEBREPO_DIR/unsigned" "$T/detached/$m"
+	rm "$T/detached/$m/pool"
+done
+sed -i '/Packages\.xz$/d' "$T/detached/gz/dists/bookworm/Release"
+sed -i '/Packages\.xz$/d; /Packages\.gz$/d' "$T/detached/plain/dists/bookworm/Release"
+/usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" --dir "$T/detached" --port-file "$T/detached.port" </dev/null >/dev/null 2>&1 &
+track_pid $!
+for i in $(seq 200); do [[ -s $T/detached.port ]] && break; sleep 0.05; done
+U2=http://127.0.0.1:$(cat "$T/detached.port")
+fetch --keyring "$K" "$U2/good" bookworm main amd64 >"$T/detached.out" 2>&1
+same "Release + Release.gpg verified" "$(awk '$1 == "release" { print $2 } $1 == "signer" { print $2 }' "$T/detached.out" | tr '\n' ' ')" \
+	"$U2/good/dists/bookworm/Release $fpr "
+for m in gz plain; do
+	rm -f "$T/dump/main_amd64"
+	fetch --trusted --dump "$T/dump" "$U2/$m" bookworm main amd64 >"$T/$m.out" 2>&1
+	same "Release without .xz entries: $m index fetched" "$(awk '$1 == "index" { print $4 }' "$T/$m.out" | sed 's|.*/||')" \
+		"Packages$([[ $m == gz ]] && echo .gz)"
+	check "$m index: the same Packages bytes" cmp "$T/dump/main_amd64" "$D/main/binary-amd64/Packages"
+done
+# an index that is not what its name says (its Release entry made to match it): refused before use
+cp "$T/detached/gz/dists/bookworm/main/binary-amd64/Packages" "$T/detached/gz/dists/bookworm/main/binary-amd64/Packages.gz"
+h=$(sha256sum <"$T/detached/gz/dists/bookworm/main/binary-amd64/Packages" | cut -d' ' -f1)
+n=$(stat -c %s "$T/detached/gz/dists/bookworm/main/binary-amd64/Packages")
+awk -v h="$h" -v n="$n" '/^SHA256:/ { s = 1; print; next } /^[^ ]/ { s = 0 }
+	s && $3 == "main/binary-amd64/Packages.gz" { print " " h " " n " " $3; next } { print }' \
+	"$T/detached/gz/dists/bookworm/Release" >"$T/Release.new" && mv "$T/Release.new" "$T/detached/gz/dists/bookworm/Release"
+expect_error "a .gz index that is not gzip refused" "$U2/gz/dists/bookworm/main/binary-amd64/Packages.gz: not compressed as its name says" \
+	fetch --trusted "$U2/gz" bookworm main amd64
+sed -i 's/^Suite: bookworm/Suite: bookwormx/' "$T/detached/good/dists/bookworm/Release"
+expect_error "a Release changed under its Release.gpg refused" "$U2/good/dists/bookworm/Release.gpg: no valid signature by $K: gpgv: BAD signature" \
+	fetch --keyring "$K" "$U2/good" bookworm main amd64
+grep -q "BADSIG" "$T/.err" && ok "gpgv's status named: BADSIG" || not_ok "gpgv's status named: BADSIG"
+
+echo "1..$_n"

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""deb_repo_server.py - serve a directory (tests/lib/deb-repo.sh's local
+Debian repositories) over HTTP on 127.0.0.1, for derrick's tests.
+
+  deb_repo_server.py --dir DIR --port-file FILE [--log FILE]
+
+Listens on a port the kernel picks and writes it to FILE; one line per
+request to the log: "METHOD PATH STATUS".  Symlinks in DIR are followed
+(each mirror's pool/ is one).  Stops on SIGTERM, and when the script that
+started it dies (die_with_parent).
+"""
+import argparse
+import functools
+import http.server
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from die_with_parent import die_with_parent  # noqa: E402
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    log_file = None
+
+    def log_request(self, code="-", size="-"):
+        if self.log_file:
+            with open(self.log_file, "a") as f:
+                f.write("%s %s %s\n" % (self.command, self.path, code))
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+def main():
+    die_with_parent()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    opts = ap.parse_args()
+    Handler.log_file = opts.log
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=opts.dir))
+    with open(opts.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.replace(opts.port_file + ".tmp", opts.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
