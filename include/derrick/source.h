@@ -147,8 +147,9 @@ struct dk_source_kind {
 	/*
 	 * After read and before placing, or NULL: look at the image below the
 	 * layer (a wheels layer reports packages the base already has, and
-	 * refuses a path an earlier layer of its split wrote).  0, or -1 with
-	 * err set.
+	 * refuses a path an earlier layer of its split wrote).  entries is
+	 * NULL for a layer the cache had (key_from_plan), which was not read:
+	 * then only what needs no entries is done.  0, or -1 with err set.
 	 */
 	int (*below)(const struct dk_layer_plan *lp, const struct dk_entries *entries,
 		     const struct dk_symview *below, struct dk_err *err);
@@ -171,6 +172,13 @@ extern const struct dk_source_kind *const dk_source_kinds[];
  */
 int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struct dk_platform *platform,
 		   const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err);
+
+/*
+ * For a layer the build cache had by its plan's key, which is not read:
+ * the row's below step without entries (the reports it makes).  0, or -1
+ * with err set.
+ */
+int dk_source_below_hit(const struct dk_layer_plan *lp, const struct dk_symview *below, struct dk_err *err);
 
 /* Whether entry l's row needs the base image at plan time (dk_source_kind.needs_base). */
 int dk_source_needs_base(const struct dk_spec_layer *l);

@@ -691,6 +691,11 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 		}
 		if (hit) {
 			remember_made(r, &keyed, &lr, cache, remote);
+			if (dk_source_below_hit(lp, r->view, r->err) < 0) {
+				dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
+				rc = -1;
+				goto out;
+			}
 			goto got_layer;
 		}
 	}

@@ -715,7 +715,7 @@ int dk_wheels_below(const struct dk_layer_plan *lp, const struct dk_entries *ent
 	 * layer of this lock's split, or the base's.  A package that was there
 	 * already replaces its own files, as pip would.
 	 */
-	for (size_t k = 0; k < entries->n && rc == 0 && !had; k++) {
+	for (size_t k = 0; entries && k < entries->n && rc == 0 && !had; k++) {
 		const struct dk_entry *e = &entries->v[k];
 		char *link = NULL;
 		const char *target;

@@ -121,6 +121,11 @@ spec had.json '"lock": "pylock.toml"' "oci:$D/base2"
 "$DERRICK" build --no-cache -f had.json -o oci:had --platform linux/amd64 >had.out 2>had.err
 check "a package the base image has already is reported" \
 	grep -q "PyYAML-6.0-cp311-cp311-manylinux_2_36_x86_64.whl: the image below already has PyYAML-5.4.dist-info" had.err
+"$DERRICK" build -f had.json -o oci:had2 --platform linux/amd64 >had2.out 2>had2.err
+"$DERRICK" build -f had.json -o oci:had3 --platform linux/amd64 --json >had3.out 2>had3.err
+check "  ... also when the layer is a cache hit" \
+	grep -q "PyYAML-6.0-cp311-cp311-manylinux_2_36_x86_64.whl: the image below already has PyYAML-5.4.dist-info" had3.err
+same "  ... (it is one)" "$(layers had3.out | grep -F 'WHEELS pyyaml' | cut -d'|' -f2)" local
 spec nopy.json '"lock": "pylock.toml", "libc": "glibc 2.36"'
 expect_error "no python from spec or base" "wheels.python: not given" "$DERRICK" build -f nopy.json -o oci:x
 spec nolibc.json '"lock": "pylock.toml", "python": "3.11"'
