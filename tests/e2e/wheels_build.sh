@@ -189,27 +189,8 @@ fi
 
 # ---------------------------------------------------------------- reproducibility and bumps
 # the same files zipped again in another order with other times: another sha256, the same layer
-$PY - <<'PY'
-import zipfile, hashlib
-src = "wheels/dk_ns_one-1.0-py3-none-any.whl"
-with zipfile.ZipFile(src) as z:
-    items = [(i, z.read(i.filename)) for i in z.infolist()]
-import os
-os.makedirs("rezip", exist_ok=True)
-with zipfile.ZipFile("rezip/dk_ns_one-1.0-py3-none-any.whl", "w", zipfile.ZIP_DEFLATED) as z:
-    for i, data in reversed(items):
-        n = zipfile.ZipInfo(i.filename, (2011, 11, 11, 11, 11, 12))
-        n.external_attr = i.external_attr
-        z.writestr(n, data, compress_type=zipfile.ZIP_DEFLATED)
-t = open("pylock.toml").read()
-old = hashlib.sha256(open(src, "rb").read()).hexdigest()
-new = hashlib.sha256(open("rezip/dk_ns_one-1.0-py3-none-any.whl", "rb").read()).hexdigest()
-assert old != new
-import re
-t = t.replace("wheels/dk_ns_one-1.0-py3-none-any.whl", "rezip/dk_ns_one-1.0-py3-none-any.whl").replace(old, new)
-t = re.sub(r'(path = "rezip/dk_ns_one[^"]*"\n)size = \d+\n', r'\1', t)
-open("pylock.rezip.toml", "w").write(t)
-PY
+$PY "$TOP_SRCDIR/tests/lib/relock.py" pylock.toml pylock.rezip.toml wheels/dk_ns_one-1.0-py3-none-any.whl \
+	rezip/dk_ns_one-1.0-py3-none-any.whl --rezip
 spec rezip.json "\"lock\": \"pylock.rezip.toml\", $TARGET"
 "$DERRICK" build -f rezip.json -o oci:out-rezip --platform linux/amd64 --json >rezip.out 2>rezip.err|| diag <rezip.err
 same "zip times and member order change nothing: the same layers, from another zip" \

@@ -13,7 +13,6 @@
                              derrick lays it out (the CLI cannot take an
                              interpreter), no bytecode
 """
-import base64
 import hashlib
 import os
 import shutil
@@ -22,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wheelkit  # noqa: E402  (py-ground's helpers: one RECORD hash for both builders)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROJECTS = os.path.join(TOP, "testdata", "wheels")
@@ -78,7 +80,7 @@ def build(out):
 
 
 def b64(data):
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    return wheelkit.record_hash(data)[len("sha256="):]
 
 
 def read_members(path):
