@@ -48,11 +48,11 @@ def rewrite(o, dist, old, new):
             data = data.replace(b"Version: " + old.encode(), b"Version: " + new.encode())
         entries.append((name, data, mode))
     if o.pad:
-        blob, h = b"", b"pad"
-        while len(blob) < o.pad:
+        chunks, h = [], b"pad"
+        for _ in range(o.pad // 64 + 1):
             h = hashlib.sha512(h).digest()
-            blob += h
-        entries.append(("%s_pad.bin" % dist, blob[:o.pad], 0o644))
+            chunks.append(h)
+        entries.append(("%s_pad.bin" % dist, b"".join(chunks)[:o.pad], 0o644))
     wheelkit.write_zip(o.dst, wheelkit.with_record(entries, "%s-%s.dist-info" % (dist, new)))
 
 
