@@ -24,6 +24,7 @@ struct prov {
 
 struct pkg {
 	const char *name, *version, *arch, *raw, *src;
+	const char *srcname, *srcversion;  /* the source package (Policy 5.6.1): Source, or Package and Version */
 	size_t raw_len, seq;
 	unsigned long line;
 	struct dk_debver ver;
@@ -195,6 +196,34 @@ static int priority_rank(const struct dk_deb822_stanza *st)
 	return 5;
 }
 
+/* "Source: name (version)", the version only when it differs from the binary's (binNMUs) */
+static void source_of(struct dk_debidx *ix, const struct dk_deb822_stanza *st, struct pkg *p)
+{
+	const struct dk_deb822_field *f = dk_deb822_get(st, "Source");
+	size_t n = 0;
+
+	p->srcname = p->name;
+	p->srcversion = p->version;
+	if (!f)
+		return;
+	while (n < f->value_len && f->value[n] != ' ' && f->value[n] != '(')
+		n++;
+	if (n)
+		p->srcname = arena_str(ix, f->value, n);
+	const char *open = memchr(f->value + n, '(', f->value_len - n);
+	const char *close = open ? memchr(open, ')', f->value_len - (size_t)(open - f->value)) : NULL;
+
+	if (open && close) {
+		open++;
+		while (open < close && *open == ' ')
+			open++;
+		while (close > open && close[-1] == ' ')
+			close--;
+		if (close > open)
+			p->srcversion = arena_str(ix, open, (size_t)(close - open));
+	}
+}
+
 static int add_stanza(struct dk_debidx *ix, const struct dk_deb822_stanza *st, const char *src,
 		      enum dk_debidx_kind kind, struct dk_err *err)
 {
@@ -222,6 +251,7 @@ static int add_stanza(struct dk_debidx *ix, const struct dk_deb822_stanza *st, c
 	p->arch = af ? arena_str(ix, af->value, af->value_len) : "all";
 	p->src = src;
 	p->line = st->line;
+	source_of(ix, st, p);
 	p->seq = ix->seq++;
 	if (dk_debver_parse(p->version, strlen(p->version), &p->ver, err) < 0)
 		return dk_err_prefix(err, "%s:%lu: %s: Version", src, st->line, p->name);
@@ -567,6 +597,7 @@ static char *arrows(const char *why)
 }
 
 static int choose(struct rs *s, struct pkg *p, const char *parent_why, int pre);
+static int same_source(struct rs *s, const struct pkg *p, const char *why);
 
 static int follow(struct rs *s, struct pkg *p, const char *why, const char *field, const char *text, int pre)
 {
@@ -636,6 +667,36 @@ static const struct pkg *base_slot(const struct rs *s, const struct pkg *p)
 	return NULL;
 }
 
+/*
+ * apt (MarkInstall_UpgradeOtherBinaries) upgrades the base's packages built
+ * from P's source when their candidate comes from P's source version: a new
+ * xz-utils brings liblzma5 along to the same version.
+ */
+static int same_source(struct rs *s, const struct pkg *p, const char *why)
+{
+	if (!s->base)
+		return 0;
+	for (size_t k = 0; k < s->base->n; k++) {
+		const struct pkg *b = s->base->pkgs[k];
+		struct pkg *c;
+		char *w;
+		int rc;
+
+		if (strcmp(b->srcname, p->srcname) || !strcmp(b->srcversion, p->srcversion) || replaced(s, b))
+			continue;
+		c = candidate(s, b->name, eff_arch(s, b));
+		if (!c || strcmp(c->srcname, p->srcname) || strcmp(c->srcversion, p->srcversion) ||
+		    dk_debver_cmp(&c->ver, &b->ver) <= 0)
+			continue;
+		w = dk_xasprintf("%s (same source)", why);
+		rc = choose(s, c, w, 0);
+		free(w);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int choose(struct rs *s, struct pkg *p, const char *parent_why, int pre)
 {
 	struct chosen *c;
@@ -655,7 +716,9 @@ static int choose(struct rs *s, struct pkg *p, const char *parent_why, int pre)
 	/* Pre-Depends first: they must be configured before P is even unpacked */
 	if (follow(s, p, why, "Pre-Depends", p->predepends, 1) < 0)
 		return -1;
-	return follow(s, p, why, "Depends", p->depends, pre);
+	if (follow(s, p, why, "Depends", p->depends, pre) < 0)
+		return -1;
+	return same_source(s, p, why);
 }
 
 /* Conflicts and Breaks of P against the base and the result (Policy 7.4: a package never conflicts with itself). */
