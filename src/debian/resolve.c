@@ -596,7 +596,7 @@ static char *arrows(const char *why)
 	return sb_detach(&sb);
 }
 
-static int choose(struct rs *s, struct pkg *p, const char *parent_why, int pre);
+static int choose(struct rs *s, struct pkg *p, const char *parent_why, const char *note, int pre);
 static int same_source(struct rs *s, const struct pkg *p, const char *why);
 
 static int follow(struct rs *s, struct pkg *p, const char *why, const char *field, const char *text, int pre)
@@ -645,7 +645,7 @@ static int follow(struct rs *s, struct pkg *p, const char *why, const char *fiel
 			dk_debrel_free(&rel);
 			return -1;
 		}
-		if (choose(s, got, why, pre) < 0) {
+		if (choose(s, got, why, NULL, pre) < 0) {
 			dk_debrel_free(&rel);
 			return -1;
 		}
@@ -679,7 +679,6 @@ static int same_source(struct rs *s, const struct pkg *p, const char *why)
 	for (size_t k = 0; k < s->base->n; k++) {
 		const struct pkg *b = s->base->pkgs[k];
 		struct pkg *c;
-		char *w;
 		int rc;
 
 		if (strcmp(b->srcname, p->srcname) || !strcmp(b->srcversion, p->srcversion) || replaced(s, b))
@@ -688,16 +687,15 @@ static int same_source(struct rs *s, const struct pkg *p, const char *why)
 		if (!c || strcmp(c->srcname, p->srcname) || strcmp(c->srcversion, p->srcversion) ||
 		    dk_debver_cmp(&c->ver, &b->ver) <= 0)
 			continue;
-		w = dk_xasprintf("%s (same source)", why);
-		rc = choose(s, c, w, 0);
-		free(w);
+		rc = choose(s, c, why, " (same source)", 0);
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int choose(struct rs *s, struct pkg *p, const char *parent_why, int pre)
+/* Add P to the result, why = PARENT_WHY <- P NOTE, then what it needs. */
+static int choose(struct rs *s, struct pkg *p, const char *parent_why, const char *note, int pre)
 {
 	struct chosen *c;
 	const struct pkg *old = base_slot(s, p);
@@ -707,7 +705,7 @@ static int choose(struct rs *s, struct pkg *p, const char *parent_why, int pre)
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->ch = dk_xrealloc(s->ch, s->cap * sizeof(*s->ch));
 	}
-	why = parent_why ? dk_xasprintf("%s <- %s", parent_why, p->name) : dk_xstrdup(p->name);
+	why = parent_why ? dk_xasprintf("%s <- %s%s", parent_why, p->name, note ? note : "") : dk_xstrdup(p->name);
 	c = &s->ch[s->nch++];
 	c->p = p;
 	c->why = why;
@@ -821,7 +819,7 @@ static int request(struct rs *s, const char *req)
 	/* the base has it: nothing to do, unless asked for another version or the index's is newer (apt upgrades) */
 	if (old && (eq ? !dk_debver_cmp(&old->ver, &p->ver) : dk_debver_cmp(&old->ver, &p->ver) >= 0))
 		goto out;
-	rc = choose(s, p, NULL, 0);
+	rc = choose(s, p, NULL, NULL, 0);
 out:
 	free(name);
 	free(arch);

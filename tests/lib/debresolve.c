@@ -52,6 +52,8 @@ static int resolve(int argc, char **argv)
 		printf("%s %s %s %s", res.pkgs[k].name, res.pkgs[k].version, res.pkgs[k].arch, res.pkgs[k].why);
 		if (res.pkgs[k].replaces)
 			printf(" [replaces %s]", res.pkgs[k].replaces);
+		if (res.pkgs[k].pre_depended)
+			printf(" [pre-depends]");
 		printf("\n");
 	}
 	dk_debresolution_free(&res);
