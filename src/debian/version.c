@@ -167,7 +167,7 @@ int dk_debver_parse(const char *s, size_t len, struct dk_debver *v, struct dk_er
 		t++, tl--;
 	while (tl && is_blank(t[tl - 1]))
 		tl--;
-	if (!tl && !len)
+	if (!tl)
 		return bad(err, s, len, "version string is empty");
 	for (i = 0; i < tl; i++)
 		if (is_blank(t[i]) || (unsigned char)t[i] < 0x20)
