@@ -53,8 +53,16 @@ static int fail(struct rp *p, const char *why)
 		to++;
 	while (to > from && is_ws(p->s[to - 1]))
 		to--;
-	return dk_fail(p->err, DK_E_SPEC, "%s: %s: \"%.*s\": %s", p->package ? p->package : "(package)",
-		       p->field ? p->field : "(field)", (int)(to - from), p->s + from, why);
+	/* a folded field's line breaks, and any control byte, shown as spaces: messages are one line */
+	char *shown = dk_xstrndup(p->s + from, to - from);
+
+	for (char *c = shown; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	dk_fail(p->err, DK_E_SPEC, "%s: %s: \"%s\": %s", p->package ? p->package : "(package)",
+		p->field ? p->field : "(field)", shown, why);
+	free(shown);
+	return -1;
 }
 
 /* Policy 5.6.1: [a-z0-9][a-z0-9+.-]+ */

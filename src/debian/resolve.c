@@ -196,6 +196,16 @@ static int priority_rank(const struct dk_deb822_stanza *st)
 	return 5;
 }
 
+static int valid_word(const char *s, size_t n, const char *extra)
+{
+	if (!n)
+		return 0;
+	for (size_t k = 0; k < n; k++)
+		if (!((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9') || strchr(extra, s[k])))
+			return 0;
+	return 1;
+}
+
 /* "Source: name (version)", the version only when it differs from the binary's (binNMUs) */
 static void source_of(struct dk_debidx *ix, const struct dk_deb822_stanza *st, struct pkg *p)
 {
@@ -241,6 +251,11 @@ static int add_stanza(struct dk_debidx *ix, const struct dk_deb822_stanza *st, c
 			       pf->value);
 	if (!af && kind == DK_DEBIDX_PACKAGES)
 		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: %.*s: no Architecture", src, st->line,
+			       (int)pf->value_len, pf->value);
+	if (!valid_word(pf->value, pf->value_len, "+-."))
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: invalid package name (Policy 5.6.1)", src, st->line);
+	if (af && !valid_word(af->value, af->value_len, "-"))
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: %.*s: invalid Architecture", src, st->line,
 			       (int)pf->value_len, pf->value);
 	p = arena(ix, sizeof(*p));
 	memset(p, 0, sizeof(*p));
@@ -308,15 +323,15 @@ static int add_reader(struct dk_debidx *ix, struct dk_deb822_reader *r, const ch
 		}
 	dk_deb822_close(r);
 	if (rc < 0) {
-		/* the set stays as it was (the arena keeps the bytes until it is freed) */
+		/* the set stays as it was, sorted: the new ones were appended (their bytes stay in the arena) */
 		ix->n = n0;
 		ix->nprov = p0;
-		qsort(ix->pkgs, ix->n, sizeof(*ix->pkgs), qcmp_pkg);
-		qsort(ix->provs, ix->nprov, sizeof(*ix->provs), qcmp_prov);
 		return -1;
 	}
-	qsort(ix->pkgs, ix->n, sizeof(*ix->pkgs), qcmp_pkg);
-	qsort(ix->provs, ix->nprov, sizeof(*ix->provs), qcmp_prov);
+	if (ix->n > 1)
+		qsort(ix->pkgs, ix->n, sizeof(*ix->pkgs), qcmp_pkg);
+	if (ix->nprov > 1)
+		qsort(ix->provs, ix->nprov, sizeof(*ix->provs), qcmp_prov);
 	return 0;
 }
 
@@ -752,15 +767,6 @@ static int check_conflicts(struct rs *s, const struct pkg *p, const char *field,
 	return 0;
 }
 
-static int valid_word(const char *s, size_t n, const char *extra)
-{
-	if (!n)
-		return 0;
-	for (size_t k = 0; k < n; k++)
-		if (!((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9') || strchr(extra, s[k])))
-			return 0;
-	return 1;
-}
 
 static int request(struct rs *s, const char *req)
 {
@@ -852,8 +858,10 @@ int dk_debresolve(struct dk_debidx *index, struct dk_debidx *base, const char *a
 			       arch ? arch : "");
 	/* sorted requests: the same answer (why chains included) whatever their order */
 	reqs = dk_xcalloc(nreq ? nreq : 1, sizeof(*reqs));
-	memcpy(reqs, requests, nreq * sizeof(*reqs));
-	qsort(reqs, nreq, sizeof(*reqs), qcmp_str);
+	if (nreq) {
+		memcpy(reqs, requests, nreq * sizeof(*reqs));
+		qsort(reqs, nreq, sizeof(*reqs), qcmp_str);
+	}
 	for (size_t k = 0; k < nreq && !rc; k++)
 		rc = request(&s, reqs[k]);
 	free(reqs);
@@ -870,7 +878,8 @@ int dk_debresolve(struct dk_debidx *index, struct dk_debidx *base, const char *a
 			rc = check_conflicts(&s, base->pkgs[k], "Breaks", base->pkgs[k]->breaks);
 	}
 	if (!rc) {
-		qsort(s.ch, s.nch, sizeof(*s.ch), qcmp_chosen);
+		if (s.nch > 1)
+			qsort(s.ch, s.nch, sizeof(*s.ch), qcmp_chosen);
 		out->pkgs = dk_xcalloc(s.nch ? s.nch : 1, sizeof(*out->pkgs));
 		out->n = s.nch;
 		for (size_t k = 0; k < s.nch; k++) {

@@ -249,6 +249,7 @@ static void test_relation_errors(void)
 	rel_refused("a1 []", DK_DEBREL_RESTRICTIONS, "jq: Depends: \"a1 []\": empty [arch] list");
 	rel_refused("a1 [amd64", DK_DEBREL_RESTRICTIONS, "jq: Depends: \"a1 [amd64\": unterminated [arch] list");
 	rel_refused("a1 <!nocheck", DK_DEBREL_RESTRICTIONS, "jq: Depends: \"a1 <!nocheck\": unterminated <profile> list");
+	rel_refused("a1 (>=\n 1) b1\tc1", 0, "jq: Depends: \"a1 (>=  1) b1 c1\": unexpected character (expected ',' or '|' or the end)");
 	rel_refused("a1 <>", DK_DEBREL_RESTRICTIONS, "jq: Depends: \"a1 <>\": empty <profile> list");
 }
 

@@ -237,6 +237,10 @@ static void test_load_errors(void)
 		"in:1: a: Version: invalid version \"x1\": version number does not start with digit");
 	refused("Package: a\nVersion: 1\nArchitecture: all\nProvides: bb (>= 1)\n", DK_DEBIDX_PACKAGES, DK_E_SPEC,
 		"in:4: a: Provides: \"bb (>= 1)\": only \"=\" versions are allowed here (Policy 7.5)");
+	refused("Package: a\n b\nVersion: 1\nArchitecture: all\n", DK_DEBIDX_PACKAGES, DK_E_CORRUPT,
+		"in:1: invalid package name (Policy 5.6.1)");
+	refused("Package: a\nVersion: 1\nArchitecture: AMD64\n", DK_DEBIDX_PACKAGES, DK_E_CORRUPT,
+		"in:1: a: invalid Architecture");
 	refused("Package: a\nbroken\n", DK_DEBIDX_PACKAGES, DK_E_CORRUPT,
 		"in:2: line without a colon (not \"Name: value\") \"broken\"");
 	refused("Package: a\nStatus: install ok installed\n", DK_DEBIDX_STATUS, DK_E_CORRUPT, "in:1: a: no Version");
