@@ -40,8 +40,8 @@ struct dk_deb822_reader *dk_deb822_open_mem(const char *buf, size_t len, const c
 {
 	struct dk_deb822_reader *r = new_reader(name, flags);
 
-	r->buf = buf;
-	r->len = len;
+	r->buf = buf ? buf : "";
+	r->len = buf ? len : 0;
 	r->eof = 1;
 	return r;
 }
@@ -51,6 +51,7 @@ struct dk_deb822_reader *dk_deb822_open_fd(int fd, const char *name, int flags)
 	struct dk_deb822_reader *r = new_reader(name, flags);
 
 	r->fd = fd;
+	r->buf = "";   /* until the first read: never pointer arithmetic on NULL */
 	return r;
 }
 
@@ -191,7 +192,7 @@ again:
 	first_line = line;
 	for (;;) {
 		const char *ls = r->buf + scan;
-		const char *nl = memchr(ls, '\n', r->len - scan);
+		const char *nl = scan < r->len ? memchr(ls, '\n', r->len - scan) : NULL;
 		const char *le = nl ? nl : r->buf + r->len;
 		int blank, comment;
 
@@ -230,6 +231,7 @@ again:
 		if (nl)
 			line++;
 	}
+	/* in_stanza: at least one byte was read, so r->buf is set */
 	st->raw = r->buf + r->pos;
 	st->raw_len = scan - r->pos;
 	st->line = first_line;
