@@ -244,6 +244,9 @@ static int add_stanza(struct dk_debidx *ix, const struct dk_deb822_stanza *st, c
 
 	if (!pf || !pf->value_len)
 		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: a stanza without Package", src, st->line);
+	/* checked first: the name is in every later message, which must stay one line */
+	if (!valid_word(pf->value, pf->value_len, "+-."))
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: invalid package name (Policy 5.6.1)", src, st->line);
 	if (kind == DK_DEBIDX_STATUS && !installed(st))
 		return 0;
 	if (!vf)
@@ -252,8 +255,6 @@ static int add_stanza(struct dk_debidx *ix, const struct dk_deb822_stanza *st, c
 	if (!af && kind == DK_DEBIDX_PACKAGES)
 		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: %.*s: no Architecture", src, st->line,
 			       (int)pf->value_len, pf->value);
-	if (!valid_word(pf->value, pf->value_len, "+-."))
-		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: invalid package name (Policy 5.6.1)", src, st->line);
 	if (af && !valid_word(af->value, af->value_len, "-"))
 		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: %.*s: invalid Architecture", src, st->line,
 			       (int)pf->value_len, pf->value);
@@ -780,6 +781,11 @@ static int request(struct rs *s, const char *req)
 	colon = memchr(req, ':', nlen);
 	name = dk_xstrndup(req, colon ? (size_t)(colon - req) : nlen);
 	arch = colon ? dk_xstrndup(colon + 1, nlen - (size_t)(colon + 1 - req)) : dk_xstrdup(s->arch);
+	for (const char *c = req; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			rc = dk_fail(s->err, DK_E_USAGE, "invalid package request: it holds a control character");
+			goto out;
+		}
 	if (!valid_word(name, strlen(name), "+-.") || !valid_word(arch, strlen(arch), "-") ||
 	    (eq && !eq[1])) {
 		rc = dk_fail(s->err, DK_E_USAGE, "invalid package request \"%s\" (expected name[:arch][=version])", req);

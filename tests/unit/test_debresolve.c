@@ -153,6 +153,7 @@ static void test_errors(void)
 	expect("amd64", "nope", "error 4: no package \"nope\" for amd64 in the index");
 	expect("amd64", "jq=9", "error 4: \"jq\" has no version 9 for amd64; the index has 1.6-2");
 	expect("amd64", "Bad Name", "error 1: invalid package request \"Bad Name\" (expected name[:arch][=version])");
+	expect("amd64", "jq\n", "error 1: invalid package request: it holds a control character");
 	expect("amd64", "jq=", "error 1: invalid package request \"jq=\" (expected name[:arch][=version])");
 	expect("amd64", "jq:", "error 1: invalid package request \"jq:\" (expected name[:arch][=version])");
 	expect("all", "jq", "error 1: invalid target architecture \"all\" (a Debian name: amd64, arm64...)");
