@@ -69,8 +69,9 @@ struct dk_deb822_reader *dk_deb822_open_fd(int fd, const char *name, int flags);
  * The next stanza: 1 and *st filled (pointing into the reader's buffer,
  * valid until the next call), 0 at the end of input, or -1 with
  * DK_E_CORRUPT "NAME:LINE: why" (a line without a colon, a field name
- * that is empty or starts with '-' or '#' (without DK_DEB822_COMMENTS), a
- * continuation line before any field, a field given twice in one stanza;
+ * that is empty, starts with '-' or '#' (without DK_DEB822_COMMENTS) or
+ * holds a blank, control or non-ASCII byte, a continuation line before
+ * any field, a field given twice in one stanza (Policy 5.1);
  * DK_E_IO when reading FD fails).  After -1 the reader stays failed.
  */
 int dk_deb822_next(struct dk_deb822_reader *r, struct dk_deb822_stanza *st, struct dk_err *err);

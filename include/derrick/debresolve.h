@@ -55,9 +55,9 @@ void dk_debidx_free(struct dk_debidx *ix);
 /*
  * Add the stanzas of the file at PATH (uncompressed), read in blocks.
  * Each kept stanza is copied (the set owns it); a stanza must have
- * Package, Version and Architecture (a status stanza: Package, Version,
- * Status; Architecture defaults to none there), and its Provides must
- * parse.  0, or -1 with DK_E_IO (cannot read), DK_E_CORRUPT
+ * Package (a Policy 5.6.1 name), Version (valid, debversion.h) and
+ * Architecture (a status stanza: Package, Version and Status; a missing
+ * Architecture counts as "all" there), and its Provides must parse.  0, or -1 with DK_E_IO (cannot read), DK_E_CORRUPT
  * ("PATH:LINE: ..." syntax, or a missing field) or DK_E_SPEC
  * ("PATH:LINE: PACKAGE: Provides: ...").  The set is unchanged on error.
  */
@@ -84,7 +84,6 @@ struct dk_debresolved {
 struct dk_debresolution {
 	struct dk_debresolved *pkgs;
 	size_t n;
-	char *store_;
 };
 
 /*

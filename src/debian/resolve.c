@@ -923,6 +923,5 @@ void dk_debresolution_free(struct dk_debresolution *res)
 		free((char *)r->replaces);
 	}
 	free(res->pkgs);
-	free(res->store_);
 	memset(res, 0, sizeof(*res));
 }
