@@ -156,12 +156,22 @@ apt_set() { # OPTS_ARRAY PACKAGE...: "name version arch" of apt's Inst lines, so
 		sed -n 's/^Inst \([^ ]*\) \(\[[^]]*\] \)\{0,1\}(\([^ ]*\) [^[]*\[\([^]]*\)\]).*/\1 \3 \4/p' | LC_ALL=C sort
 }
 key=$( { apt-get --version | head -n 1; sha256sum "${amd64[@]}" "$status"; } | sha256sum | cut -c1-16)
-for req in jq curl libpq5 python3-yaml bsd-mailx libapt-pkg-dev postgresql-15-bgw-replstatus cron xz-utils; do
+reqs=(jq curl libpq5 python3-yaml bsd-mailx libapt-pkg-dev postgresql-15-bgw-replstatus cron xz-utils)
+# every case in one run of the probe (the 50 MB of indexes are read once); "== REQUESTS" heads each answer
+args=()
+for req in "${reqs[@]}" "jq curl libpq5" "libpq5 curl jq" no-such-package jq=0.1; do
+	read -ra words <<<"$req"
+	args+=(-- "${words[@]}")
+done
+"$probe" resolve amd64 "$status" "${amd64[@]}" "${args[@]}" >"$T/all" 2>"$T/err" || diag <"$T/err"
+answer_of() { awk -v h="== $1" '/^== / { on = ($0 == h); next } on' "$T/all"; }
+for req in "${reqs[@]}"; do
 	answer=$cache/apt-amd64-$key-$req
 	[[ -f $answer ]] || { apt_set opts "$req" >"$answer.tmp" && [[ -s $answer.tmp ]] && mv "$answer.tmp" "$answer"; }
-	if ! "$probe" resolve amd64 "$status" "${amd64[@]}" -- "$req" >"$T/ours" 2>"$T/err"; then
+	answer_of "$req" >"$T/ours"
+	if grep -q '^error: ' "$T/ours"; then
 		not_ok "$req: derrick resolves it"
-		diag <"$T/err"
+		diag <"$T/ours"
 		continue
 	fi
 	if [[ -s $answer ]] && cmp -s <(awk '{print $1, $2, $3}' "$T/ours") "$answer"; then
@@ -171,26 +181,25 @@ for req in jq curl libpq5 python3-yaml bsd-mailx libapt-pkg-dev postgresql-15-bg
 		{ diff <(awk '{print $1, $2, $3}' "$T/ours") "$answer"; cat "$T/apt.err"; } | diag
 	fi
 done
-# the why chains and the flags the e2e cases are about
-"$probe" resolve amd64 "$status" "${amd64[@]}" -- jq >"$T/jq"
-same "why: the chain from the requested package" "$(awk '$1 == "libonig5" { $1 = $2 = $3 = ""; print }' "$T/jq" | sed 's/^ *//')" \
-	"jq <- libjq1 <- libonig5"
-"$probe" resolve amd64 "$status" "${amd64[@]}" -- cron >"$T/cron"
-same "cron: cron-daemon-common is there through a Pre-Depends" "$(grep -c '^cron-daemon-common .*\[pre-depends\]' "$T/cron")" 1
-"$probe" resolve amd64 "$status" "${amd64[@]}" -- xz-utils >"$T/xz"
+# the why chains and the flags the cases are about
+same "why: the chain from the requested package" \
+	"$(answer_of jq | awk '$1 == "libonig5" { $1 = $2 = $3 = ""; print }' | sed 's/^ *//')" "jq <- libjq1 <- libonig5"
+same "cron: cron-daemon-common is there through a Pre-Depends" \
+	"$(answer_of cron | grep -c '^cron-daemon-common .*\[pre-depends\]')" 1
 same "xz-utils: the base's liblzma5 is upgraded (same source)" \
-	"$(grep -c '^liblzma5 .* xz-utils <- liblzma5 (same source) \[replaces ' "$T/xz")" 1
-"$probe" resolve amd64 "$status" "${amd64[@]}" -- bsd-mailx >"$T/mailx"
-same "bsd-mailx: default-mta's one provider, exim4-daemon-light, is chosen" "$(grep -c '^exim4-daemon-light ' "$T/mailx")" 1
+	"$(answer_of xz-utils | grep -c '^liblzma5 .* xz-utils <- liblzma5 (same source) \[replaces ')" 1
+same "bsd-mailx: default-mta's one provider, exim4-daemon-light, is chosen" \
+	"$(answer_of bsd-mailx | grep -c '^exim4-daemon-light ')" 1
 # the order of requests and of the indexes does not change a byte
-"$probe" resolve amd64 "$status" "${amd64[@]}" -- jq curl libpq5 >"$T/a"
 mapfile -t rev < <(printf '%s\n' "${amd64[@]}" | tac)
 "$probe" resolve amd64 "$status" "${rev[@]}" -- libpq5 curl jq >"$T/b"
-same "the same answer whatever the order of requests and indexes" "$(sha256sum <"$T/a")" "$(sha256sum <"$T/b")"
-expect_error "a package that does not exist" 'no package "no-such-package" for amd64 in the index' \
-	"$probe" resolve amd64 "$status" "${amd64[@]}" -- no-such-package
-expect_error "a version that does not exist names the index's" '"jq" has no version 0.1 for amd64; the index has 1.6-2.1' \
-	"$probe" resolve amd64 "$status" "${amd64[@]}" -- jq=0.1
+same "the same answer whatever the order of requests and indexes" "$(answer_of "jq curl libpq5" | sha256sum)" \
+	"$(sha256sum <"$T/b")"
+same "the order of requests in one index" "$(answer_of "libpq5 curl jq" | sha256sum)" "$(sha256sum <"$T/b")"
+same "a package that does not exist" "$(answer_of no-such-package)" \
+	'error: no package "no-such-package" for amd64 in the index'
+same "a version that does not exist names the index's" \
+	"$(answer_of jq=0.1 | grep -cF 'error: "jq" has no version 0.1 for amd64; the index has 1.6-2.1')" 1
 
 # -- arm64: a private apt lists directory, fetched once through apt's sources
 arm=$cache/lists-arm64

@@ -2,8 +2,9 @@
  * debresolve.c - a probe of the Debian modules for tests/e2e/deb_resolve.sh,
  * which compares its answers with dpkg's and apt's:
  *
- *   debresolve resolve ARCH STATUS|- PACKAGES... -- REQUEST...
- *       one line per package to add: "name version arch why [replaces OLD]"
+ *   debresolve resolve ARCH STATUS|- PACKAGES... -- REQUEST... [-- REQUEST...]...
+ *       one line per package to add: "name version arch why [replaces OLD] [pre-depends]";
+ *       with several groups, each answer after a "== REQUESTS" line, errors as "error: ..."
  *   debresolve compare < "A B" lines     one of "<" "=" ">" per line (dk_debver_cmp)
  *   debresolve parse FILE                 stanzas, fields, relations parsed, milliseconds
  */
@@ -28,12 +29,24 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static void print(const struct dk_debresolution *res)
+{
+	for (size_t k = 0; k < res->n; k++) {
+		printf("%s %s %s %s", res->pkgs[k].name, res->pkgs[k].version, res->pkgs[k].arch, res->pkgs[k].why);
+		if (res->pkgs[k].replaces)
+			printf(" [replaces %s]", res->pkgs[k].replaces);
+		if (res->pkgs[k].pre_depended)
+			printf(" [pre-depends]");
+		printf("\n");
+	}
+}
+
 static int resolve(int argc, char **argv)
 {
 	struct dk_debidx *ix = dk_debidx_new(), *base = NULL;
 	struct dk_debresolution res;
 	struct dk_err err;
-	int i = 2, rc = 0;
+	int i = 2, rc = 0, groups = 0;
 	const char *arch = argv[i++], *status = argv[i++];
 
 	if (strcmp(status, "-")) {
@@ -44,19 +57,32 @@ static int resolve(int argc, char **argv)
 	for (; i < argc && strcmp(argv[i], "--"); i++)
 		if (dk_debidx_add_file(ix, argv[i], DK_DEBIDX_PACKAGES, &err) < 0)
 			goto bad;
-	if (i < argc)
-		i++;
-	if (dk_debresolve(ix, base, arch, (const char *const *)argv + i, (size_t)(argc - i), &res, &err) < 0)
-		goto bad;
-	for (size_t k = 0; k < res.n; k++) {
-		printf("%s %s %s %s", res.pkgs[k].name, res.pkgs[k].version, res.pkgs[k].arch, res.pkgs[k].why);
-		if (res.pkgs[k].replaces)
-			printf(" [replaces %s]", res.pkgs[k].replaces);
-		if (res.pkgs[k].pre_depended)
-			printf(" [pre-depends]");
-		printf("\n");
+	for (int k = i + 1; k < argc; k++)
+		groups += !strcmp(argv[k], "--");
+	/* each "--" starts a group of requests resolved on its own (the indexes are read
+	 * once); with several groups, each answer follows a "== REQUESTS" line */
+	while (i < argc) {
+		int start = ++i;
+
+		while (i < argc && strcmp(argv[i], "--"))
+			i++;
+		rc = dk_debresolve(ix, base, arch, (const char *const *)argv + start, (size_t)(i - start), &res, &err);
+		if (rc < 0 && !groups)
+			goto bad;
+		if (groups) {
+			printf("==");
+			for (int k = start; k < i; k++)
+				printf(" %s", argv[k]);
+			printf("\n");
+		}
+		if (rc < 0) {
+			printf("error: %s\n", err.msg);
+			continue;
+		}
+		print(&res);
+		dk_debresolution_free(&res);
 	}
-	dk_debresolution_free(&res);
+	rc = 0;
 	goto out;
 bad:
 	fprintf(stderr, "debresolve: %s\n", err.msg);
