@@ -3,7 +3,7 @@
 # include flags and libraries, and everything lands in $(OUT) (build-fuzz/),
 # compiled again with clang, libFuzzer's coverage and ASan+UBSan.
 CLANG ?= clang
-TARGETS = spec ref ignore challenge token image authfile tar tarread archive wheel pyversion pymarker wheelname deb debrelease deblock
+TARGETS = spec ref ignore challenge token image authfile tar tarread archive wheel pyversion pymarker wheelname deb debrelease deblock deb822 debversion
 FUZZ_CFLAGS = -std=gnu11 -pthread -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LDFLAGS = -pthread -fsanitize=fuzzer,address,undefined
