@@ -5,7 +5,7 @@
 CLANG ?= clang
 CLANGXX ?= clang++
 TARGETS = spec ref ignore challenge token image authfile tar tarread archive wheel pyversion pymarker wheelname \
-	toml pylock requirements pyindex_json pyindex_html dpkg deb debrelease deblock
+	toml pylock requirements pyindex_json pyindex_html dpkg deb debrelease deblock deb822 debversion
 FUZZ_CFLAGS = -std=gnu11 -pthread -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CXXFLAGS = $(filter-out -std=gnu11,$(FUZZ_CFLAGS)) -std=c++17

@@ -320,3 +320,30 @@ put('deblock', json.dumps({
                  'sha256': 'ab' * 32, 'size': 1234, 'why': 'jq -> ' + n}
                 for n, a in (('libjq1', 'arm64'), ('jq', 'amd64'), ('libonig5', 'amd64'))]}, indent=2) + '\n')
 put('deblock', '{"lock-version": 1, "sources": [], "architectures": [], "packages": [], "entries": []}')
+# Debian (src/debian/): the unit tests' stanzas, relation fields and versions,
+# and a piece of a real dpkg status (folded fields, Conffiles, versioned Provides)
+src = open(os.path.join(top, 'tests/unit/test_debresolve.c'), encoding='utf-8').read()
+index = ''.join(re.findall(r'PKG\("([^"]*)", "([^"]*)", "([^"]*)", "((?:[^"\\]|\\.)*)"\)', src) and
+                ['Package: %s\nVersion: %s\nArchitecture: %s\n%s\n' % (n, v, a, ast.literal_eval('"' + e + '"'))
+                 for n, v, a, e in re.findall(r'PKG\("([^"]*)", "([^"]*)", "([^"]*)", "((?:[^"\\]|\\.)*)"\)', src)])
+put('deb822', index)
+for s in c_literals('tests/unit/test_deb822.c', 'refused'):
+    put('deb822', s)
+for s in c_literals('tests/unit/test_deb822.c', 'rel_refused'):
+    put('deb822', 'Package: p1\nDepends: ' + s + '\n')
+for s in c_literals('tests/unit/test_debresolve.c', 'refused'):
+    put('deb822', s)
+put('deb822', '# c\nSource: x\n# inside\nBuild-Depends: a1 [amd64 arm64] <!nocheck>, b1 [!i386], c1 <stage1 cross>\n')
+put('deb822', 'Package: libgcc-s1\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\n'
+    'Multi-Arch: same\nSource: gcc-12\nVersion: 12.2.0-14\nProvides: libgcc1 (= 1:12.2.0-14)\n'
+    'Depends: gcc-12-base (= 12.2.0-14), libc6 (>= 2.35)\nDescription: GCC support library\n'
+    ' Shared version of the support library.\n\nPackage: debconf\nStatus: install ok installed\n'
+    'Version: 1.5.82\nArchitecture: all\nMulti-Arch: foreign\nConffiles:\n /etc/debconf.conf 8c0619\n'
+    'Pre-Depends: perl-base (>= 5.20.1-3~)\nProvides: debconf-2.0\n')
+src = open(os.path.join(top, 'tests/unit/test_debversion.c'), encoding='utf-8').read()
+vs = [ast.literal_eval(v) for v in re.findall(r'"(?:[^"\\]|\\.)*"', src[src.index('asc[] = {'):src.index('};')])]
+for a, b in zip(vs, vs[1:]):
+    put('debversion', a + '\n' + b)
+for s in c_literals('tests/unit/test_debversion.c', 'refused'):
+    put('debversion', s + '\n1.0')
+put('debversion', '1:2.30~rc1+dfsg-1+b1\n1:2.30-1~bpo12+1')
