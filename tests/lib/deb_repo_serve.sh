@@ -23,7 +23,7 @@
 [[ ,${NO_PROXY:-}, == *,127.0.0.1,* ]] || export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 
 deb_repo_start() {
-	local d=$T/.deb-repo rc=0 pid i port dir
+	local d=$T/.deb-repo rc=0 pid port dir
 	mkdir -p "$d"
 	dir=$("$TOP_SRCDIR/tests/lib/deb-repo.sh" 2>"$d/build.err" | tail -n 1) || rc=$?
 	if [[ $rc -ne 0 || ! -f $dir/SHA256SUMS ]]; then
@@ -32,20 +32,8 @@ deb_repo_start() {
 		return 1
 	fi
 	: >"$d/log"
-	/usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" --dir "$dir" --port-file "$d/port" \
-		--log "$d/log" </dev/null >>"$d/err" 2>&1 &
-	pid=$!
-	track_pid "$pid"
-	for i in $(seq 200); do
-		[[ -s $d/port ]] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [[ ! -s $d/port ]]; then
-		echo "deb_repo_start: the server did not start:" >&2
-		tail -n 20 "$d/err" >&2
-		return 1
-	fi
-	read -r port <"$d/port"
+	start_port_server deb_repo_start "$d" /usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" \
+		--dir "$dir" --port-file "$d/port" --log "$d/log" || return 1
+	pid=$SERVER_PID port=$SERVER_PORT
 	export DEBREPO_DIR=$dir DEBREPO_URL=http://127.0.0.1:$port DEBREPO_LOG=$d/log DEBREPO_PID=$pid
 }

@@ -69,6 +69,30 @@ _stop_tracked() {
 # so leave servers running (an old registry_redirect.sh did, for 50 minutes).
 _at_exit=()
 at_exit() { _at_exit+=("$1"); }
+
+# start_port_server NAME DIR CMD...: run a test server CMD (which must write
+# its port to DIR/port once it listens; stdout and stderr go to DIR/err),
+# tracked so it is stopped whichever way the script ends; wait for the port.
+# Sets SERVER_PID and SERVER_PORT.  1, with the server's last words, when it
+# did not start.
+start_port_server() {
+	local name=$1 dir=$2 i
+	shift 2
+	"$@" </dev/null >>"$dir/err" 2>&1 &
+	SERVER_PID=$!
+	track_pid "$SERVER_PID"
+	for i in $(seq 200); do
+		[[ -s $dir/port ]] && break
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [[ ! -s $dir/port ]]; then
+		echo "$name: the server did not start:" >&2
+		tail -n 20 "$dir/err" >&2
+		return 1
+	fi
+	read -r SERVER_PORT <"$dir/port"
+}
 _e2e_exit() {
 	local i
 	for ((i = ${#_at_exit[@]} - 1; i >= 0; i--)); do eval "${_at_exit[i]}"; done

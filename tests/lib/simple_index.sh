@@ -32,7 +32,7 @@ _si_upper() { local u=${1^^}; echo "${u//[^A-Z0-9]/_}"; }
 simple_index_start() {
 	local name=${1:?simple_index_start NAME DIR [OPTION...]} dir=${2:?simple_index_start NAME DIR [OPTION...]}
 	shift 2
-	local u d args=() opt pid i port
+	local u d args=() opt pid port
 	u=$(_si_upper "$name")
 	d=$T/.simple-index-$name
 	mkdir -p "$d"
@@ -46,21 +46,9 @@ simple_index_start() {
 		*) echo "simple_index_start: unknown option $opt" >&2; return 1 ;;
 		esac
 	done
-	"$_si_py" "$TOP_SRCDIR/tests/lib/simple_index.py" --dir "$dir" --port 0 --port-file "$d/port" \
-		--log "$d/log" "${args[@]}" </dev/null >>"$d/err" 2>&1 &
-	pid=$!
-	track_pid "$pid"
-	for i in $(seq 200); do
-		[[ -s $d/port ]] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [[ ! -s $d/port ]]; then
-		echo "simple_index_start: $name did not start:" >&2
-		tail -n 20 "$d/err" >&2
-		return 1
-	fi
-	read -r port <"$d/port"
+	start_port_server "simple_index_start: $name" "$d" "$_si_py" "$TOP_SRCDIR/tests/lib/simple_index.py" \
+		--dir "$dir" --port 0 --port-file "$d/port" --log "$d/log" "${args[@]}" || return 1
+	pid=$SERVER_PID port=$SERVER_PORT
 	export "${u}_BASE=http://127.0.0.1:$port" "${u}_URL=http://127.0.0.1:$port/simple" \
 		"${u}_LOG=$d/log" "${u}_PID=$pid"
 }
