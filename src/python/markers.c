@@ -576,7 +576,7 @@ static int lookup(const char *marker, const struct dk_pyenv *env, const char *ke
 static int eval_term(const char *marker, const struct item *it, const struct dk_pyenv *env, int *res,
 		     struct dk_err *err)
 {
-	const char *key, *lv, *rv;
+	const char *key, *lv = NULL, *rv = NULL;
 	char *nl = NULL, *nr = NULL;
 	int rc;
 
