@@ -5,7 +5,8 @@
 #  2. the time of the wheels layers (cold and warm) against pip install --target + a directory layer,
 #     interleaved runs (the machine is shared: side by side is the only fair comparison).
 # Env: BENCH_DIR (default /var/tmp/derrick-bench), RUNS (default 5), PY (the baseline's python,
-# default python3 when it has pip). Results: $BENCH_DIR/wheels-bench/{bytes.tsv,times.tsv}, and on stdout.
+# default python3 when it has pip), PIPFLAGS (more pip install flags, e.g. --no-compile: pip writes
+# .pyc files by default, derrick does not). Results: $BENCH_DIR/wheels-bench/{bytes.tsv,times.tsv}, and on stdout.
 set -eu
 DERRICK=$(realpath "${1:-./derrick}")
 BENCH_DIR=${BENCH_DIR:-/var/tmp/derrick-bench}
@@ -82,7 +83,7 @@ build d-auto.json warm-img --cache-dir tcache # fills the cache the warm case hi
 cold() { rm -rf t-img && build d-auto.json t-img --no-cache; }
 warm() { rm -rf t-img && build d-auto.json t-img --cache-dir tcache; }
 pipdir() {
-	rm -rf site t-img && $PY -m pip install -q --no-index --no-deps --target site data/*.whl &&
+	rm -rf site t-img && $PY -m pip install -q ${PIPFLAGS:-} --no-index --no-deps --target site data/*.whl &&
 		build d-dir.json t-img --no-cache
 }
 printf 'case\trun\tseconds\n' >times.tsv
