@@ -82,6 +82,7 @@ printf '{ "base": "scratch", "stages": [ { "name": "deps", "layers": [
 build d-auto.json warm-img --cache-dir tcache # fills the cache the warm case hits
 cold() { rm -rf t-img && build d-auto.json t-img --no-cache; }
 warm() { rm -rf t-img && build d-auto.json t-img --cache-dir tcache; }
+# shellcheck disable=SC2086 # PIPFLAGS is a list of flags
 pipdir() {
 	rm -rf site t-img && $PY -m pip install -q ${PIPFLAGS:-} --no-index --no-deps --target site data/*.whl &&
 		build d-dir.json t-img --no-cache
