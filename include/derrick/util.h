@@ -22,6 +22,11 @@ void *dk_xcalloc(size_t n, size_t size);
 void *dk_xrealloc(void *p, size_t n);
 char *dk_xstrdup(const char *s);
 char *dk_xstrndup(const char *s, size_t n);
+/*
+ * Untrusted text about to be quoted in a one-line message: every control
+ * byte of s (below 0x20, and DEL) becomes '?', in place.  Returns s.
+ */
+char *dk_str_printable(char *s);
 char *dk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*

@@ -74,6 +74,14 @@ char *dk_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *dk_str_printable(char *s)
+{
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 char *dk_xasprintf(const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;

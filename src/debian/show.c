@@ -8,11 +8,12 @@
 
 char *dk_deb_show(const char *s, size_t n, size_t max)
 {
-	struct strbuf sb = { 0 };
+	struct strbuf sb = STRBUF_INIT;
 
+	/* a NUL among the bytes is a control character too: shown, not an end */
 	for (size_t i = 0; i < n && i < max; i++)
-		sb_addc(&sb, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
+		sb_addc(&sb, s[i] ? s[i] : '?');
 	if (n > max)
 		sb_adds(&sb, "...");
-	return sb.len ? sb_detach(&sb) : dk_xstrdup("");
+	return dk_str_printable(sb_detach(&sb));
 }

@@ -33,12 +33,7 @@ int dk_lock_sha256(const char *s, size_t n, char out[DK_SHA256_HEX])
 
 char *dk_lock_printable(const char *s)
 {
-	char *out = dk_xstrdup(s);
-
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return out;
+	return dk_str_printable(dk_xstrdup(s));
 }
 
 static void free_strv(char **v, size_t n)

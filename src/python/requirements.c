@@ -36,9 +36,7 @@ static int line_fail(const struct req_line *l, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* the message quotes the line, which may hold control characters (a lone CR) */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	dk_str_printable(msg);
 	return dk_fail(l->err, DK_E_SPEC, "%s:%zu: %s", l->file, l->lineno, msg);
 }
 

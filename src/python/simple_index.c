@@ -17,6 +17,7 @@
 
 #include "derrick/http.h"
 #include "derrick/pyindex.h"
+#include "derrick/pytags.h"
 #include "derrick/util.h"
 #include "lock_int.h"
 
@@ -24,19 +25,15 @@ char *dk_pyindex_page_url(const char *index_url, const char *project)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t n = strlen(index_url);
+	char *name;
 
 	while (n && index_url[n - 1] == '/')
 		n--;
 	sb_add(&sb, index_url, n);
 	sb_addc(&sb, '/');
-	for (const char *p = project; *p; p++) {
-		if (*p == '-' || *p == '_' || *p == '.') {
-			if (p == project || (p[-1] != '-' && p[-1] != '_' && p[-1] != '.'))
-				sb_addc(&sb, '-');
-		} else {
-			sb_addc(&sb, (char)tolower((unsigned char)*p));
-		}
-	}
+	name = dk_pyname_normalize(project);
+	sb_adds(&sb, name);
+	free(name);
 	sb_addc(&sb, '/');
 	return sb_detach(&sb);
 }

@@ -15,6 +15,7 @@
 
 #include "derrick/digest.h"
 #include "derrick/log.h"
+#include "derrick/pytags.h"
 #include "derrick/util.h"
 #include "derrick/wheelfmt.h"
 
@@ -71,22 +72,13 @@ int dk_wheel_read_member(const struct dk_wheel *w, const struct dk_zmember *m, c
 	return 0;
 }
 
-/* PEP 503: runs of '-', '_' and '.' are one '-', letters lowercase.  A new string. */
+/* PEP 503 names of the first len bytes of s (a new string). */
 static char *canonical_name(const char *s, size_t len)
 {
-	struct strbuf sb = STRBUF_INIT;
+	char *part = dk_xstrndup(s, len), *name = dk_pyname_normalize(part);
 
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '-' || c == '_' || c == '.') {
-			if (!sb.len || sb.buf[sb.len - 1] != '-')
-				sb_addc(&sb, '-');
-			continue;
-		}
-		sb_addc(&sb, (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
-	}
-	return sb_detach(&sb);
+	free(part);
+	return name;
 }
 
 /*

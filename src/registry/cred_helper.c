@@ -166,10 +166,7 @@ static char *first_line(const struct strbuf *a, const struct strbuf *b)
 	if (n > 200)
 		n = 200;
 	line = dk_xstrndup(s, n);
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return line;
+	return dk_str_printable(line);
 }
 
 static int helper_failed(const char *prog, const char *registry, struct helper_run *h,
