@@ -186,6 +186,9 @@ else
 	not_ok "craft the bad wheels"
 	diag <craft.err
 fi
+# every refusal above wrote to oci:x: none may leave it, or a staging directory, behind
+same "no refusal created the output layout" "$(exists x)" absent
+same "  ... nor left a staging directory" "$(find . -maxdepth 1 -name '.derrick-*' | wc -l)" 0
 
 # ---------------------------------------------------------------- reproducibility and bumps
 # the same files zipped again in another order with other times: another sha256, the same layer
