@@ -6,7 +6,7 @@
  * Transfers go through libcurl (http.h) with the registry flags' TLS
  * options and retry policy (registry.h's struct dk_reg_opts: --tls-verify,
  * --cert-dir, --retries): https always; plain http:// only with
- * --tls-verify=false, as for registries; file:// read directly.  Redirects
+ * --tls-verify=false, as for registries, or allow_http; file:// read directly.  Redirects
  * are followed (at most DK_FETCH_MAX_REDIRECTS; a user:password in the URL
  * does not travel to another host).  Credentials come from the URL's
  * userinfo or from ~/.netrc (libcurl reads it, per host).  Messages never
@@ -30,6 +30,12 @@ struct dk_fetch_opts {
 	const struct dk_reg_opts *reg;  /* TLS and retries; NULL: verify TLS, default retries */
 	int no_netrc;                   /* do not read ~/.netrc */
 	const char *netrc_file;         /* another netrc than ~/.netrc, or NULL */
+	/*
+	 * Plain http:// is fine without --tls-verify=false: what is fetched is
+	 * trusted through a digest from a signed index (a Debian mirror, which
+	 * apt reads over http too), not through the connection.
+	 */
+	int allow_http;
 };
 
 struct dk_fetch;

@@ -70,7 +70,7 @@ static int scheme_is(const char *url, const char *scheme)
 	return !strncasecmp(url, scheme, n) && !strncmp(url + n, "://", 3);
 }
 
-/* The scheme policy: https always, http only with --tls-verify=false (as for registries). */
+/* The scheme policy: https always, http only with --tls-verify=false (as for registries) or allow_http. */
 static int check_scheme(const struct dk_fetch *f, const char *url, int file_ok, struct dk_err *err)
 {
 	char *u;
@@ -80,7 +80,7 @@ static int check_scheme(const struct dk_fetch *f, const char *url, int file_ok, 
 		return 0;
 	u = dk_http_redact(url);
 	if (scheme_is(url, "http")) {
-		if (!f->reg.tls_verify)
+		if (!f->reg.tls_verify || f->o.allow_http)
 			rc = 0;
 		else
 			rc = dk_fail(err, DK_E_USAGE, "%s: plain HTTP is refused (use https, or --tls-verify=false "
