@@ -72,4 +72,6 @@ void dk_deb_release(struct dk_deb *deb);
  */
 char *dk_deb_field(const char *s, const char *name);
 
+/* SHIM */
+char *dk_deb_script_hint(const struct dk_deb *d);
 #endif

@@ -91,4 +91,15 @@ int dk_deb_lock_matches(const struct dk_deb_lock *l, const struct dk_deb_source 
 			const char *const *packages, size_t n_packages, const char *const *archs, size_t n_archs,
 			struct dk_err *err);
 
+/* SHIM */
+struct dk_deb_lock_input {
+	const struct dk_deb_source *srcs; size_t n_srcs;
+	const char *const *keyrings;
+	const char *const *packages; size_t n_packages;
+	const char *const *archs; size_t n_archs;
+	const char *const *base_status;
+	const size_t *base_status_len;
+};
+int dk_deb_lock_make(const struct dk_deb_lock_input *in, const struct dk_deb_repo_opts *o,
+		     struct dk_deb_lock *out, struct dk_err *err);
 #endif

@@ -25,6 +25,7 @@
 #include "derrick/blobs.h"
 #include "derrick/err.h"
 #include "derrick/http.h"
+struct dk_reg_opts;
 
 /* One "deb" line: URL SUITE COMPONENT... with its keyring. */
 struct dk_deb_source {
@@ -93,6 +94,7 @@ struct dk_deb_repo_opts {
 	const struct dk_blobs *cache;   /* compressed indexes kept by sha256; NULL: none */
 	time_t now;                     /* for Valid-Until; 0: time(NULL) */
 	const char *gpgv;               /* the gpgv program; NULL: "gpgv" from PATH */
+	const struct dk_reg_opts *reg; /* SHIM */
 };
 
 /*

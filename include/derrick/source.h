@@ -37,6 +37,12 @@ enum dk_source_opt_type {
 	 * given; its resolved path becomes the layer's input, its text the origin.
 	 */
 	DK_OPT_SPEC_INPUT,
+	/*
+	 * Any JSON value (an array of objects: a debs layer's "sources"), kept
+	 * as compact JSON text with sorted keys; the row's check reads and
+	 * checks it, naming key paths below the member's.
+	 */
+	DK_OPT_JSON,
 };
 
 struct dk_source_opt {
@@ -161,6 +167,14 @@ struct dk_source_kind {
 	 */
 	int (*read)(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		    struct dk_err *err);
+	/*
+	 * `derrick lock KEY` (dk_source_lock), or NULL for a kind that has no
+	 * lock of its own: resolve entry l for the n platforms plats (sorted),
+	 * ctxs[i] knowing plats[i]'s base image, and write the lock file it
+	 * names.  What it wrote goes to the log (dk_info).  0, or -1 with err set.
+	 */
+	int (*lock)(const struct dk_spec_layer *l, const struct dk_platform *plats,
+		    const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
 };
 
 /* The table (src/source/table.c), ending with NULL. */
@@ -191,6 +205,24 @@ int dk_source_needs_base(const struct dk_spec_layer *l);
  * before anything is read; 0 for other rows (their key needs the entries).
  */
 int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *below, char **text);
+
+/* The row whose spec key is `key` ("debs"), or NULL. */
+const struct dk_source_kind *dk_source_by_key(const char *key);
+
+/*
+ * Whether spec entry l is of kind k: its own kind, or (a layer whose input
+ * differs by platform) any variant's.
+ */
+int dk_source_is(const struct dk_spec_layer *l, const struct dk_source_kind *k);
+
+/*
+ * Write the lock of entry l (of a kind with a lock step: see
+ * dk_source_kind.lock) for n platforms; a variant layer locks each variant
+ * for its own platform.  0, or -1 with err set (DK_E_USAGE for a kind
+ * without a lock step).
+ */
+int dk_source_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
+		   const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
 
 /*
  * The row's check of parsed layer `l` (see dk_source_kind.check), for the

@@ -945,15 +945,13 @@ static int cmp_platform(const void *a, const void *b)
 
 /*
  * The platforms to build, sorted (the index is the same whatever order
- * they were given in), and a plan for each: a mistake in the spec for any
- * platform fails before anything is read.
+ * they were given in): a new array of *n.  Naming one twice is an error.
  */
-static int plan_images(struct run *r)
+static int sorted_platforms(struct run *r, struct dk_platform **out, size_t *n_out)
 {
 	const struct dk_build_opts *o = r->o;
 	size_t n = o->n_platforms ? o->n_platforms : 1;
 	struct dk_platform *plats = dk_xcalloc(n, sizeof(*plats));
-	int rc = 0;
 
 	if (o->n_platforms)
 		memcpy(plats, o->platforms, n * sizeof(*plats));
@@ -966,12 +964,42 @@ static int plan_images(struct run *r)
 
 			dk_platform_format(&plats[i - 1], a, sizeof(a));
 			dk_platform_format(&plats[i], b, sizeof(b));
+			free(plats);
 			if (!strcmp(a, b))
-				rc = dk_fail(r->err, DK_E_USAGE, "--platform: %s is given twice", a);
-			else
-				rc = dk_fail(r->err, DK_E_USAGE, "--platform: %s and %s are the same platform", a, b);
-			break;
+				return dk_fail(r->err, DK_E_USAGE, "--platform: %s is given twice", a);
+			return dk_fail(r->err, DK_E_USAGE, "--platform: %s and %s are the same platform", a, b);
 		}
+	*out = plats;
+	*n_out = n;
+	return 0;
+}
+
+/* Open platform p's base image for img, and let the rows' plan and lock steps read it (img->ctx). */
+static int open_base_for(struct run *r, struct image_run *img, const struct dk_platform *p)
+{
+	img->plan.platform = *p;
+	r->plan = &img->plan;
+	r->base = &img->base;
+	r->res = &img->res;
+	if (open_base(r) < 0)
+		return -1;
+	img->ctx.config = img->base.config;
+	img->ctx.config_len = img->base.config_len;
+	img->ctx.read_file = img->base.src ? base_read_file : NULL;
+	img->ctx.arg = r;
+	return 0;
+}
+
+/* A plan for every platform: a mistake in the spec for any platform fails before anything is read. */
+static int plan_images(struct run *r)
+{
+	const struct dk_build_opts *o = r->o;
+	struct dk_platform *plats;
+	size_t n;
+	int rc = 0;
+
+	if (sorted_platforms(r, &plats, &n) < 0)
+		return -1;
 	r->imgs = dk_xcalloc(n, sizeof(*r->imgs));
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct dk_plan_opts po = o->plan;
@@ -981,20 +1009,9 @@ static int plan_images(struct run *r)
 		img->ctx.spec_file = r->spec.path;
 		img->ctx.reg = &o->transport.reg;
 		po.ctx = &img->ctx;
-		if (spec_needs_base(r)) {
-			/* the plan of a row that reads the base (its defaults) needs it opened first */
-			img->plan.platform = plats[i];
-			r->plan = &img->plan;
-			r->base = &img->base;
-			r->res = &img->res;
-			rc = open_base(r);
-			if (rc < 0)
-				break;
-			img->ctx.config = img->base.config;
-			img->ctx.config_len = img->base.config_len;
-			img->ctx.read_file = img->base.src ? base_read_file : NULL;
-			img->ctx.arg = r;
-		}
+		/* the plan of a row that reads the base (its defaults) needs it opened first */
+		if (spec_needs_base(r) && (rc = open_base_for(r, img, &plats[i])) < 0)
+			break;
 		rc = dk_plan_make(&r->spec, &po, &img->plan, r->err);
 		if (rc == 0)
 			r->n_imgs++;
@@ -1059,6 +1076,38 @@ static void give_result(struct run *r, const struct dk_manifest_blob *index, str
 	res->revision = plan->revision ? dk_xstrdup(plan->revision) : NULL;
 }
 
+/* Everything a run holds (a build's or a lock's). */
+static void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->n_dsts; i++)
+		dk_image_dst_close(r->dsts[i]);
+	free(r->dsts);
+	if (r->stage_dir) {
+		dk_rm_rf(r->stage_dir);
+		free(r->stage_dir);
+		dk_blobs_close(&r->stage);
+	}
+	for (size_t i = 0; i < r->n_imgs; i++) {
+		struct image_run *img = &r->imgs[i];
+
+		dk_manifest_blob_free(&img->m);
+		close_base(&img->base);
+		dk_build_result_free(&img->res);
+		dk_plan_free(&img->plan);
+	}
+	free(r->imgs);
+	for (size_t i = 0; i < r->n_made; i++) {
+		free(r->made[i].input);
+		free(r->made[i].key);
+	}
+	free(r->made);
+	dk_own_paths_free(r->own);
+	dk_symview_free(r->view);
+	dk_rcache_close(r->rcache);
+	dk_lcache_close(r->lcache);
+	dk_spec_free(&r->spec);
+}
+
 int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err)
 {
 	struct run r;
@@ -1121,33 +1170,79 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	rc = 0;
 out:
 	dk_manifest_blob_free(&index);
-	for (size_t i = 0; i < r.n_dsts; i++)
-		dk_image_dst_close(r.dsts[i]);
-	free(r.dsts);
-	if (r.stage_dir) {
-		dk_rm_rf(r.stage_dir);
-		free(r.stage_dir);
-		dk_blobs_close(&r.stage);
+	run_free(&r);
+	return rc;
+}
+
+/* What the lock command locks: every entry of kind k in the spec, for each platform. */
+int dk_build_lock(const struct dk_build_opts *o, const char *key, size_t *n_locked, struct dk_err *err)
+{
+	const struct dk_source_kind *k = dk_source_by_key(key);
+	const struct dk_source_ctx **ctxs = NULL;
+	struct dk_platform *plats = NULL;
+	struct run r;
+	size_t n = 0;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.err = err;
+	*n_locked = 0;
+	if (!k || !k->lock) {
+		struct strbuf names = STRBUF_INIT;
+
+		for (size_t i = 0; dk_source_kinds[i]; i++)
+			if (dk_source_kinds[i]->lock)
+				sb_join(&names, ", ", dk_source_kinds[i]->key);
+		dk_fail(err, DK_E_USAGE, "lock %s: only %s layers have a lock that derrick makes", key, names.buf);
+		sb_release(&names);
+		return -1;
 	}
-	for (size_t i = 0; i < r.n_imgs; i++) {
+	if (dk_spec_load(o->spec_path, &r.spec, err) < 0)
+		return -1;
+	if (sorted_platforms(&r, &plats, &n) < 0)
+		goto out;
+	if (!o->no_cache) {
+		char *dir = dk_cache_dir(&o->transport);
+		struct dk_err cerr;
+
+		/* the cache keeps the indexes: without it they are fetched again */
+		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
+			dk_warn("%s: locking without it", cerr.msg);
+		free(dir);
+	}
+	r.imgs = dk_xcalloc(n, sizeof(*r.imgs));
+	ctxs = dk_xcalloc(n, sizeof(*ctxs));
+	for (size_t i = 0; i < n; i++) {
 		struct image_run *img = &r.imgs[i];
 
-		dk_manifest_blob_free(&img->m);
-		close_base(&img->base);
-		dk_build_result_free(&img->res);
-		dk_plan_free(&img->plan);
+		r.n_imgs++;
+		img->ctx.spec_file = r.spec.path;
+		img->ctx.reg = &o->transport.reg;
+		img->ctx.blobs = r.lcache ? dk_lcache_blobs(r.lcache) : NULL;
+		if (open_base_for(&r, img, &plats[i]) < 0)
+			goto out;
+		ctxs[i] = &img->ctx;
 	}
-	free(r.imgs);
-	for (size_t i = 0; i < r.n_made; i++) {
-		free(r.made[i].input);
-		free(r.made[i].key);
+	for (size_t i = 0; i < r.spec.n_stages; i++)
+		for (size_t j = 0; j < r.spec.stages[i].n_layers; j++) {
+			const struct dk_spec_layer *l = &r.spec.stages[i].layers[j];
+
+			if (!dk_source_is(l, k))
+				continue;
+			if (dk_source_lock(l, plats, ctxs, n, err) < 0)
+				goto out;
+			(*n_locked)++;
+		}
+	if (!*n_locked) {
+		dk_fail(err, DK_E_SPEC, "%s has no %s layer to lock", r.spec.path, k->key);
+		goto out;
 	}
-	free(r.made);
-	dk_own_paths_free(r.own);
-	dk_symview_free(r.view);
-	dk_rcache_close(r.rcache);
-	dk_lcache_close(r.lcache);
-	dk_spec_free(&r.spec);
+	rc = 0;
+out:
+	free(ctxs);
+	free(plats);
+	run_free(&r);
 	return rc;
 }
 

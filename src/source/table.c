@@ -8,18 +8,20 @@
 #include <string.h>
 
 #include "derrick/delete.h"
+#include "derrick/platform.h"
 #include "derrick/source.h"
 #include "derrick/symlinks.h"
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
-extern const struct dk_source_kind dk_source_dir, dk_source_tar, dk_source_wheels, dk_source_delete;
+extern const struct dk_source_kind dk_source_dir, dk_source_tar, dk_source_wheels, dk_source_debs, dk_source_delete;
 
 /* The order is the one the spec's messages list the keys in. */
 const struct dk_source_kind *const dk_source_kinds[] = {
 	&dk_source_dir,
 	&dk_source_tar,
 	&dk_source_wheels,
+	&dk_source_debs,
 	&dk_source_delete,
 	NULL
 };
@@ -95,6 +97,73 @@ int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *
 	dk_symview_key(below, lp->entry->dest, below_key);
 	*text = dk_xasprintf("%s below=%s", dk_str_or(lp->key_extra, ""), below_key);
 	return 1;
+}
+
+const struct dk_source_kind *dk_source_by_key(const char *key)
+{
+	for (size_t i = 0; dk_source_kinds[i]; i++)
+		if (!strcmp(dk_source_kinds[i]->key, key))
+			return dk_source_kinds[i];
+	return NULL;
+}
+
+int dk_source_is(const struct dk_spec_layer *l, const struct dk_source_kind *k)
+{
+	if (l->kind == k)
+		return 1;
+	for (size_t i = 0; i < l->n_variants; i++)
+		if (l->variants[i].kind == k)
+			return 1;
+	return 0;
+}
+
+/* The variant of l that the plan picks for platform p (the best match), or NULL. */
+static const struct dk_spec_layer *variant_for(const struct dk_spec_layer *l, const struct dk_platform *p)
+{
+	const struct dk_spec_layer *best = NULL;
+	int best_rank = 0;
+
+	for (size_t k = 0; k < l->n_variants; k++) {
+		int rank = dk_platform_match(p, &l->variants[k].platform);
+
+		if (rank > best_rank) {
+			best_rank = rank;
+			best = &l->variants[k];
+		}
+	}
+	return best;
+}
+
+int dk_source_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
+		   const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err)
+{
+	const struct dk_source_ctx **vc;
+	struct dk_platform *vp;
+	int rc = 0;
+
+	if (!l->n_variants) {
+		if (!l->kind->lock)
+			return dk_fail(err, DK_E_USAGE, "%s: %s has no lock step of its own", l->where, l->kind->noun);
+		return l->kind->lock(l, plats, ctxs, n, err);
+	}
+	/* a variant is locked for the platforms it is the best match of, as the plan picks it */
+	vc = dk_xcalloc(n + 1, sizeof(*vc));
+	vp = dk_xcalloc(n + 1, sizeof(*vp));
+	for (size_t i = 0; i < l->n_variants && rc == 0; i++) {
+		const struct dk_spec_layer *v = &l->variants[i];
+		size_t m = 0;
+
+		for (size_t j = 0; j < n; j++)
+			if (variant_for(l, &plats[j]) == v) {
+				vp[m] = plats[j];
+				vc[m++] = ctxs[j];
+			}
+		if (m && v->kind->lock)
+			rc = v->kind->lock(v, vp, vc, m, err);
+	}
+	free(vc);
+	free(vp);
+	return rc;
 }
 
 int dk_source_check(struct dk_spec_layer *l, const char *spec_file, struct dk_err *err)

@@ -1,0 +1,97 @@
+/*
+ * debs_lock.c - `derrick lock debs` for one entry: resolve the spec's
+ * packages against its sources, for the Debian architecture of every
+ * platform, on top of what each platform's base image has installed, and
+ * write the lock the build reads.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "derrick/debarch.h"
+#include "derrick/deblock.h"
+#include "derrick/debsrc.h"
+#include "derrick/log.h"
+#include "derrick/platform.h"
+#include "derrick/source.h"
+#include "derrick/spec.h"
+#include "derrick/util.h"
+
+/* A dpkg status larger than this is not read. */
+#define DPKG_STATUS_MAX (64u << 20)
+
+int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
+		 const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err)
+{
+	const char *file = n && ctxs[0] && ctxs[0]->spec_file ? ctxs[0]->spec_file : "spec";
+	struct dk_debs_opts o;
+	struct dk_deb_lock lock;
+	struct dk_deb_lock_input in;
+	struct dk_deb_repo_opts ro;
+	const char **archs = dk_xcalloc(n + 1, sizeof(*archs));
+	char **status = dk_xcalloc(n + 1, sizeof(*status));
+	size_t *status_len = dk_xcalloc(n + 1, sizeof(*status_len)), na = 0;
+	struct strbuf names = STRBUF_INIT;
+	int rc = -1;
+
+	memset(&lock, 0, sizeof(lock));
+	memset(&in, 0, sizeof(in));
+	memset(&ro, 0, sizeof(ro));
+	if (dk_debs_opts(l, file, &o, err) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const char *arch = dk_deb_arch(&plats[i]);
+		char plat[100];
+		size_t k;
+		int has;
+
+		dk_platform_format(&plats[i], plat, sizeof(plat));
+		if (!arch) {
+			dk_fail(err, DK_E_USAGE, "%s: %s.%s: Debian has no architecture for %s", file, l->where,
+				l->kind->key, plat);
+			goto out;
+		}
+		/* two platforms of one Debian architecture (amd64 and amd64/v3) resolve alike: the first decides */
+		for (k = 0; k < na && strcmp(archs[k], arch); k++)
+			;
+		if (k < na)
+			continue;
+		has = ctxs[i] && ctxs[i]->read_file ?
+		      ctxs[i]->read_file(ctxs[i]->arg, "var/lib/dpkg/status", DPKG_STATUS_MAX, &status[na],
+					 &status_len[na], err) : 0;
+		if (has < 0) {
+			dk_err_prefix(err, "%s: the base image's /var/lib/dpkg/status", plat);
+			goto out;
+		}
+		archs[na++] = arch;
+		sb_join(&names, ", ", arch);
+	}
+	in.srcs = o.srcs;
+	in.n_srcs = o.n_srcs;
+	in.keyrings = (const char *const *)o.keyrings;
+	in.packages = (const char *const *)o.packages->v;
+	in.n_packages = o.packages->n;
+	in.archs = archs;
+	in.n_archs = na;
+	in.base_status = (const char *const *)status;
+	in.base_status_len = status_len;
+	ro.cache = n && ctxs[0] ? ctxs[0]->blobs : NULL;
+	ro.reg = n && ctxs[0] ? ctxs[0]->reg : NULL;
+	if (dk_deb_lock_make(&in, &ro, &lock, err) < 0) {
+		dk_err_prefix(err, "%s: %s.%s", file, l->where, l->kind->key);
+		goto out;
+	}
+	if (dk_deb_lock_write(o.lock, &lock, err) < 0)
+		goto out;
+	dk_info("%s: %zu package%s for %s", o.lock, lock.n_entries, lock.n_entries == 1 ? "" : "s", names.buf);
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(status[i]);
+	free(status);
+	free(status_len);
+	free(archs);
+	sb_release(&names);
+	dk_deb_lock_free(&lock);
+	dk_debs_opts_free(&o);
+	return rc;
+}
