@@ -71,6 +71,12 @@ struct dk_source_ctx {
 	 */
 	int (*read_file)(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err);
 	void *arg;
+	/*
+	 * The layers planned so far for this platform (the build's plan, which
+	 * grows as it is made), or NULL: dk_source_read_below looks through them
+	 * before the base image.
+	 */
+	const struct dk_layer_plans *planned;
 	const struct dk_reg_opts *reg;      /* TLS and retries for downloads, or NULL for the defaults */
 	const struct dk_blobs *blobs;       /* where downloads are kept (by sha256); set before reading */
 };
@@ -175,6 +181,15 @@ struct dk_source_kind {
 	 */
 	int (*lock)(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		    const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
+	/*
+	 * The content of in-layer file `path` (clean, no leading '/', at or
+	 * below the entry's dest) as planned layer lp will write it, found
+	 * without building the layer: 1 with *data (new, NUL-terminated) and
+	 * *len, at most max bytes; 0 when the layer does not write that path;
+	 * -1 with err set.  NULL: the kind cannot tell before it is built.
+	 */
+	int (*find_file)(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
+			 struct dk_err *err);
 };
 
 /* The table (src/source/table.c), ending with NULL. */
@@ -205,6 +220,20 @@ int dk_source_needs_base(const struct dk_spec_layer *l);
  * before anything is read; 0 for other rows (their key needs the entries).
  */
 int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *below, char **text);
+
+/*
+ * In-image file `path` (clean, no leading '/': "var/lib/dpkg/status") as
+ * the image below a layer leaves it: the layers of ctx->planned before
+ * `upto` (all of them when upto is NULL or not among them), topmost first,
+ * each through its row's find_file (a "delete" of the path or a directory
+ * above it hides what lies below), then the base image (ctx->read_file).
+ * At most max bytes.  1 with *data (new, NUL-terminated) and *len, 0 when
+ * no layer and not the base has it, -1 with err set: DK_E_SPEC when a
+ * layer whose dest holds the path is of a kind that cannot tell before it
+ * is built (a tar), naming it.  A NULL ctx has nothing below.
+ */
+int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *path,
+			 size_t max, char **data, size_t *len, struct dk_err *err);
 
 /* The row whose spec key is `key` ("debs"), or NULL. */
 const struct dk_source_kind *dk_source_by_key(const char *key);

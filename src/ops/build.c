@@ -1008,6 +1008,7 @@ static int plan_images(struct run *r)
 		po.platform = plats[i];
 		img->ctx.spec_file = r->spec.path;
 		img->ctx.reg = &o->transport.reg;
+		img->ctx.planned = &img->plan.layers;
 		po.ctx = &img->ctx;
 		/* the plan of a row that reads the base (its defaults) needs it opened first */
 		if (spec_needs_base(r) && (rc = open_base_for(r, img, &plats[i])) < 0)
@@ -1174,6 +1175,17 @@ out:
 	return rc;
 }
 
+/* How many entries of the spec are of kind k. */
+static size_t count_kind(const struct dk_spec *spec, const struct dk_source_kind *k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < spec->n_stages; i++)
+		for (size_t j = 0; j < spec->stages[i].n_layers; j++)
+			n += dk_source_is(&spec->stages[i].layers[j], k);
+	return n;
+}
+
 /* What the lock command locks: every entry of kind k in the spec, for each platform. */
 int dk_build_lock(const struct dk_build_opts *o, const char *key, size_t *n_locked, struct dk_err *err)
 {
@@ -1220,19 +1232,31 @@ int dk_build_lock(const struct dk_build_opts *o, const char *key, size_t *n_lock
 		img->ctx.spec_file = r.spec.path;
 		img->ctx.reg = &o->transport.reg;
 		img->ctx.blobs = r.lcache ? dk_lcache_blobs(r.lcache) : NULL;
+		img->ctx.planned = &img->plan.layers;
 		if (open_base_for(&r, img, &plats[i]) < 0)
 			goto out;
+		img->plan.spec = &r.spec;
+		img->plan.ctx = &img->ctx;
 		ctxs[i] = &img->ctx;
 	}
-	for (size_t i = 0; i < r.spec.n_stages; i++)
-		for (size_t j = 0; j < r.spec.stages[i].n_layers; j++) {
+	/*
+	 * In spec order: the layers below an entry are planned first (for each
+	 * platform), so that what it reads below it (a dpkg status) comes from
+	 * them as in the build.  Nothing above the last entry is planned.
+	 */
+	for (size_t i = 0, left = count_kind(&r.spec, k); i < r.spec.n_stages && left; i++)
+		for (size_t j = 0; j < r.spec.stages[i].n_layers && left; j++) {
 			const struct dk_spec_layer *l = &r.spec.stages[i].layers[j];
 
-			if (!dk_source_is(l, k))
-				continue;
-			if (dk_source_lock(l, plats, ctxs, n, err) < 0)
-				goto out;
-			(*n_locked)++;
+			if (dk_source_is(l, k)) {
+				if (dk_source_lock(l, plats, ctxs, n, err) < 0)
+					goto out;
+				(*n_locked)++;
+				left--;
+			}
+			for (size_t p = 0; p < n && left; p++)
+				if (dk_plan_entry(l, r.spec.stages[i].name, &r.imgs[p].plan, err) < 0)
+					goto out;
 		}
 	if (!*n_locked) {
 		dk_fail(err, DK_E_SPEC, "%s has no %s layer to lock", r.spec.path, k->key);

@@ -42,7 +42,6 @@ int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		const char *arch = dk_deb_arch(&plats[i]);
 		char plat[100];
 		size_t k;
-		int has;
 
 		dk_platform_format(&plats[i], plat, sizeof(plat));
 		if (!arch) {
@@ -55,11 +54,9 @@ int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 			;
 		if (k < na)
 			continue;
-		has = ctxs[i] && ctxs[i]->read_file ?
-		      ctxs[i]->read_file(ctxs[i]->arg, "var/lib/dpkg/status", DPKG_STATUS_MAX, &status[na],
-					 &status_len[na], err) : 0;
-		if (has < 0) {
-			dk_err_prefix(err, "%s: the base image's /var/lib/dpkg/status", plat);
+		if (dk_source_read_below(ctxs[i], NULL, "var/lib/dpkg/status", DPKG_STATUS_MAX, &status[na],
+					 &status_len[na], err) < 0) {
+			dk_err_prefix(err, "%s: /var/lib/dpkg/status below %s", plat, l->where);
 			goto out;
 		}
 		archs[na++] = arch;

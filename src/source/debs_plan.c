@@ -43,21 +43,16 @@ static const char *spec_name(const struct dk_source_ctx *ctx)
 }
 
 /*
- * The base image's dpkg status: 1 with *data and *len, 0 when the base has
- * none (scratch, or distroless-style: the layer then writes status.d/).
+ * The dpkg status below layer `upto` (NULL: below the one being planned):
+ * 1 with *data and *len, 0 when there is none (scratch, or a
+ * distroless-style base: the layer then writes status.d).
  */
-static int base_status(const struct dk_source_ctx *ctx, char **data, size_t *len, struct dk_err *err)
+static int status_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, char **data,
+			size_t *len, struct dk_err *err)
 {
-	int rc;
-
-	*data = NULL;
-	*len = 0;
-	if (!ctx || !ctx->read_file)
-		return 0;
-	rc = ctx->read_file(ctx->arg, DPKG_STATUS, DPKG_STATUS_MAX, data, len, err);
-	if (rc < 0)
-		return dk_err_prefix(err, "the base image's /%s", DPKG_STATUS);
-	return rc;
+	if (dk_source_read_below(ctx, upto, DPKG_STATUS, DPKG_STATUS_MAX, data, len, err) < 0)
+		return dk_err_prefix(err, "/%s below the debs layer", DPKG_STATUS);
+	return *data != NULL;
 }
 
 /* The lock of o, read; a missing one says how to make it. */
@@ -117,7 +112,7 @@ int dk_debs_plan(const struct dk_spec_layer *l, const struct dk_platform *platfo
 	}
 	if (read_lock(l, file, &o, &lock, err) < 0 || check_lock(l, file, &o, &lock, arch, plat, err) < 0)
 		goto out;
-	if ((has = base_status(ctx, &status, &status_len, err)) < 0)
+	if ((has = status_below(ctx, NULL, &status, &status_len, err)) < 0)
 		goto out;
 	if (has)
 		dk_sha256_buf(status, status_len, digest);
@@ -288,12 +283,12 @@ int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct d
 	if (check_overlaps(lp, out, first, pk, n, err) < 0 ||
 	    scripts_policy(lp, pk, n, json_is_true(json_object_get(data, "refuse_scripts")), err) < 0)
 		goto out;
-	if ((has = base_status(lp->ctx, &status, &status_len, err)) < 0)
+	if ((has = status_below(lp->ctx, lp, &status, &status_len, err)) < 0)
 		goto out;
 	if (has)
 		dk_sha256_buf(status, status_len, digest);
 	if (has != !json_is_null(json_object_get(data, "status")) || (has && strcmp(digest, jstr(data, "status")))) {
-		dk_fail(err, DK_E_CHANGED, "%s: the base image's /%s changed since the build was planned",
+		dk_fail(err, DK_E_CHANGED, "%s: /%s below the layer changed since the build was planned",
 			lp->entry->origin, DPKG_STATUS);
 		goto out;
 	}

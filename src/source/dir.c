@@ -80,6 +80,65 @@ static int dir_read(const struct dk_layer_plan *lp, const char *spec_file, struc
 	return rc;
 }
 
+/*
+ * find_file: the file the walk will pack at in-layer `path`, read from the
+ * source now.  Symlinks are packed as links, so one on the way to the path
+ * would have to be resolved in the image: that is refused rather than
+ * followed on this machine.
+ */
+static int dir_find_file(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
+			 struct dk_err *err)
+{
+	const struct dk_spec_layer *sl = lp->entry;
+	struct dk_ignore *ig = NULL;
+	struct stat st;
+	char *file = NULL, *dest = NULL;
+	const char *rel;
+	int rc = 0;
+
+	if (stat(lp->input, &st) < 0)
+		return 0;       /* the build says what is missing */
+	if (!S_ISDIR(st.st_mode)) {
+		dest = file_dest(sl, lp->input);
+		rc = strcmp(dest, path) ? 0 : dk_read_file(lp->input, max, data, len, err) < 0 ? -1 : 1;
+		free(dest);
+		return rc;
+	}
+	rel = *sl->dest ? path + strlen(sl->dest) + (path[strlen(sl->dest)] == '/') : path;
+	if (!*rel)
+		return 0;
+	if (load_ignore(sl, lp->ctx ? lp->ctx->spec_file : "spec", &ig, err) < 0)
+		return -1;
+	if (ig && dk_ignore_excluded(ig, rel))
+		goto out;
+	for (const char *p = rel;;) {
+		const char *slash = strchr(p, '/');
+		size_t upto = slash ? (size_t)(slash - rel) : strlen(rel);
+
+		free(file);
+		file = dk_xasprintf("%s/%.*s", lp->input, (int)upto, rel);
+		if (lstat(file, &st) < 0)
+			break;
+		if (S_ISLNK(st.st_mode)) {
+			rc = dk_fail(err, DK_E_SPEC, "%s: %s is a symlink: derrick does not follow it to find /%s before "
+				     "the layer is built", sl->origin, file, path);
+			break;
+		}
+		if (!slash) {
+			if (S_ISREG(st.st_mode))
+				rc = dk_read_file(file, max, data, len, err) < 0 ? -1 : 1;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode))
+			break;
+		p = slash + 1;
+	}
+out:
+	free(file);
+	dk_ignore_free(ig);
+	return rc;
+}
+
 static const struct dk_source_opt dir_opts[] = {
 	{ "exclude", DK_OPT_STRINGS },
 	{ "ignore_file", DK_OPT_INPUT_PATH },  /* like a .dockerignore in a build context */
@@ -94,4 +153,5 @@ const struct dk_source_kind dk_source_dir = {
 	.opts = dir_opts,
 	.plan = dk_source_plan_one,
 	.read = dir_read,
+	.find_file = dir_find_file,
 };

@@ -99,6 +99,46 @@ int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *
 	return 1;
 }
 
+/* p is d or lies below it (clean in-layer paths; "" is the root). */
+static int under(const char *p, const char *d)
+{
+	size_t n = strlen(d);
+
+	return !n || (!strncmp(p, d, n) && (!p[n] || p[n] == '/'));
+}
+
+int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *path,
+			 size_t max, char **data, size_t *len, struct dk_err *err)
+{
+	const struct dk_layer_plans *pl = ctx ? ctx->planned : NULL;
+	size_t n = pl ? pl->n : 0;
+
+	*data = NULL;
+	*len = 0;
+	if (!ctx)
+		return 0;
+	if (pl && upto >= pl->v && upto < pl->v + pl->n)
+		n = (size_t)(upto - pl->v);
+	for (size_t i = n; i-- > 0;) {
+		const struct dk_layer_plan *lp = &pl->v[i];
+		const struct dk_spec_layer *l = lp->entry;
+		int rc;
+
+		if (under(path, l->dest) && !l->kind->no_input) {
+			if (!l->kind->find_file)
+				return dk_fail(err, DK_E_SPEC, "%s: %s (%s %s) may write /%s, and derrick cannot read it "
+					       "before that layer is built: put it in the base image", ctx->spec_file,
+					       l->where, l->kind->noun, dk_str_or(l->origin, ""), path);
+			if ((rc = l->kind->find_file(lp, path, max, data, len, err)) != 0)
+				return rc;
+		}
+		for (size_t k = 0; k < l->deletes.n; k++)
+			if (under(path, l->deletes.v[k]))
+				return 0;
+	}
+	return ctx->read_file ? ctx->read_file(ctx->arg, path, max, data, len, err) : 0;
+}
+
 const struct dk_source_kind *dk_source_by_key(const char *key)
 {
 	for (size_t i = 0; dk_source_kinds[i]; i++)

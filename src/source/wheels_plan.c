@@ -131,11 +131,9 @@ static int base_libc(const struct dk_source_ctx *ctx, char **out, struct dk_err 
 	int rc;
 
 	*out = NULL;
-	if (!ctx || !ctx->read_file)
-		return 0;
-	rc = ctx->read_file(ctx->arg, "var/lib/dpkg/status", DPKG_STATUS_MAX, &data, &len, err);
+	rc = dk_source_read_below(ctx, NULL, "var/lib/dpkg/status", DPKG_STATUS_MAX, &data, &len, err);
 	if (rc < 0)
-		return dk_err_prefix(err, "the base image's var/lib/dpkg/status (for the default libc)");
+		return dk_err_prefix(err, "/var/lib/dpkg/status below the layer (for the default libc)");
 	if (rc > 0)
 		*out = dk_dpkg_libc(data);
 	free(data);
@@ -504,7 +502,7 @@ int dk_wheels_plan(const struct dk_spec_layer *l, const struct dk_platform *plat
 	if (dk_wheels_opts(l, pl.file, bpy, blibc, &pl.o, err) < 0)
 		goto out_opts;
 	if (!pl.o.libc) {
-		dk_fail(err, DK_E_SPEC, "%s: %s.%s.libc: not given, and the base image has no libc6 in its dpkg "
+		dk_fail(err, DK_E_SPEC, "%s: %s.%s.libc: not given, and the image below has no libc6 in its dpkg "
 			"status: set it (\"glibc 2.36\" or \"musl 1.2\")", pl.file, l->where, l->kind->key);
 		goto out_opts;
 	}
