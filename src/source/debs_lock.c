@@ -55,10 +55,8 @@ int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		if (k < na)
 			continue;
 		if (dk_source_read_below(ctxs[i], NULL, "var/lib/dpkg/status", DPKG_STATUS_MAX, &status[na],
-					 &status_len[na], err) < 0) {
-			dk_err_prefix(err, "%s: /var/lib/dpkg/status below %s", plat, l->where);
+					 &status_len[na], err) < 0)
 			goto out;
-		}
 		archs[na++] = arch;
 		sb_join(&names, ", ", arch);
 	}

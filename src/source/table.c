@@ -126,8 +126,8 @@ int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_
 
 		if (under(path, l->dest) && !l->kind->no_input) {
 			if (!l->kind->find_file)
-				return dk_fail(err, DK_E_SPEC, "%s: %s (%s %s) may write /%s, and derrick cannot read it "
-					       "before that layer is built: put it in the base image", ctx->spec_file,
+				return dk_fail(err, DK_E_SPEC, "%s: %s (%s %s) may write /%s, which a layer above it "
+					       "reads before that layer is built: put it in the base image", dk_str_or(ctx->spec_file, "spec"),
 					       l->where, l->kind->noun, dk_str_or(l->origin, ""), path);
 			if ((rc = l->kind->find_file(lp, path, max, data, len, err)) != 0)
 				return rc;
