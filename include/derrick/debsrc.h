@@ -58,6 +58,8 @@ int dk_debs_plan(const struct dk_spec_layer *l, const struct dk_platform *platfo
 		 const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err);
 int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		 struct dk_err *err);
+int dk_debs_find_file(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
+		      struct dk_err *err);
 int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		 const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
 

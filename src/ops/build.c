@@ -1009,6 +1009,8 @@ static int plan_images(struct run *r)
 		img->ctx.spec_file = r->spec.path;
 		img->ctx.reg = &o->transport.reg;
 		img->ctx.planned = &img->plan.layers;
+		/* a look from above at a layer's bytes (dk_source_read_below) may download */
+		img->ctx.blobs = r->lcache ? dk_lcache_blobs(r->lcache) : NULL;
 		po.ctx = &img->ctx;
 		/* the plan of a row that reads the base (its defaults) needs it opened first */
 		if (spec_needs_base(r) && (rc = open_base_for(r, img, &plats[i])) < 0)
@@ -1122,6 +1124,15 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	r.err = err;
 	if (dk_spec_load(o->spec_path, &r.spec, err) < 0)
 		return -1;
+	if (!o->no_cache) {
+		char *dir = dk_cache_dir(&o->transport);
+		struct dk_err cerr;
+
+		/* a cache that cannot be used costs speed, not the build */
+		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
+			dk_warn("%s: building without it", cerr.msg);
+		free(dir);
+	}
 	if (plan_images(&r) < 0)
 		goto out;
 	r.compress = o->compress;
@@ -1142,11 +1153,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	collect_own(&r);
 	if (!o->no_cache) {
 		char *dir = dk_cache_dir(&o->transport);
-		struct dk_err cerr;
 
-		/* a cache that cannot be used costs speed, not the build */
-		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
-			dk_warn("%s: building without it", cerr.msg);
 		/* the registry cache's key comes from the local cache's stat records */
 		if (r.lcache && (o->cache_repo || r.spec.cache_repo)) {
 			int mode = o->cache_mode ? o->cache_mode : DK_RCACHE_READ | DK_RCACHE_WRITE;

@@ -224,4 +224,5 @@ const struct dk_source_kind dk_source_debs = {
 	.key_from_plan = 1,
 	.read = dk_debs_read,
 	.lock = dk_debs_lock,
+	.find_file = dk_debs_find_file,
 };

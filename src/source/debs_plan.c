@@ -168,9 +168,10 @@ static int deb_file(const struct dk_layer_plan *lp, json_t *w, struct dk_fetch *
 	const struct dk_blobs *blobs = lp->ctx ? lp->ctx->blobs : NULL;
 	char digest[DK_DIGEST_SIZE];
 
+	/* only a look from above at plan time has none: --no-cache before the staging store exists */
 	if (!blobs)
-		return dk_fail(err, DK_E_INTERNAL, "%s: no blob cache to download %s into", lp->entry->where,
-			       jstr(w, "name"));
+		return dk_fail(err, DK_E_USAGE, "%s: a layer above reads the dpkg status this layer writes, which "
+			       "needs its packages before the build: build without --no-cache", lp->entry->where);
 	if (!*fetch) {
 		struct dk_fetch_opts fo;
 
@@ -219,7 +220,7 @@ static int check_overlaps(const struct dk_layer_plan *lp, const struct dk_entrie
 
 /* Maintainer scripts are never run: say what that may leave out, or refuse. */
 static int scripts_policy(const struct dk_layer_plan *lp, const struct dk_deb *debs, size_t n, int refuse,
-			  struct dk_err *err)
+			  int report, struct dk_err *err)
 {
 	struct strbuf who = STRBUF_INIT;
 	int rc = 0;
@@ -229,7 +230,7 @@ static int scripts_policy(const struct dk_layer_plan *lp, const struct dk_deb *d
 
 		if (!hint)
 			continue;
-		if (!refuse)
+		if (!refuse && report)
 			dk_warn("%s: %s %s: its maintainer scripts are not run: %s", lp->entry->origin, debs[i].package,
 				debs[i].version, hint);
 		sb_join(&who, ", ", debs[i].package);
@@ -242,8 +243,8 @@ static int scripts_policy(const struct dk_layer_plan *lp, const struct dk_deb *d
 	return rc;
 }
 
-int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
-		 struct dk_err *err)
+/* The layer's entries; `report`: warn about maintainer scripts (the read step, not a look from above). */
+static int debs_entries(const struct dk_layer_plan *lp, int report, struct dk_entries *out, struct dk_err *err)
 {
 	json_t *data = json_loads(dk_str_or(lp->row_data, ""), 0, NULL), *debs = json_object_get(data, "debs"), *w;
 	size_t n = json_array_size(debs), i, status_len = 0;
@@ -254,7 +255,6 @@ int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct d
 	char *status = NULL, digest[DK_DIGEST_SIZE];
 	int rc = -1, has;
 
-	(void)spec_file;
 	if (!data) {
 		dk_fail(err, DK_E_INTERNAL, "%s: the debs layer has no plan", lp->entry->where);
 		goto out;
@@ -281,7 +281,7 @@ int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct d
 		}
 	}
 	if (check_overlaps(lp, out, first, pk, n, err) < 0 ||
-	    scripts_policy(lp, pk, n, json_is_true(json_object_get(data, "refuse_scripts")), err) < 0)
+	    scripts_policy(lp, pk, n, json_is_true(json_object_get(data, "refuse_scripts")), report, err) < 0)
 		goto out;
 	if ((has = status_below(lp->ctx, lp, &status, &status_len, err)) < 0)
 		goto out;
@@ -302,5 +302,64 @@ out:
 	free(first);
 	free(status);
 	json_decref(data);
+	return rc;
+}
+
+int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
+		 struct dk_err *err)
+{
+	(void)spec_file;
+	return debs_entries(lp, 1, out, err);
+}
+
+/*
+ * find_file: a layer above that reads the dpkg status (another debs layer,
+ * a wheels layer's default libc) gets the status this layer writes, which
+ * takes its packages' control data: the locked .debs are fetched (from the
+ * blob cache when they are there) and read now.  Any other path: the
+ * packages' files are not known before they are read.
+ */
+int dk_debs_find_file(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
+		      struct dk_err *err)
+{
+	struct dk_entries tmp;
+	int rc = 0;
+
+	if (strcmp(path, DPKG_STATUS) && strncmp(path, "var/lib/dpkg/", 13) && strcmp(path, "var/lib/dpkg"))
+		return dk_fail(err, DK_E_SPEC, "%s: %s (%s) may write /%s, which a layer above it reads before it is "
+			       "built: put the packages in the base image", spec_name(lp->ctx), lp->entry->where,
+			       lp->history, path);
+	if (strcmp(path, DPKG_STATUS))
+		return dk_fail(err, DK_E_SPEC, "%s: %s (%s) writes /var/lib/dpkg, which a layer above it reads "
+			       "before it is built: put every package in one debs entry", spec_name(lp->ctx),
+			       lp->entry->where, lp->history);
+	dk_entries_init(&tmp);
+	if (debs_entries(lp, 0, &tmp, err) < 0) {
+		dk_entries_release(&tmp);
+		return -1;
+	}
+	for (size_t i = 0; i < tmp.n && rc == 0; i++) {
+		const struct dk_entry *e = &tmp.v[i];
+		ssize_t got;
+
+		if (strcmp(e->path, DPKG_STATUS) || e->type != DK_ENT_FILE)
+			continue;
+		if (e->size > max) {
+			rc = dk_fail(err, DK_E_USAGE, "%s: /%s is larger than %zu bytes", lp->entry->where, path, max);
+			break;
+		}
+		*data = dk_xmalloc((size_t)e->size + 1);
+		got = pread(tmp.spool_fd, *data, (size_t)e->size, (off_t)e->spool_off);
+		if (got != (ssize_t)e->size) {
+			free(*data);
+			*data = NULL;
+			rc = dk_fail_errno(err, DK_E_IO, "%s: reading the status it writes", lp->entry->where);
+			break;
+		}
+		(*data)[e->size] = 0;
+		*len = (size_t)e->size;
+		rc = 1;
+	}
+	dk_entries_release(&tmp);
 	return rc;
 }
