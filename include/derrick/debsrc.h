@@ -60,6 +60,8 @@ int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct d
 		 struct dk_err *err);
 int dk_debs_find_file(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
 		      struct dk_err *err);
+int dk_debs_find_dir(const struct dk_layer_plan *lp, const char *dir, size_t max, struct dk_dir_files *out,
+		     struct dk_err *err);
 int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		 const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
 

@@ -50,6 +50,22 @@ struct dk_source_opt {
 	enum dk_source_opt_type type;
 };
 
+/* Files of one directory (names without the directory), as dk_source_read_dir_below gives them. */
+struct dk_dir_files {
+	struct dk_dir_file {
+		char *name;
+		char *data;     /* NUL-terminated */
+		size_t len;
+	} *v;
+	size_t n;
+};
+
+/* The file called name in f, or NULL. */
+const struct dk_dir_file *dk_dir_files_find(const struct dk_dir_files *f, const char *name);
+/* Add a file (name and data are copied, len bytes) unless f has that name already; 1 when added. */
+int dk_dir_files_add(struct dk_dir_files *f, const char *name, const char *data, size_t len);
+void dk_dir_files_free(struct dk_dir_files *f);
+
 /*
  * What a row may know besides its spec entry: the base image (for the
  * defaults a kind takes from it: a wheels layer's Python and C library)
@@ -70,6 +86,13 @@ struct dk_source_ctx {
 	 * for reading a layer.  NULL for scratch.
 	 */
 	int (*read_file)(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err);
+	/*
+	 * Add to `out` the regular files directly in in-image directory `dir`
+	 * (clean, no leading '/') as the base's layers leave them, each at most
+	 * `max` bytes, a name that out has already kept as it is (an upper
+	 * layer's).  0, or -1 with err set.  NULL for scratch.
+	 */
+	int (*read_dir)(void *arg, const char *dir, size_t max, struct dk_dir_files *out, struct dk_err *err);
 	void *arg;
 	/*
 	 * The layers planned so far for this platform (the build's plan, which
@@ -190,6 +213,14 @@ struct dk_source_kind {
 	 */
 	int (*find_file)(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
 			 struct dk_err *err);
+	/*
+	 * The same for the regular files directly in directory `dir`: added to
+	 * `out` (dk_dir_files_add: a name out has is kept), each at most max
+	 * bytes; 1 when the layer replaces the directory (nothing below it
+	 * shows), else 0; -1 with err set.  NULL: the kind cannot tell.
+	 */
+	int (*find_dir)(const struct dk_layer_plan *lp, const char *dir, size_t max, struct dk_dir_files *out,
+			struct dk_err *err);
 };
 
 /* The table (src/source/table.c), ending with NULL. */
@@ -234,6 +265,17 @@ int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *
  */
 int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *path,
 			 size_t max, char **data, size_t *len, struct dk_err *err);
+
+/*
+ * The regular files directly in in-image directory `dir` as the image
+ * below layer `upto` leaves them (as dk_source_read_below looks for a
+ * file: the planned layers topmost first through their rows' find_dir, a
+ * "delete" hiding what lies below, then the base's read_dir), added to
+ * `out` in name order.  0, or -1 with err set (DK_E_SPEC naming a layer
+ * that may write there and cannot tell).
+ */
+int dk_source_read_dir_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *dir,
+			     size_t max, struct dk_dir_files *out, struct dk_err *err);
 
 /* The row whose spec key is `key` ("debs"), or NULL. */
 const struct dk_source_kind *dk_source_by_key(const char *key);

@@ -321,6 +321,96 @@ static int base_read_file(void *arg, const char *path, size_t max, char **data, 
 	return rc;
 }
 
+/* Looking for the files of one directory in a base layer (base_read_dir). */
+struct find_dir {
+	const char *dir;        /* clean */
+	size_t max;
+	struct dk_dir_files *out;
+	struct dk_dir_files hidden;     /* names this layer whites out (no data) */
+	int stop;               /* the layers below are hidden: an opaque marker, or dir (or a parent) replaced */
+};
+
+static int find_dir_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err)
+{
+	struct find_dir *fd = ctx;
+	char *p = dk_path_clean(it->path);
+	const char *slash = strrchr(p, '/');
+	size_t dl = strlen(fd->dir), pl = slash ? (size_t)(slash - p) : 0;
+	const char *name = slash ? slash + 1 : p;
+	int rc = 0;
+
+	if (pl == dl && !strncmp(p, fd->dir, dl)) {
+		if (!strcmp(name, DK_WHITEOUT_OPAQUE)) {
+			fd->stop = 1;
+		} else if (!strncmp(name, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX))) {
+			dk_dir_files_add(&fd->hidden, name + strlen(DK_WHITEOUT_PREFIX), "", 0);
+		} else if (it->type == DK_ENT_FILE && !dk_dir_files_find(fd->out, name)) {
+			char *data = NULL;
+			size_t len = 0;
+
+			rc = dk_tar_item_read(it, fd->max, &data, &len, err);
+			if (rc == 0)
+				dk_dir_files_add(fd->out, name, data, len);
+			free(data);
+		}
+	} else {
+		/* the directory, or one above it, whited out or made something else hides everything below */
+		char *gone = !strncmp(name, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX)) ?
+			     (pl ? dk_xasprintf("%.*s/%s", (int)pl, p, name + strlen(DK_WHITEOUT_PREFIX)) :
+				   dk_xstrdup(name + strlen(DK_WHITEOUT_PREFIX))) : NULL;
+		size_t n = gone ? strlen(gone) : strlen(p);
+
+		if (gone && !strncmp(fd->dir, gone, n) && (!fd->dir[n] || fd->dir[n] == '/'))
+			fd->stop = 1;
+		else if (!gone && it->type != DK_ENT_DIR && !strncmp(fd->dir, p, n) && (!fd->dir[n] || fd->dir[n] == '/'))
+			fd->stop = 1;
+		free(gone);
+	}
+	free(p);
+	return rc;
+}
+
+/* The source context's read_dir (source.h): the files of a directory as the base's layers leave them. */
+static int base_read_dir(void *arg, const char *dir, size_t max, struct dk_dir_files *out, struct dk_err *err)
+{
+	struct run *r = arg;
+	const struct dk_manifest *bm = &r->base->manifest;
+	json_t *cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	struct dk_dir_files hidden = { NULL, 0 };
+	int rc = 0;
+
+	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		struct find_dir fd = { dir, max, NULL, { NULL, 0 }, 0 };
+		struct dk_dir_files layer = { NULL, 0 };
+		char *blob = NULL;
+
+		fd.out = &layer;
+		if (!dk_digest_valid(id)) {
+			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
+				     r->spec.base, i);
+		} else if (dk_image_src_blob_file(r->base->src, &bm->layers[i], &blob, err) < 0 ||
+			   dk_tar_read_blob(blob, id, find_dir_item, &fd, err) < 0) {
+			rc = dk_err_prefix(err, "base image %s: layer %s", r->spec.base, bm->layers[i].digest);
+		}
+		free(blob);
+		/* what an upper layer whited out stays hidden in every layer below it */
+		for (size_t k = 0; rc == 0 && k < layer.n; k++)
+			if (!dk_dir_files_find(&hidden, layer.v[k].name))
+				dk_dir_files_add(out, layer.v[k].name, layer.v[k].data, layer.v[k].len);
+		for (size_t k = 0; k < fd.hidden.n; k++)
+			dk_dir_files_add(&hidden, fd.hidden.v[k].name, "", 0);
+		dk_dir_files_free(&layer);
+		dk_dir_files_free(&fd.hidden);
+		if (fd.stop)
+			break;
+	}
+	dk_dir_files_free(&hidden);
+	json_decref(cfg);
+	return rc;
+}
+
 /* The tree the first new layer goes on: the base's layers, by their maps. */
 static int open_view(struct run *r)
 {
@@ -986,6 +1076,7 @@ static int open_base_for(struct run *r, struct image_run *img, const struct dk_p
 	img->ctx.config = img->base.config;
 	img->ctx.config_len = img->base.config_len;
 	img->ctx.read_file = img->base.src ? base_read_file : NULL;
+	img->ctx.read_dir = img->base.src ? base_read_dir : NULL;
 	img->ctx.arg = r;
 	return 0;
 }

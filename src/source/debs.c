@@ -225,4 +225,5 @@ const struct dk_source_kind dk_source_debs = {
 	.read = dk_debs_read,
 	.lock = dk_debs_lock,
 	.find_file = dk_debs_find_file,
+	.find_dir = dk_debs_find_dir,
 };

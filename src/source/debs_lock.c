@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "derrick/deb.h"
 #include "derrick/debarch.h"
 #include "derrick/deblock.h"
 #include "derrick/debsrc.h"
@@ -18,6 +19,46 @@
 
 /* A dpkg status larger than this is not read. */
 #define DPKG_STATUS_MAX (64u << 20)
+
+/*
+ * The installed packages below an entry as dpkg status text: the status
+ * file, or (a distroless-style base) the stanzas of status.d/, which carry
+ * no Status field: each is installed.  *text NULL: none at all.
+ */
+static int installed_below(const struct dk_source_ctx *ctx, char **text, size_t *len, struct dk_err *err)
+{
+	struct dk_dir_files d = { NULL, 0 };
+	struct strbuf sb = STRBUF_INIT;
+
+	if (dk_source_read_below(ctx, NULL, "var/lib/dpkg/status", DPKG_STATUS_MAX, text, len, err) < 0)
+		return -1;
+	if (*text)
+		return 0;
+	if (dk_source_read_dir_below(ctx, NULL, "var/lib/dpkg/status.d", DPKG_STATUS_MAX, &d, err) < 0)
+		return -1;
+	for (size_t i = 0; i < d.n; i++) {
+		size_t n = strlen(d.v[i].name);
+		char *status;
+
+		if (n > 8 && !strcmp(d.v[i].name + n - 8, ".md5sums"))
+			continue;
+		status = dk_deb_field(d.v[i].data, "Status");
+		if (!status)
+			sb_adds(&sb, "Status: install ok installed\n");
+		free(status);
+		sb_adds(&sb, d.v[i].data);
+		while (sb.len && sb.buf[sb.len - 1] == '\n')
+			sb.len--;
+		sb_adds(&sb, "\n\n");
+	}
+	dk_dir_files_free(&d);
+	if (sb.len) {
+		*len = sb.len;
+		*text = sb_detach(&sb);
+	}
+	sb_release(&sb);
+	return 0;
+}
 
 int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		 const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err)
@@ -54,8 +95,7 @@ int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 			;
 		if (k < na)
 			continue;
-		if (dk_source_read_below(ctxs[i], NULL, "var/lib/dpkg/status", DPKG_STATUS_MAX, &status[na],
-					 &status_len[na], err) < 0)
+		if (installed_below(ctxs[i], &status[na], &status_len[na], err) < 0)
 			goto out;
 		archs[na++] = arch;
 		sb_join(&names, ", ", arch);

@@ -313,53 +313,85 @@ int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct d
 }
 
 /*
- * find_file: a layer above that reads the dpkg status (another debs layer,
- * a wheels layer's default libc) gets the status this layer writes, which
- * takes its packages' control data: the locked .debs are fetched (from the
- * blob cache when they are there) and read now.  Any other path: the
- * packages' files are not known before they are read.
+ * What a layer above may read of this one before it is built: the dpkg
+ * database it writes (another debs layer's base, a wheels layer's default
+ * libc).  That takes the packages' control data, so the locked .debs are
+ * fetched (from the blob cache when they are there) and read now.  The
+ * packages' own files are not known before they are read.
  */
+static int db_only(const struct dk_layer_plan *lp, const char *path, struct dk_err *err)
+{
+	if (!strncmp(path, "var/lib/dpkg/", 13))
+		return 0;
+	return dk_fail(err, DK_E_SPEC, "%s: %s (%s) may write /%s, which a layer above it reads before it is built: "
+		       "put the packages in the base image", spec_name(lp->ctx), lp->entry->where, lp->history, path);
+}
+
+/* The file entry at path among entries, read from their spool: 1 with *data and *len, 0 when absent. */
+static int spooled(const struct dk_entries *l, const char *path, size_t max, char **data, size_t *len,
+		   struct dk_err *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct dk_entry *e = &l->v[i];
+
+		if (strcmp(e->path, path) || e->type != DK_ENT_FILE)
+			continue;
+		if (e->size > max)
+			return dk_fail(err, DK_E_USAGE, "/%s is larger than %zu bytes", path, max);
+		*data = dk_xmalloc((size_t)e->size + 1);
+		if (pread(l->spool_fd, *data, (size_t)e->size, (off_t)e->spool_off) != (ssize_t)e->size) {
+			free(*data);
+			*data = NULL;
+			return dk_fail_errno(err, DK_E_IO, "reading /%s from the spool", path);
+		}
+		(*data)[e->size] = 0;
+		*len = (size_t)e->size;
+		return 1;
+	}
+	return 0;
+}
+
 int dk_debs_find_file(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
 		      struct dk_err *err)
 {
 	struct dk_entries tmp;
-	int rc = 0;
+	int rc;
 
-	if (strcmp(path, DPKG_STATUS) && strncmp(path, "var/lib/dpkg/", 13) && strcmp(path, "var/lib/dpkg"))
-		return dk_fail(err, DK_E_SPEC, "%s: %s (%s) may write /%s, which a layer above it reads before it is "
-			       "built: put the packages in the base image", spec_name(lp->ctx), lp->entry->where,
-			       lp->history, path);
-	if (strcmp(path, DPKG_STATUS))
-		return dk_fail(err, DK_E_SPEC, "%s: %s (%s) writes /var/lib/dpkg, which a layer above it reads "
-			       "before it is built: put every package in one debs entry", spec_name(lp->ctx),
-			       lp->entry->where, lp->history);
-	dk_entries_init(&tmp);
-	if (debs_entries(lp, 0, &tmp, err) < 0) {
-		dk_entries_release(&tmp);
+	if (db_only(lp, path, err) < 0)
 		return -1;
-	}
-	for (size_t i = 0; i < tmp.n && rc == 0; i++) {
-		const struct dk_entry *e = &tmp.v[i];
-		ssize_t got;
+	dk_entries_init(&tmp);
+	rc = debs_entries(lp, 0, &tmp, err);
+	if (rc == 0)
+		rc = spooled(&tmp, path, max, data, len, err);
+	dk_entries_release(&tmp);
+	return rc < 0 ? dk_err_prefix(err, "%s", lp->entry->where) : rc;
+}
 
-		if (strcmp(e->path, DPKG_STATUS) || e->type != DK_ENT_FILE)
+int dk_debs_find_dir(const struct dk_layer_plan *lp, const char *dir, size_t max, struct dk_dir_files *out,
+		     struct dk_err *err)
+{
+	struct dk_entries tmp;
+	size_t n = strlen(dir);
+	int rc;
+
+	if (db_only(lp, dir, err) < 0)
+		return -1;
+	dk_entries_init(&tmp);
+	rc = debs_entries(lp, 0, &tmp, err);
+	for (size_t i = 0; rc == 0 && i < tmp.n; i++) {
+		const char *p = tmp.v[i].path;
+		char *data = NULL;
+		size_t len = 0;
+
+		if (strncmp(p, dir, n) || p[n] != '/' || strchr(p + n + 1, '/') || dk_dir_files_find(out, p + n + 1))
 			continue;
-		if (e->size > max) {
-			rc = dk_fail(err, DK_E_USAGE, "%s: /%s is larger than %zu bytes", lp->entry->where, path, max);
-			break;
+		rc = spooled(&tmp, p, max, &data, &len, err);
+		if (rc > 0) {
+			dk_dir_files_add(out, p + n + 1, data, len);
+			rc = 0;
 		}
-		*data = dk_xmalloc((size_t)e->size + 1);
-		got = pread(tmp.spool_fd, *data, (size_t)e->size, (off_t)e->spool_off);
-		if (got != (ssize_t)e->size) {
-			free(*data);
-			*data = NULL;
-			rc = dk_fail_errno(err, DK_E_IO, "%s: reading the status it writes", lp->entry->where);
-			break;
-		}
-		(*data)[e->size] = 0;
-		*len = (size_t)e->size;
-		rc = 1;
+		free(data);
 	}
 	dk_entries_release(&tmp);
-	return rc;
+	return rc < 0 ? dk_err_prefix(err, "%s", lp->entry->where) : 0;
 }

@@ -99,6 +99,11 @@ int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *
 	return 1;
 }
 
+static int cmp_dir_file(const void *a, const void *b)
+{
+	return strcmp(((const struct dk_dir_file *)a)->name, ((const struct dk_dir_file *)b)->name);
+}
+
 /* p is d or lies below it (clean in-layer paths; "" is the root). */
 static int under(const char *p, const char *d)
 {
@@ -107,36 +112,120 @@ static int under(const char *p, const char *d)
 	return !n || (!strncmp(p, d, n) && (!p[n] || p[n] == '/'));
 }
 
+/* The planned layers below upto (all when upto is not among them): how many. */
+static size_t below_count(const struct dk_layer_plans *pl, const struct dk_layer_plan *upto)
+{
+	if (!pl)
+		return 0;
+	if (upto >= pl->v && upto < pl->v + pl->n)
+		return (size_t)(upto - pl->v);
+	return pl->n;
+}
+
+/* A layer whose dest holds `path`, or lies below it, and whose kind cannot tell what it writes there. */
+static int cannot_tell(const struct dk_source_ctx *ctx, const struct dk_spec_layer *l, const char *path,
+		       struct dk_err *err)
+{
+	return dk_fail(err, DK_E_SPEC, "%s: %s (%s %s) may write /%s, which a layer above it reads before that "
+		       "layer is built: put it in the base image", dk_str_or(ctx->spec_file, "spec"), l->where,
+		       l->kind->noun, dk_str_or(l->origin, ""), path);
+}
+
+static int deleted(const struct dk_spec_layer *l, const char *path)
+{
+	for (size_t k = 0; k < l->deletes.n; k++)
+		if (under(path, l->deletes.v[k]))
+			return 1;
+	return 0;
+}
+
 int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *path,
 			 size_t max, char **data, size_t *len, struct dk_err *err)
 {
 	const struct dk_layer_plans *pl = ctx ? ctx->planned : NULL;
-	size_t n = pl ? pl->n : 0;
 
 	*data = NULL;
 	*len = 0;
 	if (!ctx)
 		return 0;
-	if (pl && upto >= pl->v && upto < pl->v + pl->n)
-		n = (size_t)(upto - pl->v);
-	for (size_t i = n; i-- > 0;) {
+	for (size_t i = below_count(pl, upto); i-- > 0;) {
 		const struct dk_layer_plan *lp = &pl->v[i];
 		const struct dk_spec_layer *l = lp->entry;
 		int rc;
 
 		if (under(path, l->dest) && !l->kind->no_input) {
 			if (!l->kind->find_file)
-				return dk_fail(err, DK_E_SPEC, "%s: %s (%s %s) may write /%s, which a layer above it "
-					       "reads before that layer is built: put it in the base image", dk_str_or(ctx->spec_file, "spec"),
-					       l->where, l->kind->noun, dk_str_or(l->origin, ""), path);
+				return cannot_tell(ctx, l, path, err);
 			if ((rc = l->kind->find_file(lp, path, max, data, len, err)) != 0)
 				return rc;
 		}
-		for (size_t k = 0; k < l->deletes.n; k++)
-			if (under(path, l->deletes.v[k]))
-				return 0;
+		if (deleted(l, path))
+			return 0;
 	}
 	return ctx->read_file ? ctx->read_file(ctx->arg, path, max, data, len, err) : 0;
+}
+
+int dk_source_read_dir_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *dir,
+			     size_t max, struct dk_dir_files *out, struct dk_err *err)
+{
+	const struct dk_layer_plans *pl = ctx ? ctx->planned : NULL;
+	int rc = 0;
+
+	if (!ctx)
+		return 0;
+	for (size_t i = below_count(pl, upto); i-- > 0 && rc == 0;) {
+		const struct dk_layer_plan *lp = &pl->v[i];
+		const struct dk_spec_layer *l = lp->entry;
+
+		if ((under(dir, l->dest) || under(l->dest, dir)) && !l->kind->no_input) {
+			if (!l->kind->find_dir)
+				return cannot_tell(ctx, l, dir, err);
+			rc = l->kind->find_dir(lp, dir, max, out, err);
+			if (rc < 0)
+				return -1;
+		}
+		if (deleted(l, dir))
+			rc = 1;
+	}
+	if (rc == 0 && ctx->read_dir && ctx->read_dir(ctx->arg, dir, max, out, err) < 0)
+		return -1;
+	qsort(out->v, out->n, sizeof(*out->v), cmp_dir_file);
+	return 0;
+}
+
+const struct dk_dir_file *dk_dir_files_find(const struct dk_dir_files *f, const char *name)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->v[i].name, name))
+			return &f->v[i];
+	return NULL;
+}
+
+int dk_dir_files_add(struct dk_dir_files *f, const char *name, const char *data, size_t len)
+{
+	struct dk_dir_file *x;
+
+	if (dk_dir_files_find(f, name))
+		return 0;
+	f->v = dk_xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
+	x = &f->v[f->n++];
+	x->name = dk_xstrdup(name);
+	x->data = dk_xmalloc(len + 1);
+	memcpy(x->data, data, len);
+	x->data[len] = 0;
+	x->len = len;
+	return 1;
+}
+
+void dk_dir_files_free(struct dk_dir_files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->v[i].name);
+		free(f->v[i].data);
+	}
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
 }
 
 const struct dk_source_kind *dk_source_by_key(const char *key)
