@@ -85,10 +85,10 @@ static int one_source(const struct dk_spec_layer *l, const char *file, const cha
 			j++;
 		if (!source_keys[j]) {
 			char *shown = dk_str_printable(dk_xstrdup(key));
+			char *m2 = dk_xasprintf("sources[%zu].%s", i, shown);
 
-			snprintf(m, sizeof(m), "sources[%zu]", i);
-			bad(err, file, l, m, "unknown key \"%s\" (a source has url, suite, components, keyring, trusted)",
-			    shown);
+			bad(err, file, l, m2, "unknown key (expected one of: url, suite, components, keyring, trusted)");
+			free(m2);
 			free(shown);
 			return -1;
 		}

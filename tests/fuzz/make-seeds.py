@@ -37,6 +37,13 @@ def c_literals(path, call):
     src = re.sub(r'WHEELS\(((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
                  lambda m: '"{\\"stages\\":[{\\"name\\":\\"a\\"},{\\"name\\":\\"deps\\",\\"layers\\":[{\\"wheels\\":{" '
                  + m.group(1) + ' "}}]}]}"', src)
+    # test_debsrc.c's source object and debs-layer wrapper, spelt out
+    m = re.search(r'#define SRC ((?:"(?:[^"\\]|\\.)*"\s*(?:\\\n\s*)?)+)', src)
+    if m:
+        src = re.sub(r'\bSRC\b', m.group(1).replace('\\\n', ' '), src)
+    src = re.sub(r'DEBS\(((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
+                 lambda m: '"{\\"stages\\":[{\\"name\\":\\"a\\"},{\\"name\\":\\"sys\\",\\"layers\\":[{\\"debs\\":{" '
+                 + m.group(1) + ' "}}]}]}"', src)
     for m in re.finditer(re.escape(call) + r'\(\s*[^"()]*?((?:"(?:[^"\\]|\\.)*"\s*)+)', src):
         parts = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))
         try:
@@ -59,7 +66,7 @@ for spec in ('testdata/golden/derrick.json', 'testdata/golden/full/full.json',
              'examples/wheels-app/derrick.json'):
     put('spec', open(os.path.join(top, spec), 'rb').read())
 for call in ('dk_spec_parse', 'parse_error', 'REFUSED'):
-    for f in ('tests/unit/test_spec.c', 'tests/unit/test_wheelsrc.c'):
+    for f in ('tests/unit/test_spec.c', 'tests/unit/test_wheelsrc.c', 'tests/unit/test_debsrc.c'):
         for s in c_literals(f, call):
             if s.lstrip().startswith('{'):
                 put('spec', s)
