@@ -17,9 +17,9 @@
 static const struct cli_command lock_cmd = {
 	.name = "lock",
 	.args = "debs",
-	.about = "Resolve every \"debs\" layer's packages against its sources, on top of what the base\n"
-		 "image has installed, for the Debian architecture of each platform, and write the\n"
-		 "lock file the layer names (sorted JSON: the same index gives the same bytes).\n",
+	.about = "Resolve every \"debs\" layer's packages against its sources, on top of what is installed\n"
+		 "below it, for the Debian architecture of each platform, and write the lock file\n"
+		 "the layer names (sorted JSON: the same indexes give the same bytes).\n",
 };
 
 int cmd_lock(int argc, char **argv)
