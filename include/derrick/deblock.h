@@ -123,7 +123,8 @@ struct dk_deb_lock_input {
  * prefixed "for ARCH: " when there are several archs; DK_E_CORRUPT for a
  * stanza without Filename, SHA256 or Size, or whose Filename is not a
  * relative path inside the repository (naming the package and the
- * index); DK_E_USAGE for no source, no architecture, or one given twice.
+ * index); DK_E_USAGE for no source, no architecture, or one that is not
+ * a Debian name or given twice.
  */
 int dk_deb_lock_make(const struct dk_deb_lock_input *in, const struct dk_deb_repo_opts *o, struct dk_deb_lock *out,
 		     struct dk_err *err);

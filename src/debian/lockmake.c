@@ -283,6 +283,14 @@ int dk_deb_lock_make(const struct dk_deb_lock_input *in, const struct dk_deb_rep
 		return dk_fail(err, DK_E_USAGE, "no architecture to lock for");
 	out->archs = sorted_copy(in->archs, in->n_archs);
 	out->n_archs = in->n_archs;
+	for (size_t i = 0; i < out->n_archs; i++)
+		if (!*out->archs[i] || strspn(out->archs[i], "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(out->archs[i])) {
+			char *shown = dk_deb_show(out->archs[i], strlen(out->archs[i]), 64);
+
+			dk_fail(err, DK_E_USAGE, "invalid architecture \"%s\" (a Debian name: amd64, arm64...)", shown);
+			free(shown);
+			goto out;
+		}
 	for (size_t i = 1; i < out->n_archs; i++)
 		if (!strcmp(out->archs[i - 1], out->archs[i])) {
 			dk_fail(err, DK_E_USAGE, "architecture %s given twice", out->archs[i]);
