@@ -117,7 +117,7 @@ int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 	}
 	if (dk_deb_lock_write(o.lock, &lock, err) < 0)
 		goto out;
-	dk_info("%s: %zu package%s for %s", o.lock, lock.n_entries, lock.n_entries == 1 ? "" : "s", names.buf);
+	dk_info("%s: %zu package%s for %s", l->origin, lock.n_entries, lock.n_entries == 1 ? "" : "s", names.buf);
 	rc = 0;
 out:
 	for (size_t i = 0; i < n; i++)
