@@ -8,6 +8,7 @@
  * that root), its sha256 and size are the stanza's, so a build that checks
  * them needs no signature of its own and may fetch over plain http.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,25 @@ static char *lock_why(const char *why)
 	return sb_detach(&sb);
 }
 
+/*
+ * A Filename as a URL path: bytes outside RFC 3986's unreserved set and
+ * "/", ":", "+", "~" are percent-encoded, as apt quotes them (a pool
+ * written by `apt-get download` has "%3a" for an epoch's colon in its
+ * file names, which must reach the server as "%253a").  A new string.
+ */
+static char *url_path(const char *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const unsigned char *p = (const unsigned char *)f; *p; p++) {
+		if (isalnum(*p) || strchr("-._~/:+", *p))
+			sb_addf(&sb, "%c", *p);
+		else
+			sb_addf(&sb, "%%%02X", *p);
+	}
+	return sb_detach(&sb);
+}
+
 /* A Filename that names a file below the repository's root: relative, no "." or ".." component, printable. */
 static int filename_ok(const char *f)
 {
@@ -127,7 +147,7 @@ static int make_entry(struct mk *m, const struct dk_debresolved *r, struct dk_de
 	struct dk_deb822_reader *rd = dk_deb822_open_mem(r->stanza, r->stanza_len, src->url, 0);
 	struct dk_deb822_stanza st;
 	static const char *const names[] = { "Filename", "SHA256", "Size" };
-	char *val[3] = { NULL, NULL, NULL };
+	char *val[3] = { NULL, NULL, NULL }, *path;
 	const char *bad = NULL;
 	int rc = -1;
 
@@ -166,7 +186,9 @@ static int make_entry(struct mk *m, const struct dk_debresolved *r, struct dk_de
 	e->name = dk_xstrdup(r->name);
 	e->version = dk_xstrdup(r->version);
 	e->arch = dk_xstrdup(r->arch);
-	e->url = dk_xasprintf("%s%s", m->repos[r->origin].base_url, val[0]);
+	path = url_path(val[0]);
+	e->url = dk_xasprintf("%s%s", m->repos[r->origin].base_url, path);
+	free(path);
 	e->why = lock_why(r->why);
 	rc = 0;
 out:
