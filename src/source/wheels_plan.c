@@ -450,7 +450,7 @@ static int check_lock(struct planner *pl, const struct dk_lock *lock, struct dk_
 static void add_layer(struct planner *pl, const struct dk_split_group *g, const struct pick *picks,
 		      struct dk_layer_plans *out)
 {
-	struct strbuf hist = STRBUF_INIT, key = STRBUF_INIT;
+	struct strbuf hist = STRBUF_INIT, key = STRBUF_INIT, owners = STRBUF_INIT;
 	json_t *data = json_object(), *ws = json_array();
 	struct dk_layer_plan *lp;
 	char *text;
@@ -467,6 +467,8 @@ static void add_layer(struct planner *pl, const struct dk_split_group *g, const 
 		json_array_append_new(ws, w);
 		sb_addf(&hist, " %s", p->label);
 		sb_addf(&key, "%s%zu:%s:%s", i ? "," : "", strlen(p->filename), p->filename, p->sha256);
+		/* the entries of wheel i name it as owner i + 1 (dk_wheels_install) */
+		sb_add(&owners, p->filename, strlen(p->filename) + 1);
 	}
 	json_object_set_new(data, "wheels", ws);
 	json_object_set_new(data, "python", json_string(pl->o.python));
@@ -479,6 +481,9 @@ static void add_layer(struct planner *pl, const struct dk_split_group *g, const 
 	lp = dk_layer_plans_add(out, pl->l, pl->o.lock ? pl->o.lock : pl->o.requirements, hist.buf);
 	lp->key_extra = sb_detach(&key);
 	lp->row_data = text;
+	lp->n_owners = g->n;
+	lp->owners_len = owners.len;
+	lp->owners = sb_detach(&owners);
 	sb_release(&hist);
 }
 
@@ -693,6 +698,26 @@ static void report_installed(const struct dk_layer_plan *lp, json_t *ws, const c
 	}
 }
 
+/*
+ * The error for entry e of this layer, whose path the image below has: its
+ * wheel (dk_wheels_install numbers them) and the other writer, `other`,
+ * the label the build gave the earlier layer of this build that wrote it
+ * (symlinks.h: dk_symview_owner), or NULL for the base image.
+ */
+static int written_twice(const struct dk_layer_plan *lp, json_t *ws, const struct dk_entry *e, const char *other,
+			 struct dk_err *err)
+{
+	const char *mine = e->owner ? jstr(json_array_get(ws, e->owner - 1), "filename") : NULL;
+
+	if (!mine)
+		mine = lp->history;
+	if (other)
+		return dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by %s in an earlier "
+			       "one", lp->entry->origin, e->path, mine, other);
+	return dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by the base image",
+		       lp->entry->origin, e->path, mine);
+}
+
 int dk_wheels_below(const struct dk_layer_plan *lp, const struct dk_entries *entries,
 		    const struct dk_symview *below, struct dk_err *err)
 {
@@ -721,9 +746,7 @@ int dk_wheels_below(const struct dk_layer_plan *lp, const struct dk_entries *ent
 		const char *target;
 
 		if (e->type != DK_ENT_DIR && dk_symview_has(below, e->path, &link, &target) == 1)
-			rc = dk_fail(err, DK_E_SPEC, "%s: /%s: two wheels write this path: one of this layer's (%s) "
-				     "and one below it (an earlier layer of the lock, or the base image)",
-				     lp->entry->origin, e->path, lp->history);
+			rc = written_twice(lp, ws, e, dk_symview_owner(below, e->path), err);
 		free(link);
 	}
 out:

@@ -23,6 +23,18 @@ chmod -R u+w "$D"
 cd "$D" || exit 1
 export SOURCE_DATE_EPOCH=0
 
+# lock_of FILE WHEEL...: a pylock.toml of these wheels, by path
+lock_of() {
+	local out=$1 f b v
+	shift
+	printf 'lock-version = "1.0"\ncreated-by = "test"\n' >"$out"
+	for f; do
+		b=${f##*/} && v=${b#*-} && b=${b%%-*}
+		printf '[[packages]]\nname = "%s"\nversion = "%s"\n[[packages.wheels]]\npath = "%s"\nhashes = { sha256 = "%s" }\n' \
+			"${b//_/-}" "${v%%-*}" "$f" "$(sha256sum "$f" | cut -c1-64)" >>"$out"
+	done
+}
+
 # spec FILE WHEELS_JSON [BASE]: a one-layer-entry spec
 spec() {
 	printf '{ "base": "%s", "stages": [ { "name": "deps", "layers": [ { "wheels": { %s } } ] } ] }\n' \
@@ -148,8 +160,48 @@ expect_error "two wheels writing one file (split auto: one bucket)" "dkclash.py"
 $PY "$TOP_SRCDIR/tests/lib/relock.py" pylock.clash.toml pylock.bigclash.toml clash/dk_clash_b-1.0-py3-none-any.whl \
 	bigclash/dk_clash_b-1.0-py3-none-any.whl --pad $((9 << 19))
 spec bigclash.json "\"lock\": \"pylock.bigclash.toml\", $TARGET"
-expect_error "two wheels writing one file, in two layers of a split" "/usr/local/lib/python3.11/site-packages/dkclash.py: two wheels write this path" \
+SP=/usr/local/lib/python3.11/site-packages
+CLASH_A=dk_clash_a-1.0-py3-none-any.whl CLASH_B=dk_clash_b-1.0-py3-none-any.whl
+expect_error "two wheels writing one file, in two layers of a split: both wheels named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by $CLASH_B in an earlier one" \
 	"$DERRICK" build -f bigclash.json -o oci:x
+expect_error "  ... also when the earlier layer is a cache hit (its map, not its files)" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by $CLASH_B in an earlier one" \
+	"$DERRICK" build -f bigclash.json -o oci:x
+"$DERRICK" build -v -f bigclash.json -o oci:x >bigclash.out 2>bigclash.err
+check "  ... (it is one)" grep -q "^derrick: layer pylock.bigclash.toml: .*cache: local)$" bigclash.err
+# the earlier layer of another entry, holding several wheels: built, the one named; a cache hit, "one of" them
+lock_of two-b.toml clash/$CLASH_B wheels/dk_data_files-2.1-py3-none-any.whl
+lock_of two-a.toml clash/$CLASH_A
+cat >two.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "deps", "layers": [
+  { "wheels": { "lock": "two-b.toml", $TARGET, "split": "none" } },
+  { "wheels": { "lock": "two-a.toml", $TARGET } } ] } ] }
+EOF
+expect_error "a wheel writing a file of an earlier entry's layer of several wheels: the one named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by $CLASH_B in an earlier one" \
+	"$DERRICK" build --no-cache -f two.json -o oci:x
+"$DERRICK" build -f two.json -o oci:x >two.out 2>two.err
+expect_error "  ... that layer a cache hit: which of its wheels is not known, all are named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by one of $CLASH_B, dk_data_files-2.1-py3-none-any.whl in an earlier one" \
+	"$DERRICK" build -f two.json -o oci:x
+# a directory layer wrote it: that layer named; the base image had it: the base named
+mkdir -p copysite && echo 'x = 1' >copysite/dkclash.py
+cat >copy.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "deps", "layers": [
+  { "source": "copysite", "dest": "$SP" }, { "wheels": { "lock": "two-a.toml", $TARGET } } ] } ] }
+EOF
+expect_error "a wheel writing a file of an earlier directory layer: the layer named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by stages[0].layers[0] (COPY copysite $SP) in an earlier one" \
+	"$DERRICK" build -f copy.json -o oci:x
+cat >copybase.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "os", "layers": [ { "source": "copysite", "dest": "$SP" } ] } ] }
+EOF
+"$DERRICK" build -f copybase.json -o oci:clashbase >clashbase.out 2>clashbase.err || diag <clashbase.err
+spec clashbase.json "\"lock\": \"two-a.toml\", $TARGET" "oci:$D/clashbase"
+expect_error "a wheel writing a file of the base image: the base named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by the base image" \
+	"$DERRICK" build -f clashbase.json -o oci:x
 printf 'pyyaml>=6.0 \\\n    --hash=sha256:%064d\n' 0 >unpinned.txt
 spec unpinned.json "\"requirements\": \"unpinned.txt\", \"find_links\": [\"links\"], $TARGET"
 expect_error "an unpinned requirement, by its line" "unpinned.txt:1" "$DERRICK" build -f unpinned.json -o oci:x
@@ -174,10 +226,7 @@ expect_error "a package with only an sdist" "dk-only has no wheel, only source d
 if $PY "$TOP_SRCDIR/tests/lib/wheels.py" craft "$D/wheels/dk_data_files-2.1-py3-none-any.whl" "$D/craft" \
 	>/dev/null 2>craft.err; then
 	for kind in record-changed unsafe-dotdot duplicate; do
-		f=$D/craft/$kind/dk_data_files-2.1-py3-none-any.whl
-		h=$(sha256sum "$f" | cut -c1-64)
-		printf 'lock-version = "1.0"\ncreated-by = "test"\n[[packages]]\nname = "dk-data-files"\nversion = "2.1"\n[[packages.wheels]]\npath = "%s"\nhashes = { sha256 = "%s" }\n' \
-			"$f" "$h" >"$kind.toml"
+		lock_of "$kind.toml" "$D/craft/$kind/dk_data_files-2.1-py3-none-any.whl"
 		spec "$kind.json" "\"lock\": \"$kind.toml\", $TARGET"
 		expect_error "a crafted wheel: $kind" "dk_data_files-2.1-py3-none-any.whl" \
 			"$DERRICK" build -f "$kind.json" -o oci:x
