@@ -67,6 +67,7 @@ struct dk_source_ctx {
 	void *arg;
 	const struct dk_reg_opts *reg;      /* TLS and retries for downloads, or NULL for the defaults */
 	const struct dk_blobs *blobs;       /* where downloads are kept (by sha256); set before reading */
+	int jobs;                           /* downloads at once (--jobs); <= 0: the row's default */
 };
 
 /* One layer to build, planned from one spec entry. */

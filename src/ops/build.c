@@ -1039,6 +1039,7 @@ static int plan_images(struct run *r)
 		po.platform = plats[i];
 		img->ctx.spec_file = r->spec.path;
 		img->ctx.reg = &o->transport.reg;
+		img->ctx.jobs = o->transport.jobs;
 		po.ctx = &img->ctx;
 		if (spec_needs_base(r)) {
 			/* the plan of a row that reads the base (its defaults) needs it opened first */

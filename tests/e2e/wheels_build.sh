@@ -266,5 +266,45 @@ same "... and the other layers are the same blobs" \
 	"$(digest_of "$A" "WHEELS dk-cext") $(digest_of "$A" "WHEELS pyyaml") $(digest_of "$A" "WHEELS dk-entry-points")"
 differ "... but the bumped one's" "$(digest_of "$B" "WHEELS dk-data-files==2.2")" "$(digest_of "$A" "WHEELS dk-data-files==2.1")"
 
+# all the wheels in one layer, from a slow server: one at a time, then all at once with the delays
+# reversed, so that they finish in the reverse of the order they began: the same layer
+simple_index_start slow "$D/wheels" delays="$D/delays.txt" || exit 1
+sed -e "s|^path = \"wheels/|url = \"$SLOW_BASE/files/|" pylock.toml >pylock.slow.toml
+spec slow.json "\"lock\": \"pylock.slow.toml\", $TARGET, \"split\": \"none\""
+# in the plan's order (by name); the first waits least, then most
+mapfile -t plan_order < <(find wheels -name '*.whl' -printf '%f\n' | sort -f)
+# max_overlap: the most downloads the server had in flight at once
+max_overlap() { awk '$1 == "begin" { n++; if (n > m) m = n } $1 == "end" { n-- } END { print m + 0 }' "$SLOW_EVENTS"; }
+# order WHAT: the files in the order their downloads began or ended
+order() { awk -v w="$1" '$1 == w { print $2 }' "$SLOW_EVENTS" | tr '\n' ' '; }
+for i in "${!plan_order[@]}"; do echo "${plan_order[$i]} 0.0$i"; done >delays.txt
+rm -rf "$XDG_CACHE_HOME"
+"$DERRICK" build --tls-verify=false --jobs 1 -f slow.json -o oci:slow1 --platform linux/amd64 --json >slow1.out 2>slow1.err ||
+	diag <slow1.err
+same "--jobs 1: one download at a time" "$(max_overlap)" 1
+for i in "${!plan_order[@]}"; do echo "${plan_order[$i]} 0.$((${#plan_order[@]} - i))"; done >delays.txt
+: >"$SLOW_EVENTS"
+rm -rf "$XDG_CACHE_HOME"
+"$DERRICK" build --tls-verify=false --jobs 8 -f slow.json -o oci:slow8 --platform linux/amd64 --json >slow8.out 2>slow8.err ||
+	diag <slow8.err
+check "--jobs 8: the downloads overlap" test "$(max_overlap)" -ge 3
+differ "  ... and finish in another order than they began" "$(order end)" "$(order begin)"
+same "  ... the same layer as one at a time" "$(layers slow8.out | cut -d'|' -f3)" "$(layers slow1.out | cut -d'|' -f3)"
+check "  ... (a layer there is)" test -n "$(layers slow1.out | cut -d'|' -f3)"
+# one download fails while others run: one line naming the wheel, its URL without the password and the
+# HTTP status; the cache holds no temporary file, and only whole, verified blobs
+sed -e "s|^path = \"wheels/|url = \"http://tok:s3cret@${SLOW_BASE#http://}/files/|" \
+	-e "s|/files/dk_ns_two-1.0-py3-none-any.whl|/files/gone.whl|" pylock.toml >pylock.gone.toml
+spec gone.json "\"lock\": \"pylock.gone.toml\", $TARGET, \"split\": \"none\""
+rm -rf "$XDG_CACHE_HOME"
+expect_error "a download failing among others: the wheel, the URL and the status" \
+	"dk_ns_two-1.0-py3-none-any.whl: GET http://***@${SLOW_BASE#http://}/files/gone.whl: HTTP 404" \
+	"$DERRICK" build --tls-verify=false --jobs 8 -f gone.json -o oci:x --platform linux/amd64
+check "  ... the password nowhere" bash -c "! grep -r s3cret '$T/.err'"
+same "  ... no temporary file left in the blob cache" "$(find "$XDG_CACHE_HOME" -name '.tmp-*' | wc -l)" 0
+bad_blobs() { find "$XDG_CACHE_HOME" -path '*/blobs/sha256/*' -type f | while read -r f; do
+	[[ $(sha256sum "$f" | cut -c1-64) == "${f##*/}" ]] || echo "$f"; done; }
+same "  ... and every blob in it whole" "$(bad_blobs)" ""
+
 show_nulls ./*.err
 echo "1..$_n"
