@@ -388,7 +388,8 @@ static size_t *owner_labels(const struct dk_layer_plan *lp, const struct dk_entr
 	at = dk_xcalloc(lp->n_owners + 1, sizeof(*at));
 	for (size_t i = 0, off = 0; i < lp->n_owners && off < lp->owners_len; i++, off += strlen(lp->owners + off) + 1)
 		at[i] = off;
-	sb_add(&sb, lp->owners, lp->owners_len);
+	if (lp->owners_len)
+		sb_add(&sb, lp->owners, lp->owners_len);
 	layer = sb.len;
 	sb_addf(&sb, "%s (%s)", lp->entry->where, lp->history);
 	*len = sb.len + 1;
