@@ -102,6 +102,7 @@ struct dk_source_ctx {
 	const struct dk_layer_plans *planned;
 	const struct dk_reg_opts *reg;      /* TLS and retries for downloads, or NULL for the defaults */
 	const struct dk_blobs *blobs;       /* where downloads are kept (by sha256); set before reading */
+	int jobs;                           /* downloads at once (--jobs); <= 0: the row's default */
 };
 
 /* One layer to build, planned from one spec entry. */
@@ -122,6 +123,15 @@ struct dk_layer_plan {
 	/* what the row's plan step decided for its read step (its own format), or NULL */
 	char *row_data;
 	const struct dk_source_ctx *ctx;    /* the context the plan was made in, or NULL */
+	/*
+	 * Who writes the layer's files when that is several things (a wheels
+	 * layer: its wheels' file names), for messages about a later layer
+	 * that writes one of them again: n_owners NUL-terminated labels one
+	 * after another, owners_len bytes in all; an entry names its writer by
+	 * number (dk_entry.owner).  NULL when the layer is one thing.
+	 */
+	char *owners;
+	size_t owners_len, n_owners;
 };
 
 /* A list of planned layers; free with dk_layer_plans_free. */

@@ -447,6 +447,66 @@ static int open_view(struct run *r)
 }
 
 /*
+ * Who wrote each path of layer lp, for a later layer's messages about a
+ * path written twice (symlinks.h: dk_symview_apply_owned): the writer its
+ * entry names (dk_layer_plan.owners), else the layer itself, by its place
+ * in the spec and its history.  Without entries (a layer the caches had,
+ * unread) every path gets the layer's one writer, or "one of" its writers.
+ * *labels is a new buffer of *len bytes; the result, one offset per record
+ * of m, is new too (NULL without entries: every record gets offset 0).
+ */
+static size_t *owner_labels(const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			    const struct dk_layer_map *m, char **labels, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t *at, *which, layer;
+
+	if (!entries) {
+		if (lp->n_owners == 1) {
+			sb_add(&sb, lp->owners, lp->owners_len);
+		} else if (lp->n_owners) {
+			sb_adds(&sb, "one of ");
+			for (size_t off = 0; off < lp->owners_len; off += strlen(lp->owners + off) + 1)
+				sb_addf(&sb, "%s%s", off ? ", " : "", lp->owners + off);
+		} else {
+			sb_addf(&sb, "%s (%s)", lp->entry->where, lp->history);
+		}
+		*len = sb.len + 1;
+		*labels = sb_detach(&sb);
+		return NULL;
+	}
+	at = dk_xcalloc(lp->n_owners + 1, sizeof(*at));
+	for (size_t i = 0, off = 0; i < lp->n_owners && off < lp->owners_len; i++, off += strlen(lp->owners + off) + 1)
+		at[i] = off;
+	if (lp->owners_len)
+		sb_add(&sb, lp->owners, lp->owners_len);
+	layer = sb.len;
+	sb_addf(&sb, "%s (%s)", lp->entry->where, lp->history);
+	*len = sb.len + 1;
+	*labels = sb_detach(&sb);
+	which = dk_xmalloc((m->n + 1) * sizeof(*which));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct dk_entry *e = dk_entries_find(entries, m->v[i].path, NULL);
+
+		which[i] = e && e->owner && e->owner <= lp->n_owners ? at[e->owner - 1] : layer;
+	}
+	free(at);
+	return which;
+}
+
+/* Lay layer lp, whose map is m, onto the tree, with who wrote each path (owner_labels). */
+static void apply_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			  const struct dk_layer_map *m)
+{
+	char *labels;
+	size_t len, *which = owner_labels(lp, entries, m, &labels, &len);
+
+	dk_symview_apply_owned(r->view, m, labels, len, which);
+	free(labels);
+	free(which);
+}
+
+/*
  * A layer just produced goes onto the tree (when a layer follows), and its
  * map into the build cache (when not there yet), for images built on this one.
  */
@@ -469,7 +529,7 @@ static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const str
 	dk_layer_map_init(&m);
 	dk_layer_map_from_entries(entries, &m);
 	if (more)
-		dk_symview_apply(r->view, &m);
+		apply_to_view(r, lp, entries, &m);
 	if (store || share) {
 		size_t len;
 		char *buf = dk_layer_map_encode(&m, diff_id, &len);
@@ -503,7 +563,7 @@ static int add_hit_to_view(struct run *r, const struct dk_layer_plan *lp, const 
 	if (rc < 0)
 		dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage, lr->digest);
 	else if (more)
-		dk_symview_apply(r->view, &m);
+		apply_to_view(r, lp, NULL, &m);
 	dk_layer_map_release(&m);
 	return rc;
 }
@@ -1102,6 +1162,7 @@ static int plan_images(struct run *r)
 		img->ctx.planned = &img->plan.layers;
 		/* a look from above at a layer's bytes (dk_source_read_below) may download */
 		img->ctx.blobs = r->lcache ? dk_lcache_blobs(r->lcache) : NULL;
+		img->ctx.jobs = o->transport.jobs;
 		po.ctx = &img->ctx;
 		/* the plan of a row that reads the base (its defaults) needs it opened first */
 		if (spec_needs_base(r) && (rc = open_base_for(r, img, &plats[i])) < 0)

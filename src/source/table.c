@@ -351,6 +351,7 @@ void dk_layer_plans_free(struct dk_layer_plans *p)
 		free(p->v[i].history);
 		free(p->v[i].key_extra);
 		free(p->v[i].row_data);
+		free(p->v[i].owners);
 	}
 	free(p->v);
 	p->v = NULL;
