@@ -192,9 +192,10 @@ struct dk_source_kind {
 	/*
 	 * After read and before placing, or NULL: look at the image below the
 	 * layer (a wheels layer reports packages the base already has, and
-	 * refuses a path an earlier layer of its split wrote).  entries is
-	 * NULL for a layer the cache had (key_from_plan), which was not read:
-	 * then only what needs no entries is done.  0, or -1 with err set.
+	 * refuses a path an earlier layer of its split wrote).  For a layer the
+	 * cache had (key_from_plan), which was not read, entries are the paths
+	 * and types of its stored map, or NULL when it has none.  0, or -1
+	 * with err set.
 	 */
 	int (*below)(const struct dk_layer_plan *lp, const struct dk_entries *entries,
 		     const struct dk_symview *below, struct dk_err *err);
@@ -245,10 +246,15 @@ int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struc
 
 /*
  * For a layer the build cache had by its plan's key, which is not read:
- * the row's below step without entries (the reports it makes).  0, or -1
- * with err set.
+ * the row's below step with `entries`, the layer's paths and types from
+ * its stored map (no contents, no writer numbers), or NULL when there is
+ * no map.  0, or -1 with err set.
  */
-int dk_source_below_hit(const struct dk_layer_plan *lp, const struct dk_symview *below, struct dk_err *err);
+int dk_source_below_hit(const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			const struct dk_symview *below, struct dk_err *err);
+
+/* Whether lp's row has a below step (dk_source_kind.below): a cache hit then needs its map's paths. */
+int dk_source_has_below(const struct dk_layer_plan *lp);
 
 /* Whether entry l's row needs the base image at plan time (dk_source_kind.needs_base). */
 int dk_source_needs_base(const struct dk_spec_layer *l);

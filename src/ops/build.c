@@ -544,6 +544,37 @@ static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const str
 }
 
 /* A layer the caches had, unread: its map for the tree (when a layer follows) and the caches. */
+/* A hit's layer map as entries (paths and types, no contents), for the row's below step. */
+static int hit_entries(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
+		       struct dk_image_src *remote, struct dk_entries *out)
+{
+	struct dk_layer_map m;
+	struct dk_desc d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
+	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
+	d.size = lr->size;
+	dk_layer_map_init(&m);
+	rc = layer_map(r, remote, &d, lr->diff_id, &m);
+	if (rc < 0)
+		dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage, lr->digest);
+	for (size_t i = 0; rc == 0 && i < m.n; i++) {
+		const struct dk_map_rec *rec = &m.v[i];
+		struct dk_entry *e;
+
+		if (rec->op == DK_MAP_WHITEOUT || rec->op == DK_MAP_OPAQUE || !*rec->path)
+			continue;
+		e = dk_entries_add(out);
+		e->path = dk_xstrdup(rec->path);
+		e->type = rec->op == DK_MAP_DIR ? DK_ENT_DIR : rec->op == DK_MAP_SYMLINK ? DK_ENT_SYMLINK : DK_ENT_FILE;
+		e->link = rec->target ? dk_xstrdup(rec->target) : NULL;
+	}
+	dk_layer_map_release(&m);
+	return rc;
+}
+
 static int add_hit_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
 			   struct dk_image_src *remote)
 {
@@ -841,7 +872,8 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 		}
 		if (hit) {
 			remember_made(r, &keyed, &lr, cache, remote);
-			if (dk_source_below_hit(lp, r->view, r->err) < 0) {
+			if ((dk_source_has_below(lp) && hit_entries(r, lp, &lr, remote, &entries) < 0) ||
+			    dk_source_below_hit(lp, entries.n ? &entries : NULL, r->view, r->err) < 0) {
 				dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
 				rc = -1;
 				goto out;

@@ -80,11 +80,17 @@ int dk_source_needs_base(const struct dk_spec_layer *l)
 	return 0;
 }
 
-int dk_source_below_hit(const struct dk_layer_plan *lp, const struct dk_symview *below, struct dk_err *err)
+int dk_source_below_hit(const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			const struct dk_symview *below, struct dk_err *err)
 {
 	const struct dk_source_kind *k = lp->entry->kind;
 
-	return k->below ? k->below(lp, NULL, below, err) : 0;
+	return k->below ? k->below(lp, entries, below, err) : 0;
+}
+
+int dk_source_has_below(const struct dk_layer_plan *lp)
+{
+	return lp->entry->kind->below != NULL;
 }
 
 int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *below, char **text)

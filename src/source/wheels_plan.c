@@ -825,15 +825,27 @@ static void report_installed(const struct dk_layer_plan *lp, json_t *ws, const c
 static int written_twice(const struct dk_layer_plan *lp, json_t *ws, const struct dk_entry *e, const char *other,
 			 struct dk_err *err)
 {
-	const char *mine = e->owner ? jstr(json_array_get(ws, e->owner - 1), "filename") : NULL;
+	struct strbuf mine = STRBUF_INIT;
+	size_t i;
+	json_t *w;
 
-	if (!mine)
-		mine = lp->history;
+	/* a cache hit's entries come from its map, which does not say which of its wheels wrote what */
+	if (e->owner && e->owner <= json_array_size(ws)) {
+		sb_adds(&mine, jstr(json_array_get(ws, e->owner - 1), "filename"));
+	} else {
+		if (json_array_size(ws) > 1)
+			sb_adds(&mine, "one of ");
+		json_array_foreach(ws, i, w)
+			sb_addf(&mine, "%s%s", i ? ", " : "", jstr(w, "filename"));
+	}
 	if (other)
-		return dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by %s in an earlier "
-			       "one", lp->entry->origin, e->path, mine, other);
-	return dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by the base image",
-		       lp->entry->origin, e->path, mine);
+		dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by %s in an earlier one",
+			lp->entry->origin, e->path, mine.buf, other);
+	else
+		dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by the base image",
+			lp->entry->origin, e->path, mine.buf);
+	sb_release(&mine);
+	return -1;
 }
 
 int dk_wheels_below(const struct dk_layer_plan *lp, const struct dk_entries *entries,

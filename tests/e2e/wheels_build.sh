@@ -194,6 +194,17 @@ EOF
 expect_error "a wheel writing a file of an earlier directory layer: the layer named" \
 	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by stages[0].layers[0] (COPY copysite $SP) in an earlier one" \
 	"$DERRICK" build -f copy.json -o oci:x
+# the wheels layer built and cached first, over another directory layer: over copysite it is a cache
+# hit (a file below its dest does not change its key), and its stored map still meets the file
+cat >alone.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "deps", "layers": [
+  { "source": "empty", "dest": "/srv" }, { "wheels": { "lock": "two-a.toml", $TARGET } } ] } ] }
+EOF
+mkdir -p empty
+"$DERRICK" build -f alone.json -o oci:alone >alone.out 2>alone.err || diag <alone.err
+expect_error "  ... also when the wheels layer is a cache hit (its stored map is checked)" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by stages[0].layers[0] (COPY copysite $SP) in an earlier one" \
+	"$DERRICK" build -f copy.json -o oci:x
 cat >copybase.json <<EOF
 { "base": "scratch", "stages": [ { "name": "os", "layers": [ { "source": "copysite", "dest": "$SP" } ] } ] }
 EOF
