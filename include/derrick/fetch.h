@@ -1,7 +1,8 @@
 /*
- * fetch.h - downloads for the wheels source: a file by URL into the blob
- * cache, verified by sha256 (and size) before it becomes visible, and a
- * simple-index page into memory.
+ * fetch.h - downloads by URL that are not registry requests (wheels and
+ * their index pages, Debian mirrors): a file into the blob cache, verified
+ * by sha256 (and size) before it becomes visible, or a bounded body into
+ * memory.
  *
  * Transfers go through libcurl (http.h) with the registry flags' TLS
  * options and retry policy (registry.h's struct dk_reg_opts: --tls-verify,
@@ -19,8 +20,8 @@
 #include <stdint.h>
 
 #include "derrick/blobs.h"
+#include "derrick/digest.h"
 #include "derrick/err.h"
-#include "derrick/pylock.h"
 
 #define DK_FETCH_MAX_REDIRECTS 10
 

@@ -1,6 +1,6 @@
 /*
- * fetch.c - wheels and index pages over HTTP(S), or from file:// URLs,
- * into the blob cache or memory.  See fetch.h.
+ * fetch.c - files over HTTP(S), or from file:// URLs, into the blob cache
+ * or memory.  See fetch.h.
  */
 #include <errno.h>
 #include <fcntl.h>
