@@ -10,6 +10,10 @@
  * against it before use, decompressed with libarchive, and checked again
  * against the plain file's entry when Release has one.
  *
+ * Downloads go through fetch.h (the registry flags' TLS options and retry
+ * policy, ~/.netrc, credentials never in messages); plain http is allowed,
+ * since every byte is checked against the signature instead.
+ *
  * Trust follows apt: a source without a valid signature is refused unless
  * it is marked trusted; a verified Release whose Valid-Until has passed is
  * refused (an unverified one's Valid-Until means nothing, so a trusted
@@ -24,7 +28,6 @@
 
 #include "derrick/blobs.h"
 #include "derrick/err.h"
-#include "derrick/http.h"
 
 /* One "deb" line: URL SUITE COMPONENT... with its keyring. */
 struct dk_deb_source {
@@ -88,8 +91,10 @@ struct dk_deb_repo {
 	size_t n_indexes;
 };
 
+struct dk_reg_opts;
+
 struct dk_deb_repo_opts {
-	const struct dk_http_tls *tls;  /* NULL: verify TLS with the system's CAs */
+	const struct dk_reg_opts *reg;  /* TLS and retries, as for registries (fetch.h); NULL: verify TLS, default retries */
 	const struct dk_blobs *cache;   /* compressed indexes kept by sha256; NULL: none */
 	time_t now;                     /* for Valid-Until; 0: time(NULL) */
 	const char *gpgv;               /* the gpgv program; NULL: "gpgv" from PATH */
