@@ -144,7 +144,7 @@ static int decompress(const char *name, const char *buf, size_t len, size_t max,
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	struct strbuf sb = { 0 };
+	struct strbuf sb = STRBUF_INIT;
 	char chunk[65536];
 	la_ssize_t n;
 	int rc = -1;
