@@ -83,6 +83,7 @@ struct dk_deb_index {
 };
 
 struct dk_deb_repo {
+	/* base_url and release_url keep a user:password the source URL holds: redact them (dk_http_redact) in messages */
 	char *base_url;                 /* the mirror root with a final '/': a stanza's Filename is relative to it */
 	char *release_url;              /* the InRelease (or Release) read */
 	char *signer;                   /* the fingerprint gpgv's VALIDSIG gave, NULL when unverified (trusted) */

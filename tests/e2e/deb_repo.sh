@@ -107,6 +107,22 @@ expect_error "a component the Release lacks" "$U/good/dists/bookworm/InRelease: 
 expect_error "a suite that is not there" "$U/good/dists/trixie/Release: HTTP 404" \
 	fetch --keyring "$K" "$U/good" trixie main amd64
 
+# --- a user:password in the source URL never reaches a message ---
+UC=${U/http:\/\//http://derrick:s3cret-pw@}
+for m in "unsigned main amd64" "badsig main amd64" "badsha main amd64" "expired main amd64" "good main riscv64" "good contrib amd64"; do
+	read -r mirror comp arch <<<"$m"
+	fetch --keyring "$K" "$UC/$mirror" bookworm "$comp" "$arch" >/dev/null 2>"$T/cred.err" && not_ok "$mirror $comp $arch: refused" && continue
+	if grep -q 's3cret' "$T/cred.err" || ! grep -q '\*\*\*@' "$T/cred.err"; then
+		not_ok "$mirror $comp $arch: the URL is named without its password"
+		diag <"$T/cred.err"
+	else
+		ok "$mirror $comp $arch: the URL is named without its password"
+	fi
+done
+expect_error "a 404 names the URL without its password" "GET http://***@127.0.0.1:${U##*:}/good/dists/trixie/Release: HTTP 404" \
+	fetch --keyring "$K" "$UC/good" trixie main amd64
+! grep -q s3cret "$T/.err" && ok "... and without the password anywhere" || not_ok "... and without the password anywhere"
+
 # --- trusted ---
 fetch --trusted "$U/unsigned" bookworm main amd64 --dump "$T/dump" >"$T/trusted.out" 2>&1 || true
 check "trusted: the unsigned source is read" fetch --trusted --dump "$T/dump" "$U/unsigned" bookworm main amd64
