@@ -82,9 +82,10 @@ static int release_text(struct ctx *c, char **text, size_t *len, struct dk_err *
 	char *gpg = dk_xasprintf("%sRelease.gpg", c->dists);
 	char *body = NULL, *sig = NULL;
 	size_t blen, slen;
-	int rc = -1, body_is_release = 0;
+	int rc = -1, body_is_release = 0, no_sig = 0;
 	struct dk_err why = { 0 };
 
+	/* no_sig: no valid signature, which "trusted" accepts (an HTTP 401 or 503, or gpgv not running, it does not) */
 	if (get(c, inrel, RELEASE_MAX, &body, &blen, &why) == 0) {
 		if (check_sig(c, inrel, body, blen, NULL, 0, text, len, &why) == 0) {
 			c->r->release_url = inrel;
@@ -92,6 +93,7 @@ static int release_text(struct ctx *c, char **text, size_t *len, struct dk_err *
 			rc = 0;
 			goto out;
 		}
+		no_sig = why.code == DK_E_AUTH;
 	} else if (why.code == DK_E_NOTFOUND) {
 		free(body);
 		body = NULL;
@@ -105,14 +107,16 @@ static int release_text(struct ctx *c, char **text, size_t *len, struct dk_err *
 				rc = 0;
 				goto out;
 			}
+			no_sig = why.code == DK_E_AUTH;
 		} else if (why.code == DK_E_NOTFOUND) {
+			no_sig = 1;
 			dk_fail(&why, DK_E_AUTH, "%s: unsigned (neither InRelease nor Release.gpg)", c->shown_dists);
 		}
 	}
 refuse:
-	if (!c->src->trusted || (why.code != DK_E_AUTH && why.code != DK_E_NOTFOUND)) {
+	if (!c->src->trusted || (!no_sig && why.code != DK_E_NOTFOUND)) {
 		*err = why;
-		if (!c->src->trusted && why.code == DK_E_AUTH)
+		if (!c->src->trusted && no_sig)
 			dk_err_append(err, " (refused unless the source says \"trusted\": true)");
 		goto out;
 	}

@@ -107,6 +107,22 @@ expect_error "a component the Release lacks" "$U/good/dists/bookworm/InRelease: 
 expect_error "a suite that is not there" "$U/good/dists/trixie/Release: HTTP 404" \
 	fetch --keyring "$K" "$U/good" trixie main amd64
 
+# --- a mirror behind a login: ~/.netrc, as for registries and wheels ---
+mkdir -p "$T/private" "$T/home"
+start_port_server private "$T/private" /usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" --dir "$DEBREPO_DIR" \
+	--port-file "$T/private/port" --auth "deb:n3trc-pw" || not_ok "private server started"
+U4=http://127.0.0.1:$SERVER_PORT
+expect_error "no login: HTTP 401, named" "GET $U4/good/dists/bookworm/InRelease: HTTP 401 (credentials come from the URL or ~/.netrc)" \
+	env HOME="$T/home" "$TOOL" --keyring "$K" "$U4/good" bookworm main amd64
+! grep -q trusted "$T/.err" && ok "... a 401 is no signature failure: \"trusted\" is not offered" ||
+	not_ok "... a 401 is no signature failure: \"trusted\" is not offered"
+expect_error "trusted: a 401 is still an error" "GET $U4/good/dists/bookworm/InRelease: HTTP 401" \
+	env HOME="$T/home" "$TOOL" --trusted "$U4/good" bookworm main amd64
+printf 'machine 127.0.0.1\nlogin deb\npassword n3trc-pw\n' >"$T/home/.netrc"
+chmod 600 "$T/home/.netrc"
+check "~/.netrc logs in (InRelease and the index)" env HOME="$T/home" "$TOOL" --keyring "$K" "$U4/good" bookworm main amd64
+check "a login in the URL too" "$TOOL" --keyring "$K" "${U4/http:\/\//http://deb:n3trc-pw@}/good" bookworm main amd64
+
 # --- a user:password in the source URL never reaches a message ---
 UC=${U/http:\/\//http://derrick:s3cret-pw@}
 for m in "unsigned main amd64" "badsig main amd64" "badsha main amd64" "expired main amd64" "good main riscv64" "good contrib amd64"; do
