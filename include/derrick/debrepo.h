@@ -10,6 +10,10 @@
  * against it before use, decompressed with libarchive, and checked again
  * against the plain file's entry when Release has one.
  *
+ * Downloads go through fetch.h (the registry flags' TLS options and retry
+ * policy, ~/.netrc, credentials never in messages); plain http is allowed,
+ * since every byte is checked against the signature instead.
+ *
  * Trust follows apt: a source without a valid signature is refused unless
  * it is marked trusted; a verified Release whose Valid-Until has passed is
  * refused (an unverified one's Valid-Until means nothing, so a trusted
@@ -25,7 +29,7 @@
 #include "derrick/blobs.h"
 #include "derrick/err.h"
 #include "derrick/http.h"
-struct dk_reg_opts;
+struct dk_reg_opts; 
 
 /* One "deb" line: URL SUITE COMPONENT... with its keyring. */
 struct dk_deb_source {
@@ -81,6 +85,7 @@ struct dk_deb_index {
 };
 
 struct dk_deb_repo {
+	/* base_url and release_url keep a user:password the source URL holds: redact them (dk_http_redact) in messages */
 	char *base_url;                 /* the mirror root with a final '/': a stanza's Filename is relative to it */
 	char *release_url;              /* the InRelease (or Release) read */
 	char *signer;                   /* the fingerprint gpgv's VALIDSIG gave, NULL when unverified (trusted) */
@@ -89,12 +94,13 @@ struct dk_deb_repo {
 	size_t n_indexes;
 };
 
+struct dk_reg_opts;
+
 struct dk_deb_repo_opts {
-	const struct dk_http_tls *tls;  /* NULL: verify TLS with the system's CAs */
+	const struct dk_reg_opts *reg;  /* TLS and retries, as for registries (fetch.h); NULL: verify TLS, default retries */
 	const struct dk_blobs *cache;   /* compressed indexes kept by sha256; NULL: none */
 	time_t now;                     /* for Valid-Until; 0: time(NULL) */
 	const char *gpgv;               /* the gpgv program; NULL: "gpgv" from PATH */
-	const struct dk_reg_opts *reg; /* SHIM */
 };
 
 /*

@@ -231,8 +231,7 @@ static int scripts_policy(const struct dk_layer_plan *lp, const struct dk_deb *d
 		if (!hint)
 			continue;
 		if (!refuse && report)
-			dk_warn("%s: %s %s: its maintainer scripts are not run: %s", lp->entry->origin, debs[i].package,
-				debs[i].version, hint);
+			dk_warn("%s: %s %s: %s", lp->entry->origin, debs[i].package, debs[i].version, hint);
 		sb_join(&who, ", ", debs[i].package);
 		free(hint);
 	}

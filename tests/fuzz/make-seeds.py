@@ -306,6 +306,9 @@ for comp in ('', '.gz', '.xz', '.bz2'):
                                ('data.tar' + comp, deb_tar(deb_data, comp))]))
 put('deb', b'\1Package: base\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n'
     b'Package: seed\nArchitecture: i386\nVersion: 0\n\nPackage: zz\nVersion: 2\n')
+put('deb', b'\2#!/bin/sh\nset -e\n# ldconfig\nif [ "$1" = configure ]; then\n'
+    b'  update-alternatives --install "$bindir/mailx" mailx \\\n    /usr/bin/bsd-mailx 50\n'
+    b'  adduser --system x; /sbin/ldconfig; py3compile -p x; rm -f /etc/adduser.conf\nfi\n')
 # Debian repositories (src/debian/): a Release as apt-ftparchive writes it,
 # the unit tests' refused ones, and locks written by the unit test's writer
 put('debrelease', 'Origin: Debian\nLabel: Debian\nSuite: stable\nVersion: 12.8\nCodename: bookworm\n'

@@ -2,8 +2,11 @@
  * deb_fetch - the test driver of debrepo.h: fetch a Debian source's
  * Packages indexes and print what was fetched.
  *
- *   deb_fetch [--keyring FILE] [--trusted] [--now UNIX] [--cache DIR] [--dump DIR]
+ *   deb_fetch [--keyring FILE] [--trusted] [--now UNIX] [--cache DIR] [--dump DIR] [--retries N]
  *             URL SUITE COMPONENT[,COMPONENT...] ARCH[,ARCH...]
+ *
+ * --retries N: the registry flag's retry count, with 10 ms between tries
+ * (the default policy otherwise).
  *
  * Prints "release URL", "signer FINGERPRINT" (or "signer none"), then per
  * index "index COMPONENT ARCH URL SHA256 BYTES STANZAS"; --dump writes each
@@ -25,6 +28,7 @@
 
 #include "derrick/deblock.h"
 #include "derrick/debrepo.h"
+#include "derrick/registry.h"
 #include "derrick/util.h"
 
 static size_t split(char *s, const char **out, size_t max)
@@ -152,6 +156,7 @@ int main(int argc, char **argv)
 {
 	struct dk_deb_source src = { 0 };
 	struct dk_deb_repo_opts o = { 0 };
+	struct dk_reg_opts reg = { .tls_verify = 1, .retries = -1 };
 	struct dk_deb_repo r;
 	struct dk_blobs cache = { 0 };
 	struct dk_err err = { 0 };
@@ -170,6 +175,11 @@ int main(int argc, char **argv)
 			o.now = (time_t)strtoll(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
 			dump = argv[++i];
+		else if (!strcmp(argv[i], "--retries") && i + 1 < argc) {
+			reg.retries = atoi(argv[++i]);
+			reg.backoff_ms = 10;
+			o.reg = &reg;
+		}
 		else if (!strcmp(argv[i], "--cache") && i + 1 < argc) {
 			if (dk_blobs_open(&cache, argv[++i], 1, &err) < 0) {
 				fprintf(stderr, "deb_fetch: %s\n", err.msg);
@@ -182,7 +192,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - i != 4) {
-		fprintf(stderr, "usage: deb_fetch [--keyring FILE] [--trusted] [--now UNIX] [--cache DIR] [--dump DIR] "
+		fprintf(stderr, "usage: deb_fetch [--keyring FILE] [--trusted] [--now UNIX] [--cache DIR] [--dump DIR] [--retries N] "
 				"URL SUITE COMPONENTS ARCHS\n");
 		return 2;
 	}
