@@ -70,6 +70,13 @@ struct dk_deb_release {
 int dk_deb_release_parse(const char *text, size_t len, const char *where, struct dk_deb_release *r,
 			 struct dk_err *err);
 void dk_deb_release_free(struct dk_deb_release *r);
+/*
+ * Whether the Release has component c: listed in Components as it is, or
+ * as the last element of a path there (Debian's security archive lists
+ * "updates/main" and serves main/binary-ARCH/: apt takes "main" for it).
+ * A Release without Components has every component.
+ */
+int dk_deb_release_has_component(const struct dk_deb_release *r, const char *c);
 /* The SHA256 entry for path ("main/binary-amd64/Packages.xz"), or NULL. */
 const struct dk_deb_release_file *dk_deb_release_find(const struct dk_deb_release *r, const char *path);
 /* A Release date ("Sat, 01 Jan 2000 00:00:00 UTC"; zone UTC, GMT, Z or +0000) into *t. 0 or -1. */

@@ -280,3 +280,19 @@ int dk_deb_release_parse(const char *text, size_t len, const char *where, struct
 		dk_deb_release_free(r);
 	return rc < 0 ? -1 : 0;
 }
+
+int dk_deb_release_has_component(const struct dk_deb_release *r, const char *c)
+{
+	size_t n = strlen(c);
+
+	if (!r->n_components)
+		return 1;
+	for (size_t i = 0; i < r->n_components; i++) {
+		const char *have = r->components[i];
+		size_t hl = strlen(have);
+
+		if (!strcmp(have, c) || (hl > n && have[hl - n - 1] == '/' && !strcmp(have + hl - n, c)))
+			return 1;
+	}
+	return 0;
+}

@@ -359,8 +359,7 @@ int dk_deb_repo_fetch(const struct dk_deb_source *src, const char *const *archs,
 			goto out;
 		}
 	for (i = 0; i < src->n_components; i++)
-		if (r->release.n_components &&
-		    !has_word(r->release.components, r->release.n_components, src->components[i])) {
+		if (!dk_deb_release_has_component(&r->release, src->components[i])) {
 			dk_fail(err, DK_E_NOTFOUND, "%s: no component %s", c.shown_release, src->components[i]);
 			goto out;
 		}

@@ -48,6 +48,30 @@ static void test_fields(void)
 	dk_deb_release_free(&r);
 }
 
+/* Components as Debian's security archive lists them: "updates/main" serves main. */
+static void test_components(void)
+{
+	static const char security[] = "Codename: bookworm-security\nComponents: updates/main updates/non-free-firmware\n";
+	static const char none[] = "Codename: x\n";
+	struct dk_deb_release r;
+	struct dk_err err;
+
+	CHECK(dk_deb_release_parse(good, strlen(good), "R", &r, &err) == 0);
+	CHECK(dk_deb_release_has_component(&r, "main") && dk_deb_release_has_component(&r, "contrib"));
+	CHECK(!dk_deb_release_has_component(&r, "non-free") && !dk_deb_release_has_component(&r, "mai"));
+	dk_deb_release_free(&r);
+	CHECK(dk_deb_release_parse(security, strlen(security), "R", &r, &err) == 0);
+	CHECK(dk_deb_release_has_component(&r, "main"));
+	CHECK(dk_deb_release_has_component(&r, "updates/main"));
+	CHECK(dk_deb_release_has_component(&r, "non-free-firmware"));
+	CHECK(!dk_deb_release_has_component(&r, "contrib") && !dk_deb_release_has_component(&r, "in"));
+	CHECK(!dk_deb_release_has_component(&r, "free-firmware"));
+	dk_deb_release_free(&r);
+	CHECK(dk_deb_release_parse(none, strlen(none), "R", &r, &err) == 0);
+	CHECK(dk_deb_release_has_component(&r, "anything"));
+	dk_deb_release_free(&r);
+}
+
 static void test_dates(void)
 {
 	time_t t;
@@ -135,6 +159,7 @@ static void test_refusals(void)
 int main(void)
 {
 	RUN(test_fields);
+	RUN(test_components);
 	RUN(test_dates);
 	RUN(test_refusals);
 	return tap_done();
