@@ -63,7 +63,7 @@ static const char *text(json_t *v)
 
 static int url_ok(const char *u)
 {
-	return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "file://", 7);
+	return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
 }
 
 /* sources[i] into o->srcs[i]. */
@@ -95,7 +95,7 @@ static int one_source(const struct dk_spec_layer *l, const char *file, const cha
 	}
 	if (!(src->url = text(json_object_get(s, "url"))) || !url_ok(src->url))
 		return snprintf(m, sizeof(m), "sources[%zu].url", i),
-		       bad(err, file, l, m, "must be an http://, https:// or file:// URL (the mirror's root)");
+		       bad(err, file, l, m, "must be an http:// or https:// URL (the mirror's root)");
 	if (!(src->suite = text(json_object_get(s, "suite"))) || strchr(src->suite, '/') || strstr(src->suite, ".."))
 		return snprintf(m, sizeof(m), "sources[%zu].suite", i),
 		       bad(err, file, l, m, "must be a suite or codename (\"bookworm\")");

@@ -56,7 +56,7 @@ static void test_members(void)
 
 	CHECK(dk_spec_parse(DEBS("\"lock\":\"locks/debs.lock.json\",\"sources\":[" SRC ",{\"url\":\"https://m/d\","
 				 "\"suite\":\"bookworm-updates\",\"components\":[\"main\",\"contrib\"],"
-				 "\"keyring\":\"/usr/share/keyrings/k.gpg\"},{\"url\":\"file:///srv/r\",\"suite\":\"s\","
+				 "\"keyring\":\"/usr/share/keyrings/k.gpg\"},{\"url\":\"http://10.0.0.1/r\",\"suite\":\"s\","
 				 "\"components\":[\"c\"],\"trusted\":true}],\"packages\":[\"jq\",\"libpq5:amd64\","
 				 "\"curl=7.88.1-10+deb12u8\"],\"maintainer_scripts\":\"refuse\""),
 			    "/proj/d.json", &s, &err) == 0);
@@ -103,7 +103,9 @@ static void test_refusals(void)
 		     "\"trusted\":true,\"sute\":\"x\"}],\"packages\":[\"jq\"]"),
 		"debs.sources[0].sute: unknown key (expected one of: url, suite");
 	REFUSED(DEBS("\"lock\":\"l\",\"sources\":[{\"url\":\"ftp://m/d\",\"suite\":\"s\",\"components\":[\"main\"],"
-		     "\"trusted\":true}],\"packages\":[\"jq\"]"), "debs.sources[0].url: must be an http://");
+		     "\"trusted\":true}],\"packages\":[\"jq\"]"), "debs.sources[0].url: must be an http:// or https:// URL");
+	REFUSED(DEBS("\"lock\":\"l\",\"sources\":[{\"url\":\"file:///srv/d\",\"suite\":\"s\",\"components\":[\"main\"],"
+		     "\"trusted\":true}],\"packages\":[\"jq\"]"), "debs.sources[0].url: must be an http:// or https:// URL");
 	REFUSED(DEBS("\"lock\":\"l\",\"sources\":[{\"url\":\"http://m/d\",\"suite\":7,\"components\":[\"main\"],"
 		     "\"trusted\":true}],\"packages\":[\"jq\"]"), "debs.sources[0].suite: must be a suite");
 	REFUSED(DEBS("\"lock\":\"l\",\"sources\":[{\"url\":\"http://m/d\",\"suite\":\"../x\",\"components\":[\"main\"],"
