@@ -50,8 +50,8 @@ def main():
     o = ap.parse_args()
     for d in ("state", "lists/partial", "cache/archives/partial"):
         os.makedirs(os.path.join(o.state, d), exist_ok=True)
-    status = o.status
-    if status == "none":
+    status = os.path.abspath(o.status)       # apt reads a relative one below Dir::State
+    if o.status == "none":
         status = os.path.join(o.state, "empty-status")
         open(status, "w").close()
     with open(os.path.join(o.state, "sources.list"), "w") as f:

@@ -6,6 +6,7 @@
 #   debs_base_image oci:DIR/base:1 [ROOTFS]
 #   debs_oracle_lock OUT STATUS|none PKG...
 #   debs_spec FILE BASE LOCK '"PKG", ...' [EXTRA_MEMBERS]
+#   deb_of LOCK PKG
 #
 # Sets: PY (Debian's python3), ROOT (the Debian root), SRC_URL (the good
 # mirror over http), KEYRING, and what deb_repo_serve.sh exports.
@@ -53,6 +54,13 @@ debs_oracle_lock() {
 	shift 2
 	$PY "$TOP_SRCDIR/tests/lib/deblock_oracle.py" --mirror "$DEBREPO_DIR/good" --url "$SRC_URL" \
 		--keyring "$KEYRING" --status "$status" --arch amd64 --state "$T/apt-oracle" --out "$out" "$@"
+}
+
+# deb_of LOCK PKG: the file that PKG's entry in LOCK names (LOCK from debs_oracle_lock)
+deb_of() {
+	local url
+	url=$(json_get "$1" "[e['url'] for e in d['entries'] if e['name'] == '$2'][0]")
+	echo "$DEBREPO_DIR/good/${url#"$SRC_URL/"}"
 }
 
 # debs_spec FILE BASE LOCK PKGS [EXTRA]: a spec with one debs layer (stage "tools") on BASE;
