@@ -178,6 +178,8 @@ spec_error() {
 S='{ "url": "'$SRC_URL'", "suite": "bookworm", "components": ["main"], "keyring": "'$KEYRING'" }'
 spec_error "an unknown key in sources[0]: named" "stages[0].layers[0].debs.sources[0]: unknown key \"suit\"" \
 	'{ "lock": "scratch.lock.json", "sources": [ { "url": "'$SRC_URL'", "suit": "bookworm" } ], "packages": ["jq"] }'
+spec_error "lock missing: named" "stages[0].layers[0].debs: needs \"lock\"" \
+	'{ "sources": ['"$S"'], "packages": ["jq"] }'
 spec_error "sources missing: named" "stages[0].layers[0].debs.sources: must be a non-empty array" \
 	'{ "lock": "scratch.lock.json", "packages": ["jq"] }'
 spec_error "a source without keyring, not trusted: named" "stages[0].layers[0].debs.sources[0]: needs a \"keyring\"" \
