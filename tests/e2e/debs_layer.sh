@@ -117,6 +117,16 @@ check "  ... its status holds the new stanza" sh -c "tar -xzOf '$(layer_of m6)' 
 tar -xzOf "$(layer_of m6)" var/lib/dpkg/status >m6.status
 check "  ... and the base's others, byte for byte" $PY "$KIT" status merged/var/lib/dpkg/status m6.status tar libkeyutils1
 
+# the same status without the merged-/usr symlinks: another key, the files where the package has them
+mkdir -p plain/var/lib/dpkg
+cp merged/var/lib/dpkg/status plain/var/lib/dpkg/
+check "a base with the same status and no merged-/usr symlinks" debs_base_image "oci:$T/p/mbase:1" "$T/p/plain"
+build m7 merged.json
+same "  ... the layer is rebuilt (the symlink map is in the key)" "$(cache_of m7)" built
+same "  ... and has bin/tar, lib/.../libkeyutils.so.1.10" \
+	"$(tar -tzf "$(layer_of m7)" | grep -E '^(usr/)?(bin/tar|lib/x86_64-linux-gnu/libkeyutils\.so\.1\.10)$' | tr '\n' ' ')" \
+	"bin/tar lib/x86_64-linux-gnu/libkeyutils.so.1.10 "
+
 # ---------------------------------------------------------------- refusals
 # refuse NAME PATTERN SPEC [ARGS...]: one line with PATTERN, no output layout left
 refuse() {
