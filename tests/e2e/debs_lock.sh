@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# debs_lock.sh - `derrick lock debs` through the CLI, against the suite's
+# served, signed local repository (issue #13, sections 1 and 3):
+#   - on the Debian root as the base image, jq's lock has the entries that apt
+#     chooses (tests/lib/deblock_oracle.py): names, versions, urls, sha256, sizes;
+#   - --platform linux/amd64,linux/arm64 on scratch: both architectures, and the
+#     build for linux/arm64 holds arm64 packages (the ELF machine of usr/bin/jq
+#     in the layer is AArch64; the amd64 build's is x86-64);
+#   - locking twice, also under another TZ, LC_ALL and umask, gives the same bytes;
+#   - an unsigned source with "trusted": true is locked and builds;
+#   - refusals, one line each, the lock left as it was: a bad signature
+#     (badsig/), an unsigned source without "trusted", an expired Release, a
+#     Packages index whose sha256 is not Release's, a package that does not exist.
+. "$TOP_SRCDIR/tests/lib/e2e.sh"
+. "$TOP_SRCDIR/tests/lib/debs.sh"
+
+debs_start
+mkdir -p "$T/p" && cd "$T/p" || exit 1
+umask 022
+# lock_spec FILE BASE LOCK URL PKGS [SOURCE_EXTRA]: debs_spec with another source URL and keyring/trusted
+lock_spec() {
+	local url=$4 extra=${6:-\"keyring\": \"$KEYRING\"}
+	debs_spec "$1" "$2" "$3" "$5"
+	sed -i "s#\"url\": \"$SRC_URL\", \\(.*\\), \"keyring\": \"$KEYRING\" }#\"url\": \"$url\", \\1, $extra }#" "$1"
+}
+entries() { json_get "$1" '"\n".join("%s %s %s %s %s %s" % (e["name"], e["version"], e["architecture"], e["url"], e["sha256"], e["size"]) for e in d["entries"])'; }
+
+# ---------------------------------------------------------------- against apt, on the Debian root
+check "the base image: the Debian root" debs_base_image "oci:$T/p/base:1"
+check "apt's choice for jq on the root's status" debs_oracle_lock apt.lock.json "$ROOT/var/lib/dpkg/status" jq
+debs_spec root.json oci:base:1 root.lock.json '"jq"'
+"$DERRICK" lock debs -f root.json >lock.out 2>lock.err
+check "derrick lock debs on the Debian root" test -s root.lock.json
+[[ -s root.lock.json ]] || diag <lock.err
+same "  ... the entries apt chooses (name, version, architecture, url, sha256, size)" \
+	"$(entries root.lock.json)" "$(entries apt.lock.json)"
+same "  ... why: requested, or the chain" "$(json_get root.lock.json '" ".join(e["why"] for e in d["entries"])')" \
+	"requested jq -> libjq1 jq -> libjq1 -> libonig5"
+
+# ---------------------------------------------------------------- two architectures, on scratch
+debs_spec multi.json scratch multi.lock.json '"jq"'
+"$DERRICK" lock debs -f multi.json --platform linux/amd64,linux/arm64 >multi.out 2>multi.err
+same "--platform linux/amd64,linux/arm64: both architectures" \
+	"$(json_get multi.lock.json '" ".join(d["architectures"])' 2>&1)" "amd64 arm64"
+[[ -s multi.lock.json ]] || diag <multi.err
+same "  ... jq for each, and its closure on an empty base" \
+	"$(json_get multi.lock.json '" ".join(sorted(set(e["name"] for e in d["entries"])))')" \
+	"gcc-12-base jq libc6 libgcc-s1 libjq1 libonig5"
+same "  ... every arm64 entry's .deb is arm64 (dpkg-deb --field)" \
+	"$(for u in $(json_get multi.lock.json '" ".join(e["url"] for e in d["entries"] if e["architecture"] == "arm64")'); do
+		dpkg-deb --field "$DEBREPO_DIR/good/${u#"$SRC_URL/"}" Architecture
+	done | sort | uniq -c | awk '{ print $1, $2 }')" "6 arm64"
+machine() { # IMAGE: the ELF machine (e_machine) of usr/bin/jq in its debs layer
+	local l
+	l=$(json_get "$1.out" '[l["digest"] for l in d["layers"] if l["stage"] == "tools"][0][7:]')
+	tar -xzOf "$1/blobs/sha256/$l" usr/bin/jq | od -An -tu2 -j18 -N2 | tr -d ' '
+}
+for a in arm64:183 amd64:62; do
+	"$DERRICK" build -f multi.json -o "oci:$T/p/${a%:*}:1" --platform "linux/${a%:*}" --json >"${a%:*}.out" 2>"${a%:*}.err"
+	same "the build for linux/${a%:*}: usr/bin/jq is ${a%:*} code (ELF machine ${a#*:})" "$(machine "${a%:*}")" "${a#*:}"
+	[[ -s ${a%:*}.out ]] || diag <"${a%:*}.err"
+done
+l=$(json_get arm64.out '[l["digest"] for l in d["layers"] if l["stage"] == "tools"][0][7:]')
+same "  ... its status.d/ names arm64 packages only" \
+	"$(tar -xzOf "arm64/blobs/sha256/$l" --wildcards 'var/lib/dpkg/status.d/*' --exclude '*.md5sums' |
+		sed -n 's/^Architecture: //p' | sort -u | paste -sd' ')" "arm64"
+
+# ---------------------------------------------------------------- the same bytes
+cp multi.lock.json first.lock.json
+TZ=Pacific/Chatham LC_ALL=C.UTF-8 bash -c 'umask 077; "$0" lock debs -f multi.json --platform linux/arm64,linux/amd64' \
+	"$DERRICK" >/dev/null 2>again.err
+check "locking again (platforms in another order, TZ, LC_ALL, umask 077): the same bytes" cmp first.lock.json multi.lock.json
+
+# ---------------------------------------------------------------- an unsigned source taken as trusted
+lock_spec trusted.json scratch trusted.lock.json "$DEBREPO_URL/unsigned" '"jq"' '"trusted": true'
+"$DERRICK" lock debs -f trusted.json >/dev/null 2>trusted.err
+same "an unsigned source with \"trusted\": true is locked" "$(json_get trusted.lock.json 'd["sources"][0]["trusted"]' 2>&1)" True
+[[ -s trusted.lock.json ]] || diag <trusted.err
+"$DERRICK" build -f trusted.json -o "oci:$T/p/trusted:1" >/dev/null 2>trusted-build.err
+check "  ... and builds" test -d trusted/blobs
+
+# ---------------------------------------------------------------- refusals: one line, the lock untouched
+# refuse NAME PATTERN URL PKGS [SOURCE_EXTRA]: the lock of a spec naming URL and PKGS is refused
+refuse() {
+	local n=$1 pat=$2
+	lock_spec bad.json scratch kept.lock.json "$3" "$4" "${5:-}"
+	cp first.lock.json kept.lock.json
+	expect_error "$n" "$pat" "$DERRICK" lock debs -f bad.json
+	check "  ... the lock file is left as it was" cmp first.lock.json kept.lock.json
+}
+refuse "a source signed by another key (badsig/): refused" "no valid signature by $KEYRING" "$DEBREPO_URL/badsig" '"jq"'
+refuse "an unsigned source without \"trusted\": refused" "unsigned (neither InRelease nor Release.gpg)" \
+	"$DEBREPO_URL/unsigned" '"jq"'
+refuse "an expired Release: refused" "expired (Valid-Until 2000-01-02" "$DEBREPO_URL/expired" '"jq"'
+refuse "a Packages index whose sha256 is not Release's: refused" "Packages.xz does not match" "$DEBREPO_URL/badsha" '"jq"'
+refuse "a package that does not exist: refused, naming it" 'no package "no-such-package" for amd64' \
+	"$SRC_URL" '"jq", "no-such-package"'
+echo "1..$_n"
