@@ -65,6 +65,11 @@ same "  ... its status.d/ names arm64 packages only" \
 	"$(tar -xzOf "arm64/blobs/sha256/$l" --wildcards 'var/lib/dpkg/status.d/*' --exclude '*.md5sums' |
 		sed -n 's/^Architecture: //p' | sort -u | paste -sd' ')" "arm64"
 
+"$DERRICK" build -f multi.json -o "oci:$T/p/both:1" --platform linux/amd64,linux/arm64 --json >both.out 2>both.err
+same "one build for both platforms: an index whose layers are those of the two builds" \
+	"$(json_get both.out '" ".join(m["platform"] + "=" + [l["digest"] for l in m["layers"] if l["stage"] == "tools"][0] for m in d["manifests"])' 2>&1)" \
+	"$(for a in amd64 arm64; do printf 'linux/%s=%s ' $a "$(json_get $a.out '[l["digest"] for l in d["layers"] if l["stage"] == "tools"][0]')"; done | sed 's/ $//')"
+
 # ---------------------------------------------------------------- the same bytes
 cp multi.lock.json first.lock.json
 TZ=Pacific/Chatham LC_ALL=C.UTF-8 bash -c 'umask 077; "$0" lock debs -f multi.json --platform linux/arm64,linux/amd64' \
