@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/debs.sh - what the `debs` layer's e2e scripts share (sourced
 # after tests/lib/e2e.sh): the served local Debian repository, the suite's
 # Debian root as a base image, and locks written by apt (deblock_oracle.py).
@@ -12,8 +13,8 @@
 # mirror over http), KEYRING, and what deb_repo_serve.sh exports.
 . "$TOP_SRCDIR/tests/lib/deb_repo_serve.sh"
 
-PY=/usr/bin/python3
-KIT=$TOP_SRCDIR/tests/lib/debkit.py
+# shellcheck disable=SC2034  # for the scripts that source this
+PY=/usr/bin/python3 KIT=$TOP_SRCDIR/tests/lib/debkit.py
 
 debs_start() {
 	local rc=0
@@ -30,7 +31,7 @@ debs_start() {
 	fi
 	deb_repo_start || rc=$?
 	if ((rc)); then
-		((rc == 77)) && skip "debs layer" "no local Debian repository here" || not_ok "the local Debian repository is served"
+		if ((rc == 77)); then skip "debs layer" "no local Debian repository here"; else not_ok "the local Debian repository is served"; fi
 		echo "1..$_n"
 		exit 0
 	fi
