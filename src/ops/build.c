@@ -39,10 +39,13 @@ struct base_image {
 	size_t config_len;
 };
 
+struct run;
+
 /* One platform's image: what it is made of, and what it came to. */
 struct image_run {
 	struct dk_plan plan;
 	struct dk_source_ctx ctx;       /* what the plan's rows know of the base and the caches */
+	struct run *run;                /* the run it is part of (ctx.arg is the image: read_file reads its base) */
 	struct base_image base;
 	struct dk_build_result res;
 	struct dk_manifest_blob m;
@@ -284,9 +287,11 @@ static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err
  */
 static int base_read_file(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err)
 {
-	struct run *r = arg;
-	const struct dk_manifest *bm = &r->base->manifest;
-	json_t *cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
+	struct image_run *img = arg;
+	struct run *r = img->run;
+	const struct base_image *b = &img->base;
+	const struct dk_manifest *bm = &b->manifest;
+	json_t *cfg = json_loadb(b->config, b->config_len, 0, NULL);
 	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 	int rc = 0;
 
@@ -301,7 +306,7 @@ static int base_read_file(void *arg, const char *path, size_t max, char **data, 
 				     r->spec.base, i);
 			break;
 		}
-		if (dk_image_src_blob_file(r->base->src, &bm->layers[i], &blob, err) < 0 ||
+		if (dk_image_src_blob_file(b->src, &bm->layers[i], &blob, err) < 0 ||
 		    dk_tar_read_blob(blob, id, find_item, &ff, err) < 0) {
 			free(blob);
 			free(ff.data);
@@ -986,7 +991,9 @@ static int open_base_for(struct run *r, struct image_run *img, const struct dk_p
 	img->ctx.config = img->base.config;
 	img->ctx.config_len = img->base.config_len;
 	img->ctx.read_file = img->base.src ? base_read_file : NULL;
-	img->ctx.arg = r;
+	/* the image, not the run: `lock` reads every platform's base after opening them all */
+	img->run = r;
+	img->ctx.arg = img;
 	return 0;
 }
 
