@@ -70,6 +70,35 @@ same "one build for both platforms: an index whose layers are those of the two b
 	"$(json_get both.out '" ".join(m["platform"] + "=" + [l["digest"] for l in m["layers"] if l["stage"] == "tools"][0] for m in d["manifests"])' 2>&1)" \
 	"$(for a in amd64 arm64; do printf 'linux/%s=%s ' $a "$(json_get $a.out '[l["digest"] for l in d["layers"] if l["stage"] == "tools"][0]')"; done | sed 's/ $//')"
 
+# ---------------------------------------------------------------- a base per platform
+# An index whose amd64 image has the Debian root's dpkg status and whose arm64
+# image has an empty one: each platform's lock and layer start from its own.
+mkdir -p pa/var/lib/dpkg pb/var/lib/dpkg
+cp "$ROOT/var/lib/dpkg/status" pa/var/lib/dpkg/
+: >pb/var/lib/dpkg/status
+for x in pa:amd64 pb:arm64; do
+	echo '{ "base": "scratch", "stages": [ { "name": "s", "layers": [ { "source": "'"${x%:*}"'", "dest": "/" } ] } ] }' >"${x%:*}.json"
+	"$DERRICK" build -q -f "${x%:*}.json" -o "oci:$T/p/two:${x%:*}" --platform "linux/${x#*:}" 2>>two.err
+done
+$PY "$TOP_SRCDIR/tests/lib/oci_layout.py" index two both pa=linux/amd64 pb=linux/arm64 >/dev/null 2>>two.err
+debs_spec two.json oci:two:both two.lock.json '"jq"'
+"$DERRICK" lock debs -f two.json --platform linux/amd64,linux/arm64 >/dev/null 2>>two.err
+same "a base index, a status per platform: amd64's entries are apt's on the root's status" \
+	"$(entries two.lock.json 2>&1 | grep ' amd64 ')" "$(entries apt.lock.json)"
+[[ -s two.lock.json ]] || diag <two.err
+same "  ... arm64's the closure on its empty status" \
+	"$(json_get two.lock.json '" ".join(e["name"] for e in d["entries"] if e["architecture"] == "arm64")' 2>&1)" \
+	"gcc-12-base jq libc6 libgcc-s1 libjq1 libonig5"
+"$DERRICK" build -f two.json -o "oci:$T/p/twoout:1" --platform linux/amd64,linux/arm64 --json >twoout.out 2>>two.err
+for x in amd64:pa:"jq libjq1 libonig5" arm64:pb:"gcc-12-base jq libc6 libgcc-s1 libjq1 libonig5"; do
+	a=${x%%:*} rest=${x#*:}
+	l=$(json_get twoout.out "[[l['digest'] for l in m['layers'] if l['stage'] == 'tools'][0] for m in d['manifests'] if m['platform'] == 'linux/$a'][0][7:]" 2>/dev/null)
+	tar -xzOf "twoout/blobs/sha256/$l" var/lib/dpkg/status >"two.$a.status" 2>>two.err
+	# shellcheck disable=SC2086
+	check "  ... the linux/$a layer's status: its base's stanzas byte for byte and its packages" \
+		$PY "$KIT" status "${rest%%:*}/var/lib/dpkg/status" "two.$a.status" ${rest#*:}
+done
+
 # ---------------------------------------------------------------- the same bytes
 cp multi.lock.json first.lock.json
 TZ=Pacific/Chatham LC_ALL=C.UTF-8 bash -c 'umask 077; "$0" lock debs -f multi.json --platform linux/arm64,linux/amd64' \
