@@ -245,7 +245,73 @@ static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct d
 	return 0;
 }
 
-/* Looking for one file in a base layer (base_read_file). */
+/*
+ * 1 when whiteout entry p (clean; its name starts with ".wh.") hides
+ * `path` (clean) in the layers below: ".wh.NAME" hides NAME and what it
+ * holds, ".wh..wh..opq" everything its directory holds.
+ */
+static int whiteout_hides(const char *p, const char *path)
+{
+	const char *slash = strrchr(p, '/'), *name = slash ? slash + 1 : p;
+	size_t dir_len = slash ? (size_t)(slash - p) : 0, n;
+	char *gone;
+	int hides;
+
+	if (!strcmp(name, DK_WHITEOUT_OPAQUE))
+		return !dir_len || (!strncmp(path, p, dir_len) && path[dir_len] == '/');
+	gone = dir_len ? dk_xasprintf("%.*s/%s", (int)dir_len, p, name + strlen(DK_WHITEOUT_PREFIX)) :
+		      dk_xstrdup(name + strlen(DK_WHITEOUT_PREFIX));
+	n = strlen(gone);
+	hides = !strncmp(path, gone, n) && (!path[n] || path[n] == '/');
+	free(gone);
+	return hides;
+}
+
+static int is_whiteout(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+
+	return !strncmp(slash ? slash + 1 : p, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX));
+}
+
+/*
+ * Each layer of the base, topmost first, its entries given to fn (a
+ * dk_tar_item_fn); after each layer, done(ctx) says whether the layers
+ * below still matter (0: go on, 1: stop, -1: fail with err set).
+ */
+static int base_layers_down(struct image_run *img, dk_tar_item_fn fn, int (*done)(void *ctx, struct dk_err *err),
+			    void *ctx, struct dk_err *err)
+{
+	const struct base_image *b = &img->base;
+	const struct dk_manifest *bm = &b->manifest;
+	json_t *cfg = json_loadb(b->config, b->config_len, 0, NULL);
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	int rc = 0;
+
+	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		char *blob = NULL;
+
+		if (!dk_digest_valid(id)) {
+			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
+				     img->run->spec.base, i);
+			break;
+		}
+		if (dk_image_src_blob_file(b->src, &bm->layers[i], &blob, err) < 0 ||
+		    dk_tar_read_blob(blob, id, fn, ctx, err) < 0) {
+			free(blob);
+			rc = dk_err_prefix(err, "base image %s: layer %s", img->run->spec.base, bm->layers[i].digest);
+			done(ctx, err);
+			break;
+		}
+		free(blob);
+		rc = done(ctx, err);
+	}
+	json_decref(cfg);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Looking for one file in the base (base_read_file). */
 struct find_file {
 	const char *path;       /* clean */
 	size_t max;
@@ -258,25 +324,25 @@ static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err
 {
 	struct find_file *ff = ctx;
 	char *p = dk_path_clean(it->path);
-	const char *base = strrchr(p, '/');
-	size_t dir_len = base ? (size_t)(base - p) : 0;
-	const char *name = base ? base + 1 : p;
 	int rc = 0;
 
 	if (!strcmp(p, ff->path) && it->type == DK_ENT_FILE && !ff->found) {
 		rc = dk_tar_item_read(it, ff->max, &ff->data, &ff->len, err);
 		ff->found = rc == 0;
-	} else if (!strncmp(name, ".wh.", 4)) {
-		/* a whiteout of the file or of a directory above it hides what the layers below have */
-		char *gone = dir_len ? dk_xasprintf("%.*s/%s", (int)dir_len, p, name + 4) : dk_xstrdup(name + 4);
-		size_t n = strlen(gone);
-
-		if (!strncmp(ff->path, gone, n) && (!ff->path[n] || ff->path[n] == '/'))
-			ff->deleted = 1;
-		free(gone);
+	} else if (!strcmp(p, ff->path) || (is_whiteout(p) && whiteout_hides(p, ff->path))) {
+		/* something else at the path, or a whiteout of it: the layers below do not count */
+		ff->deleted = 1;
 	}
 	free(p);
 	return rc;
+}
+
+static int find_done(void *ctx, struct dk_err *err)
+{
+	struct find_file *ff = ctx;
+
+	(void)err;
+	return ff->found || ff->deleted;
 }
 
 /*
@@ -287,43 +353,18 @@ static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err
  */
 static int base_read_file(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err)
 {
-	struct image_run *img = arg;
-	struct run *r = img->run;
-	const struct base_image *b = &img->base;
-	const struct dk_manifest *bm = &b->manifest;
-	json_t *cfg = json_loadb(b->config, b->config_len, 0, NULL);
-	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	int rc = 0;
+	struct find_file ff = { path, max, 0, 0, NULL, 0 };
 
 	*data = NULL;
-	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
-		const char *id = json_string_value(json_array_get(ids, i));
-		struct find_file ff = { path, max, 0, 0, NULL, 0 };
-		char *blob = NULL;
-
-		if (!dk_digest_valid(id)) {
-			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
-				     r->spec.base, i);
-			break;
-		}
-		if (dk_image_src_blob_file(b->src, &bm->layers[i], &blob, err) < 0 ||
-		    dk_tar_read_blob(blob, id, find_item, &ff, err) < 0) {
-			free(blob);
-			free(ff.data);
-			rc = dk_err_prefix(err, "base image %s: layer %s", r->spec.base, bm->layers[i].digest);
-			break;
-		}
-		free(blob);
-		if (ff.found) {
-			*data = ff.data;
-			*len = ff.len;
-			rc = 1;
-		} else if (ff.deleted) {
-			break;
-		}
+	if (base_layers_down(arg, find_item, find_done, &ff, err) < 0) {
+		free(ff.data);
+		return -1;
 	}
-	json_decref(cfg);
-	return rc;
+	if (!ff.found)
+		return 0;
+	*data = ff.data;
+	*len = ff.len;
+	return 1;
 }
 
 /* The tree the first new layer goes on: the base's layers, by their maps. */
