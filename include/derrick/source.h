@@ -70,6 +70,18 @@ struct dk_source_ctx {
 	 * for reading a layer.  NULL for scratch.
 	 */
 	int (*read_file)(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err);
+	/*
+	 * Each regular file directly in in-image directory `dir` (clean, no
+	 * leading '/': "var/lib/dpkg/status.d") as the base's layers leave it
+	 * (whiteouts and opaque directories applied), in name order (bytewise):
+	 * fn(fn_arg, name, data, len, err) with at most `max` bytes of it, data
+	 * NUL-terminated and only valid during the call.  0 (also when there is
+	 * no such directory), or -1 with err set; a -1 of fn stops there and is
+	 * returned.  NULL for scratch.
+	 */
+	int (*each_file)(void *arg, const char *dir, size_t max,
+			 int (*fn)(void *fn_arg, const char *name, const char *data, size_t len, struct dk_err *err),
+			 void *fn_arg, struct dk_err *err);
 	void *arg;
 	const struct dk_reg_opts *reg;      /* TLS and retries for downloads, or NULL for the defaults */
 	const struct dk_blobs *blobs;       /* where downloads are kept (by sha256); set before reading */

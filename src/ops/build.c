@@ -367,6 +367,135 @@ static int base_read_file(void *arg, const char *path, size_t max, char **data, 
 	return 1;
 }
 
+/* The files directly in one directory of the base (base_each_file). */
+struct dir_file {
+	char *name, *data;
+	size_t len;
+};
+
+struct dir_files {
+	const char *dir;        /* clean */
+	size_t dir_len, max;
+	struct dir_file *v;     /* what counts: found in a layer, not decided by one above */
+	size_t n;
+	char **decided;         /* the names a layer above had or hid */
+	size_t n_decided;
+	struct dir_file *layer; /* this layer's files */
+	size_t n_layer;
+	char **hidden;          /* this layer's whiteouts and non-files in dir */
+	size_t n_hidden;
+	int stop;               /* this layer hides or replaces dir: the layers below do not count */
+};
+
+static void names_add(char ***v, size_t *n, const char *name)
+{
+	*v = dk_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = dk_xstrdup(name);
+}
+
+static int dir_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err)
+{
+	struct dir_files *df = ctx;
+	char *p = dk_path_clean(it->path);
+	int in_dir = !strncmp(p, df->dir, df->dir_len) && p[df->dir_len] == '/';
+	const char *name = in_dir ? p + df->dir_len + 1 : "";
+	int rc = 0;
+
+	if (*name && !strchr(name, '/')) {
+		if (!strcmp(name, DK_WHITEOUT_OPAQUE))
+			df->stop = 1;
+		else if (is_whiteout(name))
+			names_add(&df->hidden, &df->n_hidden, name + strlen(DK_WHITEOUT_PREFIX));
+		else if (it->type != DK_ENT_FILE)
+			names_add(&df->hidden, &df->n_hidden, name);
+		else {
+			struct dir_file f = { dk_xstrdup(name), NULL, 0 };
+
+			if ((rc = dk_tar_item_read(it, df->max, &f.data, &f.len, err)) < 0) {
+				free(f.name);
+			} else {
+				df->layer = dk_xrealloc(df->layer, (df->n_layer + 1) * sizeof(*df->layer));
+				df->layer[df->n_layer++] = f;
+			}
+		}
+	} else if ((!strcmp(p, df->dir) && it->type != DK_ENT_DIR) || (is_whiteout(p) && whiteout_hides(p, df->dir))) {
+		df->stop = 1;
+	}
+	free(p);
+	return rc;
+}
+
+static int decided(const struct dir_files *df, const char *name)
+{
+	for (size_t i = 0; i < df->n_decided; i++)
+		if (!strcmp(df->decided[i], name))
+			return 1;
+	return 0;
+}
+
+/* After a layer: its files count where no layer above decided them; then they and its whiteouts are decided. */
+static int dir_done(void *ctx, struct dk_err *err)
+{
+	struct dir_files *df = ctx;
+	size_t i;
+
+	(void)err;
+	for (i = 0; i < df->n_layer; i++) {
+		struct dir_file *f = &df->layer[i];
+
+		if (decided(df, f->name)) {
+			free(f->name);
+			free(f->data);
+			continue;
+		}
+		names_add(&df->decided, &df->n_decided, f->name);
+		df->v = dk_xrealloc(df->v, (df->n + 1) * sizeof(*df->v));
+		df->v[df->n++] = *f;
+	}
+	for (i = 0; i < df->n_hidden; i++) {
+		names_add(&df->decided, &df->n_decided, df->hidden[i]);
+		free(df->hidden[i]);
+	}
+	df->n_layer = df->n_hidden = 0;
+	return df->stop;
+}
+
+static int dir_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_file *)a)->name, ((const struct dir_file *)b)->name);
+}
+
+/* The source context's each_file (source.h). */
+static int base_each_file(void *arg, const char *dir, size_t max,
+			  int (*fn)(void *fn_arg, const char *name, const char *data, size_t len, struct dk_err *err),
+			  void *fn_arg, struct dk_err *err)
+{
+	struct dir_files df;
+	size_t i;
+	int rc;
+
+	memset(&df, 0, sizeof(df));
+	df.dir = dir;
+	df.dir_len = strlen(dir);
+	df.max = max;
+	rc = base_layers_down(arg, dir_item, dir_done, &df, err);
+	if (df.n)
+		qsort(df.v, df.n, sizeof(*df.v), dir_file_cmp);
+	for (i = 0; rc == 0 && i < df.n; i++)
+		rc = fn(fn_arg, df.v[i].name, df.v[i].data, df.v[i].len, err);
+	for (i = 0; i < df.n; i++) {
+		free(df.v[i].name);
+		free(df.v[i].data);
+	}
+	for (i = 0; i < df.n_decided; i++)
+		free(df.decided[i]);
+	free(df.v);
+	free(df.decided);
+	free(df.layer);
+	free(df.hidden);
+	return rc;
+}
+
 /* The tree the first new layer goes on: the base's layers, by their maps. */
 static int open_view(struct run *r)
 {
@@ -1032,6 +1161,7 @@ static int open_base_for(struct run *r, struct image_run *img, const struct dk_p
 	img->ctx.config = img->base.config;
 	img->ctx.config_len = img->base.config_len;
 	img->ctx.read_file = img->base.src ? base_read_file : NULL;
+	img->ctx.each_file = img->base.src ? base_each_file : NULL;
 	/* the image, not the run: `lock` reads every platform's base after opening them all */
 	img->run = r;
 	img->ctx.arg = img;

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "derrick/debarch.h"
 #include "derrick/deblock.h"
@@ -16,8 +17,78 @@
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
-/* A dpkg status larger than this is not read. */
+/* A dpkg status larger than this is not read, nor a status.d/ file larger than the second. */
 #define DPKG_STATUS_MAX (64u << 20)
+#define STATUS_D_MAX (1u << 20)
+
+/* A field of a stanza: "Name:" at the start of a line, in any case (deb822). */
+static int has_field(const char *data, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = data; p && p + n < data + len;) {
+		if (!strncasecmp(p, name, n) && p[n] == ':')
+			return 1;
+		p = memchr(p, '\n', (size_t)(data + len - p));
+		p = p ? p + 1 : NULL;
+	}
+	return 0;
+}
+
+/*
+ * One file of a distroless-style base's var/lib/dpkg/status.d/: the
+ * control stanza of a package that is there (PKG.md5sums are its sums),
+ * added to the status text the resolver reads, as installed.
+ */
+static int status_d_file(void *arg, const char *name, const char *data, size_t len, struct dk_err *err)
+{
+	struct strbuf *sb = arg;
+	size_t n = strlen(name);
+
+	(void)err;
+	if (name[0] == '.' || (n > 8 && !strcmp(name + n - 8, ".md5sums")))
+		return 0;
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (!len)
+		return 0;
+	if (!has_field(data, len, "Status"))
+		sb_adds(sb, "Status: install ok installed\n");
+	sb_add(sb, data, len);
+	sb_adds(sb, "\n\n");
+	return 0;
+}
+
+/*
+ * The base's dpkg database as status text: 1 with *data and *len (the
+ * status file, else the stanzas of status.d/), 0 when it has neither.
+ */
+static int base_status(const struct dk_source_ctx *ctx, char **data, size_t *len, struct dk_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int has;
+
+	*data = NULL;
+	*len = 0;
+	if (!ctx || !ctx->read_file)
+		return 0;
+	has = ctx->read_file(ctx->arg, "var/lib/dpkg/status", DPKG_STATUS_MAX, data, len, err);
+	if (has < 0)
+		return dk_err_prefix(err, "/var/lib/dpkg/status");
+	if (has || !ctx->each_file)
+		return has;
+	if (ctx->each_file(ctx->arg, "var/lib/dpkg/status.d", STATUS_D_MAX, status_d_file, &sb, err) < 0) {
+		sb_release(&sb);
+		return dk_err_prefix(err, "/var/lib/dpkg/status.d");
+	}
+	if (!sb.len) {
+		sb_release(&sb);
+		return 0;
+	}
+	*len = sb.len;
+	*data = sb_detach(&sb);
+	return 1;
+}
 
 int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		 const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err)
@@ -55,11 +126,9 @@ int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 			;
 		if (k < na)
 			continue;
-		has = ctxs[i] && ctxs[i]->read_file ?
-		      ctxs[i]->read_file(ctxs[i]->arg, "var/lib/dpkg/status", DPKG_STATUS_MAX, &status[na],
-					 &status_len[na], err) : 0;
+		has = base_status(ctxs[i], &status[na], &status_len[na], err);
 		if (has < 0) {
-			dk_err_prefix(err, "%s: the base image's /var/lib/dpkg/status", plat);
+			dk_err_prefix(err, "%s: the base image's", plat);
 			goto out;
 		}
 		archs[na++] = arch;
