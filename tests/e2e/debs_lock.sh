@@ -99,6 +99,39 @@ for x in amd64:pa:"jq libjq1 libonig5" arm64:pb:"gcc-12-base jq libc6 libgcc-s1 
 		$PY "$KIT" status "${rest%%:*}/var/lib/dpkg/status" "two.$a.status" ${rest#*:}
 done
 
+# ---------------------------------------------------------------- a distroless-style base
+# No status file, status.d/PKG per package (a debs layer on scratch writes
+# them): what is there is installed; whiteouts of the layers above count.
+check "apt's choice for libc6 on an empty status" debs_oracle_lock libc6.lock.json none libc6
+debs_spec dlbase.json scratch libc6.lock.json '"libc6"'
+"$DERRICK" build -f dlbase.json -o "oci:$T/p/dl:1" --json >dlbase.out 2>dl.err
+printf '{ "base": "oci:dl:1", "stages": [ { "name": "x", "layers": [ { "delete": ["/var/lib/dpkg/status.d/libc6"] } ] } ] }\n' >wh-file.json
+printf '{ "base": "oci:dl:1", "stages": [ { "name": "x", "layers": [ { "delete": ["/var/lib/dpkg/status.d"] } ] } ] }\n' >wh-dir.json
+# the directory given anew in a layer that also deletes it: an opaque whiteout, only gcc-12-base left
+mkdir -p sd
+tar -xzOf "dl/blobs/sha256/$(json_get dlbase.out 'd["layers"][0]["digest"][7:]' 2>/dev/null)" \
+	var/lib/dpkg/status.d/gcc-12-base >sd/gcc-12-base 2>>dl.err
+printf '{ "base": "oci:dl:1", "stages": [ { "name": "x", "layers": [ { "source": "sd", "dest": "/var/lib/dpkg/status.d", "delete": ["/var/lib/dpkg/status.d"] } ] } ] }\n' >wh-opq.json
+"$DERRICK" build -q -f wh-opq.json -o "oci:$T/p/dl:opq" 2>>dl.err
+"$DERRICK" build -q -f wh-file.json -o "oci:$T/p/dl:file" 2>>dl.err
+# the Debian root's status below a var/lib/dpkg/ given anew (opaque) with only status.d/gcc-12-base
+mkdir -p newdpkg/status.d && cp sd/gcc-12-base newdpkg/status.d/
+printf '{ "base": "oci:two:pa", "stages": [ { "name": "x", "layers": [ { "source": "newdpkg", "dest": "/var/lib/dpkg", "delete": ["/var/lib/dpkg"] } ] } ] }\n' >wh-root.json
+"$DERRICK" build -q -f wh-root.json -o "oci:$T/p/dl:root" --platform linux/amd64 2>>dl.err
+"$DERRICK" build -q -f wh-dir.json -o "oci:$T/p/dl:dir" 2>>dl.err
+for x in "1:gcc-12-base libc6 libgcc-s1 (status.d/):jq libjq1 libonig5" \
+	"file:gcc-12-base libgcc-s1 (status.d/libc6 deleted above):jq libc6 libjq1 libonig5" \
+	"dir:nothing (status.d/ deleted above):gcc-12-base jq libc6 libgcc-s1 libjq1 libonig5" \
+	"opq:status.d/gcc-12-base only (an opaque status.d/ above):jq libc6 libgcc-s1 libjq1 libonig5" \
+	"root:a status file below an opaque var/lib/dpkg/ with status.d/gcc-12-base:jq libc6 libgcc-s1 libjq1 libonig5"; do
+	IFS=: read -r tag has want <<<"$x"
+	debs_spec "dl-$tag.json" "oci:dl:$tag" "dl-$tag.lock.json" '"jq"'
+	"$DERRICK" lock debs -f "dl-$tag.json" >/dev/null 2>>dl.err
+	same "a base with $has: the lock adds $want" \
+		"$(json_get "dl-$tag.lock.json" '" ".join(e["name"] for e in d["entries"])' 2>&1)" "$want"
+done
+[[ -s dl-1.lock.json ]] || diag <dl.err
+
 # ---------------------------------------------------------------- the same bytes
 cp multi.lock.json first.lock.json
 TZ=Pacific/Chatham LC_ALL=C.UTF-8 bash -c 'umask 077; "$0" lock debs -f multi.json --platform linux/arm64,linux/amd64' \
