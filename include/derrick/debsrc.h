@@ -51,13 +51,17 @@ void dk_debs_opts_free(struct dk_debs_opts *o);
  * The plan reads the lock, checks it against the spec and the target's
  * Debian architecture, and reads the base's dpkg status for the key; the
  * read downloads, verifies and unpacks the .debs and writes the package
- * database; the lock step resolves and writes the lock.
+ * database; the below step refuses a dpkg status that only an earlier
+ * layer of the spec has; the lock step resolves and writes the lock.
  */
 struct dk_platform;
 int dk_debs_plan(const struct dk_spec_layer *l, const struct dk_platform *platform,
 		 const struct dk_source_ctx *ctx, struct dk_layer_plans *out, struct dk_err *err);
 int dk_debs_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		 struct dk_err *err);
+struct dk_symview;
+int dk_debs_below(const struct dk_layer_plan *lp, const struct dk_entries *entries, const struct dk_symview *below,
+		  struct dk_err *err);
 int dk_debs_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
 		 const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
 

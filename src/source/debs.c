@@ -223,5 +223,6 @@ const struct dk_source_kind dk_source_debs = {
 	.needs_base = 1,
 	.key_from_plan = 1,
 	.read = dk_debs_read,
+	.below = dk_debs_below,
 	.lock = dk_debs_lock,
 };

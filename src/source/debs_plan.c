@@ -29,6 +29,7 @@
 #include "derrick/platform.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
+#include "derrick/symlinks.h"
 #include "derrick/util.h"
 
 /* Bumped when what a debs layer holds for the same lock and base changes. */
@@ -306,6 +307,31 @@ out:
 	free(pp);
 	free(first);
 	free(status);
+	json_decref(data);
+	return rc;
+}
+
+/*
+ * The plan and the lock read the base image's dpkg database, not what an
+ * earlier stage of the spec wrote: on a dpkg status that only the layers
+ * below have, the layer's status.d/ would be one dpkg never reads, and the
+ * packages would be missing from `dpkg -l`.  Refused, also on a cache hit.
+ */
+int dk_debs_below(const struct dk_layer_plan *lp, const struct dk_entries *entries, const struct dk_symview *below,
+		  struct dk_err *err)
+{
+	json_t *data = json_loads(dk_str_or(lp->row_data, ""), 0, NULL);
+	char *link = NULL;
+	const char *target;
+	int rc = 0;
+
+	(void)entries;
+	if (below && data && json_is_null(json_object_get(data, "status")) &&
+	    dk_symview_has(below, DPKG_STATUS, &link, &target) == 1)
+		rc = dk_fail(err, DK_E_SPEC, "%s: an earlier layer of the spec has /%s, and the base image has none: "
+			     "the lock and the package database start from the base image, so make that root the base "
+			     "(build it into an image and name it in \"base\")", lp->entry->origin, DPKG_STATUS);
+	free(link);
 	json_decref(data);
 	return rc;
 }
