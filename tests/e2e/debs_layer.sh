@@ -183,6 +183,22 @@ refuse "\"maintainer_scripts\": \"refuse\": refused, naming the packages with pr
 	'maintainer_scripts is "refuse"' refuse.json
 same "  ... exactly those dpkg-deb shows with preinst or postinst" "$(sed 's/.*postinst scripts: //; s/, / /g' "$T/.err")" "$scripted"
 
+# a dpkg status that an earlier stage writes, on a base without one: the lock and database would miss it
+cat >stage.json <<EOF
+{ "base": "scratch",
+  "stages": [ { "name": "system", "layers": [ { "source": "plain", "dest": "/" } ] },
+              { "name": "tools", "layers": [ { "debs": { "lock": "scratch.lock.json",
+      "sources": [ { "url": "$SRC_URL", "suite": "bookworm", "components": ["main"], "keyring": "$KEYRING" } ],
+      "packages": ["jq"] } } ] } ] }
+EOF
+# (-q: the warning about libc6's scripts comes first, the layer being read before it is placed)
+refuse "a dpkg status only an earlier stage has: refused, saying to make it the base" \
+	"an earlier layer of the spec has /var/lib/dpkg/status, and the base image has none" stage.json --no-cache -q
+# the layer of the scratch build (the same lock, no symlinks below: the same key), from the build
+# cache, is refused too (one line: no warning, as the layer is not read)
+build stage-cached scratch.json
+refuse "  ... also when the build cache has the layer" "an earlier layer of the spec has /var/lib/dpkg/status" stage.json
+
 # ---------------------------------------------------------------- spec errors name the key path
 # spec_error NAME PATTERN DEBS_JSON
 spec_error() {
