@@ -51,7 +51,8 @@ void dk_debs_opts_free(struct dk_debs_opts *o);
  * The plan reads the lock, checks it against the spec and the target's
  * Debian architecture, and reads the base's dpkg status for the key; the
  * read downloads, verifies and unpacks the .debs and writes the package
- * database; the lock step resolves and writes the lock.
+ * database; the below step refuses a dpkg status that only an earlier
+ * layer of the spec has; the lock step resolves and writes the lock.
  */
 struct dk_platform;
 int dk_debs_plan(const struct dk_spec_layer *l, const struct dk_platform *platform,

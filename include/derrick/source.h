@@ -87,12 +87,17 @@ struct dk_source_ctx {
 	 */
 	int (*read_file)(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err);
 	/*
-	 * Add to `out` the regular files directly in in-image directory `dir`
-	 * (clean, no leading '/') as the base's layers leave them, each at most
-	 * `max` bytes, a name that out has already kept as it is (an upper
-	 * layer's).  0, or -1 with err set.  NULL for scratch.
+	 * Each regular file directly in in-image directory `dir` (clean, no
+	 * leading '/': "var/lib/dpkg/status.d") as the base's layers leave it
+	 * (whiteouts and opaque directories applied), in name order (bytewise):
+	 * fn(fn_arg, name, data, len, err) with at most `max` bytes of it, data
+	 * NUL-terminated and only valid during the call.  0 (also when there is
+	 * no such directory), or -1 with err set; a -1 of fn stops there and is
+	 * returned.  NULL for scratch.
 	 */
-	int (*read_dir)(void *arg, const char *dir, size_t max, struct dk_dir_files *out, struct dk_err *err);
+	int (*each_file)(void *arg, const char *dir, size_t max,
+			 int (*fn)(void *fn_arg, const char *name, const char *data, size_t len, struct dk_err *err),
+			 void *fn_arg, struct dk_err *err);
 	void *arg;
 	/*
 	 * The layers planned so far for this platform (the build's plan, which
@@ -286,7 +291,7 @@ int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_
  * The regular files directly in in-image directory `dir` as the image
  * below layer `upto` leaves them (as dk_source_read_below looks for a
  * file: the planned layers topmost first through their rows' find_dir, a
- * "delete" hiding what lies below, then the base's read_dir), added to
+ * "delete" hiding what lies below, then the base's each_file), added to
  * `out` in name order.  0, or -1 with err set (DK_E_SPEC naming a layer
  * that may write there and cannot tell).
  */

@@ -39,10 +39,13 @@ struct base_image {
 	size_t config_len;
 };
 
+struct run;
+
 /* One platform's image: what it is made of, and what it came to. */
 struct image_run {
 	struct dk_plan plan;
 	struct dk_source_ctx ctx;       /* what the plan's rows know of the base and the caches */
+	struct run *run;                /* the run it is part of (ctx.arg is the image: read_file reads its base) */
 	struct base_image base;
 	struct dk_build_result res;
 	struct dk_manifest_blob m;
@@ -242,7 +245,73 @@ static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct d
 	return 0;
 }
 
-/* Looking for one file in a base layer (base_read_file). */
+/*
+ * 1 when whiteout entry p (clean; its name starts with ".wh.") hides
+ * `path` (clean) in the layers below: ".wh.NAME" hides NAME and what it
+ * holds, ".wh..wh..opq" everything its directory holds.
+ */
+static int whiteout_hides(const char *p, const char *path)
+{
+	const char *slash = strrchr(p, '/'), *name = slash ? slash + 1 : p;
+	size_t dir_len = slash ? (size_t)(slash - p) : 0, n;
+	char *gone;
+	int hides;
+
+	if (!strcmp(name, DK_WHITEOUT_OPAQUE))
+		return !dir_len || (!strncmp(path, p, dir_len) && path[dir_len] == '/');
+	gone = dir_len ? dk_xasprintf("%.*s/%s", (int)dir_len, p, name + strlen(DK_WHITEOUT_PREFIX)) :
+		      dk_xstrdup(name + strlen(DK_WHITEOUT_PREFIX));
+	n = strlen(gone);
+	hides = !strncmp(path, gone, n) && (!path[n] || path[n] == '/');
+	free(gone);
+	return hides;
+}
+
+static int is_whiteout(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+
+	return !strncmp(slash ? slash + 1 : p, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX));
+}
+
+/*
+ * Each layer of the base, topmost first, its entries given to fn (a
+ * dk_tar_item_fn); after each layer, done(ctx) says whether the layers
+ * below still matter (0: go on, 1: stop, -1: fail with err set).
+ */
+static int base_layers_down(struct image_run *img, dk_tar_item_fn fn, int (*done)(void *ctx, struct dk_err *err),
+			    void *ctx, struct dk_err *err)
+{
+	const struct base_image *b = &img->base;
+	const struct dk_manifest *bm = &b->manifest;
+	json_t *cfg = json_loadb(b->config, b->config_len, 0, NULL);
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	int rc = 0;
+
+	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		char *blob = NULL;
+
+		if (!dk_digest_valid(id)) {
+			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
+				     img->run->spec.base, i);
+			break;
+		}
+		if (dk_image_src_blob_file(b->src, &bm->layers[i], &blob, err) < 0 ||
+		    dk_tar_read_blob(blob, id, fn, ctx, err) < 0) {
+			free(blob);
+			rc = dk_err_prefix(err, "base image %s: layer %s", img->run->spec.base, bm->layers[i].digest);
+			done(ctx, err);
+			break;
+		}
+		free(blob);
+		rc = done(ctx, err);
+	}
+	json_decref(cfg);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Looking for one file in the base (base_read_file). */
 struct find_file {
 	const char *path;       /* clean */
 	size_t max;
@@ -255,25 +324,25 @@ static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err
 {
 	struct find_file *ff = ctx;
 	char *p = dk_path_clean(it->path);
-	const char *base = strrchr(p, '/');
-	size_t dir_len = base ? (size_t)(base - p) : 0;
-	const char *name = base ? base + 1 : p;
 	int rc = 0;
 
 	if (!strcmp(p, ff->path) && it->type == DK_ENT_FILE && !ff->found) {
 		rc = dk_tar_item_read(it, ff->max, &ff->data, &ff->len, err);
 		ff->found = rc == 0;
-	} else if (!strncmp(name, ".wh.", 4)) {
-		/* a whiteout of the file or of a directory above it hides what the layers below have */
-		char *gone = dir_len ? dk_xasprintf("%.*s/%s", (int)dir_len, p, name + 4) : dk_xstrdup(name + 4);
-		size_t n = strlen(gone);
-
-		if (!strncmp(ff->path, gone, n) && (!ff->path[n] || ff->path[n] == '/'))
-			ff->deleted = 1;
-		free(gone);
+	} else if (!strcmp(p, ff->path) || (is_whiteout(p) && whiteout_hides(p, ff->path))) {
+		/* something else at the path, or a whiteout of it: the layers below do not count */
+		ff->deleted = 1;
 	}
 	free(p);
 	return rc;
+}
+
+static int find_done(void *ctx, struct dk_err *err)
+{
+	struct find_file *ff = ctx;
+
+	(void)err;
+	return ff->found || ff->deleted;
 }
 
 /*
@@ -284,132 +353,149 @@ static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err
  */
 static int base_read_file(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err)
 {
-	struct run *r = arg;
-	const struct dk_manifest *bm = &r->base->manifest;
-	json_t *cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
-	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	int rc = 0;
+	struct find_file ff = { path, max, 0, 0, NULL, 0 };
 
 	*data = NULL;
-	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
-		const char *id = json_string_value(json_array_get(ids, i));
-		struct find_file ff = { path, max, 0, 0, NULL, 0 };
-		char *blob = NULL;
-
-		if (!dk_digest_valid(id)) {
-			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
-				     r->spec.base, i);
-			break;
-		}
-		if (dk_image_src_blob_file(r->base->src, &bm->layers[i], &blob, err) < 0 ||
-		    dk_tar_read_blob(blob, id, find_item, &ff, err) < 0) {
-			free(blob);
-			free(ff.data);
-			rc = dk_err_prefix(err, "base image %s: layer %s", r->spec.base, bm->layers[i].digest);
-			break;
-		}
-		free(blob);
-		if (ff.found) {
-			*data = ff.data;
-			*len = ff.len;
-			rc = 1;
-		} else if (ff.deleted) {
-			break;
-		}
+	if (base_layers_down(arg, find_item, find_done, &ff, err) < 0) {
+		free(ff.data);
+		return -1;
 	}
-	json_decref(cfg);
-	return rc;
+	if (!ff.found)
+		return 0;
+	*data = ff.data;
+	*len = ff.len;
+	return 1;
 }
 
-/* Looking for the files of one directory in a base layer (base_read_dir). */
-struct find_dir {
-	const char *dir;        /* clean */
-	size_t max;
-	struct dk_dir_files *out;
-	struct dk_dir_files hidden;     /* names this layer whites out (no data) */
-	int stop;               /* the layers below are hidden: an opaque marker, or dir (or a parent) replaced */
+/* The files directly in one directory of the base (base_each_file). */
+struct dir_file {
+	char *name, *data;
+	size_t len;
 };
 
-static int find_dir_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err)
+struct dir_files {
+	const char *dir;        /* clean */
+	size_t dir_len, max;
+	struct dir_file *v;     /* what counts: found in a layer, not decided by one above */
+	size_t n;
+	char **decided;         /* the names a layer above had or hid */
+	size_t n_decided;
+	struct dir_file *layer; /* this layer's files */
+	size_t n_layer;
+	char **hidden;          /* this layer's whiteouts and non-files in dir */
+	size_t n_hidden;
+	int stop;               /* this layer hides or replaces dir: the layers below do not count */
+};
+
+static void names_add(char ***v, size_t *n, const char *name)
 {
-	struct find_dir *fd = ctx;
+	*v = dk_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = dk_xstrdup(name);
+}
+
+static int dir_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err)
+{
+	struct dir_files *df = ctx;
 	char *p = dk_path_clean(it->path);
-	const char *slash = strrchr(p, '/');
-	size_t dl = strlen(fd->dir), pl = slash ? (size_t)(slash - p) : 0;
-	const char *name = slash ? slash + 1 : p;
+	int in_dir = !strncmp(p, df->dir, df->dir_len) && p[df->dir_len] == '/';
+	const char *name = in_dir ? p + df->dir_len + 1 : "";
 	int rc = 0;
 
-	if (pl == dl && !strncmp(p, fd->dir, dl)) {
-		if (!strcmp(name, DK_WHITEOUT_OPAQUE)) {
-			fd->stop = 1;
-		} else if (!strncmp(name, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX))) {
-			dk_dir_files_add(&fd->hidden, name + strlen(DK_WHITEOUT_PREFIX), "", 0);
-		} else if (it->type == DK_ENT_FILE && !dk_dir_files_find(fd->out, name)) {
-			char *data = NULL;
-			size_t len = 0;
+	if (*name && !strchr(name, '/')) {
+		if (!strcmp(name, DK_WHITEOUT_OPAQUE))
+			df->stop = 1;
+		else if (is_whiteout(name))
+			names_add(&df->hidden, &df->n_hidden, name + strlen(DK_WHITEOUT_PREFIX));
+		else if (it->type != DK_ENT_FILE)
+			names_add(&df->hidden, &df->n_hidden, name);
+		else {
+			struct dir_file f = { dk_xstrdup(name), NULL, 0 };
 
-			rc = dk_tar_item_read(it, fd->max, &data, &len, err);
-			if (rc == 0)
-				dk_dir_files_add(fd->out, name, data, len);
-			free(data);
+			if ((rc = dk_tar_item_read(it, df->max, &f.data, &f.len, err)) < 0) {
+				free(f.name);
+			} else {
+				df->layer = dk_xrealloc(df->layer, (df->n_layer + 1) * sizeof(*df->layer));
+				df->layer[df->n_layer++] = f;
+			}
 		}
-	} else {
-		/* the directory, or one above it, whited out or made something else hides everything below */
-		char *gone = !strncmp(name, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX)) ?
-			     (pl ? dk_xasprintf("%.*s/%s", (int)pl, p, name + strlen(DK_WHITEOUT_PREFIX)) :
-				   dk_xstrdup(name + strlen(DK_WHITEOUT_PREFIX))) : NULL;
-		size_t n = gone ? strlen(gone) : strlen(p);
-
-		if (gone && !strncmp(fd->dir, gone, n) && (!fd->dir[n] || fd->dir[n] == '/'))
-			fd->stop = 1;
-		else if (!gone && it->type != DK_ENT_DIR && !strncmp(fd->dir, p, n) && (!fd->dir[n] || fd->dir[n] == '/'))
-			fd->stop = 1;
-		free(gone);
+	} else if ((!strcmp(p, df->dir) && it->type != DK_ENT_DIR) || (is_whiteout(p) && whiteout_hides(p, df->dir))) {
+		df->stop = 1;
 	}
 	free(p);
 	return rc;
 }
 
-/* The source context's read_dir (source.h): the files of a directory as the base's layers leave them. */
-static int base_read_dir(void *arg, const char *dir, size_t max, struct dk_dir_files *out, struct dk_err *err)
+static int decided(const struct dir_files *df, const char *name)
 {
-	struct run *r = arg;
-	const struct dk_manifest *bm = &r->base->manifest;
-	json_t *cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
-	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	struct dk_dir_files hidden = { NULL, 0 };
-	int rc = 0;
+	for (size_t i = 0; i < df->n_decided; i++)
+		if (!strcmp(df->decided[i], name))
+			return 1;
+	return 0;
+}
 
-	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
-		const char *id = json_string_value(json_array_get(ids, i));
-		struct find_dir fd = { dir, max, NULL, { NULL, 0 }, 0 };
-		struct dk_dir_files layer = { NULL, 0 };
-		char *blob = NULL;
+/* After a layer: its files count where no layer above decided them; then they and its whiteouts are decided. */
+static int dir_done(void *ctx, struct dk_err *err)
+{
+	struct dir_files *df = ctx;
+	size_t i;
 
-		fd.out = &layer;
-		if (!dk_digest_valid(id)) {
-			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
-				     r->spec.base, i);
-		} else if (dk_image_src_blob_file(r->base->src, &bm->layers[i], &blob, err) < 0 ||
-			   dk_tar_read_blob(blob, id, find_dir_item, &fd, err) < 0) {
-			rc = dk_err_prefix(err, "base image %s: layer %s", r->spec.base, bm->layers[i].digest);
+	(void)err;
+	for (i = 0; i < df->n_layer; i++) {
+		struct dir_file *f = &df->layer[i];
+
+		if (decided(df, f->name)) {
+			free(f->name);
+			free(f->data);
+			continue;
 		}
-		free(blob);
-		/* what an upper layer whited out stays hidden in every layer below it */
-		for (size_t k = 0; rc == 0 && k < layer.n; k++)
-			if (!dk_dir_files_find(&hidden, layer.v[k].name))
-				dk_dir_files_add(out, layer.v[k].name, layer.v[k].data, layer.v[k].len);
-		for (size_t k = 0; k < fd.hidden.n; k++)
-			dk_dir_files_add(&hidden, fd.hidden.v[k].name, "", 0);
-		dk_dir_files_free(&layer);
-		dk_dir_files_free(&fd.hidden);
-		if (fd.stop)
-			break;
+		names_add(&df->decided, &df->n_decided, f->name);
+		df->v = dk_xrealloc(df->v, (df->n + 1) * sizeof(*df->v));
+		df->v[df->n++] = *f;
 	}
-	dk_dir_files_free(&hidden);
-	json_decref(cfg);
+	for (i = 0; i < df->n_hidden; i++) {
+		names_add(&df->decided, &df->n_decided, df->hidden[i]);
+		free(df->hidden[i]);
+	}
+	df->n_layer = df->n_hidden = 0;
+	return df->stop;
+}
+
+static int dir_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_file *)a)->name, ((const struct dir_file *)b)->name);
+}
+
+/* The source context's each_file (source.h). */
+static int base_each_file(void *arg, const char *dir, size_t max,
+			  int (*fn)(void *fn_arg, const char *name, const char *data, size_t len, struct dk_err *err),
+			  void *fn_arg, struct dk_err *err)
+{
+	struct dir_files df;
+	size_t i;
+	int rc;
+
+	memset(&df, 0, sizeof(df));
+	df.dir = dir;
+	df.dir_len = strlen(dir);
+	df.max = max;
+	rc = base_layers_down(arg, dir_item, dir_done, &df, err);
+	if (df.n)
+		qsort(df.v, df.n, sizeof(*df.v), dir_file_cmp);
+	for (i = 0; rc == 0 && i < df.n; i++)
+		rc = fn(fn_arg, df.v[i].name, df.v[i].data, df.v[i].len, err);
+	for (i = 0; i < df.n; i++) {
+		free(df.v[i].name);
+		free(df.v[i].data);
+	}
+	for (i = 0; i < df.n_decided; i++)
+		free(df.decided[i]);
+	free(df.v);
+	free(df.decided);
+	free(df.layer);
+	free(df.hidden);
 	return rc;
 }
+
 
 /* The tree the first new layer goes on: the base's layers, by their maps. */
 static int open_view(struct run *r)
@@ -1168,8 +1254,10 @@ static int open_base_for(struct run *r, struct image_run *img, const struct dk_p
 	img->ctx.config = img->base.config;
 	img->ctx.config_len = img->base.config_len;
 	img->ctx.read_file = img->base.src ? base_read_file : NULL;
-	img->ctx.read_dir = img->base.src ? base_read_dir : NULL;
-	img->ctx.arg = r;
+	img->ctx.each_file = img->base.src ? base_each_file : NULL;
+	/* the image, not the run: `lock` reads every platform's base after opening them all */
+	img->run = r;
+	img->ctx.arg = img;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "derrick/deb.h"
 #include "derrick/debarch.h"
@@ -17,8 +18,9 @@
 #include "derrick/spec.h"
 #include "derrick/util.h"
 
-/* A dpkg status larger than this is not read. */
+/* A dpkg status larger than this is not read, nor a status.d/ file larger than the second. */
 #define DPKG_STATUS_MAX (64u << 20)
+#define STATUS_D_MAX (1u << 20)
 
 /*
  * The installed packages below an entry as dpkg status text: the status

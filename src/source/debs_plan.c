@@ -29,6 +29,7 @@
 #include "derrick/platform.h"
 #include "derrick/source.h"
 #include "derrick/spec.h"
+#include "derrick/symlinks.h"
 #include "derrick/util.h"
 
 /* Bumped when what a debs layer holds for the same lock and base changes. */
@@ -78,8 +79,8 @@ static int check_lock(const struct dk_spec_layer *l, const char *file, const str
 		;
 	if (i == lock->n_archs)
 		return dk_fail(err, DK_E_SPEC, "%s: %s has no packages for %s (%s): run `derrick lock %s -f %s "
-			       "--platform` with every platform the image is built for", file, o->lock, arch, plat,
-			       l->kind->key, file);
+			       "--platform P1,P2...` naming every platform the image is built for", file, l->origin, arch,
+			       plat, l->kind->key, file);
 	if (dk_deb_lock_matches(lock, o->srcs, o->n_srcs, (const char *const *)o->packages->v, o->packages->n,
 				(const char *const *)lock->archs, lock->n_archs, err) < 0) {
 		dk_err_prefix(err, "%s: %s", file, o->lock);

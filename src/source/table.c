@@ -171,6 +171,14 @@ int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_
 	return ctx->read_file ? ctx->read_file(ctx->arg, path, max, data, len, err) : 0;
 }
 
+/* each_file's callback: a base file, unless a layer above gave that name. */
+static int add_file(void *arg, const char *name, const char *data, size_t len, struct dk_err *err)
+{
+	(void)err;
+	dk_dir_files_add(arg, name, data, len);
+	return 0;
+}
+
 int dk_source_read_dir_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *dir,
 			     size_t max, struct dk_dir_files *out, struct dk_err *err)
 {
@@ -193,7 +201,7 @@ int dk_source_read_dir_below(const struct dk_source_ctx *ctx, const struct dk_la
 		if (deleted(l, dir))
 			rc = 1;
 	}
-	if (rc == 0 && ctx->read_dir && ctx->read_dir(ctx->arg, dir, max, out, err) < 0)
+	if (rc == 0 && ctx->each_file && ctx->each_file(ctx->arg, dir, max, add_file, out, err) < 0)
 		return -1;
 	qsort(out->v, out->n, sizeof(*out->v), cmp_dir_file);
 	return 0;

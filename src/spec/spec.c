@@ -412,7 +412,8 @@ static int parse_members(struct ctx *c, json_t *val, const char *where, struct d
 
 		for (m = l->kind->members; m->key; m++)
 			total += m->type == DK_OPT_SPEC_INPUT;
-		sb_adds(&sb, n_in ? "takes only one of " : "needs one of ");
+		/* a kind with a single input (debs: "lock") needs it, not "one of" it */
+		sb_adds(&sb, n_in ? "takes only one of " : total == 1 ? "needs " : "needs one of ");
 		for (m = l->kind->members; m->key; m++)
 			if (m->type == DK_OPT_SPEC_INPUT)
 				sb_addf(&sb, "%s\"%s\"", list_sep(j++, total, " or "), m->key);

@@ -94,7 +94,7 @@ static void test_members(void)
 
 static void test_refusals(void)
 {
-	REFUSED(DEBS("\"sources\":[" SRC "],\"packages\":[\"jq\"]"), "stages[1].layers[0].debs: needs one of \"lock\"");
+	REFUSED(DEBS("\"sources\":[" SRC "],\"packages\":[\"jq\"]"), "stages[1].layers[0].debs: needs \"lock\"");
 	REFUSED(DEBS("\"lock\":\"l\",\"packages\":[\"jq\"]"), "stages[1].layers[0].debs.sources: must be a non-empty");
 	REFUSED(DEBS("\"lock\":\"l\",\"sources\":[],\"packages\":[\"jq\"]"), "debs.sources: must be a non-empty");
 	REFUSED(DEBS("\"lock\":\"l\",\"sources\":{},\"packages\":[\"jq\"]"), "debs.sources: must be a non-empty");

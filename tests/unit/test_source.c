@@ -41,13 +41,23 @@ static void test_rows_are_complete(void)
  */
 static char *input_json(const struct dk_source_kind *k)
 {
+	/* the members a row's check wants besides its input (debs: where and what to install) */
+	static const char *const more[][2] = {
+		{ "debs", ",\"sources\":[{\"url\":\"http://m/debian\",\"suite\":\"bookworm\",\"components\":[\"main\"],"
+			  "\"trusted\":true}],\"packages\":[\"jq\"]" },
+	};
+
 	if (k->members) {
 		const struct dk_source_opt *m = k->members;
+		const char *extra = "";
 
 		while (m->key && m->type != DK_OPT_SPEC_INPUT)
 			m++;
 		CHECK(m->key != NULL);
-		return dk_xasprintf("{\"%s\":\"in\"}", m->key ? m->key : "");
+		for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+			if (!strcmp(more[i][0], k->key))
+				extra = more[i][1];
+		return dk_xasprintf("{\"%s\":\"in\"%s}", m->key ? m->key : "", extra);
 	}
 	return dk_xstrdup(k->no_input ? "[\"/in\"]" : "\"in\"");
 }
