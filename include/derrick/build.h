@@ -66,4 +66,15 @@ struct dk_build_result {
 int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err);
 void dk_build_result_free(struct dk_build_result *res);
 
+/*
+ * `derrick lock KEY`: every layer of the spec (o->spec_path) whose kind's
+ * spec key is `key` ("debs") writes its lock, resolved for each platform
+ * of o (o->platforms, else o->plan.platform) on that platform's base
+ * image, with o's registry options; the build cache's blob store (unless
+ * o->no_cache) keeps what is downloaded.  *n_locked is the number of
+ * entries locked.  0, or -1 with err set: DK_E_USAGE for a kind without a
+ * lock step, DK_E_SPEC for a spec without such a layer, else the row's.
+ */
+int dk_build_lock(const struct dk_build_opts *o, const char *key, size_t *n_locked, struct dk_err *err);
+
 #endif

@@ -24,6 +24,9 @@ enum {
 /* The control member name of script bit `bit` ("postinst"), or NULL for no single known bit. */
 const char *dk_deb_script_name(unsigned bit);
 
+/* How much of a preinst or postinst is kept (dpkg's largest in Debian 12 are ~15 KiB). */
+#define DK_DEB_SCRIPT_MAX (256 << 10)
+
 struct dk_deb_conffile {
 	char *path;         /* as in the conffiles member: "/etc/x" */
 	char md5[33];       /* MD5 hex of the file's content in data.tar, as dpkg records it */
@@ -40,6 +43,8 @@ struct dk_deb {
 	struct dk_deb_conffile *conffiles;
 	size_t nconffiles;
 	unsigned scripts;               /* DK_DEB_* bits */
+	char *preinst, *postinst;       /* those scripts' first DK_DEB_SCRIPT_MAX bytes (NUL-terminated, for
+					   dk_deb_script_hint), or NULL when the package has none */
 	char **paths;                   /* what dpkg records in info/PKG.list: "/." then every member
 					   of data.tar in archive order, as in the package ("/bin/x"
 					   even where /bin is a symlink to usr/bin), directories too */
@@ -71,5 +76,19 @@ void dk_deb_release(struct dk_deb *deb);
  * NULL when s has no such field.
  */
 char *dk_deb_field(const char *s, const char *name);
+
+/*
+ * A hint for the warning about scripts not run (new string, one printable
+ * line without the package's name; caller frees), or NULL when d has
+ * neither preinst nor postinst.  Names each of the two scripts it has and
+ * what it may therefore lack, from the commands the script calls:
+ * "maintainer scripts not run, so these may be missing: postinst:
+ * alternatives links (update-alternatives mailx)"; "users or groups
+ * (adduser)", "generated files (update-ca-certificates)", "ld.so cache
+ * (ldconfig)", "byte-compiled Python (py3compile)", ...; "what it would
+ * have done" when it calls none of those.  A guess from the words of the
+ * script, not from running it.
+ */
+char *dk_deb_script_hint(const struct dk_deb *d);
 
 #endif

@@ -91,4 +91,42 @@ int dk_deb_lock_matches(const struct dk_deb_lock *l, const struct dk_deb_source 
 			const char *const *packages, size_t n_packages, const char *const *archs, size_t n_archs,
 			struct dk_err *err);
 
+/* What a lock is made from: a `debs` spec's sources and packages, the image's architectures and bases. */
+struct dk_deb_lock_input {
+	const struct dk_deb_source *srcs;       /* in the spec's order; keyrings as the spec writes them */
+	size_t n_srcs;
+	const char *const *keyrings;            /* n_srcs paths for gpgv (resolved against the spec's
+						 * directory; an entry may be NULL), or NULL: srcs[i].keyring */
+	const char *const *packages;            /* requests: "name", "name:arch", "name=version"... */
+	size_t n_packages;
+	const char *const *archs;               /* Debian names: {"amd64", "arm64"} */
+	size_t n_archs;
+	const char *const *base_status;         /* per arch: the base's dpkg status text (not necessarily
+						 * NUL-terminated), or NULL: a base without dpkg; or NULL for all */
+	const size_t *base_status_len;
+};
+
+/*
+ * Make a lock: fetch every source's indexes for all archs
+ * (dk_deb_repo_fetch, verified), resolve the packages for each arch
+ * (dk_debresolve, the base's installed packages excluded), and fill *out:
+ * the sources as given, the architectures and packages sorted (the lock
+ * does not depend on their order), one entry per package and
+ * architecture: url = the base_url of the repository its stanza came from
+ * + its Filename, sha256 = SHA256, size = Size, why = "requested" or the
+ * chain ("jq -> libjq1 -> libonig5").  An Architecture: all package that
+ * several archs need is one entry; when they need different versions of
+ * it, that is an error naming both.  When two sources have the same
+ * version of a package, the first source's is taken.
+ * 0, or -1 with *out empty and one line: the fetch's error (naming the
+ * URL), the resolver's (DK_E_NOTFOUND, DK_E_SPEC naming the chain),
+ * prefixed "for ARCH: " when there are several archs; DK_E_CORRUPT for a
+ * stanza without Filename, SHA256 or Size, or whose Filename is not a
+ * relative path inside the repository (naming the package and the
+ * index); DK_E_USAGE for no source, no architecture, or one that is not
+ * a Debian name or given twice.
+ */
+int dk_deb_lock_make(const struct dk_deb_lock_input *in, const struct dk_deb_repo_opts *o, struct dk_deb_lock *out,
+		     struct dk_err *err);
+
 #endif

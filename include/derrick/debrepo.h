@@ -10,6 +10,10 @@
  * against it before use, decompressed with libarchive, and checked again
  * against the plain file's entry when Release has one.
  *
+ * Downloads go through fetch.h (the registry flags' TLS options and retry
+ * policy, ~/.netrc, credentials never in messages); plain http is allowed,
+ * since every byte is checked against the signature instead.
+ *
  * Trust follows apt: a source without a valid signature is refused unless
  * it is marked trusted; a verified Release whose Valid-Until has passed is
  * refused (an unverified one's Valid-Until means nothing, so a trusted
@@ -25,6 +29,7 @@
 #include "derrick/blobs.h"
 #include "derrick/err.h"
 #include "derrick/http.h"
+struct dk_reg_opts; 
 
 /* One "deb" line: URL SUITE COMPONENT... with its keyring. */
 struct dk_deb_source {
@@ -65,6 +70,13 @@ struct dk_deb_release {
 int dk_deb_release_parse(const char *text, size_t len, const char *where, struct dk_deb_release *r,
 			 struct dk_err *err);
 void dk_deb_release_free(struct dk_deb_release *r);
+/*
+ * Whether the Release has component c: listed in Components as it is, or
+ * as the last element of a path there (Debian's security archive lists
+ * "updates/main" and serves main/binary-ARCH/: apt takes "main" for it).
+ * A Release without Components has every component.
+ */
+int dk_deb_release_has_component(const struct dk_deb_release *r, const char *c);
 /* The SHA256 entry for path ("main/binary-amd64/Packages.xz"), or NULL. */
 const struct dk_deb_release_file *dk_deb_release_find(const struct dk_deb_release *r, const char *path);
 /* A Release date ("Sat, 01 Jan 2000 00:00:00 UTC"; zone UTC, GMT, Z or +0000) into *t. 0 or -1. */
@@ -80,6 +92,7 @@ struct dk_deb_index {
 };
 
 struct dk_deb_repo {
+	/* base_url and release_url keep a user:password the source URL holds: redact them (dk_http_redact) in messages */
 	char *base_url;                 /* the mirror root with a final '/': a stanza's Filename is relative to it */
 	char *release_url;              /* the InRelease (or Release) read */
 	char *signer;                   /* the fingerprint gpgv's VALIDSIG gave, NULL when unverified (trusted) */
@@ -88,8 +101,10 @@ struct dk_deb_repo {
 	size_t n_indexes;
 };
 
+struct dk_reg_opts;
+
 struct dk_deb_repo_opts {
-	const struct dk_http_tls *tls;  /* NULL: verify TLS with the system's CAs */
+	const struct dk_reg_opts *reg;  /* TLS and retries, as for registries (fetch.h); NULL: verify TLS, default retries */
 	const struct dk_blobs *cache;   /* compressed indexes kept by sha256; NULL: none */
 	time_t now;                     /* for Valid-Until; 0: time(NULL) */
 	const char *gpgv;               /* the gpgv program; NULL: "gpgv" from PATH */

@@ -67,6 +67,16 @@ int dk_debidx_add_file(struct dk_debidx *ix, const char *path, enum dk_debidx_ki
 int dk_debidx_add_mem(struct dk_debidx *ix, const char *buf, size_t len, const char *name,
 		      enum dk_debidx_kind kind, struct dk_err *err);
 
+/*
+ * Tag the stanzas added from now on with ORIGIN (0 until this is called):
+ * dk_debresolved.origin gives it back, so that a caller that puts several
+ * repositories' indexes into one set knows which one a package came from
+ * (its Filename is relative to that repository's root).  When two
+ * repositories have the same version of a package, the lower origin's is
+ * the candidate (apt takes the first source's).
+ */
+void dk_debidx_set_origin(struct dk_debidx *ix, size_t origin);
+
 /* How many stanzas the set holds. */
 size_t dk_debidx_count(const struct dk_debidx *ix);
 
@@ -78,6 +88,7 @@ struct dk_debresolved {
 	const char *why;                        /* "jq <- libjq1 <- libonig5"; "jq" when requested */
 	const char *replaces;                   /* the base's older version it upgrades, or NULL */
 	int essential, pre_depended;            /* Essential: yes; needed through a Pre-Depends */
+	size_t origin;                          /* the dk_debidx_set_origin tag of its stanza */
 };
 
 /* The result: sorted by name, then architecture.  Free with dk_debresolution_free. */

@@ -12,6 +12,8 @@
 #define DK_DIGEST_HEX 64
 /* "sha256:" + 64 hex + NUL */
 #define DK_DIGEST_SIZE (7 + DK_DIGEST_HEX + 1)
+/* a bare sha256 in hex, as locks and indexes write it: 64 lower-case hex digits and a NUL */
+#define DK_SHA256_HEX (DK_DIGEST_HEX + 1)
 
 struct dk_sha256 {
 	void *ctx;      /* an EVP_MD_CTX, kept opaque so OpenSSL stays out of headers */

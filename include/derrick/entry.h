@@ -47,6 +47,8 @@ struct dk_entry {
 			       instead of the layer's normalised owner and modes: a package's
 			       files (a .deb) are only right with the owners and modes it ships */
 	uint32_t uid, gid;  /* numeric owner, used only when keep_attrs */
+	uint32_t owner;     /* which of its layer's writers wrote it (source.h: dk_layer_plan.owners),
+			       from 1; 0: the layer as a whole */
 };
 
 struct dk_entries {

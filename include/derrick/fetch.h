@@ -1,7 +1,8 @@
 /*
- * fetch.h - downloads for the wheels source: a file by URL into the blob
- * cache, verified by sha256 (and size) before it becomes visible, and a
- * simple-index page into memory.
+ * fetch.h - downloads by URL that are not registry requests (wheels and
+ * their index pages, Debian mirrors): a file into the blob cache, verified
+ * by sha256 (and size) before it becomes visible, or a bounded body into
+ * memory.
  *
  * Transfers go through libcurl (http.h) with the registry flags' TLS
  * options and retry policy (registry.h's struct dk_reg_opts: --tls-verify,
@@ -19,8 +20,8 @@
 #include <stdint.h>
 
 #include "derrick/blobs.h"
+#include "derrick/digest.h"
 #include "derrick/err.h"
-#include "derrick/pylock.h"
 
 #define DK_FETCH_MAX_REDIRECTS 10
 
@@ -58,16 +59,29 @@ void dk_fetch_free(struct dk_fetch *f);
  */
 int dk_fetch_blob(struct dk_fetch *f, const struct dk_blobs *cache, const char *url,
 		  const char sha256[DK_SHA256_HEX], int64_t size, struct dk_err *err);
+/*
+ * dk_fetch_blob for a file pinned by something else than a lock: a
+ * mismatch says "URL: MISMATCH: sha256 GOT, expected WANT" (or the sizes),
+ * MISMATCH naming what pinned it ("main/binary-amd64/Packages.xz does not
+ * match URL/InRelease"); NULL: the lock's wording, as dk_fetch_blob.
+ */
+int dk_fetch_blob_from(struct dk_fetch *f, const struct dk_blobs *cache, const char *url,
+		       const char sha256[DK_SHA256_HEX], int64_t size, const char *mismatch, struct dk_err *err);
 
 /*
- * GET a simple-index page (http or https) with the given Accept header
- * (pyindex.h's DK_PYINDEX_ACCEPT), following redirects.  On success *body
- * (len bytes, NUL-terminated), *content_type (NULL when the server sent
- * none) and *final_url (the URL that answered, which relative links on the
- * page are resolved against; it may hold the userinfo given) are new
- * strings for the caller.  A page larger than DK_PYINDEX_MAX_PAGE is an
- * error; so is any status but 200, named as for dk_fetch_blob.
+ * GET url (http or https) into memory, following redirects and retrying
+ * as dk_fetch_blob does; accept is the Accept header's value, or NULL for
+ * none.  On success *body (len bytes, NUL-terminated), and when asked for
+ * (not NULL) *content_type (NULL when the server sent none) and *final_url
+ * (the URL that answered, which relative links are resolved against; it
+ * may hold the userinfo given) are new strings for the caller.  A body
+ * larger than max bytes is an error (DK_E_REMOTE); so is any status but
+ * 200, named as for dk_fetch_blob.
  */
+int dk_fetch_mem(struct dk_fetch *f, const char *url, const char *accept, size_t max, char **body, size_t *len,
+		 char **content_type, char **final_url, struct dk_err *err);
+
+/* A simple-index page: dk_fetch_mem with at most DK_PYINDEX_MAX_PAGE bytes (pyindex.h's DK_PYINDEX_ACCEPT). */
 int dk_fetch_page(struct dk_fetch *f, const char *url, const char *accept, char **body, size_t *len,
 		  char **content_type, char **final_url, struct dk_err *err);
 

@@ -44,6 +44,15 @@ int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struc
 void dk_plan_free(struct dk_plan *plan);
 
 /*
+ * Plan one spec entry of stage `stage` into plan->layers, as dk_plan_make
+ * does for each (a layer with "platforms" takes the variant that best
+ * matches plan->platform); plan->spec, platform and ctx must be set.  For
+ * the lock command, which plans only what lies below the entries it locks.
+ * 0, or -1 with err set.
+ */
+int dk_plan_entry(const struct dk_spec_layer *l, const char *stage, struct dk_plan *plan, struct dk_err *err);
+
+/*
  * Expand ${VERSION} in s (a new string).  Any other ${NAME} is an error, as
  * is ${VERSION} when no version was given; `where` names the key.
  */

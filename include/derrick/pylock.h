@@ -16,9 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "derrick/digest.h"
 #include "derrick/err.h"
-
-#define DK_SHA256_HEX 65        /* 64 lower-case hex digits and a NUL */
 
 /* One wheel a pylock.toml lists for a package. */
 struct dk_lock_file {

@@ -37,12 +37,34 @@ enum dk_source_opt_type {
 	 * given; its resolved path becomes the layer's input, its text the origin.
 	 */
 	DK_OPT_SPEC_INPUT,
+	/*
+	 * Any JSON value (an array of objects: a debs layer's "sources"), kept
+	 * as compact JSON text with sorted keys; the row's check reads and
+	 * checks it, naming key paths below the member's.
+	 */
+	DK_OPT_JSON,
 };
 
 struct dk_source_opt {
 	const char *key;
 	enum dk_source_opt_type type;
 };
+
+/* Files of one directory (names without the directory), as dk_source_read_dir_below gives them. */
+struct dk_dir_files {
+	struct dk_dir_file {
+		char *name;
+		char *data;     /* NUL-terminated */
+		size_t len;
+	} *v;
+	size_t n;
+};
+
+/* The file called name in f, or NULL. */
+const struct dk_dir_file *dk_dir_files_find(const struct dk_dir_files *f, const char *name);
+/* Add a file (name and data are copied, len bytes) unless f has that name already; 1 when added. */
+int dk_dir_files_add(struct dk_dir_files *f, const char *name, const char *data, size_t len);
+void dk_dir_files_free(struct dk_dir_files *f);
 
 /*
  * What a row may know besides its spec entry: the base image (for the
@@ -64,9 +86,28 @@ struct dk_source_ctx {
 	 * for reading a layer.  NULL for scratch.
 	 */
 	int (*read_file)(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err);
+	/*
+	 * Each regular file directly in in-image directory `dir` (clean, no
+	 * leading '/': "var/lib/dpkg/status.d") as the base's layers leave it
+	 * (whiteouts and opaque directories applied), in name order (bytewise):
+	 * fn(fn_arg, name, data, len, err) with at most `max` bytes of it, data
+	 * NUL-terminated and only valid during the call.  0 (also when there is
+	 * no such directory), or -1 with err set; a -1 of fn stops there and is
+	 * returned.  NULL for scratch.
+	 */
+	int (*each_file)(void *arg, const char *dir, size_t max,
+			 int (*fn)(void *fn_arg, const char *name, const char *data, size_t len, struct dk_err *err),
+			 void *fn_arg, struct dk_err *err);
 	void *arg;
+	/*
+	 * The layers planned so far for this platform (the build's plan, which
+	 * grows as it is made), or NULL: dk_source_read_below looks through them
+	 * before the base image.
+	 */
+	const struct dk_layer_plans *planned;
 	const struct dk_reg_opts *reg;      /* TLS and retries for downloads, or NULL for the defaults */
 	const struct dk_blobs *blobs;       /* where downloads are kept (by sha256); set before reading */
+	int jobs;                           /* downloads at once (--jobs); <= 0: the row's default */
 };
 
 /* One layer to build, planned from one spec entry. */
@@ -87,6 +128,15 @@ struct dk_layer_plan {
 	/* what the row's plan step decided for its read step (its own format), or NULL */
 	char *row_data;
 	const struct dk_source_ctx *ctx;    /* the context the plan was made in, or NULL */
+	/*
+	 * Who writes the layer's files when that is several things (a wheels
+	 * layer: its wheels' file names), for messages about a later layer
+	 * that writes one of them again: n_owners NUL-terminated labels one
+	 * after another, owners_len bytes in all; an entry names its writer by
+	 * number (dk_entry.owner).  NULL when the layer is one thing.
+	 */
+	char *owners;
+	size_t owners_len, n_owners;
 };
 
 /* A list of planned layers; free with dk_layer_plans_free. */
@@ -147,9 +197,10 @@ struct dk_source_kind {
 	/*
 	 * After read and before placing, or NULL: look at the image below the
 	 * layer (a wheels layer reports packages the base already has, and
-	 * refuses a path an earlier layer of its split wrote).  entries is
-	 * NULL for a layer the cache had (key_from_plan), which was not read:
-	 * then only what needs no entries is done.  0, or -1 with err set.
+	 * refuses a path an earlier layer of its split wrote).  For a layer the
+	 * cache had (key_from_plan), which was not read, entries are the paths
+	 * and types of its stored map, or NULL when it has none.  0, or -1
+	 * with err set.
 	 */
 	int (*below)(const struct dk_layer_plan *lp, const struct dk_entries *entries,
 		     const struct dk_symview *below, struct dk_err *err);
@@ -161,6 +212,31 @@ struct dk_source_kind {
 	 */
 	int (*read)(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		    struct dk_err *err);
+	/*
+	 * `derrick lock KEY` (dk_source_lock), or NULL for a kind that has no
+	 * lock of its own: resolve entry l for the n platforms plats (sorted),
+	 * ctxs[i] knowing plats[i]'s base image, and write the lock file it
+	 * names.  What it wrote goes to the log (dk_info).  0, or -1 with err set.
+	 */
+	int (*lock)(const struct dk_spec_layer *l, const struct dk_platform *plats,
+		    const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
+	/*
+	 * The content of in-layer file `path` (clean, no leading '/', at or
+	 * below the entry's dest) as planned layer lp will write it, found
+	 * without building the layer: 1 with *data (new, NUL-terminated) and
+	 * *len, at most max bytes; 0 when the layer does not write that path;
+	 * -1 with err set.  NULL: the kind cannot tell before it is built.
+	 */
+	int (*find_file)(const struct dk_layer_plan *lp, const char *path, size_t max, char **data, size_t *len,
+			 struct dk_err *err);
+	/*
+	 * The same for the regular files directly in directory `dir`: added to
+	 * `out` (dk_dir_files_add: a name out has is kept), each at most max
+	 * bytes; 1 when the layer replaces the directory (nothing below it
+	 * shows), else 0; -1 with err set.  NULL: the kind cannot tell.
+	 */
+	int (*find_dir)(const struct dk_layer_plan *lp, const char *dir, size_t max, struct dk_dir_files *out,
+			struct dk_err *err);
 };
 
 /* The table (src/source/table.c), ending with NULL. */
@@ -175,10 +251,15 @@ int dk_source_plan(const struct dk_spec_layer *l, const char *stage, const struc
 
 /*
  * For a layer the build cache had by its plan's key, which is not read:
- * the row's below step without entries (the reports it makes).  0, or -1
- * with err set.
+ * the row's below step with `entries`, the layer's paths and types from
+ * its stored map (no contents, no writer numbers), or NULL when there is
+ * no map.  0, or -1 with err set.
  */
-int dk_source_below_hit(const struct dk_layer_plan *lp, const struct dk_symview *below, struct dk_err *err);
+int dk_source_below_hit(const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			const struct dk_symview *below, struct dk_err *err);
+
+/* Whether lp's row has a below step (dk_source_kind.below): a cache hit then needs its map's paths. */
+int dk_source_has_below(const struct dk_layer_plan *lp);
 
 /* Whether entry l's row needs the base image at plan time (dk_source_kind.needs_base). */
 int dk_source_needs_base(const struct dk_spec_layer *l);
@@ -191,6 +272,49 @@ int dk_source_needs_base(const struct dk_spec_layer *l);
  * before anything is read; 0 for other rows (their key needs the entries).
  */
 int dk_source_plan_key(const struct dk_layer_plan *lp, const struct dk_symview *below, char **text);
+
+/*
+ * In-image file `path` (clean, no leading '/': "var/lib/dpkg/status") as
+ * the image below a layer leaves it: the layers of ctx->planned before
+ * `upto` (all of them when upto is NULL or not among them), topmost first,
+ * each through its row's find_file (a "delete" of the path or a directory
+ * above it hides what lies below), then the base image (ctx->read_file).
+ * At most max bytes.  1 with *data (new, NUL-terminated) and *len, 0 when
+ * no layer and not the base has it, -1 with err set: DK_E_SPEC when a
+ * layer whose dest holds the path is of a kind that cannot tell before it
+ * is built (a tar), naming it.  A NULL ctx has nothing below.
+ */
+int dk_source_read_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *path,
+			 size_t max, char **data, size_t *len, struct dk_err *err);
+
+/*
+ * The regular files directly in in-image directory `dir` as the image
+ * below layer `upto` leaves them (as dk_source_read_below looks for a
+ * file: the planned layers topmost first through their rows' find_dir, a
+ * "delete" hiding what lies below, then the base's each_file), added to
+ * `out` in name order.  0, or -1 with err set (DK_E_SPEC naming a layer
+ * that may write there and cannot tell).
+ */
+int dk_source_read_dir_below(const struct dk_source_ctx *ctx, const struct dk_layer_plan *upto, const char *dir,
+			     size_t max, struct dk_dir_files *out, struct dk_err *err);
+
+/* The row whose spec key is `key` ("debs"), or NULL. */
+const struct dk_source_kind *dk_source_by_key(const char *key);
+
+/*
+ * Whether spec entry l is of kind k: its own kind, or (a layer whose input
+ * differs by platform) any variant's.
+ */
+int dk_source_is(const struct dk_spec_layer *l, const struct dk_source_kind *k);
+
+/*
+ * Write the lock of entry l (of a kind with a lock step: see
+ * dk_source_kind.lock) for n platforms; a variant layer locks each variant
+ * for its own platform.  0, or -1 with err set (DK_E_USAGE for a kind
+ * without a lock step).
+ */
+int dk_source_lock(const struct dk_spec_layer *l, const struct dk_platform *plats,
+		   const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
 
 /*
  * The row's check of parsed layer `l` (see dk_source_kind.check), for the

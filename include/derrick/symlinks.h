@@ -39,8 +39,20 @@ struct dk_symview;
 struct dk_symview *dk_symview_new(void);
 void dk_symview_free(struct dk_symview *v);
 
-/* Lay the layer whose finished map is m over the tree. */
+/* Lay the layer whose finished map is m over the tree; its paths get no owner (dk_symview_owner). */
 void dk_symview_apply(struct dk_symview *v, const struct dk_layer_map *m);
+
+/*
+ * The same, and remember who wrote each path of m, for messages about a
+ * later layer that writes it again: record i's owner is the NUL-terminated
+ * label at labels + which[i] (which NULL: labels itself, for every record;
+ * an offset >= len: none).  labels is len bytes of such labels, copied
+ * once per layer, not per path.  A directory keeps the owner that first
+ * made it; anything else takes its new writer's.  Owners are never part of
+ * dk_symview_key.
+ */
+void dk_symview_apply_owned(struct dk_symview *v, const struct dk_layer_map *m, const char *labels, size_t len,
+			    const size_t *which);
 
 /*
  * Whether the tree has the in-image path `path` ("" for the root, no
@@ -95,5 +107,13 @@ void dk_symview_key(const struct dk_symview *v, const char *dest, char hex[DK_DI
  */
 int dk_symview_children(const struct dk_symview *v, const char *dir, char ***names, size_t *n,
 			struct dk_err *err);
+
+/*
+ * The owner label (dk_symview_apply_owned) of the in-image path `path`
+ * ("" for the root, no leading '/', its symlinks not followed), owned by
+ * the tree; NULL when a layer applied without owners (the base image's)
+ * wrote it, when the tree has no such path, or when v is NULL.
+ */
+const char *dk_symview_owner(const struct dk_symview *v, const char *path);
 
 #endif

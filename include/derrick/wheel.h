@@ -102,7 +102,8 @@ void dk_wheel_free(struct dk_wheel *w);
  * Open, verify, check (o->check) and install the n wheels of `files` into
  * `out`, as above.  Two wheels that write one path (a file, or a file where
  * the other has a directory) are DK_E_CORRUPT naming the path and both
- * wheels; directories they share (namespace packages) are fine.  Sets
+ * wheels; directories they share (namespace packages) are fine.  Each
+ * entry's owner is its wheel's number in `files`, from 1.  Sets
  * out->input_hash to the sha256 of the wheels' sha256s, file names and the
  * options.  0, or -1 with err set (out may hold some entries; it is still
  * the caller's to release).

@@ -190,29 +190,6 @@ static int write_digests(const char *file, const struct dk_build_result *r, cons
  * --platform P[,P...]: one platform is plan.platform; several (a new
  * array in *out) make a multi-platform build.
  */
-static int parse_platforms(const char *arg, struct dk_build_opts *o, struct dk_platform **out, struct dk_err *err)
-{
-	char *copy = dk_xstrdup(arg), *save = NULL;
-	size_t n = 1;
-	int rc = 0;
-
-	for (const char *p = arg; *p; p++)
-		n += *p == ',';
-	*out = dk_xcalloc(n, sizeof(**out));
-	o->n_platforms = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
-		rc = dk_platform_parse(tok, &(*out)[o->n_platforms++], err);
-	if (rc == 0 && o->n_platforms != n)
-		rc = dk_fail(err, DK_E_USAGE, "--platform \"%s\": an empty platform in the list", arg);
-	free(copy);
-	if (rc < 0)
-		return -1;
-	o->plan.platform = (*out)[0];
-	if (n == 1)
-		o->n_platforms = 0;
-	o->platforms = *out;
-	return 0;
-}
 
 int cmd_build(int argc, char **argv)
 {
@@ -280,7 +257,7 @@ int cmd_build(int argc, char **argv)
 	/* --jobs given: the same for compression; else one thread per core */
 	o.compress.threads = o.transport.jobs_set ? o.transport.jobs : 0;
 	if (platform) {
-		if (parse_platforms(platform, &o, &platforms, &err) < 0) {
+		if (cli_parse_platforms(platform, &o, &platforms, &err) < 0) {
 			err.code = DK_E_USAGE;
 			rc = cli_error(&err);
 			goto out;

@@ -29,6 +29,7 @@ int cmd_cache(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
 
 /* A number macro as a string literal, for the help texts. */
 #define CLI_STR(x) CLI_STR_(x)
@@ -114,6 +115,13 @@ void cli_help(const struct cli_command *cmd, const struct cli_option *opts, FILE
 
 /* --platform OS/ARCH[/VARIANT] into the struct dk_platform at value (a cli_opt_fn). */
 int cli_opt_platform(const char *cmd, const char *arg, void *value);
+/*
+ * --platform of build and lock: "linux/amd64" or a comma-separated list
+ * into *out (new, owned by the caller) and o's platform fields (one: only
+ * o->plan.platform).  0, or -1 with err set.
+ */
+struct dk_build_opts;
+int cli_parse_platforms(const char *arg, struct dk_build_opts *o, struct dk_platform **out, struct dk_err *err);
 
 /* Print a --json document on stdout, indented, keys in their order. */
 void cli_print_json(struct json_t *doc);

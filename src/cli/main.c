@@ -30,6 +30,7 @@ static const struct {
 	{ "push", cmd_push, "copy an image between transports (e.g. a layout to a registry)" },
 	{ "login", cmd_login, "check and store credentials for a registry" },
 	{ "logout", cmd_logout, "remove stored credentials for a registry" },
+	{ "lock", cmd_lock, "resolve a debs layer's packages into its lock file" },
 	{ "cache", cmd_cache, "manage the build and blob cache (cache prune)" },
 };
 

@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "derrick/platform.h"
+#include "derrick/build.h"
+#include "derrick/util.h"
 #include "cli.h"
 
 void cli_transport_defaults(struct dk_transport_opts *o)
@@ -169,3 +171,27 @@ const struct cli_option cli_registry_options[] = {
 	CLI_CALL(0, "retries", NULL, "N", "retries for connection errors, 429 and 5xx (default: " CLI_STR(DK_RETRIES_DEFAULT) ")", opt_retries),
 	CLI_END,
 };
+
+int cli_parse_platforms(const char *arg, struct dk_build_opts *o, struct dk_platform **out, struct dk_err *err)
+{
+	char *copy = dk_xstrdup(arg), *save = NULL;
+	size_t n = 1;
+	int rc = 0;
+
+	for (const char *p = arg; *p; p++)
+		n += *p == ',';
+	*out = dk_xcalloc(n, sizeof(**out));
+	o->n_platforms = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
+		rc = dk_platform_parse(tok, &(*out)[o->n_platforms++], err);
+	if (rc == 0 && o->n_platforms != n)
+		rc = dk_fail(err, DK_E_USAGE, "--platform \"%s\": an empty platform in the list", arg);
+	free(copy);
+	if (rc < 0)
+		return -1;
+	o->plan.platform = (*out)[0];
+	if (n == 1)
+		o->n_platforms = 0;
+	o->platforms = *out;
+	return 0;
+}

@@ -118,6 +118,29 @@ static int read_all(struct archive *a, size_t max, char **out, size_t *len, cons
 	return 0;
 }
 
+/*
+ * The first max bytes of the current member, NUL-terminated (into *out,
+ * replacing it); the rest is left for libarchive to skip.
+ */
+static int read_head(struct archive *a, size_t max, char **out, const char *what, struct dk_err *err)
+{
+	char *buf = dk_xmalloc(max + 1);
+	size_t len = 0;
+	la_ssize_t n = 1;
+
+	while (len < max && (n = archive_read_data(a, buf + len, max - len)) > 0)
+		len += (size_t)n;
+	if (n < 0) {
+		free(buf);
+		return dk_fail(err, DK_E_CORRUPT, "%s: %s", what,
+			       dk_str_or(archive_error_string(a), "libarchive gave no reason"));
+	}
+	buf[len] = '\0';
+	free(*out);
+	*out = dk_xrealloc(buf, len + 1);
+	return 0;
+}
+
 /* ------------------------------------------------------------ the control stanza */
 
 char *dk_deb_field(const char *s, const char *name)
@@ -233,7 +256,10 @@ static int read_control(struct member_in *m, struct dk_deb *d, const char *what,
 			if (!strcmp(name, scripts[i].name))
 				bit = scripts[i].bit;
 		d->scripts |= bit;
-		if (!strcmp(name, "control"))
+		if (bit == DK_DEB_PREINST || bit == DK_DEB_POSTINST)
+			r = read_head(a, DK_DEB_SCRIPT_MAX, bit == DK_DEB_PREINST ? &d->preinst : &d->postinst, sub,
+				      err);
+		else if (!strcmp(name, "control"))
 			r = read_all(a, CONTROL_MAX, &d->control, &d->control_len, sub, err);
 		else if (!strcmp(name, "md5sums"))
 			r = read_all(a, MD5SUMS_MAX, &d->md5sums, &d->md5sums_len, sub, err);
@@ -532,6 +558,8 @@ void dk_deb_release(struct dk_deb *d)
 	free(d->multi_arch);
 	free(d->control);
 	free(d->md5sums);
+	free(d->preinst);
+	free(d->postinst);
 	for (size_t i = 0; i < d->nconffiles; i++)
 		free(d->conffiles[i].path);
 	free(d->conffiles);

@@ -9,6 +9,7 @@
 
 #include "derrick/deb822.h"
 #include "derrick/util.h"
+#include "show.h"
 
 #define BLOCK (256 * 1024)
 
@@ -103,9 +104,14 @@ static int fail_at(struct dk_deb822_reader *r, struct dk_err *err, unsigned long
 		   const char *word, size_t wlen)
 {
 	r->failed = 1;
-	if (word)
-		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: %s \"%.*s\"", r->name, line, why,
-			       (int)(wlen > 80 ? 80 : wlen), word);
+	if (word) {
+		/* the bytes quoted may be anything: the message stays one printable line */
+		char *shown = dk_deb_show(word, wlen, 80);
+
+		dk_fail(err, DK_E_CORRUPT, "%s:%lu: %s \"%s\"", r->name, line, why, shown);
+		free(shown);
+		return -1;
+	}
 	return dk_fail(err, DK_E_CORRUPT, "%s:%lu: %s", r->name, line, why);
 }
 

@@ -1,14 +1,15 @@
 /*
  * release.c - the few fields of a Debian Release file that the repository
- * reader needs.  A minimal deb822 reader of its own: the general one
- * (deb822.h) is written in parallel and this should move onto it.
+ * reader needs, read with the general stanza reader (deb822.h): what is
+ * checked here is only what Release adds to the syntax (one stanza,
+ * single-line fields, the SHA256 list).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "derrick/deb822.h"
 #include "derrick/debrepo.h"
 #include "derrick/util.h"
 #include "show.h"
@@ -113,45 +114,45 @@ static void words(const char *v, char ***list, size_t *n)
 	}
 }
 
-/* One line of the SHA256 list: "HEX SIZE PATH". */
-static int sha256_line(struct dk_deb_release *r, const char *line, const char *where, size_t lineno,
+/* One line of the SHA256 list: "HEX SIZE PATH" (leading blanks and a final '\r' allowed). */
+static int sha256_line(struct dk_deb_release *r, char *line, const char *where, unsigned long lineno,
 		       struct dk_err *err)
 {
 	const char *p = line + strspn(line, " \t");
-	size_t k = strcspn(p, " \t"), i;
+	size_t k = strcspn(p, " \t"), i, n = strlen(line);
 	struct dk_deb_release_file f = { 0 };
 	char *end;
 
+	if (n && line[n - 1] == '\r')
+		line[n - 1] = '\0';
 	if (k != 64)
-		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry without a 64-digit hash", where,
-			       lineno);
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 entry without a 64-digit hash", where, lineno);
 	for (i = 0; i < 64; i++) {
 		if (!isxdigit((unsigned char)p[i]))
-			return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry: the hash is not hex",
-				       where, lineno);
+			return dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 entry: the hash is not hex", where, lineno);
 		f.sha256[i] = (char)tolower((unsigned char)p[i]);
 	}
 	p += 64;
 	p += strspn(p, " \t");
 	if (!isdigit((unsigned char)*p))
-		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry without a size", where, lineno);
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 entry without a size", where, lineno);
 	errno = 0;
 	f.size = strtoull(p, &end, 10);
 	if (errno || (*end && *end != ' ' && *end != '\t'))
-		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry: bad size", where, lineno);
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 entry: bad size", where, lineno);
 	p = end + strspn(end, " \t");
 	k = strcspn(p, " \t");
 	if (!k || p[k])
-		return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry needs one path after the size",
-			       where, lineno);
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 entry needs one path after the size", where,
+			       lineno);
 	for (i = 0; i < k; i++)
 		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			return dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 entry: a control character in the path",
+			return dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 entry: a control character in the path",
 				       where, lineno);
 	if (dk_deb_release_find(r, p)) {
 		char *shown = dk_deb_show(p, strlen(p), 200);
 
-		dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 lists %s twice", where, lineno, shown);
+		dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 lists %s twice", where, lineno, shown);
 		free(shown);
 		return -1;
 	}
@@ -161,22 +162,36 @@ static int sha256_line(struct dk_deb_release *r, const char *line, const char *w
 	return 0;
 }
 
-enum field { F_OTHER, F_SUITE, F_CODENAME, F_DATE, F_VALID_UNTIL, F_ARCHS, F_COMPONENTS, F_SHA256, F_N };
-static const char *const field_names[F_N] = {
-	[F_SUITE] = "Suite", [F_CODENAME] = "Codename", [F_DATE] = "Date", [F_VALID_UNTIL] = "Valid-Until",
-	[F_ARCHS] = "Architectures", [F_COMPONENTS] = "Components", [F_SHA256] = "SHA256",
-};
-
-static enum field field_of(const char *name, size_t n)
+/* The SHA256 field: nothing on its own line, one entry per continuation line. */
+static int sha256_list(struct dk_deb_release *r, const struct dk_deb822_field *fl, const char *where,
+		       struct dk_err *err)
 {
-	for (int f = 1; f < F_N; f++)
-		if (strlen(field_names[f]) == n && !strncasecmp(field_names[f], name, n))
-			return (enum field)f;
-	return F_OTHER;
+	const char *v = fl->value, *end = v + fl->value_len;
+	unsigned long lineno = fl->line;
+	int rc = 0;
+
+	if (v < end && *v != '\n')
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: SHA256 takes its entries on the lines below", where,
+			       lineno);
+	while (rc == 0 && v < end) {
+		const char *nl = memchr(v + 1, '\n', (size_t)(end - v - 1));
+		char *line = dk_xstrndup(v + 1, (size_t)((nl ? nl : end) - v - 1));
+
+		rc = sha256_line(r, line, where, ++lineno, err);
+		free(line);
+		v = nl ? nl : end;
+	}
+	return rc;
 }
 
-/* A single-line field's value (dates, words). */
-static int set_value(struct dk_deb_release *r, enum field f, const char *v, const char *where, size_t lineno,
+enum field { F_SUITE, F_CODENAME, F_DATE, F_VALID_UNTIL, F_ARCHS, F_COMPONENTS, F_N };
+static const char *const field_names[F_N] = {
+	[F_SUITE] = "Suite", [F_CODENAME] = "Codename", [F_DATE] = "Date", [F_VALID_UNTIL] = "Valid-Until",
+	[F_ARCHS] = "Architectures", [F_COMPONENTS] = "Components",
+};
+
+/* A single-line field's value (v: NUL-terminated) into r. */
+static int set_value(struct dk_deb_release *r, enum field f, const char *v, const char *where, unsigned long lineno,
 		     struct dk_err *err)
 {
 	time_t *t;
@@ -194,8 +209,7 @@ static int set_value(struct dk_deb_release *r, enum field f, const char *v, cons
 		if (dk_deb_release_date(v, t) < 0) {
 			char *shown = dk_deb_show(v, strlen(v), 64);
 
-			dk_fail(err, DK_E_CORRUPT, "%s: line %zu: %s is not a date: %s", where, lineno,
-				field_names[f], shown);
+			dk_fail(err, DK_E_CORRUPT, "%s:%lu: %s is not a date: %s", where, lineno, field_names[f], shown);
 			free(shown);
 			return -1;
 		}
@@ -211,78 +225,74 @@ static int set_value(struct dk_deb_release *r, enum field f, const char *v, cons
 	}
 }
 
+/* The fields of the one stanza into r. */
+static int fields(struct dk_deb_release *r, const struct dk_deb822_stanza *st, const char *where, struct dk_err *err)
+{
+	const struct dk_deb822_field *fl;
+	int rc = 0;
+
+	for (int f = 0; rc == 0 && f < F_N; f++) {
+		char *v;
+
+		if (!(fl = dk_deb822_get(st, field_names[f])))
+			continue;
+		if (memchr(fl->value, '\n', fl->value_len))
+			return dk_fail(err, DK_E_CORRUPT, "%s:%lu: %s: a continuation line where none may be", where,
+				       fl->line + 1, field_names[f]);
+		v = dk_xstrndup(fl->value, fl->value_len);
+		rc = set_value(r, (enum field)f, v, where, fl->line, err);
+		free(v);
+	}
+	if (rc == 0 && (fl = dk_deb822_get(st, "SHA256")))
+		rc = sha256_list(r, fl, where, err);
+	return rc;
+}
+
 int dk_deb_release_parse(const char *text, size_t len, const char *where, struct dk_deb_release *r,
 			 struct dk_err *err)
 {
-	const char *p = text, *end = text + len;
-	enum field cur = F_OTHER;
-	int seen[F_N] = { 0 }, ended = 0, any = 0;
-	size_t lineno = 0;
-	char *line = NULL;
+	const char *nul = memchr(text, '\0', len);
+	struct dk_deb822_reader *rd;
+	struct dk_deb822_stanza st;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char *colon, *v;
+	if (nul) {
+		unsigned long lineno = 1;
 
-		lineno++;
-		free(line);
-		line = dk_xstrndup(p, n);
-		p += n + (nl != NULL);
-		if (strlen(line) != n) {
-			dk_fail(err, DK_E_CORRUPT, "%s: line %zu: a NUL byte", where, lineno);
-			goto fail;
-		}
-		if (n && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (!line[strspn(line, " \t")]) {
-			ended = any;
-			continue;
-		}
-		if (ended) {
-			dk_fail(err, DK_E_CORRUPT, "%s: line %zu: a second stanza (a Release has one)", where,
-				lineno);
-			goto fail;
-		}
-		any = 1;
-		if (line[0] == ' ' || line[0] == '\t') {
-			if (lineno == 1 || (cur != F_SHA256 && cur != F_OTHER)) {
-				dk_fail(err, DK_E_CORRUPT, "%s: line %zu: a continuation line where none may be",
-					where, lineno);
-				goto fail;
-			}
-			if (cur == F_SHA256 && sha256_line(r, line, where, lineno, err) < 0)
-				goto fail;
-			continue;
-		}
-		colon = strchr(line, ':');
-		if (!colon || colon == line || strcspn(line, " \t") < (size_t)(colon - line)) {
-			dk_fail(err, DK_E_CORRUPT, "%s: line %zu: not a \"Field: value\" line", where, lineno);
-			goto fail;
-		}
-		cur = field_of(line, (size_t)(colon - line));
-		if (cur != F_OTHER && seen[cur]++) {
-			dk_fail(err, DK_E_CORRUPT, "%s: line %zu: %s given twice", where, lineno, field_names[cur]);
-			goto fail;
-		}
-		v = colon + 1 + strspn(colon + 1, " \t");
-		for (n = strlen(v); n && (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
-			v[n - 1] = '\0';
-		if (cur == F_SHA256 && *v) {
-			dk_fail(err, DK_E_CORRUPT, "%s: line %zu: SHA256 takes its entries on the lines below",
-				where, lineno);
-			goto fail;
-		}
-		if (set_value(r, cur, v, where, lineno, err) < 0)
-			goto fail;
+		for (const char *p = text; p < nul; p++)
+			lineno += *p == '\n';
+		return dk_fail(err, DK_E_CORRUPT, "%s:%lu: a NUL byte", where, lineno);
 	}
-	free(line);
-	if (!any)
-		return dk_fail(err, DK_E_CORRUPT, "%s: empty Release", where);
+	rd = dk_deb822_open_mem(text, len, where, 0);
+	rc = dk_deb822_next(rd, &st, err);
+	if (rc == 0)
+		rc = dk_fail(err, DK_E_CORRUPT, "%s: empty Release", where);
+	else if (rc > 0)
+		rc = fields(r, &st, where, err);
+	if (rc == 0) {
+		rc = dk_deb822_next(rd, &st, err);
+		if (rc > 0)
+			rc = dk_fail(err, DK_E_CORRUPT, "%s:%lu: a second stanza (a Release has one)", where, st.line);
+	}
+	dk_deb822_close(rd);
+	if (rc < 0)
+		dk_deb_release_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+int dk_deb_release_has_component(const struct dk_deb_release *r, const char *c)
+{
+	size_t n = strlen(c);
+
+	if (!r->n_components)
+		return 1;
+	for (size_t i = 0; i < r->n_components; i++) {
+		const char *have = r->components[i];
+		size_t hl = strlen(have);
+
+		if (!strcmp(have, c) || (hl > n && have[hl - n - 1] == '/' && !strcmp(have + hl - n, c)))
+			return 1;
+	}
 	return 0;
-fail:
-	free(line);
-	dk_deb_release_free(r);
-	return -1;
 }

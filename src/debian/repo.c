@@ -3,86 +3,37 @@
  * InRelease by gpgv, every index by the SHA256 and size that the verified
  * Release gives, before it is decompressed or kept.
  *
- * The downloads are plain GETs over http.h; they should move onto the
- * wheels source's fetch.h (a blob by sha256, a page into memory) once both
- * are in the same tree.
+ * Downloads go through fetch.h, as wheels do: the registry flags' TLS
+ * options and retry policy, ~/.netrc, redirects, and URLs redacted in
+ * messages.  Plain http is allowed: nothing here is trusted for the
+ * connection it came over (apt reads Debian mirrors over http too).
  */
 #include <archive.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "derrick/debrepo.h"
 #include "derrick/digest.h"
-#include "derrick/registry.h"
-#include "derrick/retry.h"
+#include "derrick/fetch.h"
+#include "derrick/http.h"
 #include "derrick/util.h"
 #include "gpgv.h"
 
 #define RELEASE_MAX (64u << 20)
+#define SIG_MAX (1u << 20)
 #define PACKAGES_MAX ((size_t)2 << 30)  /* decompressed: Debian's main/amd64 is ~50 MB */
-#define MAX_REDIRECTS 10
 
-/*
- * GET url into *body (NUL-terminated, new), at most max bytes, following
- * redirects and retrying transient failures.  *status gets the final
- * status; only 200 returns 0, and 404/410 set DK_E_NOTFOUND so callers can
- * fall back.
- */
-static int get(struct dk_http *h, const char *url, size_t max, char **body, size_t *len, struct dk_err *err)
-{
-	struct dk_reg_opts ro = { .retries = -1 };
-	char *cur = dk_xstrdup(url);
-	int hops = 0, attempt = 0;
-
-	*body = NULL;
-	for (;;) {
-		struct dk_http_req req = { .method = "GET", .url = cur, .body_fd = -1, .max_body = max };
-		struct dk_http_resp resp = { 0 };
-		const char *loc;
-		long delay;
-		int rc = dk_http_do(h, &req, &resp, err);
-
-		if (rc == 0 && resp.status >= 300 && resp.status < 400 && (loc = dk_http_header(&resp, "location"))) {
-			char *next = dk_http_resolve(cur, loc);
-
-			dk_http_resp_release(&resp);
-			free(cur);
-			cur = next;
-			if (++hops > MAX_REDIRECTS) {
-				dk_fail(err, DK_E_REMOTE, "GET %s: more than %d redirects", url, MAX_REDIRECTS);
-				break;
-			}
-			continue;
-		}
-		if (rc == 0 && resp.status == 200 && !resp.body_truncated) {
-			*len = resp.body.len;
-			*body = sb_detach(&resp.body);
-			if (!*body)
-				*body = dk_xstrdup("");
-			dk_http_resp_release(&resp);
-			free(cur);
-			return 0;
-		}
-		delay = dk_retry_delay(&ro, attempt++, &resp);
-		if (delay >= 0) {
-			dk_http_resp_release(&resp);
-			dk_sleep_ms(delay);
-			continue;
-		}
-		if (rc == 0 && resp.body_truncated)
-			dk_fail(err, DK_E_CORRUPT, "GET %s: larger than %zu bytes", cur, max);
-		else if (rc == 0)
-			dk_fail(err, resp.status == 404 || resp.status == 410 ? DK_E_NOTFOUND :
-				     resp.status == 401 || resp.status == 403 ? DK_E_AUTH : DK_E_REMOTE,
-				"GET %s: HTTP %ld", cur, resp.status);
-		else
-			dk_err_prefix(err, "GET %s", cur);
-		dk_http_resp_release(&resp);
-		break;
-	}
-	free(cur);
-	return -1;
-}
+/* One dk_deb_repo_fetch: its download session, and the URLs as messages show them. */
+struct ctx {
+	const struct dk_deb_source *src;
+	const struct dk_deb_repo_opts *o;
+	struct dk_deb_repo *r;
+	struct dk_fetch *fx;
+	char *dists;                    /* BASE/dists/SUITE/ */
+	char *shown_dists;              /* redacted */
+	char *shown_release;            /* r->release_url, redacted */
+};
 
 static int has_word(char **list, size_t n, const char *w)
 {
@@ -92,17 +43,31 @@ static int has_word(char **list, size_t n, const char *w)
 	return 0;
 }
 
-/* A signature (url: where it came from) checked against the source's keyring; DK_E_AUTH when not valid. */
-static int check_sig(const struct dk_deb_source *src, const struct dk_deb_repo_opts *o, const char *url,
-		     const char *sig, size_t slen, const char *data, size_t dlen, char **text, size_t *len,
-		     char **signer, struct dk_err *why)
+/* GET url into memory, at most max bytes; 404 and 410 are DK_E_NOTFOUND, so callers can fall back. */
+static int get(struct ctx *c, const char *url, size_t max, char **body, size_t *len, struct dk_err *err)
 {
-	if (!src->keyring)
-		return dk_fail(why, DK_E_AUTH, "%s: no keyring to check it against", url);
-	if (dk_gpgv_verify(o->gpgv, src->keyring, sig, slen, data, dlen, text, len, signer, why) == 0)
+	return dk_fetch_mem(c->fx, url, NULL, max, body, len, NULL, NULL, err);
+}
+
+/* A signature (url: where it came from) checked against the source's keyring; DK_E_AUTH when not valid. */
+static int check_sig(struct ctx *c, const char *url, const char *sig, size_t slen, const char *data, size_t dlen,
+		     char **text, size_t *len, struct dk_err *why)
+{
+	char *u;
+
+	if (!c->src->keyring) {
+		u = dk_http_redact(url);
+		dk_fail(why, DK_E_AUTH, "%s: no keyring to check it against", u);
+		free(u);
+		return -1;
+	}
+	if (dk_gpgv_verify(c->o->gpgv, c->src->keyring, sig, slen, data, dlen, text, len, &c->r->signer, why) == 0)
 		return 0;
-	if (why->code == DK_E_AUTH)
-		dk_err_prefix(why, "%s: no valid signature by %s", url, src->keyring);
+	if (why->code == DK_E_AUTH) {
+		u = dk_http_redact(url);
+		dk_err_prefix(why, "%s: no valid signature by %s", u, c->src->keyring);
+		free(u);
+	}
 	return -1;
 }
 
@@ -111,45 +76,47 @@ static int check_sig(const struct dk_deb_source *src, const struct dk_deb_repo_o
  * its detached Release.gpg.  A trusted source that has no valid signature
  * is read from its plain Release (never from an armor we parse ourselves).
  */
-static int release_text(struct dk_http *h, const struct dk_deb_source *src, const char *dists,
-			const struct dk_deb_repo_opts *o, struct dk_deb_repo *r, char **text, size_t *len,
-			struct dk_err *err)
+static int release_text(struct ctx *c, char **text, size_t *len, struct dk_err *err)
 {
-	char *inrel = dk_xasprintf("%sInRelease", dists), *rel = dk_xasprintf("%sRelease", dists);
-	char *gpg = dk_xasprintf("%sRelease.gpg", dists);
+	char *inrel = dk_xasprintf("%sInRelease", c->dists), *rel = dk_xasprintf("%sRelease", c->dists);
+	char *gpg = dk_xasprintf("%sRelease.gpg", c->dists);
 	char *body = NULL, *sig = NULL;
 	size_t blen, slen;
-	int rc = -1, body_is_release = 0;
+	int rc = -1, body_is_release = 0, no_sig = 0;
 	struct dk_err why = { 0 };
 
-	if (get(h, inrel, RELEASE_MAX, &body, &blen, &why) == 0) {
-		if (check_sig(src, o, inrel, body, blen, NULL, 0, text, len, &r->signer, &why) == 0) {
-			r->release_url = inrel;
+	/* no_sig: no valid signature, which "trusted" accepts (an HTTP 401 or 503, or gpgv not running, it does not) */
+	if (get(c, inrel, RELEASE_MAX, &body, &blen, &why) == 0) {
+		if (check_sig(c, inrel, body, blen, NULL, 0, text, len, &why) == 0) {
+			c->r->release_url = inrel;
 			inrel = NULL;
 			rc = 0;
 			goto out;
 		}
+		no_sig = why.code == DK_E_AUTH;
 	} else if (why.code == DK_E_NOTFOUND) {
 		free(body);
 		body = NULL;
-		if (get(h, rel, RELEASE_MAX, &body, &blen, &why) < 0)
+		if (get(c, rel, RELEASE_MAX, &body, &blen, &why) < 0)
 			goto refuse;
 		body_is_release = 1;
-		if (get(h, gpg, 1u << 20, &sig, &slen, &why) == 0) {
-			if (check_sig(src, o, gpg, sig, slen, body, blen, text, len, &r->signer, &why) == 0) {
-				r->release_url = rel;
+		if (get(c, gpg, SIG_MAX, &sig, &slen, &why) == 0) {
+			if (check_sig(c, gpg, sig, slen, body, blen, text, len, &why) == 0) {
+				c->r->release_url = rel;
 				rel = NULL;
 				rc = 0;
 				goto out;
 			}
+			no_sig = why.code == DK_E_AUTH;
 		} else if (why.code == DK_E_NOTFOUND) {
-			dk_fail(&why, DK_E_AUTH, "%s: unsigned (neither InRelease nor Release.gpg)", dists);
+			no_sig = 1;
+			dk_fail(&why, DK_E_AUTH, "%s: unsigned (neither InRelease nor Release.gpg)", c->shown_dists);
 		}
 	}
 refuse:
-	if (!src->trusted || (why.code != DK_E_AUTH && why.code != DK_E_NOTFOUND)) {
+	if (!c->src->trusted || (!no_sig && why.code != DK_E_NOTFOUND)) {
 		*err = why;
-		if (!src->trusted && why.code == DK_E_AUTH)
+		if (!c->src->trusted && no_sig)
 			dk_err_append(err, " (refused unless the source says \"trusted\": true)");
 		goto out;
 	}
@@ -157,13 +124,13 @@ refuse:
 	if (!body_is_release) {
 		free(body);
 		body = NULL;
-		if (get(h, rel, RELEASE_MAX, &body, &blen, err) < 0)
+		if (get(c, rel, RELEASE_MAX, &body, &blen, err) < 0)
 			goto out;
 	}
 	*text = body;
 	*len = blen;
 	body = NULL;
-	r->release_url = rel;
+	c->r->release_url = rel;
 	rel = NULL;
 	rc = 0;
 out:
@@ -181,7 +148,7 @@ static int decompress(const char *name, const char *buf, size_t len, size_t max,
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	struct strbuf sb = { 0 };
+	struct strbuf sb = STRBUF_INIT;
 	char chunk[65536];
 	la_ssize_t n;
 	int rc = -1;
@@ -231,51 +198,71 @@ static const struct dk_deb_release_file *pick(const struct dk_deb_release *rel, 
 	return NULL;
 }
 
-/* The bytes of an index file, from the cache or the mirror, matching Release's size and SHA256. */
-static int index_bytes(struct dk_http *h, const struct dk_deb_repo_opts *o, const char *url,
-		       const struct dk_deb_release_file *f, const char *release_url, char **buf, size_t *len,
+/*
+ * The bytes of an index file matching Release's size and SHA256.  With a
+ * cache, the file is kept there by that SHA256 (dk_fetch_blob checks it
+ * before it becomes visible, and does not download it again); without
+ * one, it is checked in memory.
+ */
+static int index_bytes(struct ctx *c, const char *url, const struct dk_deb_release_file *f, char **buf, size_t *len,
 		       struct dk_err *err)
 {
-	char digest[DK_DIGEST_SIZE], want[DK_DIGEST_SIZE];
+	char digest[DK_DIGEST_SIZE], want[DK_DIGEST_SIZE], *mismatch;
+	int rc;
 
-	snprintf(want, sizeof(want), "sha256:%s", f->sha256);
-	if (o->cache && dk_blobs_has(o->cache, want) &&
-	    dk_blobs_read(o->cache, want, f->size, f->size + 1, buf, len, err) == 0)
-		return 0;
 	if (f->size > PACKAGES_MAX)
-		return dk_fail(err, DK_E_CORRUPT, "%s: Release gives %s a size of %llu bytes", release_url, f->path,
+		return dk_fail(err, DK_E_CORRUPT, "%s: Release gives %s a size of %llu bytes", c->shown_release, f->path,
 			       (unsigned long long)f->size);
-	if (get(h, url, (size_t)f->size, buf, len, err) < 0)
-		return -1;
-	dk_sha256_buf(*buf, *len, digest);
-	if (*len != f->size || strcmp(digest, want)) {
-		dk_fail(err, DK_E_CORRUPT, "%s: %s does not match %s (%zu bytes, %s; Release: %llu bytes, sha256:%s)",
-			url, f->path, release_url, *len, digest, (unsigned long long)f->size, f->sha256);
-		free(*buf);
-		*buf = NULL;
-		return -1;
+	snprintf(want, sizeof(want), "sha256:%s", f->sha256);
+	mismatch = dk_xasprintf("%s does not match %s", f->path, c->shown_release);
+	if (c->o->cache) {
+		for (int pass = 0;; pass++) {
+			char *path;
+
+			rc = dk_fetch_blob_from(c->fx, c->o->cache, url, f->sha256, (int64_t)f->size, mismatch, err);
+			if (rc == 0)
+				rc = dk_blobs_read(c->o->cache, want, f->size, f->size + 1, buf, len, err);
+			if (rc == 0 || pass || err->code != DK_E_CORRUPT || !dk_blobs_has(c->o->cache, want))
+				break;
+			/* damaged in the cache (the store never commits a wrong blob; a disk or a hand did): fetched again */
+			path = dk_blobs_path(c->o->cache, want);
+			unlink(path);
+			free(path);
+		}
+		free(mismatch);
+		return rc;
 	}
-	if (o->cache && dk_blobs_put_bytes(o->cache, *buf, *len, digest, err) < 0) {
-		free(*buf);
-		*buf = NULL;
-		return -1;
+	rc = get(c, url, (size_t)f->size, buf, len, err);
+	if (rc == 0) {
+		dk_sha256_buf(*buf, *len, digest);
+		if (*len != f->size || strcmp(digest, want)) {
+			char *u = dk_http_redact(url);
+
+			rc = dk_fail(err, DK_E_CORRUPT, "%s: %s (%zu bytes, %s; Release: %llu bytes, %s)", u, mismatch,
+				     *len, digest, (unsigned long long)f->size, want);
+			free(u);
+			free(*buf);
+			*buf = NULL;
+		}
 	}
-	return 0;
+	free(mismatch);
+	return rc;
 }
 
-static int fetch_index(struct dk_http *h, const char *dists, const struct dk_deb_repo_opts *o, struct dk_deb_repo *r,
-		       const char *comp, const char *arch, struct dk_err *err)
+static int fetch_index(struct ctx *c, const char *comp, const char *arch, struct dk_err *err)
 {
+	struct dk_deb_repo *r = c->r;
 	const struct dk_deb_release_file *f = pick(&r->release, comp, arch), *plain;
 	struct dk_deb_index *ix;
-	char *url, *buf = NULL, *plain_path;
+	char *url, *shown, *buf = NULL, *plain_path;
 	size_t len;
+	int rc = 0;
 
 	if (!f)
-		return dk_fail(err, DK_E_NOTFOUND, "%s lists no %s/binary-%s/Packages index", r->release_url, comp,
+		return dk_fail(err, DK_E_NOTFOUND, "%s lists no %s/binary-%s/Packages index", c->shown_release, comp,
 			       arch);
-	url = dk_xasprintf("%s%s", dists, f->path);
-	if (index_bytes(h, o, url, f, r->release_url, &buf, &len, err) < 0) {
+	url = dk_xasprintf("%s%s", c->dists, f->path);
+	if (index_bytes(c, url, f, &buf, &len, err) < 0) {
 		free(url);
 		return -1;
 	}
@@ -294,20 +281,20 @@ static int fetch_index(struct dk_http *h, const char *dists, const struct dk_deb
 		ix->len = len;
 		return 0;
 	}
-	if (decompress(url, buf, len, plain ? (size_t)plain->size : PACKAGES_MAX, &ix->data, &ix->len, err) < 0) {
-		free(buf);
-		return -1;
-	}
-	free(buf);
-	if (plain) {
+	shown = dk_http_redact(url);
+	if (decompress(shown, buf, len, plain ? (size_t)plain->size : PACKAGES_MAX, &ix->data, &ix->len, err) < 0) {
+		rc = -1;
+	} else if (plain) {
 		char digest[DK_DIGEST_SIZE];
 
 		dk_sha256_buf(ix->data, ix->len, digest);
 		if (ix->len != plain->size || strcmp(digest + 7, plain->sha256))
-			return dk_fail(err, DK_E_CORRUPT, "%s: decompressed, does not match %s's %s entry", url,
-				       r->release_url, plain->path);
+			rc = dk_fail(err, DK_E_CORRUPT, "%s: decompressed, does not match %s's %s entry", shown,
+				     c->shown_release, plain->path);
 	}
-	return 0;
+	free(shown);
+	free(buf);
+	return rc;
 }
 
 void dk_deb_repo_free(struct dk_deb_repo *r)
@@ -329,8 +316,9 @@ void dk_deb_repo_free(struct dk_deb_repo *r)
 int dk_deb_repo_fetch(const struct dk_deb_source *src, const char *const *archs, size_t n_archs,
 		      const struct dk_deb_repo_opts *o, struct dk_deb_repo *r, struct dk_err *err)
 {
-	struct dk_http *h = NULL;
-	char *dists = NULL, *text = NULL;
+	struct dk_fetch_opts fo = { .reg = o->reg, .allow_http = 1 };
+	struct ctx c = { src, o, r, NULL, NULL, NULL, NULL };
+	char *text = NULL;
 	size_t len, i, j;
 	time_t now = o->now ? o->now : time(NULL);
 	int rc = -1;
@@ -339,13 +327,20 @@ int dk_deb_repo_fetch(const struct dk_deb_source *src, const char *const *archs,
 	if (!src->url || !*src->url || !src->suite || !*src->suite || strchr(src->suite, '/') ||
 	    !src->n_components)
 		return dk_fail(err, DK_E_SPEC, "a Debian source needs a url, a suite and components");
-	if (!src->keyring && !src->trusted)
-		return dk_fail(err, DK_E_SPEC, "%s: a Debian source needs a keyring (or \"trusted\": true)", src->url);
+	if (!src->keyring && !src->trusted) {
+		char *u = dk_http_redact(src->url);
+
+		dk_fail(err, DK_E_SPEC, "%s: a Debian source needs a keyring (or \"trusted\": true)", u);
+		free(u);
+		return -1;
+	}
 	r->base_url = dk_xasprintf("%s%s", src->url, src->url[strlen(src->url) - 1] == '/' ? "" : "/");
-	dists = dk_xasprintf("%sdists/%s/", r->base_url, src->suite);
-	h = dk_http_new(o->tls);
-	if (release_text(h, src, dists, o, r, &text, &len, err) < 0 ||
-	    dk_deb_release_parse(text, len, r->release_url, &r->release, err) < 0)
+	c.dists = dk_xasprintf("%sdists/%s/", r->base_url, src->suite);
+	c.shown_dists = dk_http_redact(c.dists);
+	if (dk_fetch_open(&fo, &c.fx, err) < 0 || release_text(&c, &text, &len, err) < 0)
+		goto out;
+	c.shown_release = dk_http_redact(r->release_url);
+	if (dk_deb_release_parse(text, len, c.shown_release, &r->release, err) < 0)
 		goto out;
 	if (r->signer && r->release.valid_until && r->release.valid_until < now) {
 		char when[64];
@@ -354,31 +349,32 @@ int dk_deb_repo_fetch(const struct dk_deb_source *src, const char *const *archs,
 		gmtime_r(&r->release.valid_until, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		dk_fail(err, DK_E_CORRUPT, "%s: expired (Valid-Until %s): the mirror is stale, or the index was replayed",
-			r->release_url, when);
+			c.shown_release, when);
 		goto out;
 	}
 	for (i = 0; i < n_archs; i++)
 		if (r->release.n_archs && !has_word(r->release.archs, r->release.n_archs, archs[i])) {
 			dk_fail(err, DK_E_NOTFOUND, "%s: no architecture %s (Architectures: %zu listed)",
-				r->release_url, archs[i], r->release.n_archs);
+				c.shown_release, archs[i], r->release.n_archs);
 			goto out;
 		}
 	for (i = 0; i < src->n_components; i++)
-		if (r->release.n_components &&
-		    !has_word(r->release.components, r->release.n_components, src->components[i])) {
-			dk_fail(err, DK_E_NOTFOUND, "%s: no component %s", r->release_url, src->components[i]);
+		if (!dk_deb_release_has_component(&r->release, src->components[i])) {
+			dk_fail(err, DK_E_NOTFOUND, "%s: no component %s", c.shown_release, src->components[i]);
 			goto out;
 		}
 	for (i = 0; i < src->n_components; i++)
 		for (j = 0; j < n_archs; j++)
-			if (fetch_index(h, dists, o, r, src->components[i], archs[j], err) < 0)
+			if (fetch_index(&c, src->components[i], archs[j], err) < 0)
 				goto out;
 	rc = 0;
 out:
 	if (rc < 0)
 		dk_deb_repo_free(r);
-	dk_http_free(h);
+	dk_fetch_free(c.fx);
 	free(text);
-	free(dists);
+	free(c.dists);
+	free(c.shown_dists);
+	free(c.shown_release);
 	return rc;
 }

@@ -25,7 +25,7 @@ struct prov {
 struct pkg {
 	const char *name, *version, *arch, *raw, *src;
 	const char *srcname, *srcversion;  /* the source package (Policy 5.6.1): Source, or Package and Version */
-	size_t raw_len, seq;
+	size_t raw_len, seq, origin;
 	unsigned long line;
 	struct dk_debver ver;
 	int ma, essential, prio;
@@ -51,6 +51,7 @@ struct dk_debidx {
 	struct block *blocks;
 	struct pkg **pkgs;
 	size_t n, cap, seq;
+	size_t origin;          /* what dk_debidx_set_origin set: the tag of the stanzas added next */
 	struct provider *provs;
 	size_t nprov, provcap;
 };
@@ -111,6 +112,11 @@ void dk_debidx_free(struct dk_debidx *ix)
 	free(ix);
 }
 
+void dk_debidx_set_origin(struct dk_debidx *ix, size_t origin)
+{
+	ix->origin = origin;
+}
+
 size_t dk_debidx_count(const struct dk_debidx *ix)
 {
 	return ix->n;
@@ -124,6 +130,9 @@ static int cmp_pkg(const struct pkg *a, const struct pkg *b)
 		c = strcmp(a->arch, b->arch);
 	if (!c)
 		c = -dk_debver_cmp(&a->ver, &b->ver);
+	/* one version in several repositories: the first repository's is the candidate, as in apt */
+	if (!c && a->origin != b->origin)
+		c = a->origin < b->origin ? -1 : 1;
 	if (!c && a->raw_len != b->raw_len)
 		c = a->raw_len < b->raw_len ? -1 : 1;
 	if (!c)
@@ -269,6 +278,7 @@ static int add_stanza(struct dk_debidx *ix, const struct dk_deb822_stanza *st, c
 	p->line = st->line;
 	source_of(ix, st, p);
 	p->seq = ix->seq++;
+	p->origin = ix->origin;
 	if (dk_debver_parse(p->version, strlen(p->version), &p->ver, err) < 0)
 		return dk_err_prefix(err, "%s:%lu: %s: Version", src, st->line, p->name);
 	p->ma = value_is(st, "Multi-Arch", "same") ? MA_SAME : value_is(st, "Multi-Arch", "foreign") ? MA_FOREIGN :
@@ -902,6 +912,7 @@ int dk_debresolve(struct dk_debidx *index, struct dk_debidx *base, const char *a
 			r->replaces = s.ch[k].replaces ? dk_xstrdup(s.ch[k].replaces->version) : NULL;
 			r->essential = p->essential;
 			r->pre_depended = s.ch[k].pre;
+			r->origin = p->origin;
 		}
 	}
 	for (size_t k = 0; k < s.nch; k++)

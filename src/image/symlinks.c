@@ -23,12 +23,16 @@ struct node {
 	char *name;
 	enum kind kind;
 	char *target;           /* K_SYMLINK */
+	const char *owner;      /* who wrote it (a label in the view's pool), or NULL */
 	struct node **kids;     /* K_DIR: sorted by name */
 	size_t n, alloc;
 };
 
 struct dk_symview {
 	struct node root;
+	/* the owner labels of the layers applied: one buffer per layer, which nodes point into */
+	char **labels;
+	size_t n_labels;
 };
 
 static void node_free(struct node *n);
@@ -63,6 +67,9 @@ void dk_symview_free(struct dk_symview *v)
 	if (!v)
 		return;
 	node_clear(&v->root);
+	for (size_t i = 0; i < v->n_labels; i++)
+		free(v->labels[i]);
+	free(v->labels);
 	free(v);
 }
 
@@ -104,8 +111,12 @@ static struct node *lookup(const struct node *n, const char *name, size_t len)
 	return found ? n->kids[i] : NULL;
 }
 
-/* Make n's child `name` a node of kind k: a directory stays as it is, anything else is replaced. */
-static struct node *set_kid(struct node *n, const char *name, size_t len, enum kind k, const char *target)
+/*
+ * Make n's child `name` a node of kind k written by `owner`: a directory
+ * stays as it is (with the owner that made it), anything else is replaced.
+ */
+static struct node *set_kid(struct node *n, const char *name, size_t len, enum kind k, const char *target,
+			    const char *owner)
 {
 	int found;
 	size_t i = find(n, name, len, &found);
@@ -130,6 +141,7 @@ static struct node *set_kid(struct node *n, const char *name, size_t len, enum k
 	}
 	kid->kind = k;
 	kid->target = target ? dk_xstrdup(target) : NULL;
+	kid->owner = owner;
 	return kid;
 }
 
@@ -145,7 +157,7 @@ static void drop_kid(struct node *n, const char *name, size_t len)
 	n->n--;
 }
 
-static void apply_rec(struct dk_symview *v, const struct dk_map_rec *r)
+static void apply_rec(struct dk_symview *v, const struct dk_map_rec *r, const char *owner)
 {
 	struct node *n = &v->root;
 	const char *p = r->path, *slash;
@@ -160,7 +172,7 @@ static void apply_rec(struct dk_symview *v, const struct dk_map_rec *r)
 				if (!n || n->kind != K_DIR)
 					return;
 			} else {
-				n = set_kid(n, p, len, K_DIR, NULL);
+				n = set_kid(n, p, len, K_DIR, NULL, owner);
 			}
 		}
 		p = slash + 1;
@@ -176,25 +188,42 @@ static void apply_rec(struct dk_symview *v, const struct dk_map_rec *r)
 		drop_kid(n, p, len);
 		break;
 	case DK_MAP_OPAQUE:
-		node_clear(set_kid(n, p, len, K_DIR, NULL));
+		node_clear(set_kid(n, p, len, K_DIR, NULL, owner));
 		break;
 	case DK_MAP_DIR:
-		set_kid(n, p, len, K_DIR, NULL);
+		set_kid(n, p, len, K_DIR, NULL, owner);
 		break;
 	case DK_MAP_SYMLINK:
-		set_kid(n, p, len, K_SYMLINK, r->target);
+		set_kid(n, p, len, K_SYMLINK, r->target, owner);
 		break;
 	case DK_MAP_OTHER:
-		set_kid(n, p, len, K_OTHER, NULL);
+		set_kid(n, p, len, K_OTHER, NULL, owner);
 		break;
 	}
 }
 
 void dk_symview_apply(struct dk_symview *v, const struct dk_layer_map *m)
 {
-	for (size_t i = 0; i < m->n; i++)
-		apply_rec(v, &m->v[i]);
+	dk_symview_apply_owned(v, m, NULL, 0, NULL);
 }
+
+void dk_symview_apply_owned(struct dk_symview *v, const struct dk_layer_map *m, const char *labels, size_t len,
+			    const size_t *which)
+{
+	char *pool = NULL;
+
+	if (labels && len) {
+		/* one copy per layer, however many paths it writes */
+		pool = dk_xmalloc(len + 1);
+		memcpy(pool, labels, len);
+		pool[len] = '\0';
+		v->labels = dk_xrealloc(v->labels, (v->n_labels + 1) * sizeof(*v->labels));
+		v->labels[v->n_labels++] = pool;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		apply_rec(v, &m->v[i], !pool ? NULL : !which ? pool : which[i] < len ? pool + which[i] : NULL);
+}
+
 
 int dk_symview_has(const struct dk_symview *v, const char *path, char **link, const char **target)
 {
@@ -566,4 +595,11 @@ int dk_symview_children(const struct dk_symview *v, const char *dir, char ***nam
 		(*names)[i] = dk_xstrdup(d->kids[i]->name);
 	*n = d->n;
 	return 0;
+}
+
+const char *dk_symview_owner(const struct dk_symview *v, const char *path)
+{
+	const struct node *n = v ? node_at(v, path) : NULL;
+
+	return n ? n->owner : NULL;
 }

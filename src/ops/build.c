@@ -39,10 +39,13 @@ struct base_image {
 	size_t config_len;
 };
 
+struct run;
+
 /* One platform's image: what it is made of, and what it came to. */
 struct image_run {
 	struct dk_plan plan;
 	struct dk_source_ctx ctx;       /* what the plan's rows know of the base and the caches */
+	struct run *run;                /* the run it is part of (ctx.arg is the image: read_file reads its base) */
 	struct base_image base;
 	struct dk_build_result res;
 	struct dk_manifest_blob m;
@@ -242,7 +245,73 @@ static int base_layer_map(struct run *r, size_t i, const char *diff_id, struct d
 	return 0;
 }
 
-/* Looking for one file in a base layer (base_read_file). */
+/*
+ * 1 when whiteout entry p (clean; its name starts with ".wh.") hides
+ * `path` (clean) in the layers below: ".wh.NAME" hides NAME and what it
+ * holds, ".wh..wh..opq" everything its directory holds.
+ */
+static int whiteout_hides(const char *p, const char *path)
+{
+	const char *slash = strrchr(p, '/'), *name = slash ? slash + 1 : p;
+	size_t dir_len = slash ? (size_t)(slash - p) : 0, n;
+	char *gone;
+	int hides;
+
+	if (!strcmp(name, DK_WHITEOUT_OPAQUE))
+		return !dir_len || (!strncmp(path, p, dir_len) && path[dir_len] == '/');
+	gone = dir_len ? dk_xasprintf("%.*s/%s", (int)dir_len, p, name + strlen(DK_WHITEOUT_PREFIX)) :
+		      dk_xstrdup(name + strlen(DK_WHITEOUT_PREFIX));
+	n = strlen(gone);
+	hides = !strncmp(path, gone, n) && (!path[n] || path[n] == '/');
+	free(gone);
+	return hides;
+}
+
+static int is_whiteout(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+
+	return !strncmp(slash ? slash + 1 : p, DK_WHITEOUT_PREFIX, strlen(DK_WHITEOUT_PREFIX));
+}
+
+/*
+ * Each layer of the base, topmost first, its entries given to fn (a
+ * dk_tar_item_fn); after each layer, done(ctx) says whether the layers
+ * below still matter (0: go on, 1: stop, -1: fail with err set).
+ */
+static int base_layers_down(struct image_run *img, dk_tar_item_fn fn, int (*done)(void *ctx, struct dk_err *err),
+			    void *ctx, struct dk_err *err)
+{
+	const struct base_image *b = &img->base;
+	const struct dk_manifest *bm = &b->manifest;
+	json_t *cfg = json_loadb(b->config, b->config_len, 0, NULL);
+	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	int rc = 0;
+
+	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
+		const char *id = json_string_value(json_array_get(ids, i));
+		char *blob = NULL;
+
+		if (!dk_digest_valid(id)) {
+			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
+				     img->run->spec.base, i);
+			break;
+		}
+		if (dk_image_src_blob_file(b->src, &bm->layers[i], &blob, err) < 0 ||
+		    dk_tar_read_blob(blob, id, fn, ctx, err) < 0) {
+			free(blob);
+			rc = dk_err_prefix(err, "base image %s: layer %s", img->run->spec.base, bm->layers[i].digest);
+			done(ctx, err);
+			break;
+		}
+		free(blob);
+		rc = done(ctx, err);
+	}
+	json_decref(cfg);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Looking for one file in the base (base_read_file). */
 struct find_file {
 	const char *path;       /* clean */
 	size_t max;
@@ -255,25 +324,25 @@ static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err
 {
 	struct find_file *ff = ctx;
 	char *p = dk_path_clean(it->path);
-	const char *base = strrchr(p, '/');
-	size_t dir_len = base ? (size_t)(base - p) : 0;
-	const char *name = base ? base + 1 : p;
 	int rc = 0;
 
 	if (!strcmp(p, ff->path) && it->type == DK_ENT_FILE && !ff->found) {
 		rc = dk_tar_item_read(it, ff->max, &ff->data, &ff->len, err);
 		ff->found = rc == 0;
-	} else if (!strncmp(name, ".wh.", 4)) {
-		/* a whiteout of the file or of a directory above it hides what the layers below have */
-		char *gone = dir_len ? dk_xasprintf("%.*s/%s", (int)dir_len, p, name + 4) : dk_xstrdup(name + 4);
-		size_t n = strlen(gone);
-
-		if (!strncmp(ff->path, gone, n) && (!ff->path[n] || ff->path[n] == '/'))
-			ff->deleted = 1;
-		free(gone);
+	} else if (!strcmp(p, ff->path) || (is_whiteout(p) && whiteout_hides(p, ff->path))) {
+		/* something else at the path, or a whiteout of it: the layers below do not count */
+		ff->deleted = 1;
 	}
 	free(p);
 	return rc;
+}
+
+static int find_done(void *ctx, struct dk_err *err)
+{
+	struct find_file *ff = ctx;
+
+	(void)err;
+	return ff->found || ff->deleted;
 }
 
 /*
@@ -284,42 +353,149 @@ static int find_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err
  */
 static int base_read_file(void *arg, const char *path, size_t max, char **data, size_t *len, struct dk_err *err)
 {
-	struct run *r = arg;
-	const struct dk_manifest *bm = &r->base->manifest;
-	json_t *cfg = json_loadb(r->base->config, r->base->config_len, 0, NULL);
-	json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	int rc = 0;
+	struct find_file ff = { path, max, 0, 0, NULL, 0 };
 
 	*data = NULL;
-	for (size_t i = bm->n_layers; i-- > 0 && rc == 0;) {
-		const char *id = json_string_value(json_array_get(ids, i));
-		struct find_file ff = { path, max, 0, 0, NULL, 0 };
-		char *blob = NULL;
-
-		if (!dk_digest_valid(id)) {
-			rc = dk_fail(err, DK_E_CORRUPT, "base image %s: diff_id %zu of its config is not a sha256 digest",
-				     r->spec.base, i);
-			break;
-		}
-		if (dk_image_src_blob_file(r->base->src, &bm->layers[i], &blob, err) < 0 ||
-		    dk_tar_read_blob(blob, id, find_item, &ff, err) < 0) {
-			free(blob);
-			free(ff.data);
-			rc = dk_err_prefix(err, "base image %s: layer %s", r->spec.base, bm->layers[i].digest);
-			break;
-		}
-		free(blob);
-		if (ff.found) {
-			*data = ff.data;
-			*len = ff.len;
-			rc = 1;
-		} else if (ff.deleted) {
-			break;
-		}
+	if (base_layers_down(arg, find_item, find_done, &ff, err) < 0) {
+		free(ff.data);
+		return -1;
 	}
-	json_decref(cfg);
+	if (!ff.found)
+		return 0;
+	*data = ff.data;
+	*len = ff.len;
+	return 1;
+}
+
+/* The files directly in one directory of the base (base_each_file). */
+struct dir_file {
+	char *name, *data;
+	size_t len;
+};
+
+struct dir_files {
+	const char *dir;        /* clean */
+	size_t dir_len, max;
+	struct dir_file *v;     /* what counts: found in a layer, not decided by one above */
+	size_t n;
+	char **decided;         /* the names a layer above had or hid */
+	size_t n_decided;
+	struct dir_file *layer; /* this layer's files */
+	size_t n_layer;
+	char **hidden;          /* this layer's whiteouts and non-files in dir */
+	size_t n_hidden;
+	int stop;               /* this layer hides or replaces dir: the layers below do not count */
+};
+
+static void names_add(char ***v, size_t *n, const char *name)
+{
+	*v = dk_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = dk_xstrdup(name);
+}
+
+static int dir_item(void *ctx, const struct dk_tar_item *it, struct dk_err *err)
+{
+	struct dir_files *df = ctx;
+	char *p = dk_path_clean(it->path);
+	int in_dir = !strncmp(p, df->dir, df->dir_len) && p[df->dir_len] == '/';
+	const char *name = in_dir ? p + df->dir_len + 1 : "";
+	int rc = 0;
+
+	if (*name && !strchr(name, '/')) {
+		if (!strcmp(name, DK_WHITEOUT_OPAQUE))
+			df->stop = 1;
+		else if (is_whiteout(name))
+			names_add(&df->hidden, &df->n_hidden, name + strlen(DK_WHITEOUT_PREFIX));
+		else if (it->type != DK_ENT_FILE)
+			names_add(&df->hidden, &df->n_hidden, name);
+		else {
+			struct dir_file f = { dk_xstrdup(name), NULL, 0 };
+
+			if ((rc = dk_tar_item_read(it, df->max, &f.data, &f.len, err)) < 0) {
+				free(f.name);
+			} else {
+				df->layer = dk_xrealloc(df->layer, (df->n_layer + 1) * sizeof(*df->layer));
+				df->layer[df->n_layer++] = f;
+			}
+		}
+	} else if ((!strcmp(p, df->dir) && it->type != DK_ENT_DIR) || (is_whiteout(p) && whiteout_hides(p, df->dir))) {
+		df->stop = 1;
+	}
+	free(p);
 	return rc;
 }
+
+static int decided(const struct dir_files *df, const char *name)
+{
+	for (size_t i = 0; i < df->n_decided; i++)
+		if (!strcmp(df->decided[i], name))
+			return 1;
+	return 0;
+}
+
+/* After a layer: its files count where no layer above decided them; then they and its whiteouts are decided. */
+static int dir_done(void *ctx, struct dk_err *err)
+{
+	struct dir_files *df = ctx;
+	size_t i;
+
+	(void)err;
+	for (i = 0; i < df->n_layer; i++) {
+		struct dir_file *f = &df->layer[i];
+
+		if (decided(df, f->name)) {
+			free(f->name);
+			free(f->data);
+			continue;
+		}
+		names_add(&df->decided, &df->n_decided, f->name);
+		df->v = dk_xrealloc(df->v, (df->n + 1) * sizeof(*df->v));
+		df->v[df->n++] = *f;
+	}
+	for (i = 0; i < df->n_hidden; i++) {
+		names_add(&df->decided, &df->n_decided, df->hidden[i]);
+		free(df->hidden[i]);
+	}
+	df->n_layer = df->n_hidden = 0;
+	return df->stop;
+}
+
+static int dir_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_file *)a)->name, ((const struct dir_file *)b)->name);
+}
+
+/* The source context's each_file (source.h). */
+static int base_each_file(void *arg, const char *dir, size_t max,
+			  int (*fn)(void *fn_arg, const char *name, const char *data, size_t len, struct dk_err *err),
+			  void *fn_arg, struct dk_err *err)
+{
+	struct dir_files df;
+	size_t i;
+	int rc;
+
+	memset(&df, 0, sizeof(df));
+	df.dir = dir;
+	df.dir_len = strlen(dir);
+	df.max = max;
+	rc = base_layers_down(arg, dir_item, dir_done, &df, err);
+	if (df.n)
+		qsort(df.v, df.n, sizeof(*df.v), dir_file_cmp);
+	for (i = 0; rc == 0 && i < df.n; i++)
+		rc = fn(fn_arg, df.v[i].name, df.v[i].data, df.v[i].len, err);
+	for (i = 0; i < df.n; i++) {
+		free(df.v[i].name);
+		free(df.v[i].data);
+	}
+	for (i = 0; i < df.n_decided; i++)
+		free(df.decided[i]);
+	free(df.v);
+	free(df.decided);
+	free(df.layer);
+	free(df.hidden);
+	return rc;
+}
+
 
 /* The tree the first new layer goes on: the base's layers, by their maps. */
 static int open_view(struct run *r)
@@ -357,6 +533,66 @@ static int open_view(struct run *r)
 }
 
 /*
+ * Who wrote each path of layer lp, for a later layer's messages about a
+ * path written twice (symlinks.h: dk_symview_apply_owned): the writer its
+ * entry names (dk_layer_plan.owners), else the layer itself, by its place
+ * in the spec and its history.  Without entries (a layer the caches had,
+ * unread) every path gets the layer's one writer, or "one of" its writers.
+ * *labels is a new buffer of *len bytes; the result, one offset per record
+ * of m, is new too (NULL without entries: every record gets offset 0).
+ */
+static size_t *owner_labels(const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			    const struct dk_layer_map *m, char **labels, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t *at, *which, layer;
+
+	if (!entries) {
+		if (lp->n_owners == 1) {
+			sb_add(&sb, lp->owners, lp->owners_len);
+		} else if (lp->n_owners) {
+			sb_adds(&sb, "one of ");
+			for (size_t off = 0; off < lp->owners_len; off += strlen(lp->owners + off) + 1)
+				sb_addf(&sb, "%s%s", off ? ", " : "", lp->owners + off);
+		} else {
+			sb_addf(&sb, "%s (%s)", lp->entry->where, lp->history);
+		}
+		*len = sb.len + 1;
+		*labels = sb_detach(&sb);
+		return NULL;
+	}
+	at = dk_xcalloc(lp->n_owners + 1, sizeof(*at));
+	for (size_t i = 0, off = 0; i < lp->n_owners && off < lp->owners_len; i++, off += strlen(lp->owners + off) + 1)
+		at[i] = off;
+	if (lp->owners_len)
+		sb_add(&sb, lp->owners, lp->owners_len);
+	layer = sb.len;
+	sb_addf(&sb, "%s (%s)", lp->entry->where, lp->history);
+	*len = sb.len + 1;
+	*labels = sb_detach(&sb);
+	which = dk_xmalloc((m->n + 1) * sizeof(*which));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct dk_entry *e = dk_entries_find(entries, m->v[i].path, NULL);
+
+		which[i] = e && e->owner && e->owner <= lp->n_owners ? at[e->owner - 1] : layer;
+	}
+	free(at);
+	return which;
+}
+
+/* Lay layer lp, whose map is m, onto the tree, with who wrote each path (owner_labels). */
+static void apply_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_entries *entries,
+			  const struct dk_layer_map *m)
+{
+	char *labels;
+	size_t len, *which = owner_labels(lp, entries, m, &labels, &len);
+
+	dk_symview_apply_owned(r->view, m, labels, len, which);
+	free(labels);
+	free(which);
+}
+
+/*
  * A layer just produced goes onto the tree (when a layer follows), and its
  * map into the build cache (when not there yet), for images built on this one.
  */
@@ -379,7 +615,7 @@ static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const str
 	dk_layer_map_init(&m);
 	dk_layer_map_from_entries(entries, &m);
 	if (more)
-		dk_symview_apply(r->view, &m);
+		apply_to_view(r, lp, entries, &m);
 	if (store || share) {
 		size_t len;
 		char *buf = dk_layer_map_encode(&m, diff_id, &len);
@@ -394,6 +630,37 @@ static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const str
 }
 
 /* A layer the caches had, unread: its map for the tree (when a layer follows) and the caches. */
+/* A hit's layer map as entries (paths and types, no contents), for the row's below step. */
+static int hit_entries(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
+		       struct dk_image_src *remote, struct dk_entries *out)
+{
+	struct dk_layer_map m;
+	struct dk_desc d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
+	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
+	d.size = lr->size;
+	dk_layer_map_init(&m);
+	rc = layer_map(r, remote, &d, lr->diff_id, &m);
+	if (rc < 0)
+		dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage, lr->digest);
+	for (size_t i = 0; rc == 0 && i < m.n; i++) {
+		const struct dk_map_rec *rec = &m.v[i];
+		struct dk_entry *e;
+
+		if (rec->op == DK_MAP_WHITEOUT || rec->op == DK_MAP_OPAQUE || !*rec->path)
+			continue;
+		e = dk_entries_add(out);
+		e->path = dk_xstrdup(rec->path);
+		e->type = rec->op == DK_MAP_DIR ? DK_ENT_DIR : rec->op == DK_MAP_SYMLINK ? DK_ENT_SYMLINK : DK_ENT_FILE;
+		e->link = rec->target ? dk_xstrdup(rec->target) : NULL;
+	}
+	dk_layer_map_release(&m);
+	return rc;
+}
+
 static int add_hit_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
 			   struct dk_image_src *remote)
 {
@@ -413,7 +680,7 @@ static int add_hit_to_view(struct run *r, const struct dk_layer_plan *lp, const 
 	if (rc < 0)
 		dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage, lr->digest);
 	else if (more)
-		dk_symview_apply(r->view, &m);
+		apply_to_view(r, lp, NULL, &m);
 	dk_layer_map_release(&m);
 	return rc;
 }
@@ -691,7 +958,8 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 		}
 		if (hit) {
 			remember_made(r, &keyed, &lr, cache, remote);
-			if (dk_source_below_hit(lp, r->view, r->err) < 0) {
+			if ((dk_source_has_below(lp) && hit_entries(r, lp, &lr, remote, &entries) < 0) ||
+			    dk_source_below_hit(lp, entries.n ? &entries : NULL, r->view, r->err) < 0) {
 				dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
 				rc = -1;
 				goto out;
@@ -945,15 +1213,13 @@ static int cmp_platform(const void *a, const void *b)
 
 /*
  * The platforms to build, sorted (the index is the same whatever order
- * they were given in), and a plan for each: a mistake in the spec for any
- * platform fails before anything is read.
+ * they were given in): a new array of *n.  Naming one twice is an error.
  */
-static int plan_images(struct run *r)
+static int sorted_platforms(struct run *r, struct dk_platform **out, size_t *n_out)
 {
 	const struct dk_build_opts *o = r->o;
 	size_t n = o->n_platforms ? o->n_platforms : 1;
 	struct dk_platform *plats = dk_xcalloc(n, sizeof(*plats));
-	int rc = 0;
 
 	if (o->n_platforms)
 		memcpy(plats, o->platforms, n * sizeof(*plats));
@@ -966,12 +1232,45 @@ static int plan_images(struct run *r)
 
 			dk_platform_format(&plats[i - 1], a, sizeof(a));
 			dk_platform_format(&plats[i], b, sizeof(b));
+			free(plats);
 			if (!strcmp(a, b))
-				rc = dk_fail(r->err, DK_E_USAGE, "--platform: %s is given twice", a);
-			else
-				rc = dk_fail(r->err, DK_E_USAGE, "--platform: %s and %s are the same platform", a, b);
-			break;
+				return dk_fail(r->err, DK_E_USAGE, "--platform: %s is given twice", a);
+			return dk_fail(r->err, DK_E_USAGE, "--platform: %s and %s are the same platform", a, b);
 		}
+	*out = plats;
+	*n_out = n;
+	return 0;
+}
+
+/* Open platform p's base image for img, and let the rows' plan and lock steps read it (img->ctx). */
+static int open_base_for(struct run *r, struct image_run *img, const struct dk_platform *p)
+{
+	img->plan.platform = *p;
+	r->plan = &img->plan;
+	r->base = &img->base;
+	r->res = &img->res;
+	if (open_base(r) < 0)
+		return -1;
+	img->ctx.config = img->base.config;
+	img->ctx.config_len = img->base.config_len;
+	img->ctx.read_file = img->base.src ? base_read_file : NULL;
+	img->ctx.each_file = img->base.src ? base_each_file : NULL;
+	/* the image, not the run: `lock` reads every platform's base after opening them all */
+	img->run = r;
+	img->ctx.arg = img;
+	return 0;
+}
+
+/* A plan for every platform: a mistake in the spec for any platform fails before anything is read. */
+static int plan_images(struct run *r)
+{
+	const struct dk_build_opts *o = r->o;
+	struct dk_platform *plats;
+	size_t n;
+	int rc = 0;
+
+	if (sorted_platforms(r, &plats, &n) < 0)
+		return -1;
 	r->imgs = dk_xcalloc(n, sizeof(*r->imgs));
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct dk_plan_opts po = o->plan;
@@ -980,21 +1279,14 @@ static int plan_images(struct run *r)
 		po.platform = plats[i];
 		img->ctx.spec_file = r->spec.path;
 		img->ctx.reg = &o->transport.reg;
+		img->ctx.planned = &img->plan.layers;
+		/* a look from above at a layer's bytes (dk_source_read_below) may download */
+		img->ctx.blobs = r->lcache ? dk_lcache_blobs(r->lcache) : NULL;
+		img->ctx.jobs = o->transport.jobs;
 		po.ctx = &img->ctx;
-		if (spec_needs_base(r)) {
-			/* the plan of a row that reads the base (its defaults) needs it opened first */
-			img->plan.platform = plats[i];
-			r->plan = &img->plan;
-			r->base = &img->base;
-			r->res = &img->res;
-			rc = open_base(r);
-			if (rc < 0)
-				break;
-			img->ctx.config = img->base.config;
-			img->ctx.config_len = img->base.config_len;
-			img->ctx.read_file = img->base.src ? base_read_file : NULL;
-			img->ctx.arg = r;
-		}
+		/* the plan of a row that reads the base (its defaults) needs it opened first */
+		if (spec_needs_base(r) && (rc = open_base_for(r, img, &plats[i])) < 0)
+			break;
 		rc = dk_plan_make(&r->spec, &po, &img->plan, r->err);
 		if (rc == 0)
 			r->n_imgs++;
@@ -1059,6 +1351,38 @@ static void give_result(struct run *r, const struct dk_manifest_blob *index, str
 	res->revision = plan->revision ? dk_xstrdup(plan->revision) : NULL;
 }
 
+/* Everything a run holds (a build's or a lock's). */
+static void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->n_dsts; i++)
+		dk_image_dst_close(r->dsts[i]);
+	free(r->dsts);
+	if (r->stage_dir) {
+		dk_rm_rf(r->stage_dir);
+		free(r->stage_dir);
+		dk_blobs_close(&r->stage);
+	}
+	for (size_t i = 0; i < r->n_imgs; i++) {
+		struct image_run *img = &r->imgs[i];
+
+		dk_manifest_blob_free(&img->m);
+		close_base(&img->base);
+		dk_build_result_free(&img->res);
+		dk_plan_free(&img->plan);
+	}
+	free(r->imgs);
+	for (size_t i = 0; i < r->n_made; i++) {
+		free(r->made[i].input);
+		free(r->made[i].key);
+	}
+	free(r->made);
+	dk_own_paths_free(r->own);
+	dk_symview_free(r->view);
+	dk_rcache_close(r->rcache);
+	dk_lcache_close(r->lcache);
+	dk_spec_free(&r->spec);
+}
+
 int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct dk_err *err)
 {
 	struct run r;
@@ -1072,6 +1396,15 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	r.err = err;
 	if (dk_spec_load(o->spec_path, &r.spec, err) < 0)
 		return -1;
+	if (!o->no_cache) {
+		char *dir = dk_cache_dir(&o->transport);
+		struct dk_err cerr;
+
+		/* a cache that cannot be used costs speed, not the build */
+		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
+			dk_warn("%s: building without it", cerr.msg);
+		free(dir);
+	}
 	if (plan_images(&r) < 0)
 		goto out;
 	r.compress = o->compress;
@@ -1092,11 +1425,7 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	collect_own(&r);
 	if (!o->no_cache) {
 		char *dir = dk_cache_dir(&o->transport);
-		struct dk_err cerr;
 
-		/* a cache that cannot be used costs speed, not the build */
-		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
-			dk_warn("%s: building without it", cerr.msg);
 		/* the registry cache's key comes from the local cache's stat records */
 		if (r.lcache && (o->cache_repo || r.spec.cache_repo)) {
 			int mode = o->cache_mode ? o->cache_mode : DK_RCACHE_READ | DK_RCACHE_WRITE;
@@ -1121,33 +1450,102 @@ int dk_build(const struct dk_build_opts *o, struct dk_build_result *res, struct 
 	rc = 0;
 out:
 	dk_manifest_blob_free(&index);
-	for (size_t i = 0; i < r.n_dsts; i++)
-		dk_image_dst_close(r.dsts[i]);
-	free(r.dsts);
-	if (r.stage_dir) {
-		dk_rm_rf(r.stage_dir);
-		free(r.stage_dir);
-		dk_blobs_close(&r.stage);
+	run_free(&r);
+	return rc;
+}
+
+/* How many entries of the spec are of kind k. */
+static size_t count_kind(const struct dk_spec *spec, const struct dk_source_kind *k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < spec->n_stages; i++)
+		for (size_t j = 0; j < spec->stages[i].n_layers; j++)
+			n += dk_source_is(&spec->stages[i].layers[j], k);
+	return n;
+}
+
+/* What the lock command locks: every entry of kind k in the spec, for each platform. */
+int dk_build_lock(const struct dk_build_opts *o, const char *key, size_t *n_locked, struct dk_err *err)
+{
+	const struct dk_source_kind *k = dk_source_by_key(key);
+	const struct dk_source_ctx **ctxs = NULL;
+	struct dk_platform *plats = NULL;
+	struct run r;
+	size_t n = 0;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.err = err;
+	*n_locked = 0;
+	if (!k || !k->lock) {
+		struct strbuf names = STRBUF_INIT;
+
+		for (size_t i = 0; dk_source_kinds[i]; i++)
+			if (dk_source_kinds[i]->lock)
+				sb_join(&names, ", ", dk_source_kinds[i]->key);
+		dk_fail(err, DK_E_USAGE, "lock %s: only %s layers have a lock that derrick makes", key, names.buf);
+		sb_release(&names);
+		return -1;
 	}
-	for (size_t i = 0; i < r.n_imgs; i++) {
+	if (dk_spec_load(o->spec_path, &r.spec, err) < 0)
+		return -1;
+	if (sorted_platforms(&r, &plats, &n) < 0)
+		goto out;
+	if (!o->no_cache) {
+		char *dir = dk_cache_dir(&o->transport);
+		struct dk_err cerr;
+
+		/* the cache keeps the indexes: without it they are fetched again */
+		if (dk_lcache_open(dir, &r.lcache, &cerr) < 0)
+			dk_warn("%s: locking without it", cerr.msg);
+		free(dir);
+	}
+	r.imgs = dk_xcalloc(n, sizeof(*r.imgs));
+	ctxs = dk_xcalloc(n, sizeof(*ctxs));
+	for (size_t i = 0; i < n; i++) {
 		struct image_run *img = &r.imgs[i];
 
-		dk_manifest_blob_free(&img->m);
-		close_base(&img->base);
-		dk_build_result_free(&img->res);
-		dk_plan_free(&img->plan);
+		r.n_imgs++;
+		img->ctx.spec_file = r.spec.path;
+		img->ctx.reg = &o->transport.reg;
+		img->ctx.blobs = r.lcache ? dk_lcache_blobs(r.lcache) : NULL;
+		img->ctx.planned = &img->plan.layers;
+		if (open_base_for(&r, img, &plats[i]) < 0)
+			goto out;
+		img->plan.spec = &r.spec;
+		img->plan.ctx = &img->ctx;
+		ctxs[i] = &img->ctx;
 	}
-	free(r.imgs);
-	for (size_t i = 0; i < r.n_made; i++) {
-		free(r.made[i].input);
-		free(r.made[i].key);
+	/*
+	 * In spec order: the layers below an entry are planned first (for each
+	 * platform), so that what it reads below it (a dpkg status) comes from
+	 * them as in the build.  Nothing above the last entry is planned.
+	 */
+	for (size_t i = 0, left = count_kind(&r.spec, k); i < r.spec.n_stages && left; i++)
+		for (size_t j = 0; j < r.spec.stages[i].n_layers && left; j++) {
+			const struct dk_spec_layer *l = &r.spec.stages[i].layers[j];
+
+			if (dk_source_is(l, k)) {
+				if (dk_source_lock(l, plats, ctxs, n, err) < 0)
+					goto out;
+				(*n_locked)++;
+				left--;
+			}
+			for (size_t p = 0; p < n && left; p++)
+				if (dk_plan_entry(l, r.spec.stages[i].name, &r.imgs[p].plan, err) < 0)
+					goto out;
+		}
+	if (!*n_locked) {
+		dk_fail(err, DK_E_SPEC, "%s has no %s layer to lock", r.spec.path, k->key);
+		goto out;
 	}
-	free(r.made);
-	dk_own_paths_free(r.own);
-	dk_symview_free(r.view);
-	dk_rcache_close(r.rcache);
-	dk_lcache_close(r.lcache);
-	dk_spec_free(&r.spec);
+	rc = 0;
+out:
+	free(ctxs);
+	free(plats);
+	run_free(&r);
 	return rc;
 }
 

@@ -522,6 +522,8 @@ int dk_wheels_install(const struct dk_wheel_file *files, size_t n, const struct 
 		start[i] = out->n;
 		if (dk_wheel_install(w[i], o, out, err) < 0)
 			goto done;
+		for (size_t j = start[i]; j < out->n; j++)
+			out->v[j].owner = (uint32_t)i + 1;
 	}
 	start[n] = out->n;
 	nown = out->n - first;

@@ -14,6 +14,7 @@
  */
 #include <dirent.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@
 #define WHEELS_LAYER_FORMAT "derrick-wheels-layer-1"
 /* The Python Package Index's simple API: asked only when neither the lock nor find_links has the file. */
 #define DEFAULT_INDEX "https://pypi.org/simple/"
+/* Wheels downloaded at once when the build gives no --jobs (as for blobs: transport.h). */
+#define WHEELS_JOBS_DEFAULT 4
 /* A dpkg status file larger than this is not read. */
 #define DPKG_STATUS_MAX (64u << 20)
 
@@ -131,11 +134,9 @@ static int base_libc(const struct dk_source_ctx *ctx, char **out, struct dk_err 
 	int rc;
 
 	*out = NULL;
-	if (!ctx || !ctx->read_file)
-		return 0;
-	rc = ctx->read_file(ctx->arg, "var/lib/dpkg/status", DPKG_STATUS_MAX, &data, &len, err);
+	rc = dk_source_read_below(ctx, NULL, "var/lib/dpkg/status", DPKG_STATUS_MAX, &data, &len, err);
 	if (rc < 0)
-		return dk_err_prefix(err, "the base image's var/lib/dpkg/status (for the default libc)");
+		return -1;
 	if (rc > 0)
 		*out = dk_dpkg_libc(data);
 	free(data);
@@ -450,7 +451,7 @@ static int check_lock(struct planner *pl, const struct dk_lock *lock, struct dk_
 static void add_layer(struct planner *pl, const struct dk_split_group *g, const struct pick *picks,
 		      struct dk_layer_plans *out)
 {
-	struct strbuf hist = STRBUF_INIT, key = STRBUF_INIT;
+	struct strbuf hist = STRBUF_INIT, key = STRBUF_INIT, owners = STRBUF_INIT;
 	json_t *data = json_object(), *ws = json_array();
 	struct dk_layer_plan *lp;
 	char *text;
@@ -467,6 +468,8 @@ static void add_layer(struct planner *pl, const struct dk_split_group *g, const 
 		json_array_append_new(ws, w);
 		sb_addf(&hist, " %s", p->label);
 		sb_addf(&key, "%s%zu:%s:%s", i ? "," : "", strlen(p->filename), p->filename, p->sha256);
+		/* the entries of wheel i name it as owner i + 1 (dk_wheels_install) */
+		sb_add(&owners, p->filename, strlen(p->filename) + 1);
 	}
 	json_object_set_new(data, "wheels", ws);
 	json_object_set_new(data, "python", json_string(pl->o.python));
@@ -479,6 +482,9 @@ static void add_layer(struct planner *pl, const struct dk_split_group *g, const 
 	lp = dk_layer_plans_add(out, pl->l, pl->o.lock ? pl->o.lock : pl->o.requirements, hist.buf);
 	lp->key_extra = sb_detach(&key);
 	lp->row_data = text;
+	lp->n_owners = g->n;
+	lp->owners_len = owners.len;
+	lp->owners = sb_detach(&owners);
 	sb_release(&hist);
 }
 
@@ -504,7 +510,7 @@ int dk_wheels_plan(const struct dk_spec_layer *l, const struct dk_platform *plat
 	if (dk_wheels_opts(l, pl.file, bpy, blibc, &pl.o, err) < 0)
 		goto out_opts;
 	if (!pl.o.libc) {
-		dk_fail(err, DK_E_SPEC, "%s: %s.%s.libc: not given, and the base image has no libc6 in its dpkg "
+		dk_fail(err, DK_E_SPEC, "%s: %s.%s.libc: not given, and the image below has no libc6 in its dpkg "
 			"status: set it (\"glibc 2.36\" or \"musl 1.2\")", pl.file, l->where, l->kind->key);
 		goto out_opts;
 	}
@@ -584,45 +590,155 @@ static const char *jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* Wheel i's file on disk: its path, or its URL's download in the blob cache. */
-static int wheel_file(const struct dk_layer_plan *lp, json_t *w, struct dk_fetch **fetch, char **path,
-		      struct dk_err *err)
+/* One wheel of a layer, as its read needs it (strings owned by the row's JSON). */
+struct rwheel {
+	const char *filename, *sha256, *url, *path;
+	int64_t size;
+};
+
+/*
+ * The downloads of one layer's read: the wheels the blob cache lacks, in
+ * plan order, taken by up to --jobs threads, each with its own session
+ * (a dk_fetch is one thread's at a time).  Where each lands is decided by
+ * its sha256, never by when it finished, so the order they finish in
+ * changes nothing.  A failure stops the threads from taking more; the
+ * error reported is that of the first failed wheel in plan order.
+ */
+struct downloads {
+	const struct dk_layer_plan *lp;
+	const struct dk_blobs *blobs;
+	const struct rwheel *w;
+	const size_t *todo;             /* indices into w */
+	size_t n, next;
+	pthread_mutex_t lock;
+	int stop;
+	struct dk_err *errs;            /* per todo entry */
+	int *failed;
+};
+
+static void *download_worker(void *arg)
+{
+	struct downloads *d = arg;
+	struct dk_fetch *fetch = NULL;
+
+	for (;;) {
+		const struct rwheel *w;
+		size_t i;
+		int rc;
+
+		pthread_mutex_lock(&d->lock);
+		if (d->stop || d->next >= d->n) {
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		i = d->next++;
+		pthread_mutex_unlock(&d->lock);
+		w = &d->w[d->todo[i]];
+		rc = 0;
+		if (!fetch) {
+			struct dk_fetch_opts fo;
+
+			memset(&fo, 0, sizeof(fo));
+			fo.reg = d->lp->ctx->reg;
+			rc = dk_fetch_open(&fo, &fetch, &d->errs[i]);
+		}
+		if (rc == 0)
+			rc = dk_fetch_blob(fetch, d->blobs, w->url, w->sha256, w->size, &d->errs[i]);
+		if (rc < 0) {
+			dk_err_prefix(&d->errs[i], "%s", w->filename);
+			pthread_mutex_lock(&d->lock);
+			d->failed[i] = 1;
+			d->stop = 1;
+			pthread_mutex_unlock(&d->lock);
+		}
+	}
+	dk_fetch_free(fetch);
+	return NULL;
+}
+
+/* Download the wheels w[todo[0..n)] into the blob cache: 0, or -1 with err naming the wheel. */
+static int download(const struct dk_layer_plan *lp, const struct dk_blobs *blobs, const struct rwheel *w,
+		    const size_t *todo, size_t n, struct dk_err *err)
+{
+	struct downloads d;
+	size_t jobs = lp->ctx->jobs > 0 ? (size_t)lp->ctx->jobs : WHEELS_JOBS_DEFAULT, started = 0;
+	pthread_t *threads;
+	int rc = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.lp = lp;
+	d.blobs = blobs;
+	d.w = w;
+	d.todo = todo;
+	d.n = n;
+	pthread_mutex_init(&d.lock, NULL);
+	d.errs = dk_xcalloc(n + 1, sizeof(*d.errs));
+	d.failed = dk_xcalloc(n + 1, sizeof(*d.failed));
+	if (jobs > n)
+		jobs = n;
+	threads = dk_xcalloc(jobs + 1, sizeof(*threads));
+	for (size_t i = 0; jobs > 1 && i < jobs; i++)
+		if (pthread_create(&threads[i], NULL, download_worker, &d) == 0)
+			started++;
+	if (!started)
+		download_worker(&d);    /* --jobs 1, or no thread to be had: one after another here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (d.failed[i]) {
+			*err = d.errs[i];
+			rc = -1;
+		}
+	pthread_mutex_destroy(&d.lock);
+	free(threads);
+	free(d.errs);
+	free(d.failed);
+	return rc;
+}
+
+/*
+ * The files of the layer's wheels on disk, in plan order: a path as it is,
+ * a URL's download in the blob cache (those not there yet downloaded
+ * first, several at once).  paths[i] are new strings.
+ */
+static int wheel_files(const struct dk_layer_plan *lp, const struct rwheel *w, size_t n, char **paths,
+		       struct dk_err *err)
 {
 	const struct dk_blobs *blobs = lp->ctx ? lp->ctx->blobs : NULL;
-	const char *sha = jstr(w, "sha256");
-	char digest[DK_DIGEST_SIZE];
+	size_t *todo = dk_xcalloc(n + 1, sizeof(*todo)), n_todo = 0;
+	int rc = 0;
 
-	if (jstr(w, "path")) {
-		*path = dk_xstrdup(jstr(w, "path"));
-		return 0;
-	}
-	if (!blobs)
-		return dk_fail(err, DK_E_INTERNAL, "%s: no blob cache to download %s into", lp->entry->where,
-			       jstr(w, "filename"));
-	if (!*fetch) {
-		struct dk_fetch_opts fo;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char digest[DK_DIGEST_SIZE];
 
-		memset(&fo, 0, sizeof(fo));
-		fo.reg = lp->ctx->reg;
-		if (dk_fetch_open(&fo, fetch, err) < 0)
-			return -1;
+		if (w[i].path) {
+			paths[i] = dk_xstrdup(w[i].path);
+			continue;
+		}
+		if (!blobs) {
+			rc = dk_fail(err, DK_E_INTERNAL, "%s: no blob cache to download %s into", lp->entry->where,
+				     w[i].filename);
+			break;
+		}
+		snprintf(digest, sizeof(digest), "sha256:%s", w[i].sha256);
+		paths[i] = dk_blobs_path(blobs, digest);
+		if (!dk_blobs_has(blobs, digest))
+			todo[n_todo++] = i;
 	}
-	if (dk_fetch_blob(*fetch, blobs, jstr(w, "url"), sha, (int64_t)json_integer_value(json_object_get(w, "size")),
-			  err) < 0)
-		return dk_err_prefix(err, "%s", jstr(w, "filename"));
-	snprintf(digest, sizeof(digest), "sha256:%s", sha);
-	*path = dk_blobs_path(blobs, digest);
-	return 0;
+	if (rc == 0 && n_todo)
+		rc = download(lp, blobs, w, todo, n_todo, err);
+	free(todo);
+	return rc;
 }
 
 int dk_wheels_read(const struct dk_layer_plan *lp, const char *spec_file, struct dk_entries *out,
 		   struct dk_err *err)
 {
-	json_t *data = json_loads(dk_str_or(lp->row_data, ""), 0, NULL), *ws = json_object_get(data, "wheels"), *w;
+	json_t *data = json_loads(dk_str_or(lp->row_data, ""), 0, NULL), *ws = json_object_get(data, "wheels"), *j;
 	size_t n = json_array_size(ws), i;
 	struct dk_wheel_file *files = dk_xcalloc(n + 1, sizeof(*files));
+	struct rwheel *w = dk_xcalloc(n + 1, sizeof(*w));
 	char **paths = dk_xcalloc(n + 1, sizeof(*paths));
-	struct dk_fetch *fetch = NULL;
 	struct dk_wheel_opts wo;
 	int rc = -1;
 
@@ -631,13 +747,20 @@ int dk_wheels_read(const struct dk_layer_plan *lp, const char *spec_file, struct
 		dk_fail(err, DK_E_INTERNAL, "%s: the wheels layer has no plan", lp->entry->where);
 		goto out;
 	}
-	json_array_foreach(ws, i, w) {
-		if (wheel_file(lp, w, &fetch, &paths[i], err) < 0)
-			goto out;
+	json_array_foreach(ws, i, j) {
+		w[i].filename = jstr(j, "filename");
+		w[i].sha256 = jstr(j, "sha256");
+		w[i].url = jstr(j, "url");
+		w[i].path = jstr(j, "path");
+		w[i].size = (int64_t)json_integer_value(json_object_get(j, "size"));
+	}
+	if (wheel_files(lp, w, n, paths, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
 		files[i].path = paths[i];
-		files[i].filename = jstr(w, "filename");
-		files[i].sha256 = jstr(w, "sha256");
-		files[i].size = (int64_t)json_integer_value(json_object_get(w, "size"));
+		files[i].filename = w[i].filename;
+		files[i].sha256 = w[i].sha256;
+		files[i].size = w[i].size;
 	}
 	memset(&wo, 0, sizeof(wo));
 	wo.prefix = jstr(data, "prefix");
@@ -648,10 +771,10 @@ int dk_wheels_read(const struct dk_layer_plan *lp, const char *spec_file, struct
 	wo.check_arg = (void *)jstr(data, "python");
 	rc = dk_wheels_install(files, n, &wo, out, err);
 out:
-	dk_fetch_free(fetch);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
+	free(w);
 	free(files);
 	json_decref(data);
 	return rc;
@@ -693,6 +816,38 @@ static void report_installed(const struct dk_layer_plan *lp, json_t *ws, const c
 	}
 }
 
+/*
+ * The error for entry e of this layer, whose path the image below has: its
+ * wheel (dk_wheels_install numbers them) and the other writer, `other`,
+ * the label the build gave the earlier layer of this build that wrote it
+ * (symlinks.h: dk_symview_owner), or NULL for the base image.
+ */
+static int written_twice(const struct dk_layer_plan *lp, json_t *ws, const struct dk_entry *e, const char *other,
+			 struct dk_err *err)
+{
+	struct strbuf mine = STRBUF_INIT;
+	size_t i;
+	json_t *w;
+
+	/* a cache hit's entries come from its map, which does not say which of its wheels wrote what */
+	if (e->owner && e->owner <= json_array_size(ws)) {
+		sb_adds(&mine, jstr(json_array_get(ws, e->owner - 1), "filename"));
+	} else {
+		if (json_array_size(ws) > 1)
+			sb_adds(&mine, "one of ");
+		json_array_foreach(ws, i, w)
+			sb_addf(&mine, "%s%s", i ? ", " : "", jstr(w, "filename"));
+	}
+	if (other)
+		dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by %s in an earlier one",
+			lp->entry->origin, e->path, mine.buf, other);
+	else
+		dk_fail(err, DK_E_SPEC, "%s: /%s is written twice: by %s in this layer and by the base image",
+			lp->entry->origin, e->path, mine.buf);
+	sb_release(&mine);
+	return -1;
+}
+
 int dk_wheels_below(const struct dk_layer_plan *lp, const struct dk_entries *entries,
 		    const struct dk_symview *below, struct dk_err *err)
 {
@@ -721,9 +876,7 @@ int dk_wheels_below(const struct dk_layer_plan *lp, const struct dk_entries *ent
 		const char *target;
 
 		if (e->type != DK_ENT_DIR && dk_symview_has(below, e->path, &link, &target) == 1)
-			rc = dk_fail(err, DK_E_SPEC, "%s: /%s: two wheels write this path: one of this layer's (%s) "
-				     "and one below it (an earlier layer of the lock, or the base image)",
-				     lp->entry->origin, e->path, lp->history);
+			rc = written_twice(lp, ws, e, dk_symview_owner(below, e->path), err);
 		free(link);
 	}
 out:

@@ -317,7 +317,7 @@ static int version_valid(const char *v)
  * best match, as an index entry is chosen), and the platform goes into its
  * build-cache key: its bytes are that platform's.
  */
-static int plan_layer(const struct dk_spec_layer *l, const char *stage, struct dk_plan *plan, struct dk_err *err)
+int dk_plan_entry(const struct dk_spec_layer *l, const char *stage, struct dk_plan *plan, struct dk_err *err)
 {
 	const struct dk_spec_layer *best = NULL;
 	size_t first = plan->layers.n;
@@ -414,7 +414,7 @@ int dk_plan_make(const struct dk_spec *spec, const struct dk_plan_opts *o, struc
 		const struct dk_spec_stage *st = &spec->stages[i];
 
 		for (size_t j = 0; j < st->n_layers; j++)
-			if (plan_layer(&st->layers[j], st->name, plan, err) < 0) {
+			if (dk_plan_entry(&st->layers[j], st->name, plan, err) < 0) {
 				dk_plan_free(plan);
 				return -1;
 			}

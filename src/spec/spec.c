@@ -339,6 +339,11 @@ static int parse_opt(struct ctx *c, json_t *obj, const char *where, const struct
 		return r;
 	case DK_OPT_STRING:
 		return get_string(c, obj, where, o->key, &so->value);
+	case DK_OPT_JSON:
+		if (!json_object_get(obj, o->key))
+			return 0;
+		so->value = json_dumps(json_object_get(obj, o->key), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		return so->value ? 1 : -1;
 	case DK_OPT_INPUT_PATH:
 	case DK_OPT_SPEC_PATH:
 	case DK_OPT_SPEC_INPUT:
@@ -407,7 +412,8 @@ static int parse_members(struct ctx *c, json_t *val, const char *where, struct d
 
 		for (m = l->kind->members; m->key; m++)
 			total += m->type == DK_OPT_SPEC_INPUT;
-		sb_adds(&sb, n_in ? "takes only one of " : "needs one of ");
+		/* a kind with a single input (debs: "lock") needs it, not "one of" it */
+		sb_adds(&sb, n_in ? "takes only one of " : total == 1 ? "needs " : "needs one of ");
 		for (m = l->kind->members; m->key; m++)
 			if (m->type == DK_OPT_SPEC_INPUT)
 				sb_addf(&sb, "%s\"%s\"", list_sep(j++, total, " or "), m->key);

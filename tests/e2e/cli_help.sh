@@ -19,11 +19,12 @@ declare -A OPTIONS=(
 	[login]="username password-stdin quiet verbose help $registry"
 	[logout]="authfile help"
 	[cache prune]="max-size help $registry"
+	[lock]="file platform no-cache quiet verbose help $registry"
 )
 
 sorted() { tr -s ' \t\n' '\n' <<<"$1" | sed '/^$/d' | LC_ALL=C sort; }
 
-for cmd in build inspect diff ls verify pull push login logout "cache prune"; do
+for cmd in build inspect diff ls verify pull push login logout "cache prune" lock; do
 	# shellcheck disable=SC2086 # "cache prune" is two words
 	"$DERRICK" $cmd --help >"$T/help" 2>"$T/help.err"; rc=$?
 	check "$cmd --help: exit 0, nothing on stderr" test "$rc" -eq 0 -a ! -s "$T/help.err"

@@ -170,4 +170,54 @@ expect_error "a missing data.tar is refused" 'no data.tar member' "$TOOL" -n -o 
 expect_error "a package twice is refused" 'installed twice' "$TOOL" -d -o "$T/x.tar" "$(deb jq)" "$(deb jq)"
 check "_-prefixed and trailing members are skipped" "$TOOL" -n -o "$T/x.tar" "$T/bad/extra-members.deb"
 
+# Maintainer-script hints (dk_deb_script_hint), on the amd64/all packages of the suite's local
+# repository (tests/lib/deb-repo.sh; those under 1.6 MB and libc6, to stay fast): which of
+# preinst/postinst it names is what `dpkg-deb -e` extracts, and what it says follows what the
+# scripts really call.
+repo=$("$TOP_SRCDIR/tests/lib/deb-repo.sh" 2>"$T/repo.err" | tail -n 1)
+if [[ -d $repo/pool ]]; then
+	mapfile -t pool < <(find "$repo/pool" \( -name '*_amd64.deb' -o -name '*_all.deb' \) \( -size -1600k -o -name 'libc6_*' \) |
+		LC_ALL=C sort)
+	if "$TOOL" -n -H -o /dev/null "${pool[@]}" >"$T/hints.out" 2>"$T/hints.err"; then
+		want= got=
+		for f in "${pool[@]}"; do
+			rm -rf "$T/ctl" && mkdir "$T/ctl" && dpkg-deb -e "$f" "$T/ctl"
+			p=${f##*/} p=${p%%_*}
+			s=$(for x in preinst postinst; do [[ -f $T/ctl/$x ]] && echo "$x"; done | paste -sd,)
+			[[ -n $s ]] && want+="$p $s"$'\n'
+		done
+		got=$(awk '$1 == "hint" { p = $2; sub(/:$/, "", p); s = ""
+			if ($0 ~ /: preinst: /) s = "preinst"
+			if ($0 ~ /[:;] postinst: /) s = s (s ? "," : "") "postinst"
+			print p, s }' "$T/hints.out")
+		same "a hint for exactly the packages with a preinst or postinst, naming those scripts ($(grep -c . <<<"$want") of ${#pool[@]})" \
+			"$got" "${want%$'\n'}"
+		hint() { awk -v p="$1:" '$1 == "hint" && $2 == p { sub(/^hint [^ ]+ /, ""); print }' "$T/hints.out"; }
+		same "bsd-mailx: the alternative its postinst installs" "$(hint bsd-mailx)" \
+			"maintainer scripts not run, so these may be missing: postinst: alternatives links (update-alternatives mailx)"
+		same "tar: rmt's alternative" "$(hint tar)" \
+			"maintainer scripts not run, so these may be missing: postinst: alternatives links (update-alternatives rmt)"
+		same "python3-yaml: byte-compiling" "$(hint python3-yaml)" \
+			"maintainer scripts not run, so these may be missing: postinst: byte-compiled Python (py3compile)"
+		same "passwd: the shadow group" "$(hint passwd)" \
+			"maintainer scripts not run, so these may be missing: preinst: what it would have done; postinst: users or groups (groupadd)"
+		check "exim4-base: its system user (adduser)" grep -q '^hint exim4-base: .*postinst: users or groups (adduser)' "$T/hints.out"
+		check "init-system-helpers: a diversion" grep -q '^hint init-system-helpers: .*diversions (dpkg-divert)' "$T/hints.out"
+		same "netbase: nothing known, the generic hint" "$(hint netbase)" \
+			"maintainer scripts not run, so these may be missing: postinst: what it would have done"
+		# words that only look like commands: /etc/adduser.conf, /var/cache/ldconfig/, a comment naming update-alternatives
+		same "adduser's preinst edits adduser.conf: no user is named" "$(hint adduser)" \
+			"maintainer scripts not run, so these may be missing: preinst: what it would have done"
+		check "libc6's preinst removes /var/cache/ldconfig/aux-cache: no ld.so cache" sh -c "! grep -q '^hint libc6: .*ld.so cache' '$T/hints.out'"
+		check "dpkg's postinst names update-alternatives in a comment only" sh -c "! grep -q '^hint dpkg: .*alternatives' '$T/hints.out'"
+		same "jq: no scripts, no hint" "$(hint jq)" ""
+		check "every hint is one printable line" sh -c "! grep '^hint' '$T/hints.out' | LC_ALL=C grep -q '[^[:print:]]'"
+	else
+		not_ok "the repository's packages read"
+		diag <"$T/hints.err"
+	fi
+else
+	skip "maintainer-script hints" "no local repository: $(tail -n1 "$T/repo.err")"
+fi
+
 echo "1..$_n"

@@ -53,6 +53,35 @@ same "the index was downloaded once" "$(grep -c 'Packages.xz 200' "$DEBREPO_LOG"
 same "InRelease fetched each time (it says what is current)" "$(grep -c 'InRelease 200' "$DEBREPO_LOG")" 2
 check "the cache holds the index by sha256" test -f "$T/cache/blobs/sha256/$(awk '$1 == "index" && $3 == "amd64" { print $5 }' "$T/good.out")"
 
+# a cached index that was damaged on disk is fetched again, not used or kept
+idx=$(awk '$1 == "index" && $3 == "amd64" { print $5 }' "$T/good.out")
+chmod u+w "$T/cache/blobs/sha256/$idx" 2>/dev/null || true
+printf 'x' >>"$T/cache/blobs/sha256/$idx"
+: >"$DEBREPO_LOG"
+check "a damaged cached index: fetched again" fetch --keyring "$K" --cache "$T/cache" "$U/good" bookworm main amd64
+same "the damaged index was downloaded again" "$(grep -c 'Packages.xz 200' "$DEBREPO_LOG")" 1
+same "the cache holds Release's bytes again" "$(sha256sum <"$T/cache/blobs/sha256/$idx" | cut -d' ' -f1)" "$idx"
+# a cache whose index another SHA256 than Release's would name: nothing is put into it
+expect_error "a wrong index is not kept in the cache" \
+	"$U/badsha/dists/bookworm/main/binary-amd64/Packages.xz: main/binary-amd64/Packages.xz does not match $U/badsha/dists/bookworm/InRelease: sha256 " \
+	fetch --keyring "$K" --cache "$T/cache2" "$U/badsha" bookworm main amd64
+same "the cache holds no blob of it" "$(find "$T/cache2/blobs/sha256" -type f | wc -l)" 0
+
+# transient answers (503) are retried as for registries, for InRelease and the indexes alike
+mkdir -p "$T/flaky"
+start_port_server flaky "$T/flaky" /usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" --dir "$DEBREPO_DIR" \
+	--port-file "$T/flaky/port" --log "$T/flaky/log" --fault /InRelease:503:1 --fault /Packages.xz:503:2 || not_ok "flaky server started"
+U3=http://127.0.0.1:$SERVER_PORT
+check "503 then 200: retried" fetch --retries 2 --keyring "$K" "$U3/good" bookworm main amd64
+same "InRelease: 503, then 200" "$(grep InRelease "$T/flaky/log" | awk '{ print $3 }' | tr '\n' ' ')" "503 200 "
+same "Packages.xz: 503 twice, then 200" "$(grep Packages.xz "$T/flaky/log" | awk '{ print $3 }' | tr '\n' ' ')" "503 503 200 "
+mkdir -p "$T/flaky2"
+start_port_server flaky2 "$T/flaky2" /usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" --dir "$DEBREPO_DIR" \
+	--port-file "$T/flaky2/port" --fault /InRelease:503:5 || not_ok "flaky server started"
+expect_error "retries used up: the 503 named, not read as an unsigned source" \
+	"GET http://127.0.0.1:$SERVER_PORT/good/dists/bookworm/InRelease: HTTP 503" \
+	fetch --retries 1 --keyring "$K" "http://127.0.0.1:$SERVER_PORT/good" bookworm main amd64
+
 # --- refusals ---
 expect_error "unsigned source refused, naming it" "$U/unsigned/dists/bookworm/: unsigned (neither InRelease nor Release.gpg)" \
 	fetch --keyring "$K" "$U/unsigned" bookworm main amd64
@@ -77,6 +106,38 @@ expect_error "a component the Release lacks" "$U/good/dists/bookworm/InRelease: 
 	fetch --keyring "$K" "$U/good" bookworm contrib amd64
 expect_error "a suite that is not there" "$U/good/dists/trixie/Release: HTTP 404" \
 	fetch --keyring "$K" "$U/good" trixie main amd64
+
+# --- a mirror behind a login: ~/.netrc, as for registries and wheels ---
+mkdir -p "$T/private" "$T/home"
+start_port_server private "$T/private" /usr/bin/python3 "$TOP_SRCDIR/tests/lib/deb_repo_server.py" --dir "$DEBREPO_DIR" \
+	--port-file "$T/private/port" --auth "deb:n3trc-pw" || not_ok "private server started"
+U4=http://127.0.0.1:$SERVER_PORT
+expect_error "no login: HTTP 401, named" "GET $U4/good/dists/bookworm/InRelease: HTTP 401 (credentials come from the URL or ~/.netrc)" \
+	env HOME="$T/home" "$TOOL" --keyring "$K" "$U4/good" bookworm main amd64
+! grep -q trusted "$T/.err" && ok "... a 401 is no signature failure: \"trusted\" is not offered" ||
+	not_ok "... a 401 is no signature failure: \"trusted\" is not offered"
+expect_error "trusted: a 401 is still an error" "GET $U4/good/dists/bookworm/InRelease: HTTP 401" \
+	env HOME="$T/home" "$TOOL" --trusted "$U4/good" bookworm main amd64
+printf 'machine 127.0.0.1\nlogin deb\npassword n3trc-pw\n' >"$T/home/.netrc"
+chmod 600 "$T/home/.netrc"
+check "~/.netrc logs in (InRelease and the index)" env HOME="$T/home" "$TOOL" --keyring "$K" "$U4/good" bookworm main amd64
+check "a login in the URL too" "$TOOL" --keyring "$K" "${U4/http:\/\//http://deb:n3trc-pw@}/good" bookworm main amd64
+
+# --- a user:password in the source URL never reaches a message ---
+UC=${U/http:\/\//http://derrick:s3cret-pw@}
+for m in "unsigned main amd64" "badsig main amd64" "badsha main amd64" "expired main amd64" "good main riscv64" "good contrib amd64"; do
+	read -r mirror comp arch <<<"$m"
+	fetch --keyring "$K" "$UC/$mirror" bookworm "$comp" "$arch" >/dev/null 2>"$T/cred.err" && not_ok "$mirror $comp $arch: refused" && continue
+	if grep -q 's3cret' "$T/cred.err" || ! grep -q '\*\*\*@' "$T/cred.err"; then
+		not_ok "$mirror $comp $arch: the URL is named without its password"
+		diag <"$T/cred.err"
+	else
+		ok "$mirror $comp $arch: the URL is named without its password"
+	fi
+done
+expect_error "a 404 names the URL without its password" "GET http://***@127.0.0.1:${U##*:}/good/dists/trixie/Release: HTTP 404" \
+	fetch --keyring "$K" "$UC/good" trixie main amd64
+! grep -q s3cret "$T/.err" && ok "... and without the password anywhere" || not_ok "... and without the password anywhere"
 
 # --- trusted ---
 fetch --trusted "$U/unsigned" bookworm main amd64 --dump "$T/dump" >"$T/trusted.out" 2>&1 || true

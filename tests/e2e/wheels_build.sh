@@ -23,6 +23,18 @@ chmod -R u+w "$D"
 cd "$D" || exit 1
 export SOURCE_DATE_EPOCH=0
 
+# lock_of FILE WHEEL...: a pylock.toml of these wheels, by path
+lock_of() {
+	local out=$1 f b v
+	shift
+	printf 'lock-version = "1.0"\ncreated-by = "test"\n' >"$out"
+	for f; do
+		b=${f##*/} && v=${b#*-} && b=${b%%-*}
+		printf '[[packages]]\nname = "%s"\nversion = "%s"\n[[packages.wheels]]\npath = "%s"\nhashes = { sha256 = "%s" }\n' \
+			"${b//_/-}" "${v%%-*}" "$f" "$(sha256sum "$f" | cut -c1-64)" >>"$out"
+	done
+}
+
 # spec FILE WHEELS_JSON [BASE]: a one-layer-entry spec
 spec() {
 	printf '{ "base": "%s", "stages": [ { "name": "deps", "layers": [ { "wheels": { %s } } ] } ] }\n' \
@@ -148,8 +160,59 @@ expect_error "two wheels writing one file (split auto: one bucket)" "dkclash.py"
 $PY "$TOP_SRCDIR/tests/lib/relock.py" pylock.clash.toml pylock.bigclash.toml clash/dk_clash_b-1.0-py3-none-any.whl \
 	bigclash/dk_clash_b-1.0-py3-none-any.whl --pad $((9 << 19))
 spec bigclash.json "\"lock\": \"pylock.bigclash.toml\", $TARGET"
-expect_error "two wheels writing one file, in two layers of a split" "/usr/local/lib/python3.11/site-packages/dkclash.py: two wheels write this path" \
+SP=/usr/local/lib/python3.11/site-packages
+CLASH_A=dk_clash_a-1.0-py3-none-any.whl CLASH_B=dk_clash_b-1.0-py3-none-any.whl
+expect_error "two wheels writing one file, in two layers of a split: both wheels named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by $CLASH_B in an earlier one" \
 	"$DERRICK" build -f bigclash.json -o oci:x
+expect_error "  ... also when the earlier layer is a cache hit (its map, not its files)" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by $CLASH_B in an earlier one" \
+	"$DERRICK" build -f bigclash.json -o oci:x
+"$DERRICK" build -v -f bigclash.json -o oci:x >bigclash.out 2>bigclash.err
+check "  ... (it is one)" grep -q "^derrick: layer pylock.bigclash.toml: .*cache: local)$" bigclash.err
+# the earlier layer of another entry, holding several wheels: built, the one named; a cache hit, "one of" them
+lock_of two-b.toml clash/$CLASH_B wheels/dk_data_files-2.1-py3-none-any.whl
+lock_of two-a.toml clash/$CLASH_A
+cat >two.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "deps", "layers": [
+  { "wheels": { "lock": "two-b.toml", $TARGET, "split": "none" } },
+  { "wheels": { "lock": "two-a.toml", $TARGET } } ] } ] }
+EOF
+expect_error "a wheel writing a file of an earlier entry's layer of several wheels: the one named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by $CLASH_B in an earlier one" \
+	"$DERRICK" build --no-cache -f two.json -o oci:x
+"$DERRICK" build -f two.json -o oci:x >two.out 2>two.err
+expect_error "  ... that layer a cache hit: which of its wheels is not known, all are named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by one of $CLASH_B, dk_data_files-2.1-py3-none-any.whl in an earlier one" \
+	"$DERRICK" build -f two.json -o oci:x
+# a directory layer wrote it: that layer named; the base image had it: the base named
+mkdir -p copysite && echo 'x = 1' >copysite/dkclash.py
+cat >copy.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "deps", "layers": [
+  { "source": "copysite", "dest": "$SP" }, { "wheels": { "lock": "two-a.toml", $TARGET } } ] } ] }
+EOF
+expect_error "a wheel writing a file of an earlier directory layer: the layer named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by stages[0].layers[0] (COPY copysite $SP) in an earlier one" \
+	"$DERRICK" build -f copy.json -o oci:x
+# the wheels layer built and cached first, over another directory layer: over copysite it is a cache
+# hit (a file below its dest does not change its key), and its stored map still meets the file
+cat >alone.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "deps", "layers": [
+  { "source": "empty", "dest": "/srv" }, { "wheels": { "lock": "two-a.toml", $TARGET } } ] } ] }
+EOF
+mkdir -p empty
+"$DERRICK" build -f alone.json -o oci:alone >alone.out 2>alone.err || diag <alone.err
+expect_error "  ... also when the wheels layer is a cache hit (its stored map is checked)" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by stages[0].layers[0] (COPY copysite $SP) in an earlier one" \
+	"$DERRICK" build -f copy.json -o oci:x
+cat >copybase.json <<EOF
+{ "base": "scratch", "stages": [ { "name": "os", "layers": [ { "source": "copysite", "dest": "$SP" } ] } ] }
+EOF
+"$DERRICK" build -f copybase.json -o oci:clashbase >clashbase.out 2>clashbase.err || diag <clashbase.err
+spec clashbase.json "\"lock\": \"two-a.toml\", $TARGET" "oci:$D/clashbase"
+expect_error "a wheel writing a file of the base image: the base named" \
+	"$SP/dkclash.py is written twice: by $CLASH_A in this layer and by the base image" \
+	"$DERRICK" build -f clashbase.json -o oci:x
 printf 'pyyaml>=6.0 \\\n    --hash=sha256:%064d\n' 0 >unpinned.txt
 spec unpinned.json "\"requirements\": \"unpinned.txt\", \"find_links\": [\"links\"], $TARGET"
 expect_error "an unpinned requirement, by its line" "unpinned.txt:1" "$DERRICK" build -f unpinned.json -o oci:x
@@ -174,10 +237,7 @@ expect_error "a package with only an sdist" "dk-only has no wheel, only source d
 if $PY "$TOP_SRCDIR/tests/lib/wheels.py" craft "$D/wheels/dk_data_files-2.1-py3-none-any.whl" "$D/craft" \
 	>/dev/null 2>craft.err; then
 	for kind in record-changed unsafe-dotdot duplicate; do
-		f=$D/craft/$kind/dk_data_files-2.1-py3-none-any.whl
-		h=$(sha256sum "$f" | cut -c1-64)
-		printf 'lock-version = "1.0"\ncreated-by = "test"\n[[packages]]\nname = "dk-data-files"\nversion = "2.1"\n[[packages.wheels]]\npath = "%s"\nhashes = { sha256 = "%s" }\n' \
-			"$f" "$h" >"$kind.toml"
+		lock_of "$kind.toml" "$D/craft/$kind/dk_data_files-2.1-py3-none-any.whl"
 		spec "$kind.json" "\"lock\": \"$kind.toml\", $TARGET"
 		expect_error "a crafted wheel: $kind" "dk_data_files-2.1-py3-none-any.whl" \
 			"$DERRICK" build -f "$kind.json" -o oci:x
@@ -216,6 +276,46 @@ same "... and the other layers are the same blobs" \
 	"$(digest_of "$B" "WHEELS dk-cext") $(digest_of "$B" "WHEELS pyyaml") $(digest_of "$B" "WHEELS dk-entry-points")" \
 	"$(digest_of "$A" "WHEELS dk-cext") $(digest_of "$A" "WHEELS pyyaml") $(digest_of "$A" "WHEELS dk-entry-points")"
 differ "... but the bumped one's" "$(digest_of "$B" "WHEELS dk-data-files==2.2")" "$(digest_of "$A" "WHEELS dk-data-files==2.1")"
+
+# all the wheels in one layer, from a slow server: one at a time, then all at once with the delays
+# reversed, so that they finish in the reverse of the order they began: the same layer
+simple_index_start slow "$D/wheels" delays="$D/delays.txt" || exit 1
+sed -e "s|^path = \"wheels/|url = \"$SLOW_BASE/files/|" pylock.toml >pylock.slow.toml
+spec slow.json "\"lock\": \"pylock.slow.toml\", $TARGET, \"split\": \"none\""
+# in the plan's order (by name); the first waits least, then most
+mapfile -t plan_order < <(find wheels -name '*.whl' -printf '%f\n' | sort -f)
+# max_overlap: the most downloads the server had in flight at once
+max_overlap() { awk '$1 == "begin" { n++; if (n > m) m = n } $1 == "end" { n-- } END { print m + 0 }' "$SLOW_EVENTS"; }
+# order WHAT: the files in the order their downloads began or ended
+order() { awk -v w="$1" '$1 == w { print $2 }' "$SLOW_EVENTS" | tr '\n' ' '; }
+for i in "${!plan_order[@]}"; do echo "${plan_order[$i]} 0.0$i"; done >delays.txt
+rm -rf "$XDG_CACHE_HOME"
+"$DERRICK" build --tls-verify=false --jobs 1 -f slow.json -o oci:slow1 --platform linux/amd64 --json >slow1.out 2>slow1.err ||
+	diag <slow1.err
+same "--jobs 1: one download at a time" "$(max_overlap)" 1
+for i in "${!plan_order[@]}"; do echo "${plan_order[$i]} 0.$((${#plan_order[@]} - i))"; done >delays.txt
+: >"$SLOW_EVENTS"
+rm -rf "$XDG_CACHE_HOME"
+"$DERRICK" build --tls-verify=false --jobs 8 -f slow.json -o oci:slow8 --platform linux/amd64 --json >slow8.out 2>slow8.err ||
+	diag <slow8.err
+check "--jobs 8: the downloads overlap" test "$(max_overlap)" -ge 3
+differ "  ... and finish in another order than they began" "$(order end)" "$(order begin)"
+same "  ... the same layer as one at a time" "$(layers slow8.out | cut -d'|' -f3)" "$(layers slow1.out | cut -d'|' -f3)"
+check "  ... (a layer there is)" test -n "$(layers slow1.out | cut -d'|' -f3)"
+# one download fails while others run: one line naming the wheel, its URL without the password and the
+# HTTP status; the cache holds no temporary file, and only whole, verified blobs
+sed -e "s|^path = \"wheels/|url = \"http://tok:s3cret@${SLOW_BASE#http://}/files/|" \
+	-e "s|/files/dk_ns_two-1.0-py3-none-any.whl|/files/gone.whl|" pylock.toml >pylock.gone.toml
+spec gone.json "\"lock\": \"pylock.gone.toml\", $TARGET, \"split\": \"none\""
+rm -rf "$XDG_CACHE_HOME"
+expect_error "a download failing among others: the wheel, the URL and the status" \
+	"dk_ns_two-1.0-py3-none-any.whl: GET http://***@${SLOW_BASE#http://}/files/gone.whl: HTTP 404" \
+	"$DERRICK" build --tls-verify=false --jobs 8 -f gone.json -o oci:x --platform linux/amd64
+check "  ... the password nowhere" bash -c "! grep -r s3cret '$T/.err'"
+same "  ... no temporary file left in the blob cache" "$(find "$XDG_CACHE_HOME" -name '.tmp-*' | wc -l)" 0
+bad_blobs() { find "$XDG_CACHE_HOME" -path '*/blobs/sha256/*' -type f | while read -r f; do
+	[[ $(sha256sum "$f" | cut -c1-64) == "${f##*/}" ]] || echo "$f"; done; }
+same "  ... and every blob in it whole" "$(bad_blobs)" ""
 
 show_nulls ./*.err
 echo "1..$_n"

@@ -5,7 +5,7 @@
 # interpreter, an app on top; podman imports the packages (the C extension
 # among them) and runs a console-script wrapper.  The root is an earlier
 # stage, not the base image, so python and libc come from the spec (the
-# defaults from a base image: wheels_build.sh).
+# defaults from a base image: wheels_build.sh).  examples/wheels-app builds and runs too.
 . "$TOP_SRCDIR/tests/lib/e2e.sh"
 
 if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
@@ -59,11 +59,14 @@ hello from dk-entry-points from the wrapper"
 [[ $out == *wrapper ]] || diag <"$T/podman.err"
 pod rmi -a -f >/dev/null 2>&1
 
-# examples/wheels-app builds offline: Debian's own wheels from /usr/share/python-wheels
-if [[ -f /usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl ]]; then
+# examples/wheels-app builds offline (Debian's own wheels from /usr/share/python-wheels) and runs on
+# the root its prepare.sh makes: Debian 12 with the full python3 (the suite's root has only
+# python3-minimal), built once from the apt mirror and cached as the suite's root is
+full=$(DERRICK_DEBIAN_PACKAGES=python3 "$TOP_SRCDIR/tests/lib/debian-root.sh" 2>"$T/full.err" | tail -n 1) || true
+if [[ -f /usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl && -n $full && -x $full/usr/bin/python3.11 ]]; then
 	cp -r "$TOP_SRCDIR/examples/wheels-app" ex
-	ln -sfn "$root" ex/rootfs
-	"$DERRICK" build -f ex/derrick.json -o "oci:$L/ex:1" --json >ex.json 2>ex.err
+	ln -sfn "$full" ex/rootfs
+	"$DERRICK" build -f ex/derrick.json --platform linux/amd64 -o "oci:$L/ex:1" --json >ex.json 2>ex.err
 	same "examples/wheels-app builds offline: pip, setuptools and wheel in a wheels layer" \
 		"$(json_get ex.json '" ".join(l["created_by"].split(": ", 1)[1] for l in d["layers"] if l["stage"] == "dependencies")')" \
 		"WHEELS pip==23.0.1 setuptools==66.1.1 wheel==0.38.4"
@@ -71,7 +74,15 @@ if [[ -f /usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl ]]; then
 	dig=$(json_get ex.json '[l["digest"] for l in d["layers"] if l["stage"] == "dependencies"][0]')
 	tar -xzOf "$L/ex/blobs/sha256/${dig#sha256:}" usr/local/bin/wheel >wheel.script 2>/dev/null
 	same "  ... wheel's console script runs /usr/bin/python3.11" "$(head -n 1 wheel.script)" "#!/usr/bin/python3.11"
+	out=$(pod run --rm --network none --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		"oci:$L/ex:1" 2>"$T/ex-podman.err")
+	same "  ... and runs as its README says: the packages import, wheel's console script runs" "$out" \
+		"python 3.11.2
+pip 23.0.1 setuptools 66.1.1 wheel 0.38.4
+wheel 0.38.4"
+	[[ $out == *"wheel 0.38.4" ]] || diag <"$T/ex-podman.err"
+	pod rmi -a -f >/dev/null 2>&1
 else
-	skip "examples/wheels-app" "no /usr/share/python-wheels (python3-wheel-whl)"
+	skip "examples/wheels-app" "no /usr/share/python-wheels (python3-wheel-whl) or no Debian root with python3: $(tail -n 1 "$T/full.err")"
 fi
 echo "1..$_n"

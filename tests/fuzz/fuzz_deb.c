@@ -3,7 +3,9 @@
  *   0: a whole .deb (ar, debian-binary, control.tar, data.tar in any
  *      compression), read into entries, then its database entries made
  *      both ways (a base status, and status.d) and the list finished;
- *   1: a base dpkg status merged with one package's stanza.
+ *   1: a base dpkg status merged with one package's stanza;
+ *   2: a postinst (and the same text as preinst) whose hint is asked for.
+ * A hint is always one printable line.
  */
 #include "fuzz.h"
 
@@ -13,6 +15,18 @@
 
 static const char base_status[] = "Package: base\nStatus: install ok installed\nArchitecture: amd64\n"
 				  "Version: 1\n\nPackage: zz\nVersion: 2\n";
+
+static void check_hint(const struct dk_deb *d)
+{
+	char *h = dk_deb_script_hint(d);
+
+	if (!h != !(d->scripts & (DK_DEB_PREINST | DK_DEB_POSTINST)))
+		abort();
+	for (const char *c = h; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			abort();
+	free(h);
+}
 
 static void whole(const uint8_t *data, size_t size)
 {
@@ -36,6 +50,7 @@ static void whole(const uint8_t *data, size_t size)
 			abort();
 		dk_entries_release(&db);
 		dk_entries_finish(&l, &err);
+		check_hint(&d);
 	}
 	dk_deb_release(&d);
 	dk_entries_release(&l);
@@ -61,6 +76,18 @@ static void status(const uint8_t *data, size_t size)
 	dk_entries_release(&db);
 }
 
+static void script(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+	struct dk_deb d = { .scripts = DK_DEB_PREINST | DK_DEB_POSTINST };
+
+	memcpy(text, data, size);
+	text[size] = '\0';
+	d.preinst = d.postinst = text;
+	check_hint(&d);
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -69,5 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		whole(data + 1, size - 1);
 	else if (data[0] == 1)
 		status(data + 1, size - 1);
+	else if (data[0] == 2)
+		script(data + 1, size - 1);
 	return 0;
 }

@@ -37,6 +37,13 @@ def c_literals(path, call):
     src = re.sub(r'WHEELS\(((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
                  lambda m: '"{\\"stages\\":[{\\"name\\":\\"a\\"},{\\"name\\":\\"deps\\",\\"layers\\":[{\\"wheels\\":{" '
                  + m.group(1) + ' "}}]}]}"', src)
+    # test_debsrc.c's source object and debs-layer wrapper, spelt out
+    m = re.search(r'#define SRC ((?:"(?:[^"\\]|\\.)*"\s*(?:\\\n\s*)?)+)', src)
+    if m:
+        src = re.sub(r'\bSRC\b', m.group(1).replace('\\\n', ' '), src)
+    src = re.sub(r'DEBS\(((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
+                 lambda m: '"{\\"stages\\":[{\\"name\\":\\"a\\"},{\\"name\\":\\"sys\\",\\"layers\\":[{\\"debs\\":{" '
+                 + m.group(1) + ' "}}]}]}"', src)
     for m in re.finditer(re.escape(call) + r'\(\s*[^"()]*?((?:"(?:[^"\\]|\\.)*"\s*)+)', src):
         parts = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))
         try:
@@ -59,7 +66,7 @@ for spec in ('testdata/golden/derrick.json', 'testdata/golden/full/full.json',
              'examples/wheels-app/derrick.json'):
     put('spec', open(os.path.join(top, spec), 'rb').read())
 for call in ('dk_spec_parse', 'parse_error', 'REFUSED'):
-    for f in ('tests/unit/test_spec.c', 'tests/unit/test_wheelsrc.c'):
+    for f in ('tests/unit/test_spec.c', 'tests/unit/test_wheelsrc.c', 'tests/unit/test_debsrc.c'):
         for s in c_literals(f, call):
             if s.lstrip().startswith('{'):
                 put('spec', s)
@@ -299,6 +306,9 @@ for comp in ('', '.gz', '.xz', '.bz2'):
                                ('data.tar' + comp, deb_tar(deb_data, comp))]))
 put('deb', b'\1Package: base\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n'
     b'Package: seed\nArchitecture: i386\nVersion: 0\n\nPackage: zz\nVersion: 2\n')
+put('deb', b'\2#!/bin/sh\nset -e\n# ldconfig\nif [ "$1" = configure ]; then\n'
+    b'  update-alternatives --install "$bindir/mailx" mailx \\\n    /usr/bin/bsd-mailx 50\n'
+    b'  adduser --system x; /sbin/ldconfig; py3compile -p x; rm -f /etc/adduser.conf\nfi\n')
 # Debian repositories (src/debian/): a Release as apt-ftparchive writes it,
 # the unit tests' refused ones, and locks written by the unit test's writer
 put('debrelease', 'Origin: Debian\nLabel: Debian\nSuite: stable\nVersion: 12.8\nCodename: bookworm\n'

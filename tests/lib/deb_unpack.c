@@ -4,12 +4,14 @@
  * writes everything as a layer tar through the project's tar writer (the
  * layer code path), for tests/e2e/deb_install.sh.
  *
- *   deb_unpack [-s STATUS | -d | -n] -o OUT.tar DEB...
+ *   deb_unpack [-s STATUS | -d | -n] [-H] -o OUT.tar DEB...
  *
  * -s: the base's dpkg status file (merged status and info/ files);
  * -d: a base without dpkg (status.d/ files); -n: no database, the
  * packages' files only.  Prints per package, on stdout:
- * "package version architecture multi-arch scripts conffile=md5...".
+ * "package version architecture multi-arch scripts conffile=md5...", and
+ * with -H, for a package that has a preinst or postinst, a second line
+ * "hint PACKAGE: " and dk_deb_script_hint's line.
  * On failure the error's code name and message on stderr, exit status 1.
  */
 #include <fcntl.h>
@@ -25,8 +27,9 @@
 #include "derrick/tarw.h"
 #include "derrick/util.h"
 
-static void print_deb(const struct dk_deb *d)
+static void print_deb(const struct dk_deb *d, int hint)
 {
+	char *h = hint ? dk_deb_script_hint(d) : NULL;
 	int any = 0;
 
 	printf("%s %s %s %s ", d->package, d->version, d->architecture, dk_str_or(d->multi_arch, "-"));
@@ -37,6 +40,9 @@ static void print_deb(const struct dk_deb *d)
 	for (size_t i = 0; i < d->nconffiles; i++)
 		printf(" %s=%s", d->conffiles[i].path, d->conffiles[i].md5);
 	printf("\n");
+	if (h)
+		printf("hint %s: %s\n", d->package, h);
+	free(h);
 }
 
 int main(int argc, char **argv)
@@ -50,19 +56,20 @@ int main(int argc, char **argv)
 	struct dk_sink *sink;
 	char *status = NULL;
 	size_t status_len = 0, n = 0;
-	int opt, fd, rc = 1, db = 1;
+	int opt, fd, rc = 1, db = 1, hint = 0;
 
-	while ((opt = getopt(argc, argv, "s:dno:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:dnHo:")) != -1) {
 		switch (opt) {
 		case 's': status_path = optarg; break;
 		case 'd': status_path = NULL; break;
 		case 'n': db = 0; break;
+		case 'H': hint = 1; break;
 		case 'o': outpath = optarg; break;
 		default: return 2;
 		}
 	}
 	if (!outpath || optind >= argc) {
-		fprintf(stderr, "usage: deb_unpack [-s STATUS | -d | -n] -o OUT.tar DEB...\n");
+		fprintf(stderr, "usage: deb_unpack [-s STATUS | -d | -n] [-H] -o OUT.tar DEB...\n");
 		return 2;
 	}
 	debs = calloc((size_t)(argc - optind), sizeof(*debs));
@@ -76,7 +83,7 @@ int main(int argc, char **argv)
 			n++;
 			goto done;
 		}
-		print_deb(&debs[n]);
+		print_deb(&debs[n], hint);
 	}
 	if (db && dk_dpkgdb_entries(status, status_len, dp, n, &l, &err) < 0)
 		goto done;

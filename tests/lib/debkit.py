@@ -7,6 +7,10 @@
                                 NEW holds every stanza of BASE byte for byte, a
                                 stanza per PKG with "Status: install ok installed",
                                 sorted by name then architecture
+  debkit.py stat DEB STATS       every data.tar member of DEB against `stat -c
+                                '%n|%f|%u|%g'` lines of the installed files (STATS):
+                                file type, mode bits (setuid, setgid, sticky too),
+                                numeric owner
   debkit.py craft DIR           bad .debs: dotdot, abs-path, symlink-escape,
                                 below-symlink, version3, truncated (from DEB env)
 """
@@ -44,6 +48,24 @@ def entries(deb, tar):
         print(b)
     print("%d entries compared" % len(want), file=sys.stderr)
     return 1 if bad else 0
+
+
+def stat(deb, stats):
+    data = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], check=True, stdout=subprocess.PIPE).stdout
+    want, _ = members(tarfile.open(fileobj=io.BytesIO(data), mode="r:"))
+    kinds = {0o040000: "dir", 0o120000: "symlink", 0o100000: "file"}
+    got = {}
+    for line in open(stats):
+        path, mode, uid, gid = line.rstrip("\n").rsplit("|", 3)
+        mode = int(mode, 16)
+        got[path.lstrip("/")] = (kinds.get(mode & 0o170000, "other"),
+                                 oct(0o777 if mode & 0o170000 == 0o120000 else mode & 0o7777), int(uid), int(gid))
+    bad = ["%s: dpkg-deb %s, stat %s" % (k, want[k][:4], got.get(k)) for k in sorted(want)
+           if want[k][:4] != got.get(k)]
+    for b in bad[:20]:
+        print(b)
+    print("%d files compared" % len(want), file=sys.stderr)
+    return 1 if bad or not want else 0
 
 
 def stanzas(text):
@@ -138,6 +160,8 @@ if __name__ == "__main__":
         sys.exit(entries(sys.argv[2], sys.argv[3]))
     if cmd == "status":
         sys.exit(status(sys.argv[2], sys.argv[3], sys.argv[4:]))
+    if cmd == "stat":
+        sys.exit(stat(sys.argv[2], sys.argv[3]))
     if cmd == "craft":
         sys.exit(craft(sys.argv[2]))
     sys.exit(2)

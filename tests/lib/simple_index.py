@@ -23,6 +23,10 @@ Options:
   --log FILE         one line per request: "METHOD PATH STATUS FORM USER"
                      (FORM json, html or -; USER the Basic user or -; never a password)
   --absolute-urls    file URLs absolute (http://127.0.0.1:PORT/files/F), not relative
+  --delays FILE      lines "FILE SECONDS": GET /files/FILE waits that long before it
+                     answers (read on each request, so a test may change it)
+  --events FILE      one line as each GET /files/ request begins and ends:
+                     "begin FILE" and "end FILE", in the order they happen
 
 Stops on SIGTERM, and when the script that started it dies (die_with_parent).
 """
@@ -36,6 +40,7 @@ import os
 import re
 import sys
 import threading
+import time
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -213,13 +218,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 % (name, name, anchors))
         return self.send(200, body.encode(), HTML_TYPE, form=form)
 
+    def event(self, what, f):
+        o = self.server.opts
+        if o.events:
+            with self.server.log_lock, open(o.events, "a") as fh:
+                fh.write("%s %s\n" % (what, f))
+
+    def delay(self, f):
+        o = self.server.opts
+        if not o.delays or not os.path.isfile(o.delays):
+            return 0.0
+        with open(o.delays) as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == f:
+                    return float(parts[1])
+        return 0.0
+
     def file(self, f):
-        p = os.path.join(self.server.opts.dir, f)
-        if "/" in f or f.startswith(".") or not os.path.isfile(p):
-            return self.send(404, b"no such file\n")
-        with open(p, "rb") as fh:
-            data = fh.read()
-        return self.send(200, data, "application/octet-stream")
+        self.event("begin", f)
+        try:
+            time.sleep(self.delay(f))
+            p = os.path.join(self.server.opts.dir, f)
+            if "/" in f or f.startswith(".") or not os.path.isfile(p):
+                return self.send(404, b"no such file\n")
+            with open(p, "rb") as fh:
+                data = fh.read()
+            return self.send(200, data, "application/octet-stream")
+        finally:
+            self.event("end", f)
 
 
 def main():
@@ -233,6 +260,8 @@ def main():
     ap.add_argument("--password")
     ap.add_argument("--log")
     ap.add_argument("--absolute-urls", action="store_true")
+    ap.add_argument("--delays")
+    ap.add_argument("--events")
     opts = ap.parse_args()
     if (opts.user is None) != (opts.password is None):
         ap.error("--user and --password go together")

@@ -4,7 +4,8 @@
 #
 #   . "$TOP_SRCDIR/tests/lib/e2e.sh"
 #   . "$TOP_SRCDIR/tests/lib/simple_index.sh"
-#   simple_index_start idx "$wheels_dir" [form=json|html|auto] [user=U pass=P] [absolute=1] || exit 1
+#   simple_index_start idx "$wheels_dir" [form=json|html|auto] [user=U pass=P] [absolute=1] \
+#       [delays=FILE] || exit 1
 #   curl -s "$IDX_URL/pyyaml/"
 #
 # The server (tests/lib/simple_index.py, which says what it serves) listens on
@@ -16,6 +17,8 @@
 #   IDX_URL   http://127.0.0.1:PORT/simple   (the index URL, no trailing slash)
 #   IDX_BASE  http://127.0.0.1:PORT
 #   IDX_LOG   its request log: "METHOD PATH STATUS FORM USER" per request
+#   IDX_EVENTS  "begin FILE" and "end FILE" as each download of /files/FILE
+#             begins and ends (to tell whether downloads overlapped)
 #   IDX_PID   its PID
 #
 # simple_index_count NAME METHOD PATH_REGEX [STATUS]: how many logged requests
@@ -37,20 +40,22 @@ simple_index_start() {
 	d=$T/.simple-index-$name
 	mkdir -p "$d"
 	: >"$d/log"
+	: >"$d/events"
 	for opt in "$@"; do
 		case $opt in
 		form=*) args+=(--form "${opt#form=}") ;;
 		user=*) args+=(--user "${opt#user=}") ;;
 		pass=*) args+=(--password "${opt#pass=}") ;;
 		absolute=1) args+=(--absolute-urls) ;;
+		delays=*) args+=(--delays "${opt#delays=}") ;;
 		*) echo "simple_index_start: unknown option $opt" >&2; return 1 ;;
 		esac
 	done
 	start_port_server "simple_index_start: $name" "$d" "$_si_py" "$TOP_SRCDIR/tests/lib/simple_index.py" \
-		--dir "$dir" --port 0 --port-file "$d/port" --log "$d/log" "${args[@]}" || return 1
+		--dir "$dir" --port 0 --port-file "$d/port" --log "$d/log" --events "$d/events" "${args[@]}" || return 1
 	pid=$SERVER_PID port=$SERVER_PORT
 	export "${u}_BASE=http://127.0.0.1:$port" "${u}_URL=http://127.0.0.1:$port/simple" \
-		"${u}_LOG=$d/log" "${u}_PID=$pid"
+		"${u}_LOG=$d/log" "${u}_EVENTS=$d/events" "${u}_PID=$pid"
 }
 
 simple_index_count() {

@@ -48,6 +48,30 @@ static void test_fields(void)
 	dk_deb_release_free(&r);
 }
 
+/* Components as Debian's security archive lists them: "updates/main" serves main. */
+static void test_components(void)
+{
+	static const char security[] = "Codename: bookworm-security\nComponents: updates/main updates/non-free-firmware\n";
+	static const char none[] = "Codename: x\n";
+	struct dk_deb_release r;
+	struct dk_err err;
+
+	CHECK(dk_deb_release_parse(good, strlen(good), "R", &r, &err) == 0);
+	CHECK(dk_deb_release_has_component(&r, "main") && dk_deb_release_has_component(&r, "contrib"));
+	CHECK(!dk_deb_release_has_component(&r, "non-free") && !dk_deb_release_has_component(&r, "mai"));
+	dk_deb_release_free(&r);
+	CHECK(dk_deb_release_parse(security, strlen(security), "R", &r, &err) == 0);
+	CHECK(dk_deb_release_has_component(&r, "main"));
+	CHECK(dk_deb_release_has_component(&r, "updates/main"));
+	CHECK(dk_deb_release_has_component(&r, "non-free-firmware"));
+	CHECK(!dk_deb_release_has_component(&r, "contrib") && !dk_deb_release_has_component(&r, "in"));
+	CHECK(!dk_deb_release_has_component(&r, "free-firmware"));
+	dk_deb_release_free(&r);
+	CHECK(dk_deb_release_parse(none, strlen(none), "R", &r, &err) == 0);
+	CHECK(dk_deb_release_has_component(&r, "anything"));
+	dk_deb_release_free(&r);
+}
+
 static void test_dates(void)
 {
 	time_t t;
@@ -83,26 +107,33 @@ static void test_refusals(void)
 	} cases[] = {
 		{ "", "InRelease: empty Release" },
 		{ "\n\n", "InRelease: empty Release" },
-		{ "Suite: a\nSuite: b\n", "InRelease: line 2: Suite given twice" },
-		{ "Suite: a\nSUITE: b\n", "InRelease: line 2: Suite given twice" },
-		{ "Suite: a\n\nCodename: b\n", "InRelease: line 3: a second stanza" },
-		{ " main\n", "InRelease: line 1: a continuation line where none may be" },
-		{ "Suite: a\n more\n", "InRelease: line 2: a continuation line where none may be" },
-		{ "Suite\n", "InRelease: line 1: not a \"Field: value\" line" },
-		{ "Su ite: a\n", "InRelease: line 1: not a \"Field: value\" line" },
-		{ "Date: yesterday\n", "InRelease: line 1: Date is not a date" },
-		{ "Valid-Until: 1 Jan 2000\n", "InRelease: line 1: Valid-Until is not a date" },
-		{ "SHA256: " H1 " 1 x\n", "InRelease: line 1: SHA256 takes its entries on the lines below" },
-		{ "SHA256:\n abc 1 main/Packages\n", "InRelease: line 2: SHA256 entry without a 64-digit hash" },
-		{ "SHA256:\n " H1 "\n", "InRelease: line 2: SHA256 entry without a size" },
-		{ "SHA256:\n " H1 " 12x main/Packages\n", "InRelease: line 2: SHA256 entry: bad size" },
-		{ "SHA256:\n " H1 " 99999999999999999999999 main/Packages\n", "InRelease: line 2: SHA256 entry: bad size" },
-		{ "SHA256:\n " H1 " 12\n", "InRelease: line 2: SHA256 entry needs one path" },
-		{ "SHA256:\n " H1 " 12 a b\n", "InRelease: line 2: SHA256 entry needs one path" },
-		{ "SHA256:\n " H1 " 12 a\n " H1 " 13 a\n", "InRelease: line 3: SHA256 lists a twice" },
-		{ "SHA256:\n zz" H1 " 1 a\n", "InRelease: line 2: SHA256 entry without a 64-digit hash" },
+		{ "Suite: a\nSuite: b\n", "InRelease:2: field given twice in one stanza: \"Suite\"" },
+		{ "Suite: a\nSUITE: b\n", "InRelease:2: field given twice in one stanza: \"SUITE\"" },
+		{ "Suite: a\n\nCodename: b\n", "InRelease:3: a second stanza" },
+		{ " main\n", "InRelease:1: continuation line before any field" },
+		{ "Suite: a\n more\n", "InRelease:2: Suite: a continuation line where none may be" },
+		{ "Suite\n", "InRelease:1: line without a colon" },
+		{ "Su ite: a\n", "InRelease:1: invalid field name \"Su ite\"" },
+		{ "Date: yesterday\n", "InRelease:1: Date is not a date" },
+		{ "Valid-Until: 1 Jan 2000\n", "InRelease:1: Valid-Until is not a date" },
+		{ "SHA256: " H1 " 1 x\n", "InRelease:1: SHA256 takes its entries on the lines below" },
+		{ "SHA256:\n abc 1 main/Packages\n", "InRelease:2: SHA256 entry without a 64-digit hash" },
+		{ "SHA256:\n " H1 "\n", "InRelease:2: SHA256 entry without a size" },
+		{ "SHA256:\n " H1 " 12x main/Packages\n", "InRelease:2: SHA256 entry: bad size" },
+		{ "SHA256:\n " H1 " 99999999999999999999999 main/Packages\n", "InRelease:2: SHA256 entry: bad size" },
+		{ "SHA256:\n " H1 " 12\n", "InRelease:2: SHA256 entry needs one path" },
+		{ "SHA256:\n " H1 " 12 a b\n", "InRelease:2: SHA256 entry needs one path" },
+		{ "SHA256:\n " H1 " 12 a\n " H1 " 13 a\n", "InRelease:3: SHA256 lists a twice" },
+		{ "SHA256:\n zz" H1 " 1 a\n", "InRelease:2: SHA256 entry without a 64-digit hash" },
 		{ "SHA256:\n g7f739d3462a06f3475fc8c44a8c8a3c90e76d63b24ed29bb3230bb10416ceb8 1 a\n",
-		  "InRelease: line 2: SHA256 entry: the hash is not hex" },
+		  "InRelease:2: SHA256 entry: the hash is not hex" },
+		/* Policy 5.1: no field twice, known to derrick or not */
+		{ "Origin: a\nLabel: b\nOrigin: c\n", "InRelease:3: field given twice in one stanza: \"Origin\"" },
+		/* a control byte in a field name is shown as '?': the message stays one line */
+		{ "Suite: a\nSu\x01ite: b\n", "InRelease:2: invalid field name \"Su?ite\"" },
+		/* the SHA256 entries after a folded field, their lines counted from it */
+		{ "Description: x\n y\nSHA256:\n " H1 " 12 a\n " H1 " 1\n", "InRelease:5: SHA256 entry needs one path" },
+		{ "Codename: b\nSHA256:\n\n", "accepted" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -119,13 +150,16 @@ static void test_refusals(void)
 		struct dk_err err;
 
 		CHECK(dk_deb_release_parse("Suite: a\0b\n", 11, "R", &r, &err) < 0);
-		CHECK(strstr(err.msg, "R: line 1: a NUL byte") != NULL);
+		CHECK(strstr(err.msg, "R:1: a NUL byte") != NULL);
+		CHECK(dk_deb_release_parse("Suite: a\nCodename: b\0\n", 22, "R", &r, &err) < 0);
+		CHECK(strstr(err.msg, "R:2: a NUL byte") != NULL);
 	}
 }
 
 int main(void)
 {
 	RUN(test_fields);
+	RUN(test_components);
 	RUN(test_dates);
 	RUN(test_refusals);
 	return tap_done();

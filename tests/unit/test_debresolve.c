@@ -225,6 +225,38 @@ static void refused(const char *text, enum dk_debidx_kind kind, int code, const 
 	dk_debidx_free(t);
 }
 
+/* Several repositories in one set: each package says which one it came from; one version in two is the first's. */
+static void test_origin(void)
+{
+	static const char a[] = PKG("tool", "1", "amd64", "Depends: lib\nFilename: a/tool.deb\n")
+		PKG("lib", "1", "amd64", "Filename: lib.deb\n");
+	static const char b[] = PKG("tool", "2", "amd64", "Depends: lib\nFilename: b/tool.deb\n")
+		PKG("lib", "1", "amd64", "Filename: lib.deb\n");
+	static const char *const req[] = { "tool" };
+	struct dk_debresolution res;
+	struct dk_err err;
+
+	for (int order = 0; order < 2; order++) {
+		struct dk_debidx *x = dk_debidx_new();
+
+		/* added in either order: the tags, not the order of adding, decide */
+		dk_debidx_set_origin(x, order ? 1 : 0);
+		CHECK(dk_debidx_add_mem(x, order ? b : a, strlen(order ? b : a), "first", DK_DEBIDX_PACKAGES, &err) == 0);
+		dk_debidx_set_origin(x, order ? 0 : 1);
+		CHECK(dk_debidx_add_mem(x, order ? a : b, strlen(order ? a : b), "second", DK_DEBIDX_PACKAGES, &err) == 0);
+		CHECK(dk_debresolve(x, NULL, "amd64", req, 1, &res, &err) == 0);
+		CHECK(res.n == 2);
+		if (res.n == 2) {
+			CHECK_STR(res.pkgs[0].name, "lib");
+			CHECK(res.pkgs[0].origin == 0);      /* the same stanza in both: the first's */
+			CHECK_STR(res.pkgs[1].version, "2");
+			CHECK(res.pkgs[1].origin == 1);      /* the highest version, wherever it is */
+		}
+		dk_debresolution_free(&res);
+		dk_debidx_free(x);
+	}
+}
+
 static void test_load_errors(void)
 {
 	struct dk_debidx *t = dk_debidx_new();
@@ -261,6 +293,7 @@ int main(void)
 	RUN(test_upgrades);
 	RUN(test_errors);
 	RUN(test_deterministic);
+	RUN(test_origin);
 	RUN(test_load_errors);
 	dk_debidx_free(ix);
 	dk_debidx_free(base);

@@ -41,13 +41,23 @@ static void test_rows_are_complete(void)
  */
 static char *input_json(const struct dk_source_kind *k)
 {
+	/* the members a row's check wants besides its input (debs: where and what to install) */
+	static const char *const more[][2] = {
+		{ "debs", ",\"sources\":[{\"url\":\"http://m/debian\",\"suite\":\"bookworm\",\"components\":[\"main\"],"
+			  "\"trusted\":true}],\"packages\":[\"jq\"]" },
+	};
+
 	if (k->members) {
 		const struct dk_source_opt *m = k->members;
+		const char *extra = "";
 
 		while (m->key && m->type != DK_OPT_SPEC_INPUT)
 			m++;
 		CHECK(m->key != NULL);
-		return dk_xasprintf("{\"%s\":\"in\"}", m->key ? m->key : "");
+		for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+			if (!strcmp(more[i][0], k->key))
+				extra = more[i][1];
+		return dk_xasprintf("{\"%s\":\"in\"%s}", m->key ? m->key : "", extra);
 	}
 	return dk_xstrdup(k->no_input ? "[\"/in\"]" : "\"in\"");
 }
@@ -63,12 +73,19 @@ static void test_spec_picks_the_row(void)
 		char *text = dk_xasprintf(ONE_LAYER("{\"%s\":%s%s}"), (*k)->key, in,
 					  (*k)->no_input || (*k)->members ? "" : ",\"dest\":\"/d\"");
 
-		CHECK(dk_spec_parse(text, "/p/d.json", &s, &err) == 0);
-		CHECK(s.stages[0].layers[0].kind == *k);
-		/* a row without input reads no file: the spec's directory stands in */
-		CHECK_STR(s.stages[0].layers[0].input, (*k)->no_input ? "/p" : "/p/in");
-		CHECK_STR(s.stages[0].layers[0].origin, (*k)->no_input ? "/in" : "in");
-		dk_spec_free(&s);
+		if (dk_spec_parse(text, "/p/d.json", &s, &err) == 0) {
+			CHECK(s.stages[0].layers[0].kind == *k);
+			/* a row without input reads no file: the spec's directory stands in */
+			CHECK_STR(s.stages[0].layers[0].input, (*k)->no_input ? "/p" : "/p/in");
+			CHECK_STR(s.stages[0].layers[0].origin, (*k)->no_input ? "/in" : "in");
+			dk_spec_free(&s);
+		} else {
+			/* a row of members that needs more than its input (debs: sources, packages) names the member */
+			char *want = dk_xasprintf("stages[0].layers[0].%s.", (*k)->key);
+
+			CHECK((*k)->members && (*k)->check && strstr(err.msg, want));
+			free(want);
+		}
 		free(text);
 		free(in);
 

@@ -740,6 +740,66 @@ static void test_key(void)
 	}
 }
 
+/* A map from "op path" lines (tree's format, without symlinks). */
+static void map_of(const char *text, struct dk_layer_map *m)
+{
+	char *copy = dk_xstrdup(text), *save = NULL;
+
+	dk_layer_map_init(m);
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		dk_layer_map_add(m, line + 2, line[0] == 'd' ? DK_ENT_DIR : DK_ENT_FILE, NULL);
+	dk_layer_map_finish(m);
+	free(copy);
+}
+
+/* Who wrote a path: per record, or one label per layer; directories keep their maker; the key ignores owners. */
+static void test_owners(void)
+{
+	static const char *const base[] = { "d usr/lib\nf usr/lib/base.py\n", NULL };
+	struct dk_symview *v = tree(base), *plain = tree(base);
+	struct dk_layer_map m;
+	/* two writers and a fallback, NUL-separated, as build.c gives them */
+	static const char labels[] = "a.whl\0b.whl\0the layer";
+	char k1[DK_DIGEST_HEX + 1], k2[DK_DIGEST_HEX + 1];
+	size_t which[8];
+
+	map_of("d usr/lib\nd usr/lib/ns\nf usr/lib/ns/a.py\nf usr/lib/ns/b.py\nf usr/lib/base.py\n", &m);
+	/* the map's order: usr/lib, usr/lib/base.py, usr/lib/ns, usr/lib/ns/a.py, usr/lib/ns/b.py */
+	CHECK(m.n == 5 && !strcmp(m.v[1].path, "usr/lib/base.py") && !strcmp(m.v[3].path, "usr/lib/ns/a.py"));
+	which[0] = 12;
+	which[1] = 6;
+	which[2] = 0;
+	which[3] = 0;
+	which[4] = 6;
+	dk_symview_apply_owned(v, &m, labels, sizeof(labels), which);
+	dk_symview_apply(plain, &m);
+	dk_layer_map_release(&m);
+	CHECK_STR(dk_symview_owner(v, "usr/lib/ns/a.py"), "a.whl");
+	CHECK_STR(dk_symview_owner(v, "usr/lib/ns/b.py"), "b.whl");
+	CHECK_STR(dk_symview_owner(v, "usr/lib/base.py"), "b.whl");     /* a file takes its new writer */
+	CHECK(dk_symview_owner(v, "usr/lib") == NULL);                  /* the base made it, and keeps it */
+	CHECK_STR(dk_symview_owner(v, "usr/lib/ns"), "a.whl");
+	CHECK(dk_symview_owner(v, "usr/nothing") == NULL && dk_symview_owner(NULL, "usr") == NULL);
+	/* a layer the caches had: one label for all; a file over a file takes it, a directory stays */
+	map_of("d usr/lib/ns\nf usr/lib/ns/a.py\n", &m);
+	dk_symview_apply_owned(v, &m, "one of c.whl, d.whl", 20, NULL);
+	dk_symview_apply(plain, &m);
+	dk_layer_map_release(&m);
+	CHECK_STR(dk_symview_owner(v, "usr/lib/ns/a.py"), "one of c.whl, d.whl");
+	CHECK_STR(dk_symview_owner(v, "usr/lib/ns"), "a.whl");
+	/* a layer without owners, over a file that had one */
+	map_of("f usr/lib/ns/b.py\n", &m);
+	dk_symview_apply(v, &m);
+	dk_symview_apply(plain, &m);
+	dk_layer_map_release(&m);
+	CHECK(dk_symview_owner(v, "usr/lib/ns/b.py") == NULL);
+	dk_symview_key(v, "usr/lib", k1);
+	dk_symview_key(plain, "usr/lib", k2);
+	CHECK_STR(k1, k2);
+	dk_symview_free(v);
+	dk_symview_free(plain);
+}
+
 int main(void)
 {
 	RUN(test_read_agrees_with_libarchive);
@@ -755,5 +815,6 @@ int main(void)
 	RUN(test_place_root_source);
 	RUN(test_place_refusals);
 	RUN(test_key);
+	RUN(test_owners);
 	return tap_done();
 }

@@ -286,6 +286,7 @@ static void test_install(void)
 	CHECK(strlen(l.input_hash) == 64);
 	e = find(&l, "usr/local/lib/python3.12/site-packages/tiny/run.py");
 	CHECK(e && e->perm == 0755);
+	CHECK(e && e->owner == 1);      /* wheel 1 of files[] wrote it */
 	e = find(&l, "usr/local/lib/python3.12/site-packages/tiny/__init__.py");
 	CHECK(e && e->perm == 0644);
 	e = find(&l, "usr/local/bin/go");

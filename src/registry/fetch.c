@@ -1,6 +1,6 @@
 /*
- * fetch.c - wheels and index pages over HTTP(S), or from file:// URLs,
- * into the blob cache or memory.  See fetch.h.
+ * fetch.c - files over HTTP(S), or from file:// URLs, into the blob cache
+ * or memory.  See fetch.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -299,6 +299,12 @@ static int blob_dl_local(struct blob_dl *d, const char *url, struct dk_err *err)
 int dk_fetch_blob(struct dk_fetch *f, const struct dk_blobs *cache, const char *url,
 		  const char sha256[DK_SHA256_HEX], int64_t size, struct dk_err *err)
 {
+	return dk_fetch_blob_from(f, cache, url, sha256, size, NULL, err);
+}
+
+int dk_fetch_blob_from(struct dk_fetch *f, const struct dk_blobs *cache, const char *url,
+		       const char sha256[DK_SHA256_HEX], int64_t size, const char *mismatch, struct dk_err *err)
+{
 	char digest[DK_DIGEST_SIZE];
 	struct blob_dl d = { cache, NULL, size, -1, NULL, NULL, NULL, NULL };
 	struct attempt a = { blob_dl_start, &d };
@@ -327,9 +333,15 @@ int dk_fetch_blob(struct dk_fetch *f, const struct dk_blobs *cache, const char *
 		const char *got = dk_sink_hash_digest(d.hash);
 		uint64_t n = dk_sink_hash_size(d.hash);
 
-		if (size >= 0 && n != (uint64_t)size)
+		if (size >= 0 && n != (uint64_t)size && mismatch)
+			rc = dk_fail(err, DK_E_CORRUPT, "%s: %s: %llu bytes, expected %lld", d.what, mismatch,
+				     (unsigned long long)n, (long long)size);
+		else if (size >= 0 && n != (uint64_t)size)
 			rc = dk_fail(err, DK_E_CORRUPT, "%s: %llu bytes, the lock says %lld: not the locked file",
 				     d.what, (unsigned long long)n, (long long)size);
+		else if (strcmp(got, digest) && mismatch)
+			rc = dk_fail(err, DK_E_CORRUPT, "%s: %s: sha256 %s, expected %s", d.what, mismatch,
+				     dk_digest_hex(got), sha256);
 		else if (strcmp(got, digest))
 			rc = dk_fail(err, DK_E_CORRUPT, "%s: sha256 %s, the lock says %s: not the locked file",
 				     d.what, dk_digest_hex(got), sha256);
@@ -345,21 +357,25 @@ int dk_fetch_blob(struct dk_fetch *f, const struct dk_blobs *cache, const char *
 	return rc;
 }
 
-/* ---- pages ---- */
+/* ---- bodies in memory ---- */
 
-int dk_fetch_page(struct dk_fetch *f, const char *url, const char *accept, char **body, size_t *len,
-		  char **content_type, char **final_url, struct dk_err *err)
+int dk_fetch_mem(struct dk_fetch *f, const char *url, const char *accept, size_t max, char **body, size_t *len,
+		 char **content_type, char **final_url, struct dk_err *err)
 {
-	char *accept_h = dk_xasprintf("Accept: %s", accept);
+	char *accept_h = accept ? dk_xasprintf("Accept: %s", accept) : NULL;
 	const char *headers[] = { accept_h, NULL };
 	struct dk_http_resp resp;
 	const char *ct;
 	char *final = NULL;
 	int rc;
 
-	*body = *content_type = *final_url = NULL;
+	*body = NULL;
 	*len = 0;
-	rc = get(f, url, headers, DK_PYINDEX_MAX_PAGE, NULL, &resp, &final, err);
+	if (content_type)
+		*content_type = NULL;
+	if (final_url)
+		*final_url = NULL;
+	rc = get(f, url, accept_h ? headers : NULL, max, NULL, &resp, &final, err);
 	free(accept_h);
 	if (rc < 0)
 		return -1;
@@ -367,7 +383,7 @@ int dk_fetch_page(struct dk_fetch *f, const char *url, const char *accept, char 
 		char *u = dk_http_redact(final);
 
 		if (resp.body_truncated)
-			rc = dk_fail(err, DK_E_REMOTE, "GET %s: a page larger than %u bytes", u, DK_PYINDEX_MAX_PAGE);
+			rc = dk_fail(err, DK_E_REMOTE, "GET %s: larger than %zu bytes", u, max);
 		else
 			rc = dk_fail(err, DK_E_REMOTE, "GET %s: HTTP %ld, expected 200", u, resp.status);
 		free(u);
@@ -376,10 +392,20 @@ int dk_fetch_page(struct dk_fetch *f, const char *url, const char *accept, char 
 		return rc;
 	}
 	ct = dk_http_header(&resp, "content-type");
-	*content_type = ct ? dk_xstrdup(ct) : NULL;
+	if (content_type)
+		*content_type = ct ? dk_xstrdup(ct) : NULL;
 	*len = resp.body.len;
-	*body = sb_detach(&resp.body);
-	*final_url = final;
+	*body = resp.body.len ? sb_detach(&resp.body) : dk_xstrdup("");
+	if (final_url)
+		*final_url = final;
+	else
+		free(final);
 	dk_http_resp_release(&resp);
 	return 0;
+}
+
+int dk_fetch_page(struct dk_fetch *f, const char *url, const char *accept, char **body, size_t *len,
+		  char **content_type, char **final_url, struct dk_err *err)
+{
+	return dk_fetch_mem(f, url, accept, DK_PYINDEX_MAX_PAGE, body, len, content_type, final_url, err);
 }
