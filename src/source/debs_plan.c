@@ -135,7 +135,7 @@ int dk_debs_plan(const struct dk_spec_layer *l, const struct dk_platform *platfo
 	}
 	if (!n) {
 		dk_fail(err, DK_E_SPEC, "%s: %s holds no package for %s: the base has them all; remove the %s entry "
-			"or lock again", file, o.lock, arch, l->kind->key);
+			"or lock again", file, l->origin, arch, l->kind->key);
 		goto out;
 	}
 	json_object_set_new(data, "debs", debs);

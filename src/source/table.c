@@ -203,7 +203,8 @@ int dk_source_read_dir_below(const struct dk_source_ctx *ctx, const struct dk_la
 	}
 	if (rc == 0 && ctx->each_file && ctx->each_file(ctx->arg, dir, max, add_file, out, err) < 0)
 		return -1;
-	qsort(out->v, out->n, sizeof(*out->v), cmp_dir_file);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_dir_file);
 	return 0;
 }
 
