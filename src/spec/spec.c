@@ -559,15 +559,16 @@ static int parse_platform_layer(struct ctx *c, json_t *obj, json_t *plats, const
 	if (rc == 0)
 		l->variants = dk_xcalloc(json_object_size(plats), sizeof(*l->variants));
 	json_object_foreach(plats, name, v) {
-		struct dk_spec_layer *var = &l->variants[l->n_variants];
-		char *vw = dk_xasprintf("%s.%s", pw, name);
+		struct dk_spec_layer *var;
+		char *vw;
 		struct dk_platform p;
 		json_t *whole;
 
-		if (rc < 0) {
-			free(vw);
+		/* no variants were allocated after an error: stop before indexing them */
+		if (rc < 0)
 			break;
-		}
+		var = &l->variants[l->n_variants];
+		vw = dk_xasprintf("%s.%s", pw, name);
 		if (dk_platform_parse(name, &p, c->err) < 0) {
 			char *msg = dk_xstrdup(c->err->msg);
 
