@@ -1,12 +1,11 @@
 /*
  * debs_lock.c - `derrick lock debs` for one entry: resolve the spec's
  * packages against its sources, for the Debian architecture of every
- * platform, on top of what each platform's base image has installed, and
- * write the lock the build reads.
+ * platform, on top of what is installed below the entry on that platform
+ * (README "Files below a layer"), and write the lock the build reads.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "derrick/deb.h"
 #include "derrick/debarch.h"
@@ -36,7 +35,7 @@ static int installed_below(const struct dk_source_ctx *ctx, char **text, size_t 
 		return -1;
 	if (*text)
 		return 0;
-	if (dk_source_read_dir_below(ctx, NULL, "var/lib/dpkg/status.d", DPKG_STATUS_MAX, &d, err) < 0)
+	if (dk_source_read_dir_below(ctx, NULL, "var/lib/dpkg/status.d", STATUS_D_MAX, &d, err) < 0)
 		return -1;
 	for (size_t i = 0; i < d.n; i++) {
 		size_t n = strlen(d.v[i].name);
