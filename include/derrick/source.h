@@ -317,6 +317,13 @@ int dk_source_lock(const struct dk_spec_layer *l, const struct dk_platform *plat
 		   const struct dk_source_ctx *const *ctxs, size_t n, struct dk_err *err);
 
 /*
+ * The one error line of a bad member of an object-valued kind key:
+ * "FILE: stages[0].layers[1].KEY.MEMBER: what" (DK_E_SPEC); returns -1.
+ */
+int dk_source_bad_member(struct dk_err *err, const char *file, const struct dk_spec_layer *l, const char *member,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
  * The row's check of parsed layer `l` (see dk_source_kind.check), for the
  * spec parser.  0, or -1 with err set.
  */

@@ -629,25 +629,28 @@ static void add_to_view(struct run *r, const struct dk_layer_plan *lp, const str
 	dk_layer_map_release(&m);
 }
 
-/* A layer the caches had, unread: its map for the tree (when a layer follows) and the caches. */
-/* A hit's layer map as entries (paths and types, no contents), for the row's below step. */
-static int hit_entries(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
-		       struct dk_image_src *remote, struct dk_entries *out)
+/* A hit's layer map, the layer not being read: from the caches, or its blob. */
+static int hit_map(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
+		   struct dk_image_src *remote, struct dk_layer_map *m)
 {
-	struct dk_layer_map m;
 	struct dk_desc d;
-	int rc;
 
 	memset(&d, 0, sizeof(d));
 	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
 	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
 	d.size = lr->size;
-	dk_layer_map_init(&m);
-	rc = layer_map(r, remote, &d, lr->diff_id, &m);
-	if (rc < 0)
-		dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage, lr->digest);
-	for (size_t i = 0; rc == 0 && i < m.n; i++) {
-		const struct dk_map_rec *rec = &m.v[i];
+	dk_layer_map_init(m);
+	if (layer_map(r, remote, &d, lr->diff_id, m) < 0)
+		return dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage,
+				     lr->digest);
+	return 0;
+}
+
+/* A layer map as entries (paths and types, no contents), for a hit's below step. */
+static void map_entries(const struct dk_layer_map *m, struct dk_entries *out)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct dk_map_rec *rec = &m->v[i];
 		struct dk_entry *e;
 
 		if (rec->op == DK_MAP_WHITEOUT || rec->op == DK_MAP_OPAQUE || !*rec->path)
@@ -657,30 +660,27 @@ static int hit_entries(struct run *r, const struct dk_layer_plan *lp, const stru
 		e->type = rec->op == DK_MAP_DIR ? DK_ENT_DIR : rec->op == DK_MAP_SYMLINK ? DK_ENT_SYMLINK : DK_ENT_FILE;
 		e->link = rec->target ? dk_xstrdup(rec->target) : NULL;
 	}
-	dk_layer_map_release(&m);
-	return rc;
 }
 
+/*
+ * A layer the caches had, unread: its map for the tree (when a layer
+ * follows) and the caches.  `known` is the map already read for the
+ * layer's below step, or NULL.
+ */
 static int add_hit_to_view(struct run *r, const struct dk_layer_plan *lp, const struct dk_layer_result *lr,
-			   struct dk_image_src *remote)
+			   struct dk_image_src *remote, const struct dk_layer_map *known)
 {
 	int more = lp != &r->plan->layers.v[r->plan->layers.n - 1];
 	struct dk_layer_map m;
-	struct dk_desc d;
-	int rc;
+	int rc = 0;
 
-	if (!more && dk_lcache_has_map(r->lcache, lr->diff_id))
+	if (!known && !more && dk_lcache_has_map(r->lcache, lr->diff_id))
 		return 0;
-	memset(&d, 0, sizeof(d));
-	snprintf(d.media_type, sizeof(d.media_type), "%s", lr->media_type);
-	memcpy(d.digest, lr->digest, DK_DIGEST_SIZE);
-	d.size = lr->size;
 	dk_layer_map_init(&m);
-	rc = layer_map(r, remote, &d, lr->diff_id, &m);
-	if (rc < 0)
-		dk_err_prefix(r->err, "layer %s (stage %s): cache hit %s", lp->entry->origin, lp->stage, lr->digest);
-	else if (more)
-		apply_to_view(r, lp, NULL, &m);
+	if (!known && (rc = hit_map(r, lp, lr, remote, &m)) == 0)
+		known = &m;
+	if (rc == 0 && more)
+		apply_to_view(r, lp, NULL, known);
 	dk_layer_map_release(&m);
 	return rc;
 }
@@ -943,8 +943,10 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 	struct dk_layer_plan keyed = *lp;
 	char *moves = NULL, *extra = NULL, *ptext = NULL;
 	char first[DK_ERR_MAX] = "", pkey[DK_DIGEST_SIZE];
-	int rc = 0, again, from_plan = 0, hit = 0;
+	int rc = 0, again, from_plan = 0, hit = 0, have_hit_m = 0;
+	struct dk_layer_map hit_m;      /* a hit's map, when its below step read it */
 
+	dk_layer_map_init(&hit_m);
 	dk_entries_init(&entries);
 	/* a layer its plan decides: the caches are asked before anything is read (source.h) */
 	if (r->lcache && dk_source_plan_key(lp, r->view, &ptext)) {
@@ -958,8 +960,15 @@ static int build_layer(struct run *r, const struct dk_layer_plan *lp)
 		}
 		if (hit) {
 			remember_made(r, &keyed, &lr, cache, remote);
-			if ((dk_source_has_below(lp) && hit_entries(r, lp, &lr, remote, &entries) < 0) ||
-			    dk_source_below_hit(lp, entries.n ? &entries : NULL, r->view, r->err) < 0) {
+			if (dk_source_has_below(lp)) {
+				if (hit_map(r, lp, &lr, remote, &hit_m) < 0) {
+					rc = -1;
+					goto out;
+				}
+				have_hit_m = 1;
+				map_entries(&hit_m, &entries);
+			}
+			if (dk_source_below_hit(lp, entries.n ? &entries : NULL, r->view, r->err) < 0) {
 				dk_err_prefix(r->err, "layer %s (stage %s)", sl->origin, lp->stage);
 				rc = -1;
 				goto out;
@@ -1032,7 +1041,7 @@ got_layer:
 	dk_verbose("layer %s: %s (%llu bytes, tar %llu bytes, cache: %s)", sl->origin, lr.digest,
 		   (unsigned long long)lr.size, (unsigned long long)lr.tar_size, cache);
 	if (hit)
-		rc = add_hit_to_view(r, lp, &lr, remote);
+		rc = add_hit_to_view(r, lp, &lr, remote, have_hit_m ? &hit_m : NULL);
 	else
 		add_to_view(r, lp, &entries, lr.diff_id);
 out:
@@ -1040,6 +1049,7 @@ out:
 	free(moves);
 	free(extra);
 	dk_entries_release(&entries);
+	dk_layer_map_release(&hit_m);
 	return rc;
 }
 

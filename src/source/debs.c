@@ -7,7 +7,6 @@
  * refuses any that would climb out of it.
  */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,25 +27,6 @@ static const struct dk_source_opt debs_members[] = {
 static const char *const source_keys[] = { "url", "suite", "components", "keyring", "trusted", NULL };
 
 static const struct dk_source_opt no_opts[] = { { NULL, 0 } };
-
-static int bad(struct dk_err *err, const char *file, const struct dk_spec_layer *l, const char *member,
-	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* One error line: "FILE: stages[0].layers[1].debs.MEMBER: what". */
-static int bad(struct dk_err *err, const char *file, const struct dk_spec_layer *l, const char *member,
-	       const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	dk_fail(err, DK_E_SPEC, "%s: %s.%s.%s: %s", file, l->where, l->kind->key, member, msg ? msg : fmt);
-	free(msg);
-	return -1;
-}
 
 /* A non-empty string without control bytes. */
 static const char *text(json_t *v)
@@ -77,7 +57,7 @@ static int one_source(const struct dk_spec_layer *l, const char *file, const cha
 	size_t k;
 
 	if (!json_is_object(s))
-		return snprintf(m, sizeof(m), "sources[%zu]", i), bad(err, file, l, m, "must be an object");
+		return snprintf(m, sizeof(m), "sources[%zu]", i), dk_source_bad_member(err, file, l, m, "must be an object");
 	json_object_foreach(s, key, v) {
 		size_t j = 0;
 
@@ -87,7 +67,7 @@ static int one_source(const struct dk_spec_layer *l, const char *file, const cha
 			char *shown = dk_str_printable(dk_xstrdup(key));
 			char *m2 = dk_xasprintf("sources[%zu].%s", i, shown);
 
-			bad(err, file, l, m2, "unknown key (expected one of: url, suite, components, keyring, trusted)");
+			dk_source_bad_member(err, file, l, m2, "unknown key (expected one of: url, suite, components, keyring, trusted)");
 			free(m2);
 			free(shown);
 			return -1;
@@ -95,35 +75,35 @@ static int one_source(const struct dk_spec_layer *l, const char *file, const cha
 	}
 	if (!(src->url = text(json_object_get(s, "url"))) || !url_ok(src->url))
 		return snprintf(m, sizeof(m), "sources[%zu].url", i),
-		       bad(err, file, l, m, "must be an http:// or https:// URL (the mirror's root)");
+		       dk_source_bad_member(err, file, l, m, "must be an http:// or https:// URL (the mirror's root)");
 	if (!(src->suite = text(json_object_get(s, "suite"))) || strchr(src->suite, '/') || strstr(src->suite, ".."))
 		return snprintf(m, sizeof(m), "sources[%zu].suite", i),
-		       bad(err, file, l, m, "must be a suite or codename (\"bookworm\")");
+		       dk_source_bad_member(err, file, l, m, "must be a suite or codename (\"bookworm\")");
 	comps = json_object_get(s, "components");
 	if (!json_is_array(comps) || !json_array_size(comps))
 		return snprintf(m, sizeof(m), "sources[%zu].components", i),
-		       bad(err, file, l, m, "must be a non-empty array of strings (\"main\")");
+		       dk_source_bad_member(err, file, l, m, "must be a non-empty array of strings (\"main\")");
 	src->components = dk_xcalloc(json_array_size(comps), sizeof(*src->components));
 	json_array_foreach(comps, k, v) {
 		const char *c = text(v);
 
 		if (!c || strchr(c, '/') == c || strstr(c, ".."))
 			return snprintf(m, sizeof(m), "sources[%zu].components[%zu]", i, k),
-			       bad(err, file, l, m, "must be a component name (\"main\")");
+			       dk_source_bad_member(err, file, l, m, "must be a component name (\"main\")");
 		((const char **)src->components)[k] = c;
 		src->n_components++;
 	}
 	v = json_object_get(s, "keyring");
 	if (v && !(src->keyring = text(v)))
 		return snprintf(m, sizeof(m), "sources[%zu].keyring", i),
-		       bad(err, file, l, m, "must be the path of a keyring file");
+		       dk_source_bad_member(err, file, l, m, "must be the path of a keyring file");
 	v = json_object_get(s, "trusted");
 	if (v && !json_is_boolean(v))
-		return snprintf(m, sizeof(m), "sources[%zu].trusted", i), bad(err, file, l, m, "must be true or false");
+		return snprintf(m, sizeof(m), "sources[%zu].trusted", i), dk_source_bad_member(err, file, l, m, "must be true or false");
 	src->trusted = json_is_true(v);
 	if (!src->keyring && !src->trusted)
 		return snprintf(m, sizeof(m), "sources[%zu]", i),
-		       bad(err, file, l, m, "needs a \"keyring\" to check its InRelease against (or \"trusted\": true "
+		       dk_source_bad_member(err, file, l, m, "needs a \"keyring\" to check its InRelease against (or \"trusted\": true "
 			   "to take it unverified)");
 	if (src->keyring)
 		o->keyrings[i] = src->keyring[0] == '/' ? dk_xstrdup(src->keyring) : dk_path_join(dir, src->keyring);
@@ -141,7 +121,7 @@ int dk_debs_opts(const struct dk_spec_layer *l, const char *spec_file, struct dk
 	o->packages = dk_spec_opt_list(l, "packages");
 	if (!sources || !(o->json = json_loads(sources, JSON_DECODE_ANY, NULL)) || !json_is_array(o->json) ||
 	    !json_array_size(o->json)) {
-		bad(err, spec_file, l, "sources", "must be a non-empty array of sources ({\"url\", \"suite\", "
+		dk_source_bad_member(err, spec_file, l, "sources", "must be a non-empty array of sources ({\"url\", \"suite\", "
 		    "\"components\", \"keyring\"})");
 		goto out;
 	}
@@ -152,7 +132,7 @@ int dk_debs_opts(const struct dk_spec_layer *l, const char *spec_file, struct dk
 		if (one_source(l, spec_file, dir, json_array_get(o->json, i), i, o, err) < 0)
 			goto out;
 	if (!o->packages->n) {
-		bad(err, spec_file, l, "packages", "must name at least one package");
+		dk_source_bad_member(err, spec_file, l, "packages", "must name at least one package");
 		goto out;
 	}
 	for (size_t i = 0; i < o->packages->n; i++) {
@@ -167,14 +147,14 @@ int dk_debs_opts(const struct dk_spec_layer *l, const char *spec_file, struct dk
 			char *shown = dk_str_printable(dk_xstrdup(p));
 
 			snprintf(m, sizeof(m), "packages[%zu]", i);
-			bad(err, spec_file, l, m, "\"%s\": expected a package name, \"name:arch\" or \"name=version\"",
+			dk_source_bad_member(err, spec_file, l, m, "\"%s\": expected a package name, \"name:arch\" or \"name=version\"",
 			    shown);
 			free(shown);
 			goto out;
 		}
 	}
 	if (scripts && strcmp(scripts, "warn") && strcmp(scripts, "refuse")) {
-		bad(err, spec_file, l, "maintainer_scripts", "\"%s\": expected \"warn\" or \"refuse\"", scripts);
+		dk_source_bad_member(err, spec_file, l, "maintainer_scripts", "\"%s\": expected \"warn\" or \"refuse\"", scripts);
 		goto out;
 	}
 	o->refuse_scripts = scripts && !strcmp(scripts, "refuse");

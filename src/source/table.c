@@ -4,6 +4,8 @@
  * Everything else asks the table, so adding a kind is a file beside this
  * one and a line below.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,6 +310,21 @@ int dk_source_lock(const struct dk_spec_layer *l, const struct dk_platform *plat
 	free(vc);
 	free(vp);
 	return rc;
+}
+
+int dk_source_bad_member(struct dk_err *err, const char *file, const struct dk_spec_layer *l, const char *member,
+			 const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	dk_fail(err, DK_E_SPEC, "%s: %s.%s.%s: %s", file, l->where, l->kind->key, member, msg ? msg : fmt);
+	free(msg);
+	return -1;
 }
 
 int dk_source_check(struct dk_spec_layer *l, const char *spec_file, struct dk_err *err)

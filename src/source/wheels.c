@@ -11,7 +11,6 @@
  * PREFIX/bin or PREFIX/include (where scripts and headers go).
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,24 +35,6 @@ static const struct dk_source_opt wheels_members[] = {
 };
 
 static const struct dk_source_opt no_opts[] = { { NULL, 0 } };
-
-static int bad_member(struct dk_err *err, const char *file, const struct dk_spec_layer *l, const char *member,
-		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int bad_member(struct dk_err *err, const char *file, const struct dk_spec_layer *l, const char *member,
-		      const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	dk_fail(err, DK_E_SPEC, "%s: %s.%s.%s: %s", file, l->where, l->kind->key, member, msg ? msg : fmt);
-	free(msg);
-	return -1;
-}
 
 /* A run of 1 to 4 digits at *s; advances *s past it. */
 static int digits(const char **s)
@@ -152,27 +133,27 @@ static int resolve_opts(const struct dk_spec_layer *l, const char *file, const c
 	o->find_links = dk_spec_opt_list(l, "find_links");
 	o->index_url = dk_spec_opt_value(l, "index_url");
 	if (python && !(o->python_xy = python_xy(python))) {
-		bad_member(err, file, l, "python", "\"%s\": expected a CPython version \"3.Y\" or \"3.Y.Z\"", python);
+		dk_source_bad_member(err, file, l, "python", "\"%s\": expected a CPython version \"3.Y\" or \"3.Y.Z\"", python);
 		goto out;
 	}
 	if (!python && base_python && !(o->python_xy = python_xy(base_python))) {
-		bad_member(err, file, l, "python", "not given, and the base image's PYTHON_VERSION \"%s\" is no "
+		dk_source_bad_member(err, file, l, "python", "not given, and the base image's PYTHON_VERSION \"%s\" is no "
 			   "CPython version \"3.Y\" or \"3.Y.Z\": set it", base_python);
 		goto out;
 	}
 	if (!o->python_xy && need_python) {
-		bad_member(err, file, l, "python", "not given, and the base image sets no PYTHON_VERSION: "
+		dk_source_bad_member(err, file, l, "python", "not given, and the base image sets no PYTHON_VERSION: "
 			   "set it (\"3.12\")");
 		goto out;
 	}
 	o->python = o->python_xy ? dk_xstrdup(python ? python : base_python) : NULL;
 	if (libc && !libc_ok(libc)) {
-		bad_member(err, file, l, "libc", "\"%s\": expected \"glibc X.Y\" or \"musl X.Y\"", libc);
+		dk_source_bad_member(err, file, l, "libc", "\"%s\": expected \"glibc X.Y\" or \"musl X.Y\"", libc);
 		goto out;
 	}
 	o->libc = libc ? dk_xstrdup(libc) : base_libc ? dk_xstrdup(base_libc) : NULL;
 	if (!(pf = image_path(prefix ? prefix : DK_WHEELS_DEFAULT_PREFIX))) {
-		bad_member(err, file, l, "prefix", "\"%s\": expected an absolute path in the image without \"..\"",
+		dk_source_bad_member(err, file, l, "prefix", "\"%s\": expected an absolute path in the image without \"..\"",
 			   prefix);
 		goto out;
 	}
@@ -181,17 +162,17 @@ static int resolve_opts(const struct dk_spec_layer *l, const char *file, const c
 		bin = dk_path_join(pf, "bin");
 		inc = dk_path_join(pf, "include");
 		if (!(spc = image_path(sp))) {
-			bad_member(err, file, l, "site_packages",
+			dk_source_bad_member(err, file, l, "site_packages",
 				   "\"%s\": expected an absolute path in the image without \"..\"", sp);
 			goto out;
 		}
 		if (under(pf, spc)) {
-			bad_member(err, file, l, "site_packages", "\"%s\" holds the prefix %s: the scripts and data "
+			dk_source_bad_member(err, file, l, "site_packages", "\"%s\" holds the prefix %s: the scripts and data "
 				   "would land among the packages", sp, o->prefix);
 			goto out;
 		}
 		if (under(spc, bin) || under(spc, inc)) {
-			bad_member(err, file, l, "site_packages", "\"%s\" lies in %s/%s, where the scripts and headers go",
+			dk_source_bad_member(err, file, l, "site_packages", "\"%s\" lies in %s/%s, where the scripts and headers go",
 				   sp, *pf ? o->prefix : "", under(spc, bin) ? "bin" : "include");
 			goto out;
 		}
@@ -200,7 +181,7 @@ static int resolve_opts(const struct dk_spec_layer *l, const char *file, const c
 		o->site_packages = dk_xasprintf("%s/lib/python%s/site-packages", *pf ? o->prefix : "", o->python_xy);
 	}
 	if (interp && (interp[0] != '/' || strchr(interp, '\n'))) {
-		bad_member(err, file, l, "interpreter", "\"%s\": expected an absolute path in the image", interp);
+		dk_source_bad_member(err, file, l, "interpreter", "\"%s\": expected an absolute path in the image", interp);
 		goto out;
 	}
 	if (interp)
@@ -209,12 +190,12 @@ static int resolve_opts(const struct dk_spec_layer *l, const char *file, const c
 		o->interpreter = dk_xasprintf("%s/bin/python%s", *pf ? o->prefix : "", o->python_xy);
 	}
 	if (split && strcmp(split, "auto") && strcmp(split, "none")) {
-		bad_member(err, file, l, "split", "\"%s\": expected \"auto\" or \"none\"", split);
+		dk_source_bad_member(err, file, l, "split", "\"%s\": expected \"auto\" or \"none\"", split);
 		goto out;
 	}
 	o->split = !split || !strcmp(split, "auto");
 	if (o->index_url && strncmp(o->index_url, "https://", 8) && strncmp(o->index_url, "http://", 7)) {
-		bad_member(err, file, l, "index_url", "expected an http:// or https:// URL");
+		dk_source_bad_member(err, file, l, "index_url", "expected an http:// or https:// URL");
 		goto out;
 	}
 	rc = 0;

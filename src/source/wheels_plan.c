@@ -510,8 +510,8 @@ int dk_wheels_plan(const struct dk_spec_layer *l, const struct dk_platform *plat
 	if (dk_wheels_opts(l, pl.file, bpy, blibc, &pl.o, err) < 0)
 		goto out_opts;
 	if (!pl.o.libc) {
-		dk_fail(err, DK_E_SPEC, "%s: %s.%s.libc: not given, and the image below has no libc6 in its dpkg "
-			"status: set it (\"glibc 2.36\" or \"musl 1.2\")", pl.file, l->where, l->kind->key);
+		dk_source_bad_member(err, pl.file, l, "libc", "not given, and the image below has no libc6 in its dpkg "
+				     "status: set it (\"glibc 2.36\" or \"musl 1.2\")");
 		goto out_opts;
 	}
 	if (dk_pytarget_init(&pl.t, pl.o.python, pl.o.libc, platform, err) < 0) {

@@ -15,37 +15,12 @@
 #include "derrick/spec.h"
 #include "derrick/util.h"
 #include "tap.h"
+#include "spec_refused.h"
 
 #define SRC "{\"url\":\"http://127.0.0.1:9/debian\",\"suite\":\"bookworm\",\"components\":[\"main\"]," \
 	    "\"keyring\":\"keys/debian.gpg\"}"
 /* A spec whose stages[1].layers[0] is the debs entry `d` (a JSON object body). */
 #define DEBS(d) "{\"stages\":[{\"name\":\"a\"},{\"name\":\"sys\",\"layers\":[{\"debs\":{" d "}}]}]}"
-
-static const char *parse_error(const char *text)
-{
-	static struct dk_err err;
-	struct dk_spec s;
-
-	memset(&err, 0, sizeof(err));
-	if (dk_spec_parse(text, "/proj/d.json", &s, &err) == 0) {
-		dk_spec_free(&s);
-		return "";
-	}
-	CHECK(err.code == DK_E_SPEC);
-	return err.msg;
-}
-
-#define REFUSED(text, want) check_refused(text, want, __LINE__)
-
-static void check_refused(const char *text, const char *want, int line)
-{
-	const char *msg = parse_error(text);
-
-	if (!strstr(msg, want))
-		printf("#   line %d: got \"%s\"\n#     want a message holding \"%s\"\n", line, msg, want);
-	CHECK(strstr(msg, want) != NULL);
-	CHECK(!strchr(msg, '\n'));
-}
 
 static void test_members(void)
 {

@@ -12,34 +12,10 @@
 #include "derrick/util.h"
 #include "derrick/wheelsrc.h"
 #include "tap.h"
+#include "spec_refused.h"
 
 /* A spec whose stages[1].layers[0] is the wheels entry `w` (a JSON object body). */
 #define WHEELS(w) "{\"stages\":[{\"name\":\"a\"},{\"name\":\"deps\",\"layers\":[{\"wheels\":{" w "}}]}]}"
-
-static const char *parse_error(const char *text)
-{
-	static struct dk_err err;
-	struct dk_spec s;
-
-	memset(&err, 0, sizeof(err));
-	if (dk_spec_parse(text, "/proj/d.json", &s, &err) == 0) {
-		dk_spec_free(&s);
-		return "";
-	}
-	CHECK(err.code == DK_E_SPEC);
-	return err.msg;
-}
-
-#define REFUSED(text, want) check_refused(text, want, __LINE__)
-
-static void check_refused(const char *text, const char *want, int line)
-{
-	const char *msg = parse_error(text);
-
-	if (!strstr(msg, want))
-		printf("#   line %d: got \"%s\"\n#     want a message holding \"%s\"\n", line, msg, want);
-	CHECK(strstr(msg, want) != NULL);
-}
 
 static void test_all_members(void)
 {
